@@ -1,0 +1,405 @@
+//! Medication mentions and treatment-failure trials.
+//!
+//! A drug name becomes a *trial* only when its own mention says so: trial or
+//! outcome wording ("failed", "no response", "stopped due to GI upset"), a
+//! duration, or a prior-treatment section. Dose, duration and outcome are
+//! attached only from the drug's own stretch of its sentence or list item
+//! (up to the next drug named there), never from a neighbour's. Negated,
+//! hypothetical, planned, family-history, current-medication-list and
+//! sleep-dose mentions are kept as evidence but do not count.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::text::{parse_number, SectionKind, NUM};
+use super::{EvKind, Evidence, NoteCtx, NoteFacts};
+use crate::dict::{Dictionaries, DrugRole};
+
+/// One drug mention with what its own text documents.
+#[derive(Debug, Clone)]
+pub struct TrialMention {
+    /// Index into `Dictionaries::drugs`.
+    pub drug: usize,
+    /// Evidence index of the mention.
+    pub ev: usize,
+    /// Counts as an affirmed trial.
+    pub counts: bool,
+    /// Augmentation agent (never an antidepressant trial).
+    pub augmentation: bool,
+    /// Highest daily dose written for it, mg.
+    pub daily_mg: Option<f64>,
+    /// Duration in weeks when computable.
+    pub weeks: Option<f64>,
+    /// A duration or date range is written (even if not computable).
+    pub has_duration: bool,
+    /// Outcome or reason stopped written.
+    pub has_outcome: bool,
+    /// Why it does not count, when it does not.
+    pub excluded: Option<&'static str>,
+}
+
+/// Compiled medication matcher.
+pub struct MedExtractor {
+    names: Regex,
+    by_name: HashMap<String, usize>,
+    roles: Vec<(DrugRole, Option<f64>)>,
+}
+
+fn norm_name(s: &str) -> String {
+    s.to_ascii_lowercase()
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '/')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+struct Pats {
+    trial_cue: Regex,
+    outcome: Regex,
+    dose: Regex,
+    bare_dose: Regex,
+    duration: Regex,
+    date_range: Regex,
+    sleep: Regex,
+    share: Regex,
+    continuation: Regex,
+    next_sentence: Regex,
+}
+
+fn pats() -> &'static Pats {
+    static P: OnceLock<Pats> = OnceLock::new();
+    P.get_or_init(|| {
+        let re = |p: &str| Regex::new(&format!("(?i){p}")).unwrap();
+        Pats {
+            trial_cue: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|no\s+response|non-?respon\w*|partial(?:\s+response)?|inadequate|ineffective|not\s+effective|did\s*n[o']t\s+(?:help|work|respond|tolerate)|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|side\s+effects?|intoleran\w*|intolerable|adverse|was\s+on|were\s+on|been\s+on|previously\s+on|prior(?:ly)?\s+on|history\s+of|hx\s+of|took|taken|tx\s+with|treated\s+with|titrated|augment\w*|responded|response|remission|relapse|helped|worked|benefit|improvement|lost\s+efficacy|poop[- ]?out|currently\s+on|continues?\s+on|maintained\s+on|course\s+of|weeks?|wks?|months?|mos)\b|[x×]\s*\d"),
+            outcome: re(r"\b(?:(?:no|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust)\s+(?:clinical\s+)?(?:response|improvement|benefit|effect|efficacy|relief|remission)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+upset|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction)|weight\s+gain|over-?sedation|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
+            dose: re(r"(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|–|to)\s*(?P<n2>\d+(?:\.\d+)?))?\s*(?P<u>mg|mcg|milligrams?)\b(?:\s*(?:/\s*(?:day|d)\b|per\s+day|a\s+day|daily|qd|q\.d\.|qam|qpm|qhs|q\.?h\.?s\.?|hs|once\s+daily|every\s+day|nightly|at\s+bedtime|(?P<bid>bid|b\.i\.d\.|twice\s+(?:daily|a\s+day))|(?P<tid>tid|t\.i\.d\.|three\s+times\s+(?:daily|a\s+day))))?"),
+            bare_dose: re(r"^\s*(?:xl|sr|xr|cr|er)?\s*(?P<n>\d{1,4}(?:\.\d+)?)\b(?P<unit>\s*(?:weeks?|wks?|w\b|months?|mos?|days?|years?|yrs?|%|/|x))?"),
+            duration: re(&format!(r"(?P<n>{NUM})(?:\s*\+)?(?:\s*(?:-|–|to)\s*(?P<n2>{NUM}))?[\s-]*(?P<u>weeks?|wks?|wk|w|months?|mos?|mo|mths?|years?|yrs?|yr|y|days?|d)\b(?P<ago>\s+ago|\s+prior|\s+before)?")),
+            date_range: re(r"(?:\b\d{1,2}/(?:\d{2}|\d{4})|\b(?:19|20)\d{2}|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{4}|'\d{2}))\s*(?:-|–|—|to|through|thru|until)\s*(?:\d{1,2}/(?:\d{2}|\d{4})|(?:19|20)\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{4}|'\d{2})|present|current|now)"),
+            sleep: re(r"\b(?:sleep|insomnia|qhs|q\.?h\.?s\.?|hs|bedtime|nightly|at\s+night|hypnotic|pain|neuropath\w*|migraine|fibromyalgia|hot\s+flash\w*)\b"),
+            share: re(r"\b(?:both|all|each|neither|none|either|all\s+of\s+which|both\s+of\s+which)\b"),
+            continuation: re(r"^[ \t>*•\-]*(?:dose|dosage|max(?:imum)?\s+dose|duration|length|response|outcome|result|reason(?:\s+\w+){0,3}|stopped|dates?|start(?:ed)?|stop(?:ped)?|end(?:ed)?|side\s+effects?|tolerability|comments?|notes?|trial\s+length|adequate|adherence)\s*[:=-]"),
+            next_sentence: re(r"^\s*(?:stopped|discontinued|d/c'?d|dc'?d|tapered|switched|it|this|which|that|no\s+response|no\s+improvement|partial|minimal|failed|caused|led\s+to|resulted|response|outcome|reason|side\s+effects?|due\s+to|discontinuation|was\s+(?:stopped|discontinued|ineffective|tapered)|had\s+(?:no|partial|minimal|side))\b"),
+        }
+    })
+}
+
+impl MedExtractor {
+    /// Compile the name matcher from the medication dictionary.
+    pub fn new(dict: &Dictionaries) -> Self {
+        let mut by_name = HashMap::new();
+        let mut alts: Vec<String> = Vec::new();
+        for (i, d) in dict.drugs.iter().enumerate() {
+            for n in &d.names {
+                by_name.insert(norm_name(n), i);
+                let words: Vec<String> = n
+                    .split(|c: char| c.is_whitespace() || c == '-' || c == '/')
+                    .filter(|w| !w.is_empty())
+                    .map(regex::escape)
+                    .collect();
+                alts.push(words.join(r"[\s/-]+"));
+            }
+        }
+        alts.sort_by_key(|a| std::cmp::Reverse(a.len()));
+        let names = Regex::new(&format!(r"(?i)\b(?:{})\b", alts.join("|"))).unwrap();
+        let roles = dict.drugs.iter().map(|d| (d.role, d.sleep_max_mg)).collect();
+        MedExtractor { names, by_name, roles }
+    }
+
+    /// Whether a header label is a drug name ("Sertraline:" rows of a trial list).
+    pub fn is_drug_label(&self, label: &str) -> bool {
+        let l = label.trim();
+        self.names.find(l).is_some_and(|m| m.start() == 0 && m.end() >= l.len().saturating_sub(12))
+    }
+
+    /// Drug index for a matched name.
+    pub fn drug_of(&self, s: &str) -> Option<usize> {
+        self.by_name.get(&norm_name(s)).copied()
+    }
+
+    /// Extract drug mentions and trials.
+    pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
+        let text = ctx.text;
+        let p = pats();
+        let mentions: Vec<(Range<usize>, usize)> = self
+            .names
+            .find_iter(text)
+            .filter_map(|m| self.drug_of(m.as_str()).map(|d| (m.start()..m.end(), d)))
+            .collect();
+        if mentions.is_empty() {
+            return;
+        }
+        // Group mentions by item.
+        let mut i = 0;
+        while i < mentions.len() {
+            let item = self.item_of(ctx, mentions[i].0.start, &mentions);
+            let mut j = i;
+            while j < mentions.len() && mentions[j].0.start < item.end {
+                j += 1;
+            }
+            let group = &mentions[i..j.max(i + 1)];
+            self.item_trials(ctx, item.clone(), group, facts, p);
+            i = j.max(i + 1);
+        }
+    }
+
+    /// The sentence / list item / table row of a mention, extended over
+    /// continuation lines ("Dose: 100 mg" under "Drug: sertraline") and over a
+    /// following sentence that only continues the story ("Stopped due to ...").
+    fn item_of(&self, ctx: &NoteCtx<'_>, pos: usize, mentions: &[(Range<usize>, usize)]) -> Range<usize> {
+        let text = ctx.text;
+        let p = pats();
+        let seg = ctx.context.segment_of(pos);
+        let mut end = seg.end;
+        loop {
+            // Continuation lines with attribute labels.
+            let rest = &text[end..];
+            let nl = match rest.find('\n') {
+                Some(k) if rest[..k].trim().is_empty() => end + k + 1,
+                _ => {
+                    // Same line: a following sentence that continues the story.
+                    let tail = rest.trim_start_matches(['.', ' ', '\t', ';', ',']);
+                    let off = rest.len() - tail.len();
+                    if off > 0 && p.next_sentence.is_match(tail) {
+                        let next = ctx.context.segment_of((end + off).min(text.len().saturating_sub(1)));
+                        if next.end > end && !mentions.iter().any(|(r, _)| r.start >= end && r.start < next.end) {
+                            end = next.end;
+                            continue;
+                        }
+                    }
+                    break;
+                }
+            };
+            if nl >= text.len() {
+                break;
+            }
+            let line_end = text[nl..].find('\n').map(|k| nl + k).unwrap_or(text.len());
+            let line = &text[nl..line_end];
+            if p.continuation.is_match(line) && !mentions.iter().any(|(r, _)| r.start >= nl && r.start < line_end) {
+                end = line_end;
+            } else {
+                break;
+            }
+        }
+        seg.start.min(pos)..end.max(pos + 1).min(text.len())
+    }
+
+    fn item_trials(&self, ctx: &NoteCtx<'_>, item: Range<usize>, group: &[(Range<usize>, usize)], facts: &mut NoteFacts, p: &Pats) {
+        let text = ctx.text;
+        let lead = &text[item.start..group[0].0.start.max(item.start)];
+        let lead_outcome = p.outcome.is_match(lead);
+        let lead_cue = p.trial_cue.is_match(lead);
+        // Own spans: to the next *different* drug in the item.
+        let mut owns: Vec<Range<usize>> = Vec::with_capacity(group.len());
+        for (k, (r, d)) in group.iter().enumerate() {
+            let next = group[k + 1..].iter().find(|(_, d2)| d2 != d).map(|(r2, _)| r2.start).unwrap_or(item.end);
+            owns.push(r.end..next.max(r.end));
+        }
+        let shared_outcome = owns.last().is_some_and(|o| {
+            let s = &text[o.clone()];
+            p.share.find(s).is_some_and(|m| p.outcome.find(&s[m.start()..]).is_some())
+        }) && group.len() > 1;
+        for (k, (r, d)) in group.iter().enumerate() {
+            let own = &text[owns[k].clone()];
+            let (role, sleep_max) = self.roles[*d];
+            let (assertion, cue) = ctx.context.assess_with_cue(r.clone());
+            let mut a = assertion;
+            // "No response to sertraline" is a failed trial, not a negated drug.
+            if a.negated {
+                if let Some(c) = cue {
+                    let win = &text[c.start..(c.end + 30).min(text.len())];
+                    let win = &win[..super::text::floor_char(win, win.len())];
+                    if p.outcome.find(win).is_some_and(|m| m.start() == 0) || lead_outcome && c.start < r.start && c.start >= item.start {
+                        a.negated = false;
+                    }
+                }
+            }
+            let section = ctx.section_kind(r.start);
+            if section == Some(SectionKind::FamilyHistory) {
+                a.family = true;
+            }
+            let daily = daily_dose(own, p).or_else(|| {
+                p.bare_dose.captures(own).filter(|c| c.name("unit").is_none()).and_then(|c| c["n"].parse::<f64>().ok()).filter(|v| *v >= 1.0)
+            });
+            let (weeks, has_duration) = duration(own, p);
+            let has_outcome = p.outcome.is_match(own) || lead_outcome || shared_outcome;
+            let cue_here = p.trial_cue.is_match(own) || lead_cue || has_outcome || has_duration;
+            let mut excluded: Option<&'static str> = None;
+            if a.negated {
+                excluded = Some("negated");
+            } else if a.family {
+                excluded = Some("family history");
+            } else if a.hypothetical || a.possible {
+                excluded = Some("hypothetical or planned");
+            } else if section == Some(SectionKind::Plan) && !has_outcome {
+                excluded = Some("plan, not a past trial");
+            } else if section == Some(SectionKind::MedCurrent) && !(has_outcome || has_duration || p.trial_cue.is_match(own)) {
+                excluded = Some("current medication list, no trial language");
+            } else if !(cue_here || section == Some(SectionKind::MedHistory)) {
+                excluded = Some("no trial language");
+            } else if let Some(max) = sleep_max {
+                let sleep_words = p.sleep.is_match(own) && !own.to_ascii_lowercase().contains("depress");
+                if sleep_words || daily.is_some_and(|mg| mg <= max) {
+                    excluded = Some("sleep or pain dose");
+                }
+            }
+            let counts = excluded.is_none();
+            let dict = &Dictionaries::builtin().drugs[*d];
+            let mut value = dict.id.clone();
+            if let Some(mg) = daily {
+                value.push_str(&format!(" {mg} mg/day"));
+            }
+            if let Some(w) = weeks {
+                value.push_str(&format!(" x {w:.0} wk"));
+            } else if has_duration {
+                value.push_str(" (dated)");
+            }
+            if has_outcome {
+                value.push_str(" outcome documented");
+            }
+            if let Some(why) = excluded {
+                value.push_str(&format!(" [not counted: {why}]"));
+            }
+            let span_end = if counts { owns[k].end.min(r.end + 160) } else { r.end };
+            let span_end = super::text::floor_char(text, span_end.max(r.end));
+            let ev = facts.push(Evidence {
+                kind: if counts { EvKind::Trial } else { EvKind::DrugMention },
+                entry_id: dict.id.clone(),
+                span: r.start..span_end,
+                assertion: a,
+                value,
+                counts,
+            });
+            facts.trials.push(TrialMention {
+                drug: *d,
+                ev,
+                counts,
+                augmentation: role == DrugRole::Augmentation,
+                daily_mg: daily,
+                weeks,
+                has_duration,
+                has_outcome,
+                excluded,
+            });
+        }
+    }
+}
+
+fn daily_dose(own: &str, p: &Pats) -> Option<f64> {
+    let mut best: Option<f64> = None;
+    for c in p.dose.captures_iter(own) {
+        let Ok(mut n) = c["n"].parse::<f64>() else { continue };
+        if let Some(n2) = c.name("n2").and_then(|x| x.as_str().parse::<f64>().ok()) {
+            n = n.max(n2);
+        }
+        if c["u"].eq_ignore_ascii_case("mcg") {
+            n /= 1000.0;
+        }
+        if c.name("bid").is_some() {
+            n *= 2.0;
+        } else if c.name("tid").is_some() {
+            n *= 3.0;
+        }
+        if n > 0.0 && n < 5000.0 {
+            best = Some(best.map_or(n, |b: f64| b.max(n)));
+        }
+    }
+    best
+}
+
+fn duration(own: &str, p: &Pats) -> (Option<f64>, bool) {
+    let mut weeks: Option<f64> = None;
+    for c in p.duration.captures_iter(own) {
+        if c.name("ago").is_some() {
+            continue;
+        }
+        let m = c.get(0).unwrap();
+        // "2 d" after a dose or "5 y/o" are not durations.
+        let after = &own[m.end()..];
+        if after.starts_with("/o") || after.starts_with("o ") {
+            continue;
+        }
+        let unit = c["u"].to_ascii_lowercase();
+        if (unit == "d" || unit == "y" || unit == "w") && !own[..m.start()].trim_end().ends_with(['x', '×']) {
+            continue;
+        }
+        let Some(mut n) = parse_number(&c["n"]) else { continue };
+        if let Some(n2) = c.name("n2").and_then(|x| parse_number(x.as_str())) {
+            n = n.max(n2);
+        }
+        let w = match unit.chars().next() {
+            Some('w') => n,
+            Some('m') => n * 4.345,
+            Some('y') => n * 52.0,
+            Some('d') => n / 7.0,
+            _ => continue,
+        };
+        if w > 0.0 && w < 1040.0 {
+            weeks = Some(weeks.map_or(w, |b: f64| b.max(w)));
+        }
+    }
+    let dated = p.date_range.is_match(own);
+    (weeks, weeks.is_some() || dated)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::Extractor;
+
+    fn trials(t: &str) -> Vec<(String, bool, bool, bool, bool)> {
+        let f = Extractor::builtin().extract_text(t, None);
+        let d = &crate::dict::Dictionaries::builtin().drugs;
+        f.trials
+            .iter()
+            .map(|m| (d[m.drug].id.clone(), m.counts, m.daily_mg.is_some(), m.has_duration, m.has_outcome))
+            .collect()
+    }
+
+    #[test]
+    fn listed_trials_with_attributes() {
+        let t = trials("Prior trials:\n- Sertraline 100 mg daily x 8 weeks, no response\n- Wellbutrin XL 300 mg for 10 wks, stopped due to anxiety\n");
+        assert_eq!(t, vec![("sertraline".into(), true, true, true, true), ("bupropion".into(), true, true, true, true)]);
+    }
+
+    #[test]
+    fn attributes_do_not_leak_between_drugs() {
+        let t = trials("Tried fluoxetine and then sertraline 150 mg x 12 weeks with partial response.");
+        assert_eq!(t[0].0, "fluoxetine");
+        assert!(!t[0].2 && !t[0].3, "{t:?}");
+        assert!(t[1].2 && t[1].3 && t[1].4);
+    }
+
+    #[test]
+    fn negated_hypothetical_family_not_counted() {
+        assert!(!trials("She has never tried sertraline.")[0].1);
+        assert!(!trials("Consider bupropion if no improvement.")[0].1);
+        assert!(!trials("Mother did well on sertraline.")[0].1);
+    }
+
+    #[test]
+    fn no_response_is_a_trial() {
+        let t = trials("No response to escitalopram 20 mg x 8 weeks.");
+        assert!(t[0].1, "{t:?}");
+    }
+
+    #[test]
+    fn sleep_dose_trazodone_not_counted() {
+        assert!(!trials("Trazodone 50 mg qhs for sleep, tried for 3 months.")[0].1);
+    }
+
+    #[test]
+    fn current_med_list_not_a_trial() {
+        let t = trials("Current medications:\nSertraline 100 mg daily\nLisinopril 10 mg\n\nPlan: continue.");
+        assert!(!t[0].1, "{t:?}");
+    }
+
+    #[test]
+    fn continuation_lines_attach() {
+        let t = trials("Medication: Venlafaxine XR\nDose: 225 mg\nDuration: 10 weeks\nOutcome: inadequate response\n");
+        assert_eq!(t, vec![("venlafaxine".into(), true, true, true, true)]);
+    }
+}

@@ -1,0 +1,392 @@
+//! Evidence extraction: turn one note's text into typed evidence items with
+//! byte spans, plus the per-note facts the encounter assembler needs.
+//!
+//! Every pattern is compiled once into an [`Extractor`]; workers share it
+//! (regex caches are per-thread inside the `regex` crate). Evidence keeps
+//! negated and hypothetical mentions, marked, instead of dropping them, so
+//! `ketaudit explain` can show why a mention did not count.
+
+pub mod context;
+pub mod meds;
+pub mod phrases;
+pub mod similarity;
+pub mod text;
+pub mod timing;
+pub mod vitals;
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::dict::Dictionaries;
+use crate::model::Note;
+use context::{Assertion, ContextRules};
+use text::{Clock, Section, SectionKind};
+
+/// Kind of an evidence item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum EvKind {
+    /// A medication name (any assertion).
+    DrugMention,
+    /// A prior/current antidepressant or augmentation trial (affirmed).
+    Trial,
+    /// Vague treatment-failure phrase.
+    VagueHistory,
+    /// Blood pressure reading.
+    Bp,
+    /// Heart rate.
+    HeartRate,
+    /// Oxygen saturation.
+    Spo2,
+    /// Respiratory rate.
+    RespRate,
+    /// Dosing / administration event (device, infusion start, oral dose).
+    DoseEvent,
+    /// Infusion end.
+    InfusionEnd,
+    /// Monitoring start.
+    MonitorStart,
+    /// Monitoring end.
+    MonitorEnd,
+    /// Discharge / departure time.
+    DischargeTime,
+    /// Explicit monitoring duration statement.
+    MonitoringDuration,
+    /// Discharge readiness phrase.
+    DischargeReady,
+    /// Transport / escort / gait phrase.
+    Transport,
+    /// REMS documentation.
+    Rems,
+    /// Prior authorization mention.
+    PriorAuth,
+    /// Administered dose.
+    Dose,
+    /// Body weight.
+    Weight,
+    /// ICD-10 code written in a note.
+    Icd10,
+    /// Sedation / dissociation assessment.
+    Sedation,
+    /// Sedation resolved.
+    Resolution,
+    /// Supervised self-administration.
+    Supervision,
+    /// Safety screen.
+    SafetyScreen,
+    /// Severity scale score.
+    SeverityScale,
+    /// "See other note" stub.
+    Stub,
+    /// Ketamine / esketamine treatment mention (track signal).
+    Treatment,
+    /// NDC number.
+    Ndc,
+    /// Psychotic features.
+    Psychosis,
+}
+
+impl EvKind {
+    /// snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvKind::DrugMention => "drug_mention",
+            EvKind::Trial => "trial",
+            EvKind::VagueHistory => "vague_history",
+            EvKind::Bp => "bp",
+            EvKind::HeartRate => "heart_rate",
+            EvKind::Spo2 => "spo2",
+            EvKind::RespRate => "resp_rate",
+            EvKind::DoseEvent => "dose_event",
+            EvKind::InfusionEnd => "infusion_end",
+            EvKind::MonitorStart => "monitor_start",
+            EvKind::MonitorEnd => "monitor_end",
+            EvKind::DischargeTime => "discharge_time",
+            EvKind::MonitoringDuration => "monitoring_duration",
+            EvKind::DischargeReady => "discharge_ready",
+            EvKind::Transport => "transport",
+            EvKind::Rems => "rems",
+            EvKind::PriorAuth => "prior_auth",
+            EvKind::Dose => "dose",
+            EvKind::Weight => "weight",
+            EvKind::Icd10 => "icd10",
+            EvKind::Sedation => "sedation",
+            EvKind::Resolution => "resolution",
+            EvKind::Supervision => "supervision",
+            EvKind::SafetyScreen => "safety_screen",
+            EvKind::SeverityScale => "severity_scale",
+            EvKind::Stub => "stub",
+            EvKind::Treatment => "treatment",
+            EvKind::Ndc => "ndc",
+            EvKind::Psychosis => "psychosis",
+        }
+    }
+}
+
+/// One evidence item: what was found, where, and whether it is affirmed.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// Kind.
+    pub kind: EvKind,
+    /// Dictionary entry or pattern id that matched.
+    pub entry_id: String,
+    /// Byte range in the note's `text`.
+    pub span: Range<usize>,
+    /// Assertion from the context layer (and local polarity checks).
+    pub assertion: Assertion,
+    /// Normalized value ("128/82", "sertraline 100 mg/day x 8 wk", "approved").
+    pub value: String,
+    /// Whether the item counts (affirmed and not excluded by a local rule).
+    pub counts: bool,
+}
+
+/// Longest snippet kept per evidence item (bytes).
+pub const SNIPPET_MAX: usize = 160;
+
+/// Assertion as a short label for reports.
+pub fn assertion_label(a: &Assertion) -> &'static str {
+    if a.negated {
+        "negated"
+    } else if a.hypothetical {
+        "hypothetical"
+    } else if a.family {
+        "family"
+    } else if a.possible {
+        "possible"
+    } else if a.historical {
+        "historical"
+    } else {
+        "affirmed"
+    }
+}
+
+/// Phase of a vital sign relative to dosing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Before dosing.
+    Pre,
+    /// After dosing started.
+    Post,
+    /// Could not tell.
+    Unknown,
+}
+
+/// A blood pressure reading with what is known about its timing.
+#[derive(Debug, Clone)]
+pub struct BpReading {
+    /// Systolic.
+    pub sys: u16,
+    /// Diastolic.
+    pub dia: u16,
+    /// Clock time written with it.
+    pub clock: Option<Clock>,
+    /// Phase from wording ("baseline", "40 min post", "at discharge").
+    pub worded: Phase,
+    /// Minutes after dosing from wording ("@40min", "T+40").
+    pub offset_min: Option<u32>,
+    /// Worded as the discharge / end-of-monitoring reading.
+    pub at_discharge: bool,
+    /// Phase from the enclosing section header.
+    pub section: Phase,
+    /// Position relative to the note's first administration statement.
+    pub positional: Phase,
+    /// Index into the note's evidence.
+    pub ev: usize,
+}
+
+/// Timing facts of one note.
+#[derive(Debug, Clone, Default)]
+pub struct Timing {
+    /// Dosing events with clock times (device administrations, infusion start, oral dose).
+    pub dose_times: Vec<(Clock, usize)>,
+    /// Infusion end times.
+    pub infusion_end: Vec<(Clock, usize)>,
+    /// Stated infusion duration in minutes.
+    pub infusion_minutes: Option<(u32, usize)>,
+    /// Monitoring start times.
+    pub monitor_start: Vec<(Clock, usize)>,
+    /// Monitoring end times.
+    pub monitor_end: Vec<(Clock, usize)>,
+    /// Discharge times.
+    pub discharge: Vec<(Clock, usize)>,
+    /// Explicit monitoring duration statements (minutes).
+    pub stated_minutes: Vec<(u32, usize)>,
+    /// Byte offset of the first administration statement (with or without time).
+    pub first_admin_pos: Option<usize>,
+}
+
+/// Treatment track signals of one note.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrackSignals {
+    /// Affirmed esketamine administration mentions.
+    pub esketamine: u32,
+    /// Affirmed IV ketamine mentions.
+    pub iv: u32,
+    /// Affirmed oral/sublingual ketamine mentions.
+    pub oral: u32,
+}
+
+/// E/M documentation features of one note.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmFeatures {
+    /// Has a history / HPI / subjective section.
+    pub history: bool,
+    /// Has an assessment / impression / MDM section.
+    pub assessment: bool,
+    /// Has a plan section.
+    pub plan: bool,
+    /// Has an exam / MSE section.
+    pub exam: bool,
+    /// Has an explicitly separate E/M section.
+    pub em_section: bool,
+    /// Has an E/M section with its own history, assessment and plan content.
+    pub em_section_complete: bool,
+    /// Mostly a pointer to another note.
+    pub stub: bool,
+    /// Word count.
+    pub words: u32,
+}
+
+/// A dose fact.
+#[derive(Debug, Clone, Copy)]
+pub struct DoseFact {
+    /// Dose in mg.
+    pub mg: f64,
+    /// Evidence index.
+    pub ev: usize,
+    /// Priority (higher wins): total statements beat device counts.
+    pub priority: u8,
+}
+
+/// Everything extracted from one note.
+#[derive(Debug, Clone, Default)]
+pub struct NoteFacts {
+    /// Evidence items, in text order per extractor.
+    pub evidence: Vec<Evidence>,
+    /// Trials per drug mention (see [`meds::TrialMention`]).
+    pub trials: Vec<meds::TrialMention>,
+    /// BP readings.
+    pub bps: Vec<BpReading>,
+    /// Timing.
+    pub timing: Timing,
+    /// Administered dose candidates.
+    pub doses: Vec<DoseFact>,
+    /// Weight in kg.
+    pub weight_kg: Option<(f64, usize)>,
+    /// mg/kg dose.
+    pub mg_per_kg: Option<(f64, usize)>,
+    /// Track signals.
+    pub track: TrackSignals,
+    /// ICD-10 codes written in the note (dotted), with evidence index.
+    pub icd10: Vec<(String, usize)>,
+    /// E/M features.
+    pub em: EmFeatures,
+    /// Similarity sketch of the note text.
+    pub sketch: similarity::Sketch,
+    /// Length of the text in bytes.
+    pub text_len: usize,
+    /// `text[span]` of each evidence item, capped at [`SNIPPET_MAX`] bytes,
+    /// kept so findings can quote evidence after the note text is dropped.
+    pub snippets: Vec<Box<str>>,
+}
+
+impl NoteFacts {
+    /// Indices of evidence items of a kind that count.
+    pub fn counting(&self, kind: EvKind) -> impl Iterator<Item = usize> + '_ {
+        self.evidence
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.kind == kind && e.counts)
+            .map(|(i, _)| i)
+    }
+    /// Push an evidence item, returning its index.
+    pub fn push(&mut self, ev: Evidence) -> usize {
+        self.evidence.push(ev);
+        self.evidence.len() - 1
+    }
+}
+
+/// Per-note working context handed to the sub-extractors.
+pub struct NoteCtx<'a> {
+    /// Note text.
+    pub text: &'a str,
+    /// Cue matches for assertions.
+    pub context: context::NoteContext<'a>,
+    /// Sections.
+    pub sections: Vec<Section>,
+}
+
+impl NoteCtx<'_> {
+    /// Kind of the section at `pos`.
+    pub fn section_kind(&self, pos: usize) -> Option<SectionKind> {
+        text::section_at(&self.sections, pos).map(|s| s.kind)
+    }
+}
+
+/// Compiled extractors, built once per run.
+pub struct Extractor {
+    /// Dictionaries in use.
+    pub dict: &'static Dictionaries,
+    context: &'static ContextRules,
+    meds: meds::MedExtractor,
+    phrases: phrases::PhraseExtractor,
+    vitals: vitals::VitalsExtractor,
+    timing: timing::TimingExtractor,
+}
+
+impl Extractor {
+    /// Build from dictionaries.
+    pub fn new(dict: &'static Dictionaries) -> Self {
+        Extractor {
+            dict,
+            context: ContextRules::builtin(),
+            meds: meds::MedExtractor::new(dict),
+            phrases: phrases::PhraseExtractor::new(dict),
+            vitals: vitals::VitalsExtractor::new(),
+            timing: timing::TimingExtractor::new(),
+        }
+    }
+
+    /// The shipped extractor.
+    pub fn builtin() -> &'static Extractor {
+        static E: std::sync::OnceLock<Extractor> = std::sync::OnceLock::new();
+        E.get_or_init(|| Extractor::new(Dictionaries::builtin()))
+    }
+
+    /// Extract everything from one note.
+    pub fn extract(&self, note: &Note) -> NoteFacts {
+        self.extract_text(&note.text, note.note_type.as_deref())
+    }
+
+    /// Extract from raw text (and an optional exported note type).
+    pub fn extract_text(&self, text: &str, note_type: Option<&str>) -> NoteFacts {
+        let is_drug = |label: &str| self.meds.is_drug_label(label);
+        let ctx = NoteCtx {
+            text,
+            context: self.context.analyze(text),
+            sections: text::sections(text, &is_drug),
+        };
+        let mut facts = NoteFacts {
+            text_len: text.len(),
+            ..Default::default()
+        };
+        self.timing.extract(&ctx, &mut facts);
+        self.meds.extract(&ctx, &mut facts);
+        self.vitals.extract(&ctx, &mut facts);
+        self.phrases.extract(&ctx, note_type, &mut facts);
+        facts.sketch = similarity::Sketch::of(text);
+        facts.snippets = facts
+            .evidence
+            .iter()
+            .map(|e| text::snippet(text, e.span.clone(), SNIPPET_MAX).into_boxed_str())
+            .collect();
+        facts
+    }
+}
+
+/// Helper: assertion at a span, with the note's context.
+pub fn assess(ctx: &NoteCtx<'_>, span: Range<usize>) -> Assertion {
+    ctx.context.assess(span)
+}

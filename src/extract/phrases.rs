@@ -1,0 +1,545 @@
+//! Documentation phrases (REMS, prior authorization, discharge readiness,
+//! vague history, sedation, supervision...), the administered dose, the
+//! treatment track signals, ICD-10 codes written in the text, and the
+//! note's E/M structure.
+//!
+//! Patterns come from `dictionaries/phrases.toml`; this module adds the
+//! polarity logic a pattern alone cannot express: "PA approved" vs "PA
+//! pending", "REMS form submitted" vs "REMS form not yet submitted",
+//! "Discharge criteria met: No".
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::context::Assertion;
+use super::text::{parse_number, SectionKind, NUM};
+use super::timing::clause;
+use super::{DoseFact, EvKind, Evidence, NoteCtx, NoteFacts};
+use crate::dict::{Dictionaries, PhraseKind};
+
+/// Compiled phrase patterns and polarity checks.
+pub struct PhraseExtractor {
+    phrases: Vec<(PhraseKind, String, Regex)>,
+    p: Pats,
+}
+
+struct Pats {
+    answer_no: Regex,
+    rems_neg: Regex,
+    rems_affirm: Regex,
+    form_done: Regex,
+    pa_yes: Regex,
+    pa_no: Regex,
+    esk: Regex,
+    ketamine: Regex,
+    iv_ctx: Regex,
+    oral_ctx: Regex,
+    admin_ctx: Regex,
+    esk_mg: Regex,
+    devices: Regex,
+    device_idx: Regex,
+    total_mg: Regex,
+    not_this_dose: Regex,
+    mgkg: Regex,
+    weight: Regex,
+    ket_mg: Regex,
+    icd: Regex,
+    dx_ctx: Regex,
+    ndc: Regex,
+    note_type_esk: Regex,
+    note_type_iv: Regex,
+    note_type_oral: Regex,
+}
+
+fn re(p: &str) -> Regex {
+    Regex::new(&format!("(?i){p}")).unwrap()
+}
+
+impl PhraseExtractor {
+    /// Compile from dictionaries.
+    pub fn new(dict: &Dictionaries) -> Self {
+        let phrases = dict
+            .phrases
+            .iter()
+            .map(|p| (p.kind, p.id.clone(), re(&p.pattern)))
+            .collect();
+        PhraseExtractor {
+            phrases,
+            p: Pats {
+                answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\])"),
+                rems_neg: re(r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b"),
+                rems_affirm: re(r"\b(?:enrolled|enrol?lment|registered|registration|certified|certification|submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|verified|confirmed|on\s+file|active|attested|documented|compliant|compliance|id|#|number|no\.|yes|y)\b|#|:\s*\w*\d"),
+                form_done: re(r"\b(?:submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|signed|finalized|submitted\s+online|yes)\b"),
+                pa_yes: re(r"\b(?:approved|approval|on\s+file|obtained|granted|valid|active|in\s+place|authorized|secured|current|confirmed|received|effective)\b|(?:#|\bno\.?|\bnumber|\bnum|\bid)\s*[:=]?\s*[A-Z0-9-]*\d[A-Z0-9-]{2,}|\b[A-Z]{1,4}-?\d{5,}\b"),
+                pa_no: re(r"\b(?:pending|submitted|awaiting|requested|request|in\s+process|in\s+review|under\s+review|denied|denial|rejected|not\s+required|not\s+needed|no\s+(?:prior\s+)?auth\w*|expired|lapsed|appeal\w*|not\s+(?:yet\s+)?(?:approved|obtained|on\s+file|received|active)|without|needed|needs|required\s+but|will\s+(?:submit|request|obtain)|to\s+be\s+(?:submitted|obtained)|n/a|not\s+applicable)\b"),
+                esk: re(r"\b(?:spravato|esketamine|es-ketamine|esk)\b"),
+                ketamine: re(r"\bketamine\b|\bketalar\b"),
+                iv_ctx: re(r"\b(?:iv|i\.v\.|intravenous\w*|infusion|infused|drip|mg/kg|pump)\b"),
+                oral_ctx: re(r"\b(?:oral|orally|po|p\.o\.|sublingual\w*|sl|troches?|lozenges?|rdts?|odts?|tablets?|capsules?|compounded|buccal)\b"),
+                admin_ctx: re(r"\b(?:device|devices|administ\w*|self[- ]?admin\w*|intranasal|nasal\s+spray|sprays?|dose|dosed|mg|session|treatment|monitor\w*|given)\b"),
+                esk_mg: re(r"\b(?P<n>28|56|84)\s*mg\b"),
+                devices: re(&format!(r"\b(?P<n>{NUM})\s*(?:x\s*)?(?:\(?\s*28\s*mg\s*\)?\s*)?(?:nasal\s+spray\s+)?devices?\b|\bdevices?\s*(?:used|administered|given)?\s*[:=#]\s*(?P<n2>[1-3])\b")),
+                device_idx: re(r"\bdevice\s*#?\s*(?P<n>[1-3])\b|\b(?P<w>first|second|third|1st|2nd|3rd)\s+device\b"),
+                total_mg: re(r"\b(?:total\s+(?:dose|mg)|dose\s+(?:given|administered|today|total)|today'?s\s+dose|administered\s+dose|dose)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d+(?:\.\d+)?)\s*mg\b"),
+                not_this_dose: re(r"\b(?:last|previous|prior|next|future|planned?|plan\s+to|will|would|increase\s+to|decrease\s+to|titrate\s+to|titrating\s+to|consider|recommend\w*|induction|maintenance\s+dose\s+of|label\w*|approved\s+dos\w*|or\b|vs\.?|versus|up\s+to|max\w*|scheduled)\b"),
+                mgkg: re(r"(?P<n>\d+(?:\.\d+)?)\s*mg\s*/\s*kg\b"),
+                weight: re(r"\b(?:weight|wt|weighs|weighing)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?P<u>kg|kilograms?|lbs?|pounds?)\b|\b(?P<n2>\d{2,3}(?:\.\d+)?)\s*(?P<u2>kg)\b"),
+                ket_mg: re(r"\bketamine\b[^.;\n]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*mg\b(?P<kg>\s*/\s*kg)?|\b(?P<n2>\d+(?:\.\d+)?)\s*mg\b(?P<kg2>\s*/\s*kg)?[^.;\n]{0,25}?\bketamine\b"),
+                icd: re(r"\b(?P<c>[A-TV-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4}|[0-9A-Z]{1,4})?)\b"),
+                dx_ctx: re(r"\b(?:dx|diagnos\w*|icd|impression|assessment|code)\b"),
+                ndc: re(r"\bNDC\b[\s#:]*\d{4,5}-\d{3,4}-\d{1,2}\b"),
+                note_type_esk: re(r"spravato|esketamine|\besk\b|intranasal"),
+                note_type_iv: re(r"infusion|\biv\b|intravenous"),
+                note_type_oral: re(r"oral|sublingual|troche|\bsl\b|lozenge"),
+            },
+        }
+    }
+
+    /// Extract phrase evidence, doses, track signals, codes and E/M features.
+    pub fn extract(&self, ctx: &NoteCtx<'_>, note_type: Option<&str>, facts: &mut NoteFacts) {
+        let text = ctx.text;
+        let mut rems_spans: Vec<std::ops::Range<usize>> = Vec::new();
+        for (kind, id, r) in &self.phrases {
+            for m in r.find_iter(text) {
+                let span = m.start()..m.end();
+                let a = ctx.context.assess(span.clone());
+                let mut counts = a.is_patient_fact();
+                let mut value = m.as_str().split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+                let cl = clause(text, m.start());
+                let ev_kind = match kind {
+                    PhraseKind::DischargeReady | PhraseKind::Transport => {
+                        let after = &text[m.end()..(m.end() + 16).min(text.len())];
+                        let after = &after[..super::text::floor_char(after, after.len())];
+                        if self.p.answer_no.is_match(after) {
+                            counts = false;
+                        }
+                        if *kind == PhraseKind::DischargeReady {
+                            EvKind::DischargeReady
+                        } else {
+                            EvKind::Transport
+                        }
+                    }
+                    PhraseKind::RemsEnrollment | PhraseKind::RemsForm | PhraseKind::RemsSite | PhraseKind::RemsGeneric => {
+                        if rems_spans.iter().any(|s| s.start < span.end && span.start < s.end) {
+                            continue;
+                        }
+                        let clause_text = &text[cl.clone()];
+                        let neg = self.p.rems_neg.is_match(clause_text) || !a.is_patient_fact();
+                        let affirmed = match kind {
+                            PhraseKind::RemsForm => self.p.form_done.is_match(clause_text),
+                            PhraseKind::RemsEnrollment | PhraseKind::RemsSite => true,
+                            _ => self.p.rems_affirm.is_match(clause_text),
+                        };
+                        counts = affirmed && !neg;
+                        let sub = match kind {
+                            PhraseKind::RemsEnrollment => "enrollment",
+                            PhraseKind::RemsForm => "monitoring_form",
+                            PhraseKind::RemsSite => "site_certified",
+                            _ => "rems",
+                        };
+                        value = format!("{sub}: {}", if counts { "affirmed" } else if neg { "negated or pending" } else { "mentioned" });
+                        rems_spans.push(span.clone());
+                        EvKind::Rems
+                    }
+                    PhraseKind::Pa => {
+                        let clause_text = &text[cl.clone()];
+                        let status = self.pa_status(clause_text, m.start() - cl.start);
+                        counts = status == "approved" && !a.negated && !a.hypothetical;
+                        value = format!("prior auth: {status}");
+                        EvKind::PriorAuth
+                    }
+                    PhraseKind::VagueHistory => EvKind::VagueHistory,
+                    PhraseKind::Sedation => {
+                        counts = true; // an assessment is documentation even when "no sedation"
+                        EvKind::Sedation
+                    }
+                    PhraseKind::Resolution => {
+                        // "dissociation resolved" reads as a negated symptom; the resolution itself is affirmed.
+                        counts = !a.hypothetical && !a.family;
+                        EvKind::Resolution
+                    }
+                    PhraseKind::Supervision => EvKind::Supervision,
+                    PhraseKind::SafetyScreen => {
+                        counts = true; // "denies aneurysm" is a documented screen
+                        EvKind::SafetyScreen
+                    }
+                    PhraseKind::SeverityScale => EvKind::SeverityScale,
+                    PhraseKind::Stub => EvKind::Stub,
+                    PhraseKind::Psychosis => EvKind::Psychosis,
+                };
+                facts.push(Evidence {
+                    kind: ev_kind,
+                    entry_id: id.clone(),
+                    span,
+                    assertion: a,
+                    value,
+                    counts,
+                });
+            }
+        }
+        self.track_and_dose(ctx, note_type, facts);
+        self.codes(ctx, facts);
+        self.em_features(ctx, facts);
+    }
+
+    /// Status of a prior-authorization mention from its clause: the last
+    /// status word wins ("initial PA denied, approved on appeal" is approved).
+    fn pa_status(&self, clause_text: &str, _at: usize) -> &'static str {
+        let yes = self.p.pa_yes.find_iter(clause_text).last().map(|m| m.start());
+        let no = self.p.pa_no.find_iter(clause_text).last().map(|m| m.start());
+        match (yes, no) {
+            (Some(y), Some(n)) if y > n => "approved",
+            (Some(_), Some(_)) | (None, Some(_)) => "not approved",
+            (Some(_), None) => "approved",
+            (None, None) => "mentioned",
+        }
+    }
+
+    fn track_and_dose(&self, ctx: &NoteCtx<'_>, note_type: Option<&str>, facts: &mut NoteFacts) {
+        let text = ctx.text;
+        let p = &self.p;
+        let nt = note_type.unwrap_or("");
+        let admin_in_note = p.admin_ctx.is_match(text);
+        for m in p.esk.find_iter(text) {
+            let a = ctx.context.assess(m.start()..m.end());
+            if !a.is_affirmed() || a.historical {
+                continue;
+            }
+            if admin_in_note {
+                facts.track.esketamine += 1;
+            }
+            facts.push(Evidence {
+                kind: EvKind::Treatment,
+                entry_id: "esketamine".into(),
+                span: m.start()..m.end(),
+                assertion: a,
+                value: "esketamine".into(),
+                counts: true,
+            });
+        }
+        for m in p.ketamine.find_iter(text) {
+            // "esketamine" is matched above; \bketamine\b does not match inside it.
+            let a = ctx.context.assess(m.start()..m.end());
+            if !a.is_affirmed() || a.historical {
+                continue;
+            }
+            let cl = clause(text, m.start());
+            let around = &text[cl.clone()];
+            let (iv, oral) = (p.iv_ctx.is_match(around), p.oral_ctx.is_match(around));
+            let route = if iv {
+                facts.track.iv += 1;
+                "iv_ketamine"
+            } else if oral {
+                facts.track.oral += 1;
+                "oral_ketamine"
+            } else {
+                continue;
+            };
+            facts.push(Evidence {
+                kind: EvKind::Treatment,
+                entry_id: route.into(),
+                span: m.start()..m.end(),
+                assertion: a,
+                value: route.into(),
+                counts: true,
+            });
+        }
+        if p.note_type_esk.is_match(nt) {
+            facts.track.esketamine += 2;
+        } else if p.note_type_iv.is_match(nt) && !p.note_type_esk.is_match(nt) {
+            facts.track.iv += 2;
+        } else if p.note_type_oral.is_match(nt) && nt.to_ascii_lowercase().contains("ketamine") {
+            facts.track.oral += 2;
+        }
+
+        // Administered dose candidates.
+        let push_dose = |facts: &mut NoteFacts, mg: f64, span: std::ops::Range<usize>, id: &str, priority: u8| {
+            let ev = facts.push(Evidence {
+                kind: EvKind::Dose,
+                entry_id: id.into(),
+                span,
+                assertion: Assertion::default(),
+                value: format!("{mg} mg"),
+                counts: true,
+            });
+            facts.doses.push(DoseFact { mg, ev, priority });
+        };
+        let excluded = |start: usize, end: usize| -> bool {
+            let cl = clause(text, start);
+            let before = &text[cl.start..start];
+            let after = &text[end..cl.end.min(end + 30)];
+            let after = &after[..super::text::floor_char(after, after.len())];
+            p.not_this_dose.is_match(before) || p.not_this_dose.is_match(after) && !after.trim_start().starts_with(['(', ',']) || {
+                let a = ctx.context.assess(start..end);
+                a.negated || a.hypothetical
+            }
+        };
+        for c in p.total_mg.captures_iter(text) {
+            let m = c.get(0).unwrap();
+            let n: f64 = c["n"].parse().unwrap_or(0.0);
+            let cl = clause(text, m.start());
+            let lower = text[cl.clone()].to_ascii_lowercase();
+            if n <= 0.0 || lower.contains("mg/kg") || excluded(m.start(), m.end()) {
+                continue;
+            }
+            push_dose(facts, n, m.start()..m.end(), "total-dose", 3);
+        }
+        for c in p.esk_mg.captures_iter(text) {
+            let m = c.get(0).unwrap();
+            let cl = clause(text, m.start());
+            let ct = &text[cl.clone()];
+            if !(p.esk.is_match(ct) || ct.to_ascii_lowercase().contains("dose") || ct.to_ascii_lowercase().contains("intranasal") || ct.to_ascii_lowercase().contains("device") || ct.to_ascii_lowercase().contains("administ")) {
+                continue;
+            }
+            if excluded(m.start(), m.end()) {
+                continue;
+            }
+            // A single device's size ("device 1 (28 mg)") is not the session dose.
+            let before = &text[cl.start..m.start()];
+            if before.to_ascii_lowercase().trim_end().trim_end_matches('(').trim_end().ends_with(|c: char| c.is_ascii_digit()) && before.to_ascii_lowercase().contains("device") {
+                continue;
+            }
+            let after = text[m.end()..].trim_start().to_ascii_lowercase();
+            if after.starts_with("device") || after.starts_with("each") || after.starts_with("nasal spray device") || after.starts_with("per device") {
+                continue;
+            }
+            let n: f64 = c["n"].parse().unwrap();
+            push_dose(facts, n, m.start()..m.end(), "esketamine-mg", 2);
+        }
+        for c in p.devices.captures_iter(text) {
+            let m = c.get(0).unwrap();
+            let Some(n) = c.name("n").or(c.name("n2")).and_then(|x| parse_number(x.as_str())) else { continue };
+            if !(1.0..=3.0).contains(&n) || excluded(m.start(), m.end()) {
+                continue;
+            }
+            push_dose(facts, n * 28.0, m.start()..m.end(), "device-count", 1);
+        }
+        let mut max_idx = 0u32;
+        let mut idx_span = 0..0;
+        for c in p.device_idx.captures_iter(text) {
+            let m = c.get(0).unwrap();
+            let k = c
+                .name("n")
+                .and_then(|x| x.as_str().parse::<u32>().ok())
+                .or_else(|| {
+                    c.name("w").map(|w| match w.as_str().to_ascii_lowercase().as_str() {
+                        "first" | "1st" => 1,
+                        "second" | "2nd" => 2,
+                        _ => 3,
+                    })
+                })
+                .unwrap_or(0);
+            let cl = clause(text, m.start());
+            let lower = text[cl].to_ascii_lowercase();
+            if lower.contains("not ") || lower.contains("held") || lower.contains("declined") || lower.contains("refused") {
+                continue;
+            }
+            if k > max_idx {
+                max_idx = k;
+                idx_span = m.start()..m.end();
+            }
+        }
+        if max_idx > 0 {
+            push_dose(facts, max_idx as f64 * 28.0, idx_span, "device-log", 0);
+        }
+        // IV / oral ketamine.
+        for c in p.mgkg.captures_iter(text) {
+            let m = c.get(0).unwrap();
+            let n: f64 = c["n"].parse().unwrap_or(0.0);
+            if n > 0.0 && n <= 5.0 && facts.mg_per_kg.is_none() && !excluded(m.start(), m.end()) {
+                let ev = facts.push(Evidence {
+                    kind: EvKind::Dose,
+                    entry_id: "mg-per-kg".into(),
+                    span: m.start()..m.end(),
+                    assertion: Assertion::default(),
+                    value: format!("{n} mg/kg"),
+                    counts: true,
+                });
+                facts.mg_per_kg = Some((n, ev));
+            }
+        }
+        for c in p.weight.captures_iter(text) {
+            let m = c.get(0).unwrap();
+            let (n, u) = match (c.name("n"), c.name("n2")) {
+                (Some(n), _) => (n.as_str(), c.name("u").map(|u| u.as_str()).unwrap_or("kg")),
+                (None, Some(n2)) => (n2.as_str(), c.name("u2").map(|u| u.as_str()).unwrap_or("kg")),
+                _ => continue,
+            };
+            let Ok(mut w) = n.parse::<f64>() else { continue };
+            if u.to_ascii_lowercase().starts_with('l') || u.to_ascii_lowercase().starts_with('p') {
+                w /= 2.20462;
+            }
+            if (25.0..=300.0).contains(&w) && facts.weight_kg.is_none() {
+                let ev = facts.push(Evidence {
+                    kind: EvKind::Weight,
+                    entry_id: "weight".into(),
+                    span: m.start()..m.end(),
+                    assertion: Assertion::default(),
+                    value: format!("{:.1} kg", w),
+                    counts: true,
+                });
+                facts.weight_kg = Some((w, ev));
+            }
+        }
+        for c in p.ket_mg.captures_iter(text) {
+            let m = c.get(0).unwrap();
+            if c.name("kg").is_some() || c.name("kg2").is_some() {
+                continue;
+            }
+            let n: f64 = c.name("n").or(c.name("n2")).and_then(|x| x.as_str().parse().ok()).unwrap_or(0.0);
+            if n <= 0.0 || n > 2000.0 || excluded(m.start(), m.end()) {
+                continue;
+            }
+            let cl = clause(text, m.start());
+            if p.esk.is_match(&text[cl]) {
+                continue;
+            }
+            push_dose(facts, n, m.start()..m.end(), "ketamine-mg", 2);
+        }
+        for m in p.ndc.find_iter(text) {
+            facts.push(Evidence {
+                kind: EvKind::Ndc,
+                entry_id: "ndc".into(),
+                span: m.start()..m.end(),
+                assertion: Assertion::default(),
+                value: m.as_str().to_string(),
+                counts: true,
+            });
+        }
+    }
+
+    fn codes(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
+        let text = ctx.text;
+        for c in self.p.icd.captures_iter(text) {
+            let m = c.get(1).unwrap();
+            let raw = m.as_str();
+            // Only mental/behavioural, symptom and factor chapters are diagnosis codes we read from notes.
+            if !raw.starts_with(['F', 'R', 'Z', 'G', 'T']) {
+                continue;
+            }
+            let dotted = raw.contains('.');
+            if !dotted {
+                let cl = clause(text, m.start());
+                if !self.p.dx_ctx.is_match(&text[cl]) || raw.len() < 3 {
+                    continue;
+                }
+            }
+            let Some(code) = crate::ingest::normalize_icd10(raw) else { continue };
+            let ev = facts.push(Evidence {
+                kind: EvKind::Icd10,
+                entry_id: "icd10".into(),
+                span: m.start()..m.end(),
+                assertion: Assertion::default(),
+                value: code.clone(),
+                counts: true,
+            });
+            facts.icd10.push((code, ev));
+        }
+    }
+
+    fn em_features(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
+        let mut em = super::EmFeatures {
+            words: ctx.text.split_whitespace().count() as u32,
+            ..Default::default()
+        };
+        for s in &ctx.sections {
+            let has_body = ctx.text[s.body.clone()].split_whitespace().count() >= 3;
+            match s.kind {
+                SectionKind::History if has_body => em.history = true,
+                SectionKind::Assessment if has_body => em.assessment = true,
+                SectionKind::Plan if has_body => em.plan = true,
+                SectionKind::Exam if has_body => em.exam = true,
+                SectionKind::EmSection => em.em_section = true,
+                _ => {}
+            }
+        }
+        // An E/M section is complete when history, assessment and plan follow it.
+        if let Some(first_em) = ctx.sections.iter().position(|s| s.kind == SectionKind::EmSection) {
+            let rest = &ctx.sections[first_em..];
+            let body_words = ctx.text[rest[0].body.clone()].split_whitespace().count();
+            let has = |k: SectionKind| rest.iter().any(|s| s.kind == k && ctx.text[s.body.clone()].split_whitespace().count() >= 3);
+            em.em_section_complete = (has(SectionKind::History) || body_words >= 25) && (has(SectionKind::Assessment) || has(SectionKind::Plan));
+        }
+        let stub_hits = facts.counting(EvKind::Stub).count();
+        em.stub = stub_hits > 0 && em.words < 60;
+        facts.em = em;
+    }
+}
+
+/// Shared pattern: is this an E/M-like note type?
+pub fn em_note_type(note_type: &str) -> bool {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| re(r"\be\s*/?\s*&?\s*m\b|evaluation\s+(?:and|&)\s+management|progress\s+note|office\s+visit|med(?:ication)?\s+(?:management|mgmt|check)|follow[- ]?up|psychiatric\s+(?:evaluation|visit|follow)|telehealth|telemedicine|\bvisit\b|consult"))
+        .is_match(note_type)
+}
+
+/// Shared pattern: is this a psychotherapy note type?
+pub fn psychotherapy_note_type(note_type: &str) -> bool {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| re(r"psychotherapy|therapy\s+note|counsel+ing|\bcbt\b|\bdbt\b"))
+        .is_match(note_type)
+}
+
+/// Shared pattern: is this a treatment-session note type?
+pub fn session_note_type(note_type: &str) -> bool {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| re(r"spravato|esketamine|ketamine|infusion|treatment|session|monitoring|procedure|administration|nursing|flowsheet|\bmar\b"))
+        .is_match(note_type)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::{EvKind, Extractor};
+
+    fn counts(t: &str, k: EvKind) -> bool {
+        let f = Extractor::builtin().extract_text(t, None);
+        let found = f.counting(k).next().is_some();
+        found
+    }
+
+    #[test]
+    fn rems_polarity() {
+        assert!(counts("Patient enrolled in Spravato REMS.", EvKind::Rems));
+        assert!(counts("REMS Patient Monitoring Form submitted.", EvKind::Rems));
+        assert!(!counts("REMS monitoring form not yet submitted.", EvKind::Rems));
+        assert!(!counts("Will complete REMS form tomorrow.", EvKind::Rems));
+    }
+
+    #[test]
+    fn pa_polarity() {
+        assert!(counts("PA #A123456 approved 1/3/2026-7/2/2026.", EvKind::PriorAuth));
+        assert!(counts("Prior authorization approved through 06/30/2026.", EvKind::PriorAuth));
+        assert!(!counts("Prior auth pending.", EvKind::PriorAuth));
+        assert!(!counts("PA denied by payer.", EvKind::PriorAuth));
+        assert!(!counts("Prior authorization not required.", EvKind::PriorAuth));
+    }
+
+    #[test]
+    fn discharge_readiness() {
+        assert!(counts("Discharge criteria met.", EvKind::DischargeReady));
+        assert!(counts("Safe to leave, gait steady, ride home arranged.", EvKind::DischargeReady));
+        assert!(!counts("Discharged at 12:10.", EvKind::DischargeReady));
+        assert!(!counts("Discharge criteria met: No", EvKind::DischargeReady));
+    }
+
+    #[test]
+    fn doses() {
+        let f = Extractor::builtin().extract_text("Spravato 84 mg administered (three 28 mg devices).", None);
+        assert!(f.doses.iter().any(|d| d.mg == 84.0));
+        let f = Extractor::builtin().extract_text("Two devices administered today.", None);
+        assert!(f.doses.iter().any(|d| d.mg == 56.0));
+        let f = Extractor::builtin().extract_text("Plan to increase to 84 mg next session.", None);
+        assert!(f.doses.is_empty(), "{:?}", f.doses);
+        let f = Extractor::builtin().extract_text("Ketamine 0.5 mg/kg IV, weight 80 kg.", None);
+        assert_eq!(f.mg_per_kg.unwrap().0, 0.5);
+        assert_eq!(f.weight_kg.unwrap().0, 80.0);
+    }
+
+    #[test]
+    fn icd_in_text() {
+        let f = Extractor::builtin().extract_text("Dx: F33.2 MDD recurrent severe; R45.851", None);
+        let c: Vec<_> = f.icd10.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(c, vec!["F33.2", "R45.851"]);
+    }
+}

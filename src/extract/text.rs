@@ -1,0 +1,417 @@
+//! Text utilities shared by the extractors: section headers, clock times,
+//! number words, and safe snippet cutting.
+//!
+//! Exports flatten flowsheets and templates into plain text, so structure has
+//! to be recovered from the text itself: a header is a short label at the
+//! start of a line ("Current Medications:", "PLAN", "Post-dose vitals -").
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// What a section header announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SectionKind {
+    /// Current / active medication list.
+    MedCurrent,
+    /// Prior medication trials / treatment history.
+    MedHistory,
+    /// Before dosing (pre-treatment vitals, baseline).
+    PreDose,
+    /// After dosing (monitoring, post-dose vitals, recovery).
+    PostDose,
+    /// Discharge section.
+    Discharge,
+    /// History / HPI / subjective / interval history.
+    History,
+    /// Assessment / impression / MDM.
+    Assessment,
+    /// Plan.
+    Plan,
+    /// Exam / mental status / objective.
+    Exam,
+    /// Psychotherapy section.
+    Psychotherapy,
+    /// An explicitly separate E/M section.
+    EmSection,
+    /// Family history.
+    FamilyHistory,
+    /// Any other header.
+    Other,
+}
+
+/// A section: header span and body range (up to the next header).
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Kind of section.
+    pub kind: SectionKind,
+    /// Byte range of the header label.
+    pub header: Range<usize>,
+    /// Byte range of the body (after the header to the next header).
+    pub body: Range<usize>,
+}
+
+fn header_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        // A label at the start of a line, followed by ':' or ' - ' or end of line.
+        Regex::new(
+            r"(?m)^[ \t>*#•\-]*(?:\d{1,2}[.)]\s+)?([A-Za-z][A-Za-z0-9 /&(),'’+-]{1,60}?)[ \t]*(?::|[ \t]-[ \t]|[ \t]*$)",
+        )
+        .unwrap()
+    })
+}
+
+/// Labels that are attributes, not sections: a line starting with one of
+/// these continues the current section ("BP: 128/82" inside "Vitals").
+fn attribute_label_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(
+            r"(?i)^(?:bp|b/p|blood pressure|sbp|dbp|hr|pulse|heart rate|spo2|sp02|o2 sat\w*|sat\w*|rr|resp\w*|temp\w*|weight|wt|height|ht|bmi|dose|dosage|duration|length|response|outcome|result|reason\b.*|stopped|start\w*|stop\w*|end\w*|dates?|time|max dose|side effects?|tolerability|comments?|notes?|device.*|t\s*\+?\s*\d+.*|\d+\s*min.*|cadss|moaa/?s|rass|sedation|dissociation|pain|gait|route|rate|ndc|lot|mg/kg|total dose|rems.*|pa|auth.*|payer|dx|icd.*|cpt|code|units?)$",
+        )
+        .unwrap()
+    })
+}
+
+fn classify(label: &str) -> Option<SectionKind> {
+    static R: OnceLock<Vec<(Regex, SectionKind)>> = OnceLock::new();
+    let table = R.get_or_init(|| {
+        let k = |p: &str, s| (Regex::new(&format!("(?i){p}")).unwrap(), s);
+        vec![
+            k(r"\b(?:family|fhx|fh)\b", SectionKind::FamilyHistory),
+            k(
+                r"(?:past|prior|previous|failed|historical|tried|trial|history|hx)\b.*\b(?:med|medication|antidepressant|pharmaco|treatment|trial|rx|drug)s?|(?:medication|antidepressant|treatment|pharmacologic)\s+(?:trials?|history|failures?)|^trials?$|treatment[- ]resistan|\btrd\b.*hist|^(?:prior|past)\s+trials",
+                SectionKind::MedHistory,
+            ),
+            k(
+                r"^(?:current|active|home|outpatient|present|concurrent|discharge|today'?s)?\s*(?:med(?:ication)?s?|med\s*list|medication\s+list|rx|prescriptions)(?:\s+list)?(?:\s*\(.*\))?$|^(?:current|active|home|concurrent|present)\s+(?:oral\s+)?(?:psychiatric\s+|psych\s+)?(?:med|medication|antidepressant|rx|regimen)",
+                SectionKind::MedCurrent,
+            ),
+            k(r"\bpsychotherapy\b|\btherapy\s+(?:note|session)\b|\bcbt\b", SectionKind::Psychotherapy),
+            k(r"\be\s*/?\s*&?\s*m\b|evaluation\s+(?:and|&)\s+management|separate(?:ly)?\s+identifiable", SectionKind::EmSection),
+            k(
+                r"^(?:pre|before|prior|baseline)\b|pre[- ]?(?:dose|treatment|procedure|infusion|administration|session)|\bbaseline\b|\barrival\b|\bintake vitals\b",
+                SectionKind::PreDose,
+            ),
+            k(
+                r"^post\b|post[- ]?(?:dose|treatment|procedure|infusion|administration)|\bmonitoring\b|\bobservation\b|\brecovery\b|\bintra[- ]?(?:infusion|procedure)\b|\bduring\b",
+                SectionKind::PostDose,
+            ),
+            k(r"\bdischarge\b|\bdisposition\b|\bdeparture\b", SectionKind::Discharge),
+            k(r"\bplan\b|\brecommendation", SectionKind::Plan),
+            k(r"\bassessment\b|\bimpression\b|\bmdm\b|medical decision|\ba\s*/\s*p\b|\bformulation\b|\bdiagnos[ie]s\b", SectionKind::Assessment),
+            k(
+                r"\bhpi\b|history of present|interval history|\bsubjective\b|chief complaint|\bcc\b|reason for visit|\bhistory\b|\bsince last visit\b",
+                SectionKind::History,
+            ),
+            k(r"\bexam\b|mental status|\bmse\b|\bobjective\b|\bros\b|review of systems", SectionKind::Exam),
+        ]
+    });
+    table.iter().find(|(r, _)| r.is_match(label)).map(|(_, k)| *k)
+}
+
+/// Find section headers and their bodies.
+///
+/// A header is a short label at the start of a line that ends in a colon,
+/// " - ", or the end of the line (ALL-CAPS or Title Case words only when
+/// nothing follows). Attribute labels ("BP:", "Dose:") and drug names do not
+/// start a section. A section runs to the next header.
+pub fn sections(text: &str, is_drug: &dyn Fn(&str) -> bool) -> Vec<Section> {
+    let mut heads: Vec<(SectionKind, Range<usize>)> = Vec::new();
+    for c in header_re().captures_iter(text) {
+        let m = c.get(1).unwrap();
+        let whole = c.get(0).unwrap();
+        let label = m.as_str().trim();
+        let rest_of_line_empty = whole.as_str().trim_end().ends_with(label) || {
+            let after = &text[whole.end()..];
+            after.split('\n').next().is_none_or(|l| l.trim().is_empty())
+        };
+        let words = label.split_whitespace().count();
+        if words == 0 || words > 7 {
+            continue;
+        }
+        let ends_colon = whole.as_str().trim_end().ends_with(':') || whole.as_str().contains(" - ");
+        if !ends_colon {
+            // Bare line: must be the whole line and look like a heading.
+            if !rest_of_line_empty {
+                continue;
+            }
+            let caps = label.chars().filter(|c| c.is_ascii_alphabetic()).all(|c| c.is_ascii_uppercase());
+            if !(caps || classify(label).is_some()) || words > 5 {
+                continue;
+            }
+        }
+        if attribute_label_re().is_match(label) || is_drug(label) {
+            continue;
+        }
+        let kind = classify(label).unwrap_or(SectionKind::Other);
+        heads.push((kind, m.start()..m.end()));
+    }
+    let mut out = Vec::with_capacity(heads.len());
+    for i in 0..heads.len() {
+        let (kind, ref h) = heads[i];
+        let end = heads.get(i + 1).map(|n| line_start(text, n.1.start)).unwrap_or(text.len());
+        let body_start = h.end.min(end);
+        out.push(Section {
+            kind,
+            header: h.clone(),
+            body: body_start..end.max(body_start),
+        });
+    }
+    out
+}
+
+fn line_start(text: &str, pos: usize) -> usize {
+    text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0)
+}
+
+/// The section containing `pos` (body or header), if any.
+pub fn section_at(sections: &[Section], pos: usize) -> Option<&Section> {
+    sections
+        .iter()
+        .rev()
+        .find(|s| s.header.start <= pos && pos < s.body.end.max(s.header.end + 1))
+}
+
+/// A clock time, minutes after midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Clock(pub u32);
+
+/// A clock time found in text.
+#[derive(Debug, Clone)]
+pub struct TimeMention {
+    /// Minutes after midnight (12 h times without am/pm resolved to clinic hours).
+    pub clock: Clock,
+    /// Byte range in the note.
+    pub span: Range<usize>,
+    /// Whether am/pm or 24 h form made the time unambiguous.
+    pub explicit: bool,
+}
+
+fn time_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(
+            r"(?ix)
+            (?P<pre>^|[^\d/:.\-])
+            (?:
+              (?P<h>[01]?\d|2[0-3]) \s? [:.h] \s? (?P<m>[0-5]\d) (?::[0-5]\d)? \s* (?P<ap>[ap]\.?\s?m\.?\b|[ap]\b)?
+            | (?P<h2>1[0-2]|0?[1-9]) \s* (?P<ap2>[ap]\.?\s?m\.?\b)
+            | (?P<hh>[01]\d|2[0-3])(?P<mm>[0-5]\d) \s* (?:h(?:rs|ours)?\b|(?P<ap3>[ap]\.?m\.?\b))?
+            )
+            (?P<post>[^\d/:\-]|$)",
+        )
+        .unwrap()
+    })
+}
+
+/// Words that make a bare four-digit number ("1415") a time.
+fn hhmm_context_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r"(?i)(?:\bat|@|\btime|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdevice\s*\d?|\barrived?|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?)\W{0,3}$").unwrap()
+    })
+}
+
+/// All clock times in `text`. 12-hour times without am/pm are read in clinic
+/// hours (1-6 o'clock is afternoon). A bare four-digit number counts only
+/// after a time word ("at 1415", "start 0930") or at the start of a log line.
+pub fn clock_times(text: &str) -> Vec<TimeMention> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    for c in time_re().captures_iter(text) {
+        let pre_len = c.name("pre").map(|m| m.len()).unwrap_or(0);
+        let post_len = c.name("post").map(|m| m.len()).unwrap_or(0);
+        let whole = c.get(0).unwrap();
+        let start = whole.start() + pre_len;
+        let end = whole.end() - post_len;
+        let (h, m, ap, explicit_24, bare) = if let Some(h) = c.name("h") {
+            let ap = c.name("ap").map(|a| a.as_str().to_ascii_lowercase());
+            let hs = h.as_str();
+            let hn: u32 = hs.parse().unwrap();
+            let zero_padded = hs.len() == 2 && hs.starts_with('0');
+            (hn, c["m"].parse::<u32>().unwrap(), ap, zero_padded || hn >= 13, false)
+        } else if let Some(h) = c.name("h2") {
+            (h.as_str().parse().unwrap(), 0, c.name("ap2").map(|a| a.as_str().to_ascii_lowercase()), false, false)
+        } else {
+            let hh: u32 = c["hh"].parse().unwrap();
+            let mm: u32 = c["mm"].parse().unwrap();
+            (hh, mm, c.name("ap3").map(|a| a.as_str().to_ascii_lowercase()), true, true)
+        };
+        if bare {
+            // "1415": needs a time word before it or a log-line start; never a year.
+            let before = &text[..start];
+            let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+            let at_line_start = before[line_start..].trim().is_empty();
+            let has_ctx = hhmm_context_re().is_match(before);
+            let looks_year = (1900..=2099).contains(&(h * 100 + m)) && !has_ctx;
+            if !(has_ctx || at_line_start) || looks_year {
+                continue;
+            }
+            // A year right after ("1415 2025") or a unit ("1415 mg") is not a time.
+            let after = text[end..].trim_start();
+            if after.starts_with("mg") || after.starts_with("units") || after.starts_with('/') {
+                continue;
+            }
+        } else if c.name("h").is_some() {
+            // "10.5 mg" is not a time: a dot separator needs a clock-ish context.
+            let sep_dot = text[start..end].contains('.') && !text[start..end].contains(':');
+            if sep_dot {
+                let after = text[end..].trim_start().to_ascii_lowercase();
+                if after.starts_with("mg") || after.starts_with("kg") || after.starts_with('%') || ap.is_none() {
+                    continue;
+                }
+            }
+            // Ratios and scores like "18:27"? Real times have minutes < 60 (checked);
+            // keep them, callers look for context.
+        }
+        let is_pm = ap.as_deref().is_some_and(|a| a.starts_with('p'));
+        let is_am = ap.as_deref().is_some_and(|a| a.starts_with('a'));
+        let mut hour = h;
+        if is_pm && hour < 12 {
+            hour += 12;
+        }
+        if is_am && hour == 12 {
+            hour = 0;
+        }
+        let explicit = ap.is_some() || explicit_24 || hour >= 13;
+        if !explicit && (1..=6).contains(&hour) {
+            hour += 12;
+        }
+        if hour > 23 {
+            continue;
+        }
+        let _ = bytes;
+        out.push(TimeMention {
+            clock: Clock(hour * 60 + m),
+            span: start..end,
+            explicit,
+        });
+    }
+    out
+}
+
+/// Parse a number written as digits or a word ("two", "three").
+pub fn parse_number(s: &str) -> Option<f64> {
+    let t = s.trim().to_ascii_lowercase();
+    if let Ok(v) = t.parse::<f64>() {
+        return Some(v);
+    }
+    let v = match t.as_str() {
+        "a" | "an" | "one" | "single" => 1.0,
+        "two" | "both" => 2.0,
+        "three" => 3.0,
+        "four" => 4.0,
+        "five" => 5.0,
+        "six" => 6.0,
+        "seven" => 7.0,
+        "eight" => 8.0,
+        "nine" => 9.0,
+        "ten" => 10.0,
+        "eleven" => 11.0,
+        "twelve" => 12.0,
+        "half" | "half an" | "a half" => 0.5,
+        _ => return None,
+    };
+    Some(v)
+}
+
+/// Regex fragment matching a number as digits or a word.
+pub const NUM: &str = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)";
+
+/// Cut a snippet of at most `max` bytes around `span`, on char boundaries,
+/// with the text's line breaks folded to spaces.
+pub fn snippet(text: &str, span: Range<usize>, max: usize) -> String {
+    let s = text.get(span.clone()).unwrap_or("");
+    if s.len() <= max {
+        return fold_ws(s);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    fold_ws(&s[..end])
+}
+
+fn fold_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Round `i` down to a char boundary of `s`.
+pub fn floor_char(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Round `i` up to a char boundary of `s`.
+pub fn ceil_char(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The line containing `pos`.
+pub fn line_of(text: &str, pos: usize) -> Range<usize> {
+    let pos = pos.min(text.len());
+    let s = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let e = text[pos..].find('\n').map(|i| pos + i).unwrap_or(text.len());
+    s..e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clocks(s: &str) -> Vec<u32> {
+        clock_times(s).iter().map(|t| t.clock.0).collect()
+    }
+
+    #[test]
+    fn clock_forms() {
+        assert_eq!(clocks("at 14:05"), vec![14 * 60 + 5]);
+        assert_eq!(clocks("2:05 pm"), vec![14 * 60 + 5]);
+        assert_eq!(clocks("2:05 PM."), vec![14 * 60 + 5]);
+        assert_eq!(clocks("start 1405"), vec![14 * 60 + 5]);
+        assert_eq!(clocks("10:05 device 1"), vec![10 * 60 + 5]);
+        assert_eq!(clocks("12:30 am"), vec![30]);
+        assert_eq!(clocks("1:15"), vec![13 * 60 + 15]);
+        assert_eq!(clocks("9 am"), vec![9 * 60]);
+    }
+
+    #[test]
+    fn not_times() {
+        assert!(clocks("DOS 12/14/2025").is_empty());
+        assert!(clocks("in 2025 she").is_empty());
+        assert!(clocks("BP 128/82").is_empty());
+        assert!(clocks("sertraline 1000 mg").is_empty());
+        assert!(clocks("weight 10.5 kg").is_empty());
+    }
+
+    #[test]
+    fn headers() {
+        let t = "HPI: doing ok\nCurrent Medications:\nsertraline 100 mg\nBP: 120/80\nPLAN\ncontinue\n";
+        let s = sections(t, &|_| false);
+        let kinds: Vec<_> = s.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, vec![SectionKind::History, SectionKind::MedCurrent, SectionKind::Plan]);
+        let pos = t.find("sertraline").unwrap();
+        assert_eq!(section_at(&s, pos).unwrap().kind, SectionKind::MedCurrent);
+    }
+
+    #[test]
+    fn snippet_char_boundaries() {
+        let t = "BP “128/82” — ok";
+        let s = snippet(t, 0..t.len(), 5);
+        assert!(s.len() <= 5);
+    }
+}

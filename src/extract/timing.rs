@@ -1,0 +1,391 @@
+//! Dosing, infusion, monitoring and discharge times, and stated monitoring
+//! durations.
+//!
+//! A time only means something next to an event word: "device 2 at 10:07",
+//! "infusion stopped 10:45", "discharged 12:15", "Monitoring: 10:10-12:15".
+//! Times in signature lines, follow-up appointments and psychotherapy
+//! start/stop lines are distractors and are skipped.
+
+use std::ops::Range;
+
+use regex::Regex;
+
+use super::context::Assertion;
+use super::text::{clock_times, parse_number, Clock, TimeMention, NUM};
+use super::{EvKind, Evidence, NoteCtx, NoteFacts};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ev {
+    Dose,
+    InfusionStart,
+    InfusionEnd,
+    MonitorStart,
+    MonitorEnd,
+    MonitorRange,
+    InfusionRange,
+    Discharge,
+}
+
+/// Compiled timing patterns.
+pub struct TimingExtractor {
+    events: Vec<(Ev, Regex)>,
+    distractor: Regex,
+    pre_admin: Regex,
+    stated: Regex,
+    stated2: Regex,
+    modal: Regex,
+    infusion_minutes: Regex,
+    range: Regex,
+}
+
+impl Default for TimingExtractor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn re(p: &str) -> Regex {
+    Regex::new(&format!("(?i){p}")).unwrap()
+}
+
+/// The clause containing `pos`: bounded by line breaks, "; ", ". " and table
+/// cell bars.
+pub fn clause(text: &str, pos: usize) -> Range<usize> {
+    let b = text.as_bytes();
+    let pos = pos.min(b.len());
+    let mut s = pos;
+    while s > 0 {
+        let c = b[s - 1];
+        if c == b'\n' || c == b';' || c == b'|' || (c == b'.' && s < b.len() && (b[s] == b' ' || b[s] == b'\t') && !(s >= 2 && b[s - 2].is_ascii_digit() && s < b.len() && b.get(s + 1).is_some_and(|x| x.is_ascii_digit()))) {
+            break;
+        }
+        s -= 1;
+    }
+    let mut e = pos;
+    while e < b.len() {
+        let c = b[e];
+        if c == b'\n' || c == b';' || c == b'|' || (c == b'.' && (e + 1 >= b.len() || b[e + 1] == b' ' || b[e + 1] == b'\n' || b[e + 1] == b'\r')) {
+            break;
+        }
+        e += 1;
+    }
+    s..e
+}
+
+impl TimingExtractor {
+    /// Compile.
+    pub fn new() -> Self {
+        let events = vec![
+            (
+                Ev::InfusionRange,
+                re(r"\b(?:infusion|infused|drip)\b(?:\s+(?:time|period|duration|window))?\s*(?::|from|-)?\s*(?:from\s+)?"),
+            ),
+            (
+                Ev::MonitorRange,
+                re(r"\b(?:monitor(?:ing|ed)?|observ(?:ation|ed)|obs)\b(?:\s+(?:time|period|window|duration))?\s*(?::|from|-)?\s*(?:from\s+)?"),
+            ),
+            (
+                Ev::InfusionEnd,
+                re(r"\binfusion\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b"),
+            ),
+            (
+                Ev::InfusionStart,
+                re(r"\binfusion\s+(?:was\s+)?(?:start\w*|began|begun|initiat\w*|commenced|hung)|\b(?:start\w*|began|begin|initiat\w*|commenced|hung)\s+(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip|iv\b)|\b(?:infusion|iv)\s+start\s+time|\bstart\s+time\b"),
+            ),
+            (
+                Ev::MonitorStart,
+                re(r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:start\w*|began|begin\w*|initiat\w*|commenced)|\b(?:start\w*|began|begin|initiat\w*|commenced)\s+(?:of\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)"),
+            ),
+            (
+                Ev::MonitorEnd,
+                re(r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:end\w*|complet\w*|conclud\w*|stop\w*|finish\w*|over)|\b(?:end|ended|completion|completed|conclusion|concluded|finished)\s+(?:of\s+)?(?:the\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)"),
+            ),
+            (
+                Ev::Dose,
+                re(r"\bdevice\s*(?:#\s*)?(?:[1-3]|one|two|three)\b|\b(?:1st|2nd|3rd|first|second|third|last|final)\s+(?:device|spray|dose|administration)|\bself[- ]?administ\w*|\badminist\w*|\binstill\w*|\binsufflat\w*|\bdose\s+(?:given|administered|taken|start\w*)|\bdosing\s+(?:start\w*|began|time)|\bdose\s+time|\btime\s+of\s+(?:dose|dosing|administration)|\b(?:ketamine|esketamine|spravato|troche|lozenge|rdt|odt)\s+(?:was\s+)?(?:given|administered|started|taken|dosed|placed)|\b(?:took|taken|placed)\s+(?:the\s+|first\s+|1st\s+)?(?:troche|lozenge|rdt|odt|dose|tablet)|\bsprays?\s+(?:given|administered|completed)|\bdosed\b"),
+            ),
+            (
+                Ev::Discharge,
+                re(r"\bdis?charg\w*|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:with|ambulatory|in\s+stable|at)\b"),
+            ),
+        ];
+        TimingExtractor {
+            events,
+            distractor: re(r"\b(?:sign(?:ed|ature)|e-?sign\w*|electronically|attest\w*|co-?sign\w*|dictated|transcribed|printed|next\s+(?:appt|appointment|session|visit|treatment|dose|tx)|follow[- ]?up|f/u|return(?:s|ing)?\s+(?:on|in|for)|rtc|scheduled|psychotherapy|therapy\s+(?:session|start|end|began|time)|time\s+spent|face[- ]to[- ]face|last\s+(?:session|visit|treatment)|previous|prior\s+session)"),
+            pre_admin: re(r"(?:prior\s+to|before|pre-?|pending|after|post-?|following|since|until|awaiting|for)\s*$"),
+            stated: re(&format!(
+                r"\b(?:observ\w*|monitor\w*|watched|remained\s+in\s+clinic|stayed|in\s+clinic)\b[^.;\n|]{{0,40}}?\b(?:for|x|×|total(?:\s+of)?|period\s+of|duration\s+of|time\s+of|time|duration|period|of)\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?|m)\b)?"
+            )),
+            stated2: re(&format!(
+                r"\b(?P<n>{NUM}|\d+\.\d+)[\s-]*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?)\b)?\s+(?:of\s+)?(?:post[- ]?(?:dose|administration|treatment|infusion)\s+)?(?:observation|monitoring)\b"
+            )),
+            modal: re(r"\b(?:must|should|shall|required?|requires|requirement|need(?:s|ed)?\s+to|minimum|per\s+(?:rems\s+)?(?:protocol|label|policy)|will\s+be|to\s+be|plan(?:ned)?\s+to|policy|standard|recommended|instructed|educated|reviewed)\b"),
+            infusion_minutes: re(r"\b(?:over|x|for|duration(?:\s+of)?|infused\s+over|run\s+over|ran\s+over|lasting)\s*[:=]?\s*(?:approximately|approx\.?|about|~)?\s*(?P<n>\d{1,3})\s*(?:min|minutes|mins)\b"),
+            range: re(r"^\s*(?P<a>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)\s*(?:-|–|—|to|until|through|thru)\s*(?P<b>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)"),
+        }
+    }
+
+    /// Extract timing evidence into `facts`.
+    pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
+        let text = ctx.text;
+        let times = clock_times(text);
+        let mut used_range_ends: Vec<usize> = Vec::new();
+        for (ev, r) in &self.events {
+            for m in r.find_iter(text) {
+                let cl = clause(text, m.start());
+                let clause_text = &text[cl.clone()];
+                if self.distractor.is_match(clause_text) && !matches!(ev, Ev::InfusionStart | Ev::InfusionEnd | Ev::InfusionRange) {
+                    continue;
+                }
+                if *ev == Ev::Dose {
+                    let before = &text[cl.start..m.start()];
+                    if self.pre_admin.is_match(before) {
+                        continue;
+                    }
+                    let a = ctx.context.assess(m.start()..m.end());
+                    if a.negated || a.hypothetical {
+                        continue;
+                    }
+                    if facts.timing.first_admin_pos.is_none_or(|p| m.start() < p) {
+                        facts.timing.first_admin_pos = Some(m.start());
+                    }
+                }
+                match ev {
+                    Ev::MonitorRange | Ev::InfusionRange => {
+                        let rest = &text[m.end()..cl.end];
+                        if let Some(c) = self.range.captures(rest) {
+                            let a = c.name("a").unwrap();
+                            let b = c.name("b").unwrap();
+                            let ta = time_in(&times, m.end() + a.start(), m.end() + a.end());
+                            let tb = time_in(&times, m.end() + b.start(), m.end() + b.end());
+                            if let (Some(ta), Some(tb)) = (ta, tb) {
+                                let span = m.start()..m.end() + b.end();
+                                used_range_ends.push(span.end);
+                                let (k1, k2) = if *ev == Ev::MonitorRange {
+                                    (EvKind::MonitorStart, EvKind::MonitorEnd)
+                                } else {
+                                    (EvKind::DoseEvent, EvKind::InfusionEnd)
+                                };
+                                let i1 = push_time(facts, k1, "range-start", span.clone(), ta.clock);
+                                let i2 = push_time(facts, k2, "range-end", span, tb.clock);
+                                if *ev == Ev::MonitorRange {
+                                    facts.timing.monitor_start.push((ta.clock, i1));
+                                    facts.timing.monitor_end.push((tb.clock, i2));
+                                } else {
+                                    facts.timing.dose_times.push((ta.clock, i1));
+                                    facts.timing.infusion_end.push((tb.clock, i2));
+                                    if facts.timing.first_admin_pos.is_none_or(|p| m.start() < p) {
+                                        facts.timing.first_admin_pos = Some(m.start());
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        let Some(t) = nearest_time(text, &times, m.start()..m.end(), cl.clone()) else {
+                            continue;
+                        };
+                        if used_range_ends.iter().any(|&e| t.span.end <= e && t.span.start >= cl.start && e <= cl.end) && matches!(ev, Ev::MonitorStart | Ev::MonitorEnd) {
+                            continue;
+                        }
+                        let span = m.start().min(t.span.start)..m.end().max(t.span.end);
+                        let (kind, list): (EvKind, fn(&mut NoteFacts) -> &mut Vec<(Clock, usize)>) = match ev {
+                            Ev::Dose | Ev::InfusionStart => (EvKind::DoseEvent, |f| &mut f.timing.dose_times),
+                            Ev::InfusionEnd => (EvKind::InfusionEnd, |f| &mut f.timing.infusion_end),
+                            Ev::MonitorStart => (EvKind::MonitorStart, |f| &mut f.timing.monitor_start),
+                            Ev::MonitorEnd => (EvKind::MonitorEnd, |f| &mut f.timing.monitor_end),
+                            Ev::Discharge => (EvKind::DischargeTime, |f| &mut f.timing.discharge),
+                            _ => unreachable!(),
+                        };
+                        // A bare "start time"/"stop time" label only counts in an infusion note.
+                        let label = m.as_str().to_ascii_lowercase();
+                        if (label == "start time" || label == "stop time" || label == "end time") && !text.to_ascii_lowercase().contains("infus") {
+                            continue;
+                        }
+                        let i = push_time(facts, kind, ev_id(*ev), span, t.clock);
+                        list(facts).push((t.clock, i));
+                    }
+                }
+            }
+        }
+        // "10:02 Device 1 administered" matches two event words: one event.
+        let ev = &facts.evidence;
+        for list in [&mut facts.timing.dose_times, &mut facts.timing.infusion_end, &mut facts.timing.monitor_start, &mut facts.timing.monitor_end, &mut facts.timing.discharge] {
+            let mut kept: Vec<(Clock, usize)> = Vec::with_capacity(list.len());
+            for (c, i) in list.drain(..) {
+                let line = super::text::line_of(text, ev[i].span.start);
+                if !kept.iter().any(|(kc, ki)| *kc == c && super::text::line_of(text, ev[*ki].span.start) == line) {
+                    kept.push((c, i));
+                }
+            }
+            *list = kept;
+        }
+        self.stated_durations(ctx, facts);
+    }
+
+    fn stated_durations(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
+        let text = ctx.text;
+        let mut seen: Vec<Range<usize>> = Vec::new();
+        for r in [&self.stated, &self.stated2] {
+            for c in r.captures_iter(text) {
+                let m = c.get(0).unwrap();
+                if seen.iter().any(|s| s.start < m.end() && m.start() < s.end) {
+                    continue;
+                }
+                let cl = clause(text, m.start());
+                let before = &text[cl.start..m.start()];
+                if self.modal.is_match(before) || self.modal.is_match(m.as_str()) {
+                    continue;
+                }
+                // "40 min post-dose monitoring BP 138/86" is a vital sign time, not a window.
+                let after = &text[m.end()..cl.end.min(m.end() + 24)];
+                if after.to_ascii_lowercase().contains("bp") || after.contains('/') {
+                    continue;
+                }
+                let a = ctx.context.assess(m.start()..m.end());
+                if a.negated || a.hypothetical {
+                    continue;
+                }
+                let Some(n) = parse_number(&c["n"]) else { continue };
+                let unit = c["u"].to_ascii_lowercase();
+                let mut minutes = if unit.starts_with('h') { n * 60.0 } else { n };
+                if let Some(n2) = c.name("n2").and_then(|x| parse_number(x.as_str())) {
+                    minutes += n2;
+                }
+                if !(1.0..=720.0).contains(&minutes) {
+                    continue;
+                }
+                let lower = text[cl.clone()].to_ascii_lowercase();
+                if lower.contains("infus") && !lower.contains("monitor") && !lower.contains("observ") {
+                    continue;
+                }
+                seen.push(m.start()..m.end());
+                let i = facts.push(Evidence {
+                    kind: EvKind::MonitoringDuration,
+                    entry_id: "stated-monitoring-duration".into(),
+                    span: m.start()..m.end(),
+                    assertion: a,
+                    value: format!("{} min", minutes.round()),
+                    counts: true,
+                });
+                facts.timing.stated_minutes.push((minutes.round() as u32, i));
+            }
+        }
+        for c in self.infusion_minutes.captures_iter(text) {
+            let m = c.get(0).unwrap();
+            let cl = clause(text, m.start());
+            let lower = text[cl.clone()].to_ascii_lowercase();
+            if !(lower.contains("infus") || lower.contains("iv") || lower.contains("drip") || lower.contains("ketamine")) || lower.contains("monitor") || lower.contains("observ") {
+                continue;
+            }
+            let Ok(n) = c["n"].parse::<u32>() else { continue };
+            if !(1..=600).contains(&n) || facts.timing.infusion_minutes.is_some() {
+                continue;
+            }
+            let i = facts.push(Evidence {
+                kind: EvKind::InfusionEnd,
+                entry_id: "stated-infusion-duration".into(),
+                span: m.start()..m.end(),
+                assertion: Assertion::default(),
+                value: format!("infusion {n} min"),
+                counts: true,
+            });
+            facts.timing.infusion_minutes = Some((n, i));
+        }
+    }
+}
+
+fn ev_id(ev: Ev) -> &'static str {
+    match ev {
+        Ev::Dose => "dose-time",
+        Ev::InfusionStart => "infusion-start",
+        Ev::InfusionEnd => "infusion-end",
+        Ev::MonitorStart => "monitoring-start",
+        Ev::MonitorEnd => "monitoring-end",
+        Ev::Discharge => "discharge-time",
+        Ev::MonitorRange => "monitoring-range",
+        Ev::InfusionRange => "infusion-range",
+    }
+}
+
+fn push_time(facts: &mut NoteFacts, kind: EvKind, id: &str, span: Range<usize>, clock: Clock) -> usize {
+    facts.push(Evidence {
+        kind,
+        entry_id: id.to_string(),
+        span,
+        assertion: Assertion::default(),
+        value: format!("{:02}:{:02}", clock.0 / 60, clock.0 % 60),
+        counts: true,
+    })
+}
+
+fn time_in(times: &[TimeMention], start: usize, end: usize) -> Option<&TimeMention> {
+    times.iter().find(|t| t.span.start >= start && t.span.start < end)
+}
+
+/// The time that belongs to an event word: the first time after it within
+/// 40 bytes of the same clause, else the nearest time before it in the clause
+/// (a log line's leading time).
+fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: Range<usize>) -> Option<&'t TimeMention> {
+    let after = times
+        .iter()
+        .find(|t| t.span.start >= ev.end && t.span.start <= ev.end + 40 && t.span.end <= cl.end.max(ev.end));
+    if let Some(t) = after {
+        // Skip a time that belongs to another event word between ("device 1 10:00, device 2 10:05").
+        let between = &text[ev.end..t.span.start];
+        if !between.contains(',') || between.len() < 12 {
+            return Some(t);
+        }
+    }
+    let line = super::text::line_of(text, ev.start);
+    times
+        .iter()
+        .rev()
+        .find(|t| t.span.end <= ev.start && t.span.start >= cl.start.min(line.start) && t.span.start >= line.start)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::Extractor;
+
+    fn facts(t: &str) -> crate::extract::NoteFacts {
+        Extractor::builtin().extract_text(t, None)
+    }
+
+    #[test]
+    fn device_and_discharge_times() {
+        let f = facts("10:02 Device 1 administered.\n10:07 Device 2 administered.\nDischarged at 12:15 with spouse.");
+        let d: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        assert_eq!(d, vec![602, 607]);
+        assert_eq!(f.timing.discharge[0].0 .0, 735);
+    }
+
+    #[test]
+    fn monitoring_range_and_stated() {
+        let f = facts("Monitoring: 10:10 - 12:15. Patient observed for 2 hours.");
+        assert_eq!(f.timing.monitor_start[0].0 .0, 610);
+        assert_eq!(f.timing.monitor_end[0].0 .0, 735);
+        assert_eq!(f.timing.stated_minutes[0].0, 120);
+    }
+
+    #[test]
+    fn requirement_is_not_a_statement() {
+        let f = facts("Per REMS, patients must be monitored for at least 2 hours.");
+        assert!(f.timing.stated_minutes.is_empty());
+    }
+
+    #[test]
+    fn signature_time_is_ignored() {
+        let f = facts("Electronically signed by Dr. A at 16:42.\nNext appointment 3/4 at 10:00.");
+        assert!(f.timing.discharge.is_empty());
+        assert!(f.timing.dose_times.is_empty());
+    }
+
+    #[test]
+    fn infusion_start_stop() {
+        let f = facts("Ketamine infusion started at 1:15 PM. Infusion completed at 1:55 PM. Discharged 2:40 PM.");
+        assert_eq!(f.timing.dose_times[0].0 .0, 13 * 60 + 15);
+        assert_eq!(f.timing.infusion_end[0].0 .0, 13 * 60 + 55);
+        assert_eq!(f.timing.discharge[0].0 .0, 14 * 60 + 40);
+    }
+}

@@ -1,0 +1,372 @@
+//! Vital signs: blood pressure (in its written forms), heart rate, SpO2 and
+//! respiratory rate, with what the text says about when they were taken.
+//!
+//! A pair of numbers is a blood pressure only when something says so: a BP
+//! label before it on the line, "mmHg" after it, a BP column in a table, a
+//! vitals line, or a relative time marker in a monitoring log. Dates
+//! ("12/14/2025"), rating-scale scores ("PHQ-9 18/27"), thresholds ("hold if
+//! BP > 140/90") and prior-visit values are look-alikes and are skipped.
+//! Charting without numbers ("BP WNL", "BP declined") is never a reading.
+
+use std::ops::Range;
+
+use regex::Regex;
+
+use super::text::{clock_times, line_of, section_at, SectionKind, TimeMention};
+use super::{BpReading, EvKind, Evidence, NoteCtx, NoteFacts, Phase};
+use crate::extract::context::Assertion;
+
+/// Compiled vital-sign patterns.
+pub struct VitalsExtractor {
+    pair: Regex,
+    sbp_dbp: Regex,
+    label: Regex,
+    mmhg: Regex,
+    score: Regex,
+    threshold: Regex,
+    prior_visit: Regex,
+    vitals_line: Regex,
+    rel_marker: Regex,
+    post_minutes: Regex,
+    discharge_cue: Regex,
+    post_cue: Regex,
+    pre_cue: Regex,
+    hr: Regex,
+    spo2: Regex,
+    rr: Regex,
+}
+
+impl Default for VitalsExtractor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn re(p: &str) -> Regex {
+    Regex::new(&format!("(?i){p}")).unwrap()
+}
+
+impl VitalsExtractor {
+    /// Compile.
+    pub fn new() -> Self {
+        VitalsExtractor {
+            pair: re(r"(?P<sys>\d{2,3})\s*(?:/|\\|\s(?:over|ov)\s)\s*(?P<dia>\d{2,3})"),
+            sbp_dbp: re(r"\b(?:sbp|systolic(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<sys>\d{2,3})\b[^0-9\n]{0,25}?\b(?:dbp|diastolic(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<dia>\d{2,3})\b"),
+            label: re(r"\b(?:bp|b/p|b\.p\.?|nibp|blood\s+pres+ure|bld\s+press?|blood\s+presure|arterial\s+pressure)s?\b"),
+            mmhg: re(r"^\s*mm\s*hg\b"),
+            score: re(r"\b(?:phq|gad|madrs|ham-?d|hdrs|qids|cadss|bprs|moaa|bdi|ymrs|pcl|c-?ssrs|score|scale|total|cgi|sds|mmse|moca|audit|dast)\b[^|\n]{0,12}$"),
+            threshold: re(r"[<>≤≥]|=<|>=|\b(?:above|below|under|greater|less|exceed\w*|hold|if|goal|target|parameters?|threshold|keep|maintain|call|notify|range|limits?|maximum|minimum|up\s+to|ceiling|cutoff|cut-off|should\s+be|not\s+to\s+exceed|contraindicated|elevated\s+(?:above|over))\b|\bover\s*$"),
+            prior_visit: re(r"\b(?:last|previous|prior)\s+(?:session|visit|treatment|week|time|appointment|tx)\b|\bon\s+\d{1,2}/\d{1,2}\b"),
+            vitals_line: re(r"\b(?:vitals?|v/s|vs|hr|pulse|spo2|sp02|o2\s*sat|sat|rr|resp|temp|bp)\b"),
+            rel_marker: re(r"(?:@\s*\d{1,3}\s*(?:min|m\b)|\bt\s*\+\s*\d{1,3}|\b\d{1,3}\s*(?:min|mins|minutes)\b|\bbaseline\b|\bpre\b|\bpost\b|\bdischarge\b)"),
+            post_minutes: re(r"(?:@|\bat|\bt\s*\+|\+)\s*(?P<m>\d{1,3})\s*(?:min|m\b|minutes?|mins?)|\b(?P<m2>\d{1,3})\s*(?:-\s*)?(?:min|minutes?|mins?)\b\s*(?:post|after|following|pd|mark|check|reading|:|-)?|\bt\s*\+\s*(?P<m3>\d{1,3})|\b(?P<h>\d(?:\.\d)?|one|two)\s*(?:h|hr|hrs|hour|hours)\b\s*(?:post|after|mark|check|:)?"),
+            discharge_cue: re(r"\b(?:dis?charge|d/c|departure|leaving|end\s+of\s+(?:monitoring|observation|session|visit)|prior\s+to\s+(?:discharge|departure|leaving)|before\s+(?:discharge|departure|leaving)|pre-?discharge)"),
+            post_cue: re(r"\b(?:post|after|following|recovery|during|intra|mid|repeat|recheck|re-?check|end\s+of\s+infusion)\b"),
+            pre_cue: re(r"\b(?:pre|prior\s+to|before|baseline|base\s*line|arrival|initial|intake|check[- ]?in|pre-?dose|predose|pre-?treatment|pre-?procedure|pre-?infusion|pretreatment|pre-?admin\w*|t\s*0|t\s*=\s*0|time\s+0|0\s*min)\b"),
+            hr: re(r"\b(?:hr|heart\s+rate|pulse(?:\s+rate)?)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{2,3})\b"),
+            spo2: re(r"\b(?:spo2|sp02|o2\s*sat\w*|sats?|saturation|pulse\s*ox\w*|oxygen\s+saturation)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{2,3})\s*%?"),
+            rr: re(r"\b(?:rr|resp(?:iratory)?\s*rate|respirations|resp)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{1,2})\b"),
+        }
+    }
+
+    /// Extract vitals into `facts`.
+    pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
+        let text = ctx.text;
+        let times = clock_times(text);
+        let mut cands: Vec<(Range<usize>, Range<usize>, u16, u16, bool)> = Vec::new(); // (whole, sys-start.., sys, dia, labelled)
+        for c in self.sbp_dbp.captures_iter(text) {
+            let (Ok(s), Ok(d)) = (c["sys"].parse::<u16>(), c["dia"].parse::<u16>()) else { continue };
+            let m = c.get(0).unwrap();
+            cands.push((m.start()..m.end(), m.start()..m.end(), s, d, true));
+        }
+        for c in self.pair.captures_iter(text) {
+            let m = c.get(0).unwrap();
+            if cands.iter().any(|x| x.0.start < m.end() && m.start() < x.0.end) {
+                continue;
+            }
+            let (Ok(s), Ok(d)) = (c["sys"].parse::<u16>(), c["dia"].parse::<u16>()) else { continue };
+            cands.push((m.start()..m.end(), m.start()..m.end(), s, d, false));
+        }
+        cands.sort_by_key(|c| c.0.start);
+        let mut prev_end = 0usize;
+        let mut accepted: Vec<(Range<usize>, u16, u16)> = Vec::new();
+        for (k, (span, _, sys, dia, sbp_form)) in cands.iter().enumerate() {
+            let (sys, dia) = (*sys, *dia);
+            if !(60..=260).contains(&sys) || !(30..=160).contains(&dia) || sys <= dia || sys - dia < 10 {
+                continue;
+            }
+            let bytes = text.as_bytes();
+            if !sbp_form {
+                // Dates and longer fractions.
+                let before = if span.start > 0 { bytes[span.start - 1] } else { b' ' };
+                if matches!(before, b'/' | b'-' | b'.' | b':') || before.is_ascii_digit() {
+                    continue;
+                }
+                let after = &text[span.end..];
+                if after.starts_with('/') || after.starts_with(['-', '.']) && after[1..].starts_with(|c: char| c.is_ascii_digit()) {
+                    continue;
+                }
+                let pair_txt = &text[span.clone()];
+                if pair_txt.contains("over") && !pair_txt.contains('/') && !self.label_before(text, span.start, 40) {
+                    continue;
+                }
+            }
+            let line = line_of(text, span.start);
+            let lead_start = line.start.max(span.start.saturating_sub(48)).max(prev_end.min(span.start));
+            let lead_start = super::text::floor_char(text, lead_start);
+            let lead = &text[lead_start..span.start];
+            if self.score.is_match(lead) {
+                continue;
+            }
+            // Threshold words between the label (or lead start) and the number.
+            let label_pos = self.label.find_iter(lead).last();
+            let gap = match label_pos {
+                Some(m) => &lead[m.end()..],
+                None => lead,
+            };
+            if self.threshold.is_match(gap) || self.prior_visit.is_match(gap) {
+                continue;
+            }
+            let next_start = cands.get(k + 1).map(|c| c.0.start).unwrap_or(text.len());
+            let tail_end = line.end.min(next_start).min(span.end + 40);
+            let tail_end = super::text::floor_char(text, tail_end);
+            let tail = &text[span.end..tail_end.max(span.end)];
+            if self.prior_visit.is_match(&tail[..super::text::floor_char(tail, tail.len().min(20))]) {
+                continue;
+            }
+            let labelled = *sbp_form
+                || label_pos.is_some()
+                || self.label_before(text, span.start, 80)
+                || self.mmhg.is_match(tail)
+                || self.table_bp_column(text, line.clone())
+                || self.vitals_line.is_match(&text[line.clone()])
+                || self.rel_marker.is_match(lead)
+                || lead.trim().is_empty() && times.iter().any(|t| t.span.start >= line.start && t.span.end <= span.start)
+                || matches!(section_at(&ctx.sections, span.start).map(|s| s.kind), Some(SectionKind::PreDose | SectionKind::PostDose));
+            if !labelled {
+                continue;
+            }
+            prev_end = span.end;
+            accepted.push((span.clone(), sys, dia));
+        }
+        // Timing of each accepted reading.
+        for (k, (span, sys, dia)) in accepted.iter().enumerate() {
+            let line = line_of(text, span.start);
+            let prev = if k > 0 { accepted[k - 1].0.end } else { 0 };
+            let next = accepted.get(k + 1).map(|a| a.0.start).unwrap_or(text.len());
+            let before_start = super::text::floor_char(text, line.start.max(prev).max(span.start.saturating_sub(60)));
+            let before = &text[before_start..span.start];
+            let after_end = super::text::floor_char(text, line.end.min(next).min(span.end + 40));
+            let after = &text[span.end..after_end.max(span.end)];
+            let (mut worded, mut offset, mut at_dc) = self.phase_of(before);
+            if worded == Phase::Unknown {
+                (worded, offset, at_dc) = self.phase_of(after);
+            }
+            let clock = pick_clock(&times, before_start..span.start, span.end..after_end.max(span.end));
+            let section = match section_at(&ctx.sections, span.start).map(|s| s.kind) {
+                Some(SectionKind::PreDose) => Phase::Pre,
+                Some(SectionKind::PostDose | SectionKind::Discharge) => Phase::Post,
+                _ => Phase::Unknown,
+            };
+            let positional = match facts.timing.first_admin_pos {
+                Some(p) if span.start < p => Phase::Pre,
+                Some(_) => Phase::Post,
+                None => Phase::Unknown,
+            };
+            let value = format!("{sys}/{dia}");
+            let ev = facts.push(Evidence {
+                kind: EvKind::Bp,
+                entry_id: "bp".into(),
+                span: span.clone(),
+                assertion: Assertion::default(),
+                value,
+                counts: true,
+            });
+            facts.bps.push(BpReading {
+                sys: *sys,
+                dia: *dia,
+                clock,
+                worded,
+                offset_min: offset,
+                at_discharge: at_dc,
+                section,
+                positional,
+                ev,
+            });
+        }
+        self.simple_vitals(ctx, facts);
+    }
+
+    fn label_before(&self, text: &str, pos: usize, max: usize) -> bool {
+        let line = line_of(text, pos);
+        let start = super::text::floor_char(text, line.start.max(pos.saturating_sub(max)));
+        self.label.is_match(&text[start..pos])
+    }
+
+    /// A table row whose header row (a previous line with the same separator) has a BP column.
+    fn table_bp_column(&self, text: &str, line: Range<usize>) -> bool {
+        let row = &text[line.clone()];
+        let sep = if row.matches('|').count() >= 2 {
+            '|'
+        } else if row.matches('\t').count() >= 2 {
+            '\t'
+        } else {
+            return false;
+        };
+        let mut end = line.start;
+        for _ in 0..40 {
+            if end == 0 {
+                break;
+            }
+            let prev = line_of(text, end - 1);
+            let l = &text[prev.clone()];
+            if l.matches(sep).count() < 2 {
+                if l.trim().is_empty() || l.chars().all(|c| "-=+|: \t".contains(c)) {
+                    end = prev.start;
+                    continue;
+                }
+                break;
+            }
+            if self.label.is_match(l) {
+                return true;
+            }
+            end = prev.start;
+        }
+        false
+    }
+
+    /// Phase from wording: (phase, minutes after dosing, at discharge).
+    fn phase_of(&self, s: &str) -> (Phase, Option<u32>, bool) {
+        if s.trim().is_empty() {
+            return (Phase::Unknown, None, false);
+        }
+        // The cue nearest the number wins: search right to left over matches.
+        let mut best: Option<(usize, Phase, Option<u32>, bool)> = None;
+        let mut consider = |pos: usize, ph: Phase, off: Option<u32>, dc: bool| {
+            if best.as_ref().is_none_or(|b| pos >= b.0) {
+                best = Some((pos, ph, off, dc));
+            }
+        };
+        for c in self.post_minutes.captures_iter(s) {
+            let m = c.get(0).unwrap();
+            let mins = c
+                .name("m")
+                .or(c.name("m2"))
+                .or(c.name("m3"))
+                .and_then(|x| x.as_str().parse::<u32>().ok())
+                .or_else(|| {
+                    c.name("h").and_then(|h| super::text::parse_number(h.as_str())).map(|h| (h * 60.0) as u32)
+                });
+            if let Some(mins) = mins {
+                if mins == 0 {
+                    consider(m.start(), Phase::Pre, None, false);
+                } else if mins <= 300 {
+                    consider(m.start(), Phase::Post, Some(mins), false);
+                }
+            }
+        }
+        for m in self.discharge_cue.find_iter(s) {
+            consider(m.start(), Phase::Post, None, true);
+        }
+        for m in self.post_cue.find_iter(s) {
+            consider(m.start(), Phase::Post, None, false);
+        }
+        for m in self.pre_cue.find_iter(s) {
+            // "prior to discharge" is handled by the discharge cue at the same place.
+            let rest = &s[m.start()..];
+            if self.discharge_cue.find(rest).is_some_and(|d| d.start() < 20) {
+                continue;
+            }
+            consider(m.start(), Phase::Pre, None, false);
+        }
+        // A generic "post" next to "40 min" keeps the minutes ("at 40 min post").
+        let last_minutes = self
+            .post_minutes
+            .captures_iter(s)
+            .filter_map(|c| c.name("m").or(c.name("m2")).or(c.name("m3")).and_then(|x| x.as_str().parse::<u32>().ok()))
+            .filter(|m| (1..=300).contains(m))
+            .last();
+        match best {
+            Some((_, Phase::Post, None, false)) => (Phase::Post, last_minutes, false),
+            Some((_, ph, off, dc)) => (ph, off, dc),
+            None => (Phase::Unknown, None, false),
+        }
+    }
+
+    fn simple_vitals(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
+        let text = ctx.text;
+        for (r, kind, lo, hi) in [
+            (&self.hr, EvKind::HeartRate, 30u32, 220u32),
+            (&self.spo2, EvKind::Spo2, 70, 100),
+            (&self.rr, EvKind::RespRate, 6, 40),
+        ] {
+            for c in r.captures_iter(text) {
+                let v = c.name("v").unwrap();
+                let Ok(n) = v.as_str().parse::<u32>() else { continue };
+                if n < lo || n > hi {
+                    continue;
+                }
+                let m = c.get(0).unwrap();
+                let lead_start = super::text::floor_char(text, m.start().saturating_sub(20));
+                if self.threshold.is_match(&text[lead_start..m.start()]) {
+                    continue;
+                }
+                facts.push(Evidence {
+                    kind,
+                    entry_id: kind.as_str().to_string(),
+                    span: m.start()..m.end(),
+                    assertion: Assertion::default(),
+                    value: n.to_string(),
+                    counts: true,
+                });
+            }
+        }
+    }
+}
+
+fn pick_clock(times: &[TimeMention], before: Range<usize>, after: Range<usize>) -> Option<super::text::Clock> {
+    times
+        .iter()
+        .rev()
+        .find(|t| t.span.start >= before.start && t.span.end <= before.end)
+        .or_else(|| times.iter().find(|t| t.span.start >= after.start && t.span.end <= after.end))
+        .map(|t| t.clock)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::{Extractor, Phase};
+
+    fn bps(t: &str) -> Vec<String> {
+        let f = Extractor::builtin().extract_text(t, None);
+        f.bps.iter().map(|b| format!("{}/{}", b.sys, b.dia)).collect()
+    }
+
+    #[test]
+    fn written_forms() {
+        assert_eq!(bps("BP 128/82"), vec!["128/82"]);
+        assert_eq!(bps("B/P: 132 / 84 mmHg"), vec!["132/84"]);
+        assert_eq!(bps("blood pressure of 145 over 92"), vec!["145/92"]);
+        assert_eq!(bps("SBP 150 DBP 95"), vec!["150/95"]);
+        assert_eq!(bps("| Time | BP | HR |\n|---|---|---|\n| 10:00 | 128/82 | 72 |"), vec!["128/82"]);
+        assert_eq!(bps("Vitals: 130/85, HR 72, SpO2 98%"), vec!["130/85"]);
+        assert_eq!(bps("@40min 138/86, CADSS 12"), vec!["138/86"]);
+    }
+
+    #[test]
+    fn look_alikes() {
+        assert!(bps("DOS 12/14/2025, follow up 3/4").is_empty());
+        assert!(bps("PHQ-9 18/27").is_empty());
+        assert!(bps("Hold if BP > 140/90").is_empty());
+        assert!(bps("BP WNL").is_empty());
+        assert!(bps("Post-dose BP not obtained, patient declined").is_empty());
+        assert!(bps("ratio 100/60 of cases").is_empty());
+    }
+
+    #[test]
+    fn phases_from_wording() {
+        let f = Extractor::builtin().extract_text("Baseline BP 130/80. BP at 40 min post 142/88. Discharge BP 126/78.", None);
+        let ph: Vec<_> = f.bps.iter().map(|b| (b.worded, b.offset_min, b.at_discharge)).collect();
+        assert_eq!(ph, vec![(Phase::Pre, None, false), (Phase::Post, Some(40), false), (Phase::Post, None, true)]);
+    }
+}

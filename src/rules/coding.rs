@@ -1,0 +1,343 @@
+//! Prior authorization, provider, code-set, E/M, psychotherapy and
+//! documentation-integrity rules (rules-reference 2.3 and 2.6).
+
+use super::{Ctx, Hit};
+use crate::dict::CodeKind;
+use crate::encounter::is_em_code;
+use crate::extract::EvKind;
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// An approved prior authorization (number, approval or dates) is
+    /// documented for esketamine and IV ketamine encounters whose payer
+    /// requires one (payer profile `pa_required`; traditional Medicare and
+    /// self-pay do not). Pending, denied, requested, expired or "not required"
+    /// mentions do not count.
+    /// ## Why an auditor cares
+    /// Sessions without an approved PA on the date of service are denied or
+    /// recouped; PA windows and quantities are the first thing a payer checks.
+    /// ## Evidence
+    /// Prior-authorization phrases and their status wording in the same clause.
+    /// ## Example
+    /// "PA submitted 1/4, awaiting decision" on a 1/8 session.
+    /// ## How to fix
+    /// Obtain the PA before the session and record its number and dates.
+    pub PA_MISSING_OR_AFTER_DOS {
+        id: "pa-missing-or-after-dos",
+        severity: Critical,
+        applies: EskIvk,
+        family: "pa",
+        authority: "Payer PA rules (UHC 2026D0069P, Cigna Psychiatry - Spravato, Aetna precertification, BCBS MA 087)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: pa_missing,
+    }
+}
+
+fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if !ctx.payer.pa_required || ctx.facts.prior_auth_documented {
+        return vec![];
+    }
+    let mentions = ctx.enc.all(EvKind::PriorAuth);
+    if let Some(r) = mentions.first() {
+        let status = ctx.enc.ev(*r).value.clone();
+        return vec![Hit::at(format!("No approved prior authorization is documented ({status}); {} requires one before the session.", ctx.payer.name), *r)];
+    }
+    vec![Hit::absent(format!("No prior authorization is documented; {} requires an approved PA on the date of service.", ctx.payer.name))]
+}
+
+const PRESCRIBERS: &[&str] = &["MD", "DO", "NP", "APRN", "PMHNP", "PMHNP-BC", "FNP", "FNP-C", "PA", "PA-C", "CNS", "DNP", "APN", "CRNP", "ARNP", "MBBS"];
+const NON_PRESCRIBERS: &[&str] = &["LCSW", "LICSW", "LMSW", "LPC", "LPCC", "LCPC", "LMHC", "LMFT", "MFT", "PHD", "PSYD", "PSYCHOLOGIST", "LSW", "MSW", "LCADC", "LADC", "CADC"];
+
+fn cred_norm(c: &str) -> String {
+    c.trim().trim_end_matches('.').replace('.', "").to_ascii_uppercase()
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// E/M, G2082/G2083, infusion/push and drug lines are billed under a
+    /// physician, NP or PA, not under an LCSW, LPC, LMFT or psychologist.
+    /// ## Why an auditor cares
+    /// These codes require physician/QHP work or supervision and a REMS
+    /// prescriber on site; therapists may bill only their own psychotherapy.
+    /// ## Evidence
+    /// provider_credential of the notes that carry the claim lines (or of all
+    /// the encounter's notes when claims come from a separate file); fires
+    /// when every credential given is a non-prescriber's.
+    /// ## Example
+    /// G2082 on a note signed by an LCSW with no prescriber note in the encounter.
+    /// ## How to fix
+    /// Bill under the supervising prescriber, or bill only the therapist's psychotherapy code.
+    pub PROV_NON_PRESCRIBER_BILLING_ADMIN {
+        id: "prov-non-prescriber-billing-admin",
+        severity: Critical,
+        applies: Any,
+        family: "prov",
+        authority: "CPT/HCPCS descriptors (physician/QHP supervision); Spravato REMS prescriber on site",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: non_prescriber,
+    }
+}
+
+fn non_prescriber(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let admin: Vec<&str> = ctx
+        .enc
+        .claims
+        .iter()
+        .filter(|l| {
+            is_em_code(&l.code)
+                || matches!(
+                    ctx.dict.codes.kind(&l.code),
+                    Some(CodeKind::EskGcode | CodeKind::InfusionInitial | CodeKind::InfusionAddl | CodeKind::Push | CodeKind::EskDrug | CodeKind::UnlistedDrug)
+                )
+        })
+        .map(|l| l.code.as_str())
+        .collect();
+    if admin.is_empty() {
+        return vec![];
+    }
+    let carriers: Vec<&crate::encounter::NoteRecord> = ctx.enc.notes.iter().filter(|n| !n.meta.claim_lines.is_empty()).collect();
+    let pool: Vec<&crate::encounter::NoteRecord> = if carriers.is_empty() { ctx.enc.notes.iter().collect() } else { carriers };
+    let creds: Vec<(String, usize)> = pool
+        .iter()
+        .filter_map(|n| n.meta.provider_credential.as_deref().map(cred_norm).map(|c| (c, 0)))
+        .collect();
+    if creds.is_empty() {
+        return vec![];
+    }
+    let any_prescriber = creds.iter().any(|(c, _)| PRESCRIBERS.iter().any(|p| c.split(|ch: char| !ch.is_alphanumeric() && ch != '-').any(|w| w == *p)));
+    let all_non = creds.iter().all(|(c, _)| NON_PRESCRIBERS.iter().any(|p| c.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == *p)));
+    if any_prescriber || !all_non {
+        return vec![];
+    }
+    let note = ctx.enc.notes.iter().position(|n| n.meta.provider_credential.as_deref().is_some_and(|c| NON_PRESCRIBERS.contains(&cred_norm(c).as_str())));
+    let mut creds: Vec<String> = creds.into_iter().map(|c| c.0).collect();
+    creds.dedup();
+    vec![Hit {
+        message: format!("{} billed under a non-prescribing credential ({}); these codes require a physician, NP or PA.", admin.join(", "), creds.join(", ")),
+        ev: None,
+        note,
+    }]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// No billed code is deleted (or not yet valid) on the date of service:
+    /// 99354-99357 from 2023-01-01, 99201 from 2021-01-01, S0013 from
+    /// 2026-01-01, per the effective ranges in `dictionaries/codes.toml`.
+    /// ## Why an auditor cares
+    /// A deleted code is denied; 99354/99355 are still used for the 2-hour
+    /// Spravato observation although they were deleted in 2023.
+    /// ## Evidence
+    /// Claim lines against the code table.
+    /// ## Example
+    /// 99354 billed on 2025-06-12 for observation time.
+    /// ## How to fix
+    /// Use the code valid on the DOS (99417/G2212 for practitioner time,
+    /// 99415/99416 for clinical staff time, J0013 for esketamine from 2026).
+    pub CODE_DELETED_ON_DOS {
+        id: "code-deleted-on-dos",
+        severity: Critical,
+        applies: Any,
+        family: "code",
+        authority: "CPT and HCPCS annual code files (AMA, CMS)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: deleted,
+    }
+}
+
+fn deleted(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let dos = ctx.enc.date_of_service;
+    let mut seen = std::collections::HashSet::new();
+    ctx.enc
+        .claims
+        .iter()
+        .filter_map(|l| {
+            let def = ctx.dict.codes.get(&l.code)?;
+            let t = def.valid_to?;
+            (dos > t && seen.insert(l.code.clone())).then(|| Hit::absent(format!("{} ({}) was deleted after {t}; it is not valid on {dos}.", l.code, def.descriptor)))
+        })
+        .collect()
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// An E/M billed on the same encounter as a procedure or drug
+    /// administration (G2082/G2083, 9636x/96374/96372, S0013/J0013) has its
+    /// own documentation: a separate E/M note or a clearly separate E/M
+    /// section with its own history, assessment and plan. Fires when -25 is
+    /// appended without it, and when the E/M lacks both -25 and separate
+    /// documentation.
+    /// ## Why an auditor cares
+    /// NCCI bundles the pre-procedure evaluation into the procedure; modifier
+    /// 25 is only supported by a significant, separately identifiable E/M.
+    /// ## Evidence
+    /// separate_em_documentation (separate note not a copy or stub of the
+    /// session note, or a separate E/M section).
+    /// ## Example
+    /// 99214-25 + S0013, with only the nursing session note.
+    /// ## How to fix
+    /// Document the separate E/M (history, exam/MDM, plan) or drop the E/M line.
+    pub EM_MOD25_WITHOUT_SEPARATE_DOC {
+        id: "em-mod25-without-separate-doc",
+        severity: High,
+        applies: Any,
+        family: "em",
+        authority: "NCCI Policy Manual ch. I and XI; CMS IOM 100-04 ch.12 s30.6.6",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: mod25,
+    }
+}
+
+fn mod25(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if ctx.facts.separate_em_documentation != Some(false) {
+        return vec![];
+    }
+    let procedure = ctx.enc.claims.iter().any(|l| {
+        matches!(
+            ctx.dict.codes.kind(&l.code),
+            Some(CodeKind::EskGcode | CodeKind::EskDrug | CodeKind::InfusionInitial | CodeKind::InfusionAddl | CodeKind::Push | CodeKind::Injection | CodeKind::UnlistedDrug)
+        )
+    });
+    if !procedure {
+        return vec![];
+    }
+    ctx.enc
+        .claims
+        .iter()
+        .filter(|l| is_em_code(&l.code))
+        .map(|l| {
+            let m25 = l.modifiers.iter().any(|m| m == "25");
+            Hit::absent(if m25 {
+                format!("{}-25 billed with a procedure, but no separately identifiable E/M is documented (no separate note or section with its own history, assessment and plan).", l.code)
+            } else {
+                format!("{} billed with a procedure without modifier 25 and without a separately identifiable E/M documented.", l.code)
+            })
+        })
+        .collect()
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// With an E/M on the same encounter, psychotherapy is billed with the
+    /// add-on codes 90833/90836/90838, not 90832/90834/90837; and the add-ons
+    /// never appear without an E/M.
+    /// ## Why an auditor cares
+    /// CPT requires the add-on codes with an E/M; a standalone code with an
+    /// E/M (or an add-on without one) is a pairing error payers deny.
+    /// ## Evidence
+    /// The encounter's claim lines.
+    /// ## Example
+    /// 99214 + 90834 on one encounter.
+    /// ## How to fix
+    /// Bill 90833/90836/90838 with the E/M, or the standalone code without one.
+    pub PSY_CODE_PAIRING_INVALID {
+        id: "psy-code-pairing-invalid",
+        severity: Critical,
+        applies: Any,
+        family: "psy",
+        authority: "CPT psychiatry / psychotherapy guidelines (2013 ->)",
+        valid_from: Some("2013-01-01"),
+        valid_to: None,
+        since: "0.1.0",
+        check: psy_pairing,
+    }
+}
+
+fn psy_pairing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let em = ctx.enc.em_billed();
+    let mut out = Vec::new();
+    for l in &ctx.enc.claims {
+        match ctx.dict.codes.kind(&l.code) {
+            Some(CodeKind::PsyStandalone) if em => out.push(Hit::absent(format!("{} (psychotherapy without E/M) billed with an E/M; use the add-on 90833/90836/90838.", l.code))),
+            Some(CodeKind::PsyAddon) if !em => out.push(Hit::absent(format!("{} is an add-on to an E/M, but no E/M is billed on the encounter.", l.code))),
+            _ => {}
+        }
+    }
+    out
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// The session note is not an identical or near-identical copy of an
+    /// earlier session note of the same patient (estimated Jaccard similarity
+    /// of word 5-shingles >= 0.92, MinHash).
+    /// ## Why an auditor cares
+    /// CMS treats cloned documentation as a red flag: copied vitals, times and
+    /// assessments do not show that the documented care happened on this date.
+    /// ## Evidence
+    /// The matched earlier note (id, encounter, date) and the similarity.
+    /// ## Example
+    /// Three consecutive sessions with the same narrative, vitals and times.
+    /// ## How to fix
+    /// Document each session's own vitals, times and observations.
+    pub NOTE_CLONED {
+        id: "note-cloned",
+        severity: Medium,
+        applies: Any,
+        family: "note",
+        authority: "CMS MLN documentation guidance on cloned records; CMS Program Integrity Manual",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: cloned,
+    }
+}
+
+fn cloned(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(c) = &ctx.facts.cloned_from else { return vec![] };
+    vec![Hit {
+        message: format!(
+            "Session note is a near-copy (similarity {:.2}) of note {} from encounter {} on {}; document this session's own findings.",
+            c.similarity, c.other_note_id, c.other_encounter_id, c.other_date
+        ),
+        ev: None,
+        note: Some(c.note),
+    }]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// A separately billed E/M note on the encounter is not a copy or
+    /// near-copy (similarity >= 0.75) of the session/monitoring note.
+    /// ## Why an auditor cares
+    /// A copied note cannot show a separately identifiable E/M; billing it is
+    /// unbundling.
+    /// ## Evidence
+    /// The E/M note, the session note and their estimated similarity.
+    /// ## Example
+    /// The "E/M note" repeats the nursing monitoring note word for word.
+    /// ## How to fix
+    /// Write the E/M note's own history, exam/MDM and plan, or do not bill the E/M.
+    pub EM_COPIES_SESSION_NOTE {
+        id: "em-copies-session-note",
+        severity: High,
+        applies: Any,
+        family: "em",
+        authority: "NCCI Policy Manual ch. XI (separately identifiable E/M); CMS IOM 100-04 ch.12 s30.6.6",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: em_copies,
+    }
+}
+
+fn em_copies(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let session = ctx.facts.session_note.map(|s| ctx.enc.notes[s].meta.note_id.clone()).unwrap_or_default();
+    ctx.facts
+        .em_copies
+        .iter()
+        .map(|(n, sim)| Hit {
+            message: format!("E/M note is a near-copy (similarity {sim:.2}) of session note {session}; it does not document a separate E/M."),
+            ev: None,
+            note: Some(*n),
+        })
+        .collect()
+}

@@ -1,0 +1,164 @@
+//! Diagnosis rules (rules-reference 2.1).
+
+use super::{Ctx, Hit};
+use crate::dict::{icd10cm, IcdValidity};
+use crate::extract::EvKind;
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Every ICD-10-CM code on the encounter exists and is a billable leaf in
+    /// the code set in force on the date of service. Billed codes are checked;
+    /// when the encounter has no claim lines, codes written in the notes are.
+    /// ## Why an auditor cares
+    /// A claim with an invalid or non-billable (header) diagnosis code is
+    /// denied outright; F33.89 is a common invented code and F32.8 / F33.4 are
+    /// category headers.
+    /// ## Evidence
+    /// The shipped ICD-10-CM table (`dictionaries/icd10cm.tsv.gz`, CMS/CDC
+    /// releases carried by simple-icd-10-cm). Dates that fall between the
+    /// releases the table holds are judged by the nearest release; a code is
+    /// never reported invalid on a date the table cannot see.
+    /// ## Example
+    /// Claim line S0013 x 56 with diagnosis F33.89 on 2025-11-03: F33.89 does
+    /// not exist (F33.8 or F33.9 are the neighbours).
+    /// ## How to fix
+    /// Code the documented diagnosis to the most specific billable code valid
+    /// on the date of service and rebill.
+    pub DX_CODE_INVALID_ON_DOS {
+        id: "dx-code-invalid-on-dos",
+        severity: Critical,
+        applies: Any,
+        family: "dx",
+        authority: "ICD-10-CM tabular list and code files (CMS/CDC NCHS), fiscal-year releases",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: code_invalid,
+    }
+}
+
+fn code_invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let dos = ctx.enc.date_of_service;
+    let t = icd10cm();
+    let mut out = Vec::new();
+    let mut report = |code: &str, ev: Option<crate::encounter::EvRef>| {
+        let why = match t.validity(code, dos) {
+            IcdValidity::Valid | IcdValidity::NotYet(_) => return,
+            IcdValidity::NotACode => format!("{code} is not an ICD-10-CM code"),
+            IcdValidity::Header => format!("{code} is a category header, not a billable code"),
+            IcdValidity::Expired(d) => format!("{code} is not valid after {d}"),
+        };
+        let msg = format!("Diagnosis {why} on the date of service {dos}. Code the documented diagnosis to a valid billable code.");
+        out.push(match ev {
+            Some(e) => Hit::at(msg, e),
+            None => Hit::absent(msg),
+        });
+    };
+    if ctx.facts.icd10_from_claims {
+        for c in &ctx.facts.icd10_codes {
+            report(c, None);
+        }
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        for r in ctx.enc.counting(EvKind::Icd10) {
+            let code = ctx.enc.ev(r).value.clone();
+            if seen.insert(code.clone()) {
+                report(&code, Some(r));
+            }
+        }
+    }
+    out
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Esketamine and IV ketamine encounters carry a specific, active major
+    /// depressive disorder code (F32.0-F32.3, F33.0-F33.3), not only an
+    /// unspecified (F32.9, F32.A, F33.9, F39), other-specified or remission
+    /// code.
+    /// ## Why an auditor cares
+    /// Payer criteria require MDD per DSM in a current episode; First Coast
+    /// A59250 lists the covered codes. An unspecified or remission code alone
+    /// does not support medical necessity for a course of treatment.
+    /// ## Evidence
+    /// The encounter's ICD-10-CM codes (claims, else notes) against the weak,
+    /// remission and specific lists in `dictionaries/codes.toml`.
+    /// ## Example
+    /// Spravato session billed with F32.A only.
+    /// ## How to fix
+    /// Document severity and episode (single/recurrent) and code the specific
+    /// MDD code that the documentation supports.
+    pub DX_NONSPECIFIC_OR_REMISSION {
+        id: "dx-nonspecific-or-remission",
+        severity: High,
+        applies: EskIvk,
+        family: "dx",
+        authority: "Payer PA criteria (MDD per DSM, current episode); First Coast A59250 ICD-10 list",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: nonspecific,
+    }
+}
+
+fn nonspecific(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let g = &ctx.dict.codes.icd;
+    let codes = &ctx.facts.icd10_codes;
+    if codes.is_empty() || codes.iter().any(|c| g.specific_active_mdd.contains(c)) {
+        return vec![];
+    }
+    let weak: Vec<&String> = codes
+        .iter()
+        .filter(|c| g.weak.contains(c) || g.remission.contains(c) || c.starts_with("F32") || c.starts_with("F33") || c.starts_with("F34") || *c == "F39")
+        .collect();
+    if weak.is_empty() {
+        return vec![];
+    }
+    let list: Vec<&str> = weak.iter().map(|s| s.as_str()).collect();
+    vec![Hit::absent(format!(
+        "Only unspecified, other-specified or remission depression codes ({}) support this treatment; code the specific, active MDD episode the notes document.",
+        list.join(", ")
+    ))]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// F32.3 / F33.3 (MDD, severe with psychotic features) are used only when
+    /// the notes document psychotic features.
+    /// ## Why an auditor cares
+    /// F32.3/F33.3 are often miscoded for suicidal ideation (which is R45.851).
+    /// Coding undocumented psychosis is an accuracy/upcoding error and also
+    /// triggers Spravato psychosis cautions.
+    /// ## Evidence
+    /// Affirmed psychosis phrases (psychotic features, hallucinations,
+    /// delusions) in the encounter's notes.
+    /// ## Example
+    /// F33.3 billed; the note documents suicidal ideation and no psychotic
+    /// symptoms.
+    /// ## How to fix
+    /// Code F33.2 with R45.851 when suicidal ideation without psychosis is
+    /// documented; document psychotic features if they are present.
+    pub DX_PSYCHOTIC_FEATURES_UNSUPPORTED {
+        id: "dx-psychotic-features-unsupported",
+        severity: High,
+        applies: Any,
+        family: "dx",
+        authority: "ICD-10-CM tabular descriptors for F32.3 / F33.3 (FY2026)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: psychotic,
+    }
+}
+
+fn psychotic(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let g = &ctx.dict.codes.icd;
+    let coded: Vec<&String> = ctx.facts.icd10_codes.iter().filter(|c| g.psychotic.contains(c)).collect();
+    if coded.is_empty() || !ctx.enc.counting(EvKind::Psychosis).is_empty() {
+        return vec![];
+    }
+    vec![Hit::absent(format!(
+        "{} (MDD with psychotic features) is coded but no psychotic features are documented; suicidal ideation alone is R45.851.",
+        coded[0]
+    ))]
+}

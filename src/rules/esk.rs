@@ -1,0 +1,586 @@
+//! Spravato REMS, session monitoring and esketamine coding rules
+//! (rules-reference 2.4 and 2.5).
+
+use super::{Ctx, Hit};
+use crate::dict::CodeKind;
+use crate::extract::{EvKind, Phase};
+
+/// Places of service where the REMS patient-enrollment and monitoring-form
+/// duties do not apply (inpatient hospital, ER, inpatient psychiatric facility).
+fn inpatient(ctx: &Ctx<'_>) -> bool {
+    matches!(ctx.enc.place_of_service.as_deref(), Some("21" | "23" | "51"))
+}
+
+fn rems_value(ctx: &Ctx<'_>, sub: &str) -> (bool, bool) {
+    let mut affirmed = false;
+    let mut negated = false;
+    for r in ctx.enc.all(EvKind::Rems) {
+        let e = ctx.enc.ev(r);
+        if e.value.starts_with(sub) {
+            if e.counts {
+                affirmed = true;
+            } else if e.value.ends_with("negated or pending") {
+                negated = true;
+            }
+        }
+    }
+    (affirmed, negated)
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Outpatient esketamine encounters document the patient's Spravato REMS
+    /// enrollment (or affirmed REMS documentation that presupposes it).
+    /// ## Why an auditor cares
+    /// Under the Spravato REMS each outpatient must be enrolled before the
+    /// first treatment; a session for a non-enrolled patient is not payable
+    /// and is a REMS violation. Enrollment before the *first* session cannot
+    /// be checked from one encounter; the rule checks what the documentation
+    /// can show.
+    /// ## Evidence
+    /// REMS phrases (`dictionaries/phrases.toml`), affirmed; negated or pending
+    /// mentions ("not yet enrolled") do not count. Inpatient POS 21/23/51 are exempt.
+    /// ## Example
+    /// A session note with no REMS mention, or "REMS enrollment pending".
+    /// ## How to fix
+    /// Record the REMS patient enrollment (and REMS patient ID) in the chart.
+    pub ESK_REMS_PATIENT_NOT_ENROLLED {
+        id: "esk-rems-patient-not-enrolled",
+        severity: Critical,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato REMS (REMS@FDA id 386): outpatient patient enrollment before first treatment",
+        valid_from: Some("2019-03-05"),
+        valid_to: None,
+        since: "0.1.0",
+        check: not_enrolled,
+    }
+}
+
+fn not_enrolled(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if inpatient(ctx) {
+        return vec![];
+    }
+    let (enrolled, enrolled_neg) = rems_value(ctx, "enrollment");
+    if enrolled || (ctx.facts.rems_documented && !enrolled_neg) {
+        return vec![];
+    }
+    if enrolled_neg {
+        let r = ctx.enc.all(EvKind::Rems).into_iter().find(|r| ctx.enc.ev(*r).value.starts_with("enrollment")).unwrap();
+        return vec![Hit::at("REMS patient enrollment is documented as not done or pending; the patient must be enrolled before outpatient treatment.", r)];
+    }
+    vec![Hit::absent("No Spravato REMS patient enrollment is documented for this outpatient session.")]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Outpatient esketamine encounters document that the REMS Patient
+    /// Monitoring Form was completed or submitted.
+    /// ## Why an auditor cares
+    /// The REMS requires a Patient Monitoring Form after every outpatient
+    /// session, within 7 days. Whether it was submitted within 7 days cannot
+    /// be decided from notes; the rule checks that completion or submission is
+    /// documented at all.
+    /// ## Evidence
+    /// "monitoring form" / "REMS form" / "PMF" phrases with completion wording,
+    /// not negated or pending.
+    /// ## Example
+    /// "REMS monitoring form to be completed" with no later confirmation.
+    /// ## How to fix
+    /// Submit the form and note the submission in the session record.
+    pub ESK_REMS_MONITORING_FORM_MISSING {
+        id: "esk-rems-monitoring-form-missing",
+        severity: High,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato REMS: Patient Monitoring Form after each outpatient session within 7 days",
+        valid_from: Some("2019-03-05"),
+        valid_to: None,
+        since: "0.1.0",
+        check: form_missing,
+    }
+}
+
+fn form_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if inpatient(ctx) {
+        return vec![];
+    }
+    let (done, neg) = rems_value(ctx, "monitoring_form");
+    if done {
+        return vec![];
+    }
+    if neg {
+        let r = ctx.enc.all(EvKind::Rems).into_iter().find(|r| ctx.enc.ev(*r).value.starts_with("monitoring_form")).unwrap();
+        return vec![Hit::at("The REMS Patient Monitoring Form is documented as not yet submitted; submit it within 7 days of the session and record it.", r)];
+    }
+    vec![Hit::absent("No REMS Patient Monitoring Form completion or submission is documented for this session.")]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// A numeric blood pressure is recorded before the first device.
+    /// ## Why an auditor cares
+    /// The Spravato label requires BP assessment before dosing; payers and
+    /// REMS auditors look for it on every session.
+    /// ## Evidence
+    /// BP readings decided pre-dose by wording ("baseline", "prior to
+    /// administration"), by clock time before the first dose, by a pre-dose
+    /// section, or by position before the administration statement. "BP WNL",
+    /// declined and not-obtained entries are not readings.
+    /// ## Example
+    /// Vitals charted only at 40 minutes and at discharge.
+    /// ## How to fix
+    /// Record the pre-dose BP with its time.
+    pub ESK_MISSING_PREDOSE_BP {
+        id: "esk-missing-predose-bp",
+        severity: High,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato PI section 2 (BP before dosing); Spravato HCP dosing page",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: predose,
+    }
+}
+
+fn predose(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if ctx.facts.pre_dose_bp {
+        return vec![];
+    }
+    vec![Hit::absent("No numeric blood pressure is documented before dosing.")]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// A blood pressure is recorded about 40 minutes after dosing (window
+    /// 25-60 minutes). A post-dose reading whose time cannot be placed is
+    /// given the benefit of the doubt; a reading worded as the discharge
+    /// reading is not the 40-minute check.
+    /// ## Why an auditor cares
+    /// The label asks for BP about 40 minutes after dosing, when the
+    /// esketamine BP rise peaks; its absence is a monitoring gap.
+    /// ## Evidence
+    /// Post-dose BP readings with their offset from the first dose (clock
+    /// times, "@40min", "T+40", "40 min post").
+    /// ## Example
+    /// Pre-dose BP 128/82 and discharge BP 124/80 only.
+    /// ## How to fix
+    /// Record the ~40-minute BP and its time in the monitoring log.
+    pub ESK_MISSING_40MIN_BP {
+        id: "esk-missing-40min-bp",
+        severity: High,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato PI (BP ~40 min post-dose); Spravato HCP dosing page",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: forty_min,
+    }
+}
+
+fn forty_min(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let post: Vec<_> = ctx.facts.bps.iter().filter(|b| b.phase == Phase::Post).collect();
+    if post.iter().any(|b| b.offset_min.is_some_and(|o| (25..=60).contains(&o))) {
+        return vec![];
+    }
+    if post.iter().any(|b| b.offset_min.is_none() && !b.at_discharge) {
+        return vec![];
+    }
+    if post.is_empty() {
+        return vec![Hit::absent("No post-dose blood pressure is documented; the ~40-minute reading is missing.")];
+    }
+    vec![Hit::absent("Post-dose blood pressure is documented, but none at about 40 minutes after dosing.")]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Sedation/dissociation and respiratory status (SpO2 / pulse oximetry)
+    /// are assessed during monitoring. The rule fires only when neither a
+    /// sedation/dissociation assessment nor an SpO2 value is documented.
+    /// ## Why an auditor cares
+    /// The boxed warning covers sedation, dissociation and (since 2023)
+    /// respiratory depression; the REMS requires a pulse oximeter on site.
+    /// ## Evidence
+    /// Sedation scales and wording (CADSS, MOAA/S, "no sedation"), SpO2 values.
+    /// ## Example
+    /// "Tolerated well." with no sedation or SpO2 entry.
+    /// ## How to fix
+    /// Record sedation/dissociation checks and SpO2 during monitoring and their resolution.
+    pub ESK_SEDATION_RESP_MONITORING_MISSING {
+        id: "esk-sedation-resp-monitoring-missing",
+        severity: High,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato PI boxed warning (respiratory depression added 2023); Spravato REMS pulse-oximeter requirement",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: sedation,
+    }
+}
+
+fn sedation(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let sed = !ctx.enc.counting(EvKind::Sedation).is_empty() || !ctx.enc.counting(EvKind::Resolution).is_empty();
+    let spo2 = !ctx.enc.counting(EvKind::Spo2).is_empty();
+    if sed || spo2 {
+        return vec![];
+    }
+    vec![Hit::absent("Neither sedation/dissociation nor SpO2 is documented during monitoring.")]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Post-dose monitoring lasted at least 120 minutes (last device to end of
+    /// observation or discharge, or an explicit statement). Fires when the
+    /// documented time is under 2 hours, and when no monitoring time, end of
+    /// observation or discharge time is documented at all.
+    /// ## Why an auditor cares
+    /// The label and REMS require at least 2 hours of observation; G2082/G2083
+    /// include 2 hours of observation in their descriptors.
+    /// ## Evidence
+    /// monitoring_minutes and the times it was derived from.
+    /// ## Example
+    /// Last device 10:10, discharged 11:45 (95 minutes).
+    /// ## How to fix
+    /// Document device and discharge times; keep patients at least 2 hours and
+    /// until sedation and dissociation resolve.
+    pub ESK_MONITORING_UNDER_2H {
+        id: "esk-monitoring-under-2h",
+        severity: Critical,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato PI and REMS (>= 2 h monitoring); G2082/G2083 descriptors (84 FR 62568)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: under_2h,
+    }
+}
+
+fn under_2h(ctx: &Ctx<'_>) -> Vec<Hit> {
+    match ctx.facts.monitoring_minutes {
+        Some(m) if m >= 120 => vec![],
+        Some(m) => {
+            let msg = format!("Documented post-dose monitoring is {m} minutes, under the required 2 hours.");
+            match ctx.facts.monitoring_ev {
+                Some(r) => vec![Hit::at(msg, r)],
+                None => vec![Hit::absent(msg)],
+            }
+        }
+        None => {
+            let any_timing = ctx.enc.notes.iter().any(|n| {
+                let t = &n.facts.timing;
+                !t.discharge.is_empty() || !t.monitor_end.is_empty() || !t.monitor_start.is_empty()
+            });
+            if any_timing {
+                vec![]
+            } else {
+                vec![Hit::absent("No monitoring duration, end-of-observation or discharge time is documented; 2 hours of monitoring cannot be shown.")]
+            }
+        }
+    }
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Discharge readiness is documented: an HCP judgment that the patient is
+    /// clinically stable to leave (discharge criteria met, sedation and
+    /// dissociation resolved), with transport arranged / no driving.
+    /// ## Why an auditor cares
+    /// The boxed warning requires monitoring until the patient is safe to
+    /// leave and counselling not to drive until the next day.
+    /// ## Evidence
+    /// Discharge-readiness and transport phrases, affirmed. A bare discharge
+    /// time is not a readiness assessment.
+    /// ## Example
+    /// "Discharged 12:15." with nothing else.
+    /// ## How to fix
+    /// Record the readiness assessment and how the patient got home.
+    pub ESK_DISCHARGE_NOT_DOCUMENTED {
+        id: "esk-discharge-not-documented",
+        severity: High,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato PI boxed warning, sections 5 and 17; REMS counselling",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: discharge,
+    }
+}
+
+fn discharge(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if ctx.facts.discharge_criteria_documented {
+        return vec![];
+    }
+    vec![Hit::absent("No discharge-readiness assessment (stable to leave, sedation resolved, ride home arranged) is documented.")]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Units on the S0013/J0013 drug lines equal the documented dose in mg
+    /// (1 unit = 1 mg: 56 mg = 56 units, 84 mg = 84 units).
+    /// ## Why an auditor cares
+    /// Billing the device count (2 or 3) or 1 unit for a 56/84 mg dose is an
+    /// underpayment/overpayment error payers recoup.
+    /// ## Evidence
+    /// billed_drug_units against dose_mg (devices x 28 mg or a stated mg dose).
+    /// ## Example
+    /// J0013 x 2 for a 56 mg (two-device) session.
+    /// ## How to fix
+    /// Bill units equal to the milligrams administered.
+    pub ESK_UNITS_MISMATCH_DOSE {
+        id: "esk-units-mismatch-dose",
+        severity: Critical,
+        applies: Esk,
+        family: "esk",
+        authority: "HCPCS descriptors S0013/J0013 (esketamine, nasal spray, 1 mg)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: units,
+    }
+}
+
+fn units(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if ctx.facts.units_match_dose != Some(false) {
+        return vec![];
+    }
+    let (u, d) = (ctx.facts.billed_drug_units.unwrap_or(0), ctx.facts.dose_mg.unwrap_or(0.0));
+    let msg = format!("{u} units billed on the esketamine drug line for a documented {d} mg dose; units must equal mg administered.");
+    match ctx.facts.dose_ev {
+        Some(r) => vec![Hit::at(msg, r)],
+        None => vec![Hit::absent(msg)],
+    }
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// No J0222 line on an esketamine encounter.
+    /// ## Why an auditor cares
+    /// J0222 is injection, patisiran, 0.1 mg (Onpattro), widely misquoted as
+    /// the esketamine code; it is a wrong-drug claim.
+    /// ## Evidence
+    /// The encounter's claim lines.
+    /// ## Example
+    /// J0222 x 56 billed for a Spravato session.
+    /// ## How to fix
+    /// Bill S0013 (through 2025-12-31) or J0013 (from 2026-01-01), or G2082/G2083 for Medicare.
+    pub ESK_WRONG_DRUG_CODE_J0222 {
+        id: "esk-wrong-drug-code-j0222",
+        severity: Critical,
+        applies: Esk,
+        family: "esk",
+        authority: "CMS HCPCS Level II file: J0222 = injection, patisiran, 0.1 mg",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: j0222,
+    }
+}
+
+fn j0222(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if ctx.enc.codes().any(|c| c == "J0222") {
+        vec![Hit::absent("J0222 (patisiran) is billed on an esketamine encounter; it is not an esketamine code.")]
+    } else {
+        vec![]
+    }
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// The esketamine drug code is valid on the date of service: S0013 through
+    /// 2025-12-31, J0013 from 2026-01-01; neither billed to traditional Medicare
+    /// (G2082/G2083 include the drug).
+    /// ## Why an auditor cares
+    /// CMS discontinued S0013 and created J0013 effective 2026-01-01; a code
+    /// invalid on the DOS is denied, and S-codes are never payable by
+    /// traditional Medicare.
+    /// ## Evidence
+    /// Claim lines against the effective ranges in `dictionaries/codes.toml`
+    /// and the payer profile.
+    /// ## Example
+    /// S0013 x 84 on 2026-02-10.
+    /// ## How to fix
+    /// Rebill with the code valid on the DOS (J0013 from 2026), or G2082/G2083 for Medicare.
+    pub ESK_DRUG_CODE_INVALID_ON_DOS {
+        id: "esk-drug-code-invalid-on-dos",
+        severity: Critical,
+        applies: Esk,
+        family: "esk",
+        authority: "CMS HCPCS 2026 annual update (S0013 discontinued, J0013 effective 2026-01-01); UHC 2026D0069P",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: drug_code_dos,
+    }
+}
+
+fn drug_code_dos(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let dos = ctx.enc.date_of_service;
+    let mut out = Vec::new();
+    for l in ctx.enc.lines_of(ctx.dict, CodeKind::EskDrug) {
+        let def = ctx.dict.codes.get(&l.code).unwrap();
+        if !def.valid_on(dos) {
+            out.push(Hit::absent(format!(
+                "{} is not valid on {dos} ({}); use {}.",
+                l.code,
+                match (def.valid_from, def.valid_to) {
+                    (_, Some(t)) if dos > t => format!("discontinued after {t}"),
+                    (Some(f), _) if dos < f => format!("effective from {f}"),
+                    _ => "outside its effective dates".into(),
+                },
+                if l.code == "S0013" { "J0013" } else { "S0013" }
+            )));
+        } else if ctx.payer.traditional_medicare {
+            out.push(Hit::absent(format!(
+                "{} is billed to traditional Medicare, which pays esketamine through G2082/G2083 (drug included).",
+                l.code
+            )));
+        }
+    }
+    out
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// G2082 is billed only for documented doses of 56 mg or less and G2083
+    /// only for more than 56 mg.
+    /// ## Why an auditor cares
+    /// The G-code tier is set by the dose provided; the wrong tier is an
+    /// overpayment (G2083 for 56 mg) or underpayment.
+    /// ## Evidence
+    /// dose_mg against the code's tier in `dictionaries/codes.toml`.
+    /// ## Example
+    /// G2083 billed; the note documents two devices (56 mg).
+    /// ## How to fix
+    /// Bill the tier matching the documented dose.
+    pub ESK_GCODE_TIER_MISMATCH {
+        id: "esk-gcode-tier-mismatch",
+        severity: Critical,
+        applies: Esk,
+        family: "esk",
+        authority: "G2082/G2083 descriptors, CY2020 PFS interim final rule (84 FR 62568)",
+        valid_from: Some("2020-01-01"),
+        valid_to: None,
+        since: "0.1.0",
+        check: tier,
+    }
+}
+
+fn tier(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(d) = ctx.facts.dose_mg else { return vec![] };
+    let mut out = Vec::new();
+    for l in ctx.enc.lines_of(ctx.dict, CodeKind::EskGcode) {
+        let def = ctx.dict.codes.get(&l.code).unwrap();
+        let wrong = def.max_mg.is_some_and(|m| d > m) || def.min_mg_exclusive.is_some_and(|m| d <= m);
+        if wrong {
+            let msg = format!("{} billed for a documented {d} mg dose; G2082 is up to 56 mg, G2083 more than 56 mg.", l.code);
+            out.push(match ctx.facts.dose_ev {
+                Some(r) => Hit::at(msg, r),
+                None => Hit::absent(msg),
+            });
+        }
+    }
+    out
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// No esketamine drug line (S0013/J0013) or unclassified drug line (J3490)
+    /// with G2082/G2083 on the same encounter.
+    /// ## Why an auditor cares
+    /// The G-codes include the provision of esketamine; adding a drug code
+    /// bills the drug twice (CGS J15 instructs not to add a drug J-code).
+    /// ## Evidence
+    /// The encounter's claim lines.
+    /// ## Example
+    /// G2083 + J0013 x 84.
+    /// ## How to fix
+    /// Remove the drug line (or bill S0013/J0013 with an administration code
+    /// for commercial payers that do not use the G-codes).
+    pub ESK_GCODE_WITH_DRUG_CODE {
+        id: "esk-gcode-with-drug-code",
+        severity: Critical,
+        applies: Esk,
+        family: "esk",
+        authority: "G2082/G2083 descriptors ('provision of esketamine'); CGS Part A/B esketamine billing article (2023)",
+        valid_from: Some("2020-01-01"),
+        valid_to: None,
+        since: "0.1.0",
+        check: gcode_drug,
+    }
+}
+
+fn gcode_drug(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if !ctx.enc.has_kind(ctx.dict, CodeKind::EskGcode) {
+        return vec![];
+    }
+    let drugs: Vec<&str> = ctx
+        .enc
+        .claims
+        .iter()
+        .filter(|l| matches!(ctx.dict.codes.kind(&l.code), Some(CodeKind::EskDrug | CodeKind::UnlistedDrug)))
+        .map(|l| l.code.as_str())
+        .collect();
+    if drugs.is_empty() {
+        return vec![];
+    }
+    vec![Hit::absent(format!("{} billed with G2082/G2083, which already include the esketamine.", drugs.join(", ")))]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// No E/M 99212-99215, prolonged service (99415-99417, G2212) with
+    /// G2082/G2083, unless the E/M carries -25 and a separately identifiable
+    /// problem is documented. Prolonged-service codes always fire: the
+    /// G-codes include the 2-hour observation.
+    /// ## Why an auditor cares
+    /// The G-code descriptors include an established-patient visit and 2
+    /// hours of observation; a same-day E/M or prolonged code for the same
+    /// work is duplicative. Whether a separately identifiable E/M with -25 is
+    /// payable is MAC-dependent.
+    /// ## Evidence
+    /// Claim lines, modifiers and separate_em_documentation.
+    /// ## Example
+    /// G2082 + 99214 (no -25) + 99417.
+    /// ## How to fix
+    /// Drop the E/M/prolonged lines, or document a separate problem and append -25.
+    pub ESK_GCODE_WITH_EM_OR_PROLONGED {
+        id: "esk-gcode-with-em-or-prolonged",
+        severity: High,
+        applies: Esk,
+        family: "esk",
+        authority: "G2082/G2083 descriptors (84 FR 62568); MAC guidance on separately identifiable E/M (unverified, MAC-dependent)",
+        valid_from: Some("2020-01-01"),
+        valid_to: None,
+        since: "0.1.0",
+        check: gcode_em,
+    }
+}
+
+fn gcode_em(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if !ctx.enc.has_kind(ctx.dict, CodeKind::EskGcode) {
+        return vec![];
+    }
+    let mut out = Vec::new();
+    for l in &ctx.enc.claims {
+        let kind = ctx.dict.codes.kind(&l.code);
+        if matches!(kind, Some(CodeKind::ProlongedPhysician | CodeKind::ProlongedStaff | CodeKind::ProlongedDeleted)) {
+            out.push(Hit::absent(format!("{} billed with G2082/G2083, which include the 2-hour observation.", l.code)));
+        } else if matches!(l.code.as_str(), "99212" | "99213" | "99214" | "99215") {
+            let m25 = l.modifiers.iter().any(|m| m == "25");
+            if !m25 || ctx.facts.separate_em_documentation == Some(false) {
+                out.push(Hit::absent(format!(
+                    "{}{} billed with G2082/G2083 {}.",
+                    l.code,
+                    if m25 { "-25" } else { "" },
+                    if m25 { "without a separately identifiable E/M documented" } else { "without modifier 25 and a separately identifiable problem" }
+                )));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,216 @@
+//! Treatment-failure history rules (rules-reference 2.2).
+
+use super::{drug_names, Ctx, Hit};
+use crate::extract::EvKind;
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// At least two distinct antidepressant trials (the payer profile's
+    /// `min_trials`) are documented by name with an outcome or reason stopped.
+    /// ## Why an auditor cares
+    /// Treatment-resistant depression is defined by inadequate response to at
+    /// least two oral antidepressants (Spravato label; payer PA criteria).
+    /// Without them the course is not medically necessary on paper.
+    /// ## Evidence
+    /// Affirmed trial mentions (not negated, hypothetical, family, current-list
+    /// or sleep-dose mentions) with outcome wording, per drug; augmentation
+    /// agents do not count.
+    /// ## Example
+    /// "Failed multiple SSRIs" and "sertraline 100 mg, no response" is one
+    /// named trial.
+    /// ## How to fix
+    /// Document each prior antidepressant: drug, daily dose, duration and the
+    /// outcome or reason stopped.
+    pub TRD_FEWER_THAN_TWO_TRIALS {
+        id: "trd-fewer-than-two-trials",
+        severity: Critical,
+        applies: EskIvk,
+        family: "trd",
+        authority: "Spravato PI, TRD definition (inadequate response to >= 2 oral antidepressants); payer PA criteria",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: fewer,
+    }
+}
+
+fn fewer(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let with_outcome = ctx.facts.trials.iter().filter(|t| !t.augmentation && t.has_outcome).count() as u32;
+    let need = ctx.payer.min_trials;
+    if with_outcome >= need {
+        return vec![];
+    }
+    vec![Hit::absent(format!(
+        "{with_outcome} antidepressant trial(s) documented by name with an outcome (need {need} for {}); named: {}. Document each prior trial with drug, dose, duration and outcome.",
+        ctx.payer.name,
+        drug_names(ctx, |t| !t.augmentation)
+    ))]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Each counted antidepressant trial has a daily dose and a duration (or
+    /// start/stop dates).
+    /// ## Why an auditor cares
+    /// PA criteria require a "therapeutic dose" for "at least 6 weeks"; a
+    /// trial without dose or duration cannot be shown to be adequate.
+    /// ## Evidence
+    /// The trial's own sentence or list item: a mg dose and a duration or
+    /// date range.
+    /// ## Example
+    /// "Tried fluoxetine, did not help" - no dose, no duration.
+    /// ## How to fix
+    /// Add the daily dose and how long the patient took it.
+    pub TRD_TRIAL_INCOMPLETE {
+        id: "trd-trial-incomplete",
+        severity: High,
+        applies: EskIvk,
+        family: "trd",
+        authority: "Payer PA criteria (therapeutic dose, >= 6 weeks); Cigna Psychiatry - Spravato; eviCore",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: incomplete,
+    }
+}
+
+fn incomplete(ctx: &Ctx<'_>) -> Vec<Hit> {
+    ctx.facts
+        .trials
+        .iter()
+        .filter(|t| !t.augmentation && (t.daily_mg.is_none() || !t.has_duration))
+        .map(|t| {
+            let mut missing = Vec::new();
+            if t.daily_mg.is_none() {
+                missing.push("daily dose");
+            }
+            if !t.has_duration {
+                missing.push("duration");
+            }
+            Hit::at(
+                format!("Trial of {} lacks {}; add it so the trial can be judged adequate.", ctx.dict.drugs[t.drug].id, missing.join(" and ")),
+                t.ev,
+            )
+        })
+        .collect()
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// A counted antidepressant trial's documented daily dose reaches the
+    /// dictionary's minimum adequate dose (rules-reference section 3).
+    /// ## Why an auditor cares
+    /// Payers count only trials at a therapeutic (or maximally tolerated) dose.
+    /// ## Evidence
+    /// The trial's highest documented daily dose against `min_daily_mg` in
+    /// `dictionaries/medications.toml`.
+    /// ## Example
+    /// "Sertraline 25 mg x 8 weeks, no response" (minimum 50 mg/day).
+    /// ## How to fix
+    /// Document the highest dose reached, or why a higher dose was not tolerated.
+    pub TRD_TRIAL_SUBTHERAPEUTIC_DOSE {
+        id: "trd-trial-subtherapeutic-dose",
+        severity: High,
+        applies: EskIvk,
+        family: "trd",
+        authority: "Payer 'therapeutic / maximally tolerated dose' criteria; dose floors per rules-reference section 3 (UpToDate adult MDD table)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: subtherapeutic,
+    }
+}
+
+fn subtherapeutic(ctx: &Ctx<'_>) -> Vec<Hit> {
+    ctx.facts
+        .trials
+        .iter()
+        .filter(|t| !t.augmentation)
+        .filter_map(|t| {
+            let d = &ctx.dict.drugs[t.drug];
+            let (mg, min) = (t.daily_mg?, d.min_daily_mg?);
+            (mg < min).then(|| Hit::at(format!("Trial of {} at {mg} mg/day is below the usual minimum adequate dose of {min} mg/day.", d.id), t.ev))
+        })
+        .collect()
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// A counted antidepressant trial lasted at least the payer's minimum
+    /// (default 6 weeks; CareFirst 8; BCBS ND 4).
+    /// ## Why an auditor cares
+    /// Trials shorter than the payer's floor do not count toward TRD.
+    /// ## Evidence
+    /// The trial's documented duration in weeks against the payer profile's
+    /// `min_trial_weeks` (`dictionaries/payers.toml`).
+    /// ## Example
+    /// "Escitalopram 20 mg x 3 weeks, stopped for nausea" for a Cigna patient.
+    /// ## How to fix
+    /// Document the full duration, or count another trial that meets the floor.
+    pub TRD_TRIAL_TOO_SHORT {
+        id: "trd-trial-too-short",
+        severity: High,
+        applies: EskIvk,
+        family: "trd",
+        authority: "Cigna and eviCore 6 weeks; CareFirst 8 weeks; BCBS ND 4 weeks (payer profile parameter)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: too_short,
+    }
+}
+
+fn too_short(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let min = ctx.payer.min_trial_weeks;
+    ctx.facts
+        .trials
+        .iter()
+        .filter(|t| !t.augmentation)
+        .filter_map(|t| {
+            let w = t.weeks?;
+            (w + 0.05 < min).then(|| Hit::at(format!("Trial of {} lasted {w:.1} weeks; {} requires {min} weeks.", ctx.dict.drugs[t.drug].id, ctx.payer.name), t.ev))
+        })
+        .collect()
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// The treatment history does not rely on vague phrases ("failed multiple
+    /// meds", "tried everything", "several SSRIs") instead of named, dosed
+    /// trials (vague_trial_history: a vague phrase and fewer than two adequate
+    /// trials).
+    /// ## Why an auditor cares
+    /// PA criteria need named, dosed trials; a vague phrase is the most common
+    /// reason a TRD history fails review.
+    /// ## Evidence
+    /// Vague-history phrases from `dictionaries/phrases.toml`, affirmed.
+    /// ## Example
+    /// "Patient has failed several antidepressants in the past."
+    /// ## How to fix
+    /// Replace the phrase with the list of trials: drug, dose, duration, outcome.
+    pub TRD_VAGUE_FAILURE_PHRASE {
+        id: "trd-vague-failure-phrase",
+        severity: High,
+        applies: EskIvk,
+        family: "trd",
+        authority: "Payer PA criteria requiring named, dosed trials (Cigna, UHC 2026D0069P, eviCore)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: vague,
+    }
+}
+
+fn vague(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if !ctx.facts.vague_trial_history {
+        return vec![];
+    }
+    let ev = ctx.enc.counting(EvKind::VagueHistory);
+    vec![Hit::at(
+        format!(
+            "Treatment history relies on a vague phrase with {} adequately documented trial(s); list each trial with drug, dose, duration and outcome.",
+            ctx.facts.adequate_trials
+        ),
+        ev[0],
+    )]
+}
