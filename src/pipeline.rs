@@ -187,16 +187,31 @@ fn read_and_extract(opts: &ScanOptions, files: &[PathBuf], ex: &Extractor, progr
     let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     progress.stage("read+extract", Some(total_bytes));
     let mut batch: Vec<Note> = Vec::with_capacity(BATCH);
-    let flush = |batch: &mut Vec<Note>, records: &mut Vec<NoteRecord>, summary: &mut ScanSummary| {
+    let flush = |batch: &mut Vec<Note>, records: &mut Vec<NoteRecord>, rejects: &mut Vec<Reject>, summary: &mut ScanSummary| {
         summary.note_bytes += batch.iter().map(|n| n.text.len() as u64).sum::<u64>();
-        let out: Vec<NoteRecord> = batch
+        // A note that makes an extractor panic is rejected (reason
+        // `extraction_failed`), never silently dropped, and never kills the run.
+        let out: Vec<Result<NoteRecord, Reject>> = batch
             .par_iter()
-            .map(|n| NoteRecord {
-                meta: NoteMeta::of(n),
-                facts: ex.extract(n),
+            .map(|n| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.extract(n)))
+                    .map(|facts| NoteRecord { meta: NoteMeta::of(n), facts })
+                    .map_err(|_| Reject {
+                        file: n.origin.file.clone(),
+                        line: n.origin.line,
+                        kind: "notes",
+                        reason: "extraction_failed".into(),
+                        detail: format!("internal error while extracting note_id {}; please report it", n.note_id),
+                        raw: None,
+                    })
             })
             .collect();
-        records.extend(out);
+        for r in out {
+            match r {
+                Ok(rec) => records.push(rec),
+                Err(rej) => rejects.push(rej),
+            }
+        }
         batch.clear();
     };
     for f in files {
@@ -231,7 +246,7 @@ fn read_and_extract(opts: &ScanOptions, files: &[PathBuf], ex: &Extractor, progr
                         }
                         batch.push(n);
                         if batch.len() >= BATCH {
-                            flush(&mut batch, &mut records, summary);
+                            flush(&mut batch, &mut records, &mut rejects, summary);
                         }
                     }
                 }
@@ -272,7 +287,7 @@ fn read_and_extract(opts: &ScanOptions, files: &[PathBuf], ex: &Extractor, progr
             }
         }
     }
-    flush(&mut batch, &mut records, summary);
+    flush(&mut batch, &mut records, &mut rejects, summary);
     progress.finish();
     summary.notes_accepted = records.len() as u64;
     summary.notes_rejected = rejects.len() as u64;

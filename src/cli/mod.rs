@@ -70,6 +70,12 @@ pub fn run() -> i32 {
     unsafe {
         libc::umask(0o077);
     }
+    // A panic message can quote the data it failed on (a string slice error
+    // prints the string): never let note text reach the terminal or a log.
+    std::panic::set_hook(Box::new(|info| {
+        let loc = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("ketaudit: internal error at {loc} (details withheld: they may contain note text); please report it");
+    }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

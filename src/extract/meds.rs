@@ -157,7 +157,7 @@ impl MedExtractor {
         let mut end = seg.end;
         loop {
             // Continuation lines with attribute labels.
-            let rest = &text[end..];
+            let rest = super::text::sub(text, end..);
             let nl = match rest.find('\n') {
                 Some(k) if rest[..k].trim().is_empty() => end + k + 1,
                 _ => {
@@ -177,8 +177,8 @@ impl MedExtractor {
             if nl >= text.len() {
                 break;
             }
-            let line_end = text[nl..].find('\n').map(|k| nl + k).unwrap_or(text.len());
-            let line = &text[nl..line_end];
+            let line_end = super::text::sub(text, nl..).find('\n').map(|k| nl + k).unwrap_or(text.len());
+            let line = super::text::sub(text, nl..line_end);
             if p.continuation.is_match(line) && !mentions.iter().any(|(r, _)| r.start >= nl && r.start < line_end) {
                 end = line_end;
             } else {
@@ -190,7 +190,7 @@ impl MedExtractor {
 
     fn item_trials(&self, ctx: &NoteCtx<'_>, item: Range<usize>, group: &[(Range<usize>, usize)], facts: &mut NoteFacts, p: &Pats) {
         let text = ctx.text;
-        let lead = &text[item.start..group[0].0.start.max(item.start)];
+        let lead = super::text::sub(text, item.start..group[0].0.start.max(item.start));
         let lead_outcome = p.outcome.is_match(lead);
         let lead_cue = p.trial_cue.is_match(lead);
         // Own spans: to the next *different* drug in the item.
@@ -200,18 +200,18 @@ impl MedExtractor {
             owns.push(r.end..next.max(r.end));
         }
         let shared_outcome = owns.last().is_some_and(|o| {
-            let s = &text[o.clone()];
+            let s = super::text::sub(text, o.clone());
             p.share.find(s).is_some_and(|m| p.outcome.find(&s[m.start()..]).is_some())
         }) && group.len() > 1;
         for (k, (r, d)) in group.iter().enumerate() {
-            let own = &text[owns[k].clone()];
+            let own = super::text::sub(text, owns[k].clone());
             let (role, sleep_max) = self.roles[*d];
             let (assertion, cue) = ctx.context.assess_with_cue(r.clone());
             let mut a = assertion;
             // "No response to sertraline" is a failed trial, not a negated drug.
             if a.negated {
                 if let Some(c) = cue {
-                    let win = &text[c.start..(c.end + 30).min(text.len())];
+                    let win = super::text::sub(text, c.start..(c.end + 30).min(text.len()));
                     let win = &win[..super::text::floor_char(win, win.len())];
                     if p.outcome.find(win).is_some_and(|m| m.start() == 0) || lead_outcome && c.start < r.start && c.start >= item.start {
                         a.negated = false;

@@ -109,7 +109,7 @@ impl PhraseExtractor {
                 let cl = clause(text, m.start());
                 let ev_kind = match kind {
                     PhraseKind::DischargeReady | PhraseKind::Transport => {
-                        let after = &text[m.end()..(m.end() + 16).min(text.len())];
+                        let after = super::text::sub(text, m.end()..(m.end() + 16).min(text.len()));
                         let after = &after[..super::text::floor_char(after, after.len())];
                         if self.p.answer_no.is_match(after) {
                             counts = false;
@@ -124,7 +124,7 @@ impl PhraseExtractor {
                         if rems_spans.iter().any(|s| s.start < span.end && span.start < s.end) {
                             continue;
                         }
-                        let clause_text = &text[cl.clone()];
+                        let clause_text = super::text::sub(text, cl.clone());
                         let neg = self.p.rems_neg.is_match(clause_text) || !a.is_patient_fact();
                         let affirmed = match kind {
                             PhraseKind::RemsForm => self.p.form_done.is_match(clause_text),
@@ -143,7 +143,7 @@ impl PhraseExtractor {
                         EvKind::Rems
                     }
                     PhraseKind::Pa => {
-                        let clause_text = &text[cl.clone()];
+                        let clause_text = super::text::sub(text, cl.clone());
                         let status = self.pa_status(clause_text, m.start() - cl.start);
                         counts = status == "approved" && !a.negated && !a.hypothetical;
                         value = format!("prior auth: {status}");
@@ -225,7 +225,7 @@ impl PhraseExtractor {
                 continue;
             }
             let cl = clause(text, m.start());
-            let around = &text[cl.clone()];
+            let around = super::text::sub(text, cl.clone());
             let (iv, oral) = (p.iv_ctx.is_match(around), p.oral_ctx.is_match(around));
             let route = if iv {
                 facts.track.iv += 1;
@@ -267,8 +267,8 @@ impl PhraseExtractor {
         };
         let excluded = |start: usize, end: usize| -> bool {
             let cl = clause(text, start);
-            let before = &text[cl.start..start];
-            let after = &text[end..cl.end.min(end + 30)];
+            let before = super::text::sub(text, cl.start..start);
+            let after = super::text::sub(text, end..cl.end.min(end + 30));
             let after = &after[..super::text::floor_char(after, after.len())];
             p.not_this_dose.is_match(before) || p.not_this_dose.is_match(after) && !after.trim_start().starts_with(['(', ',']) || {
                 let a = ctx.context.assess(start..end);
@@ -279,7 +279,7 @@ impl PhraseExtractor {
             let m = c.get(0).unwrap();
             let n: f64 = c["n"].parse().unwrap_or(0.0);
             let cl = clause(text, m.start());
-            let lower = text[cl.clone()].to_ascii_lowercase();
+            let lower = super::text::sub(text, cl.clone()).to_ascii_lowercase();
             if n <= 0.0 || lower.contains("mg/kg") || excluded(m.start(), m.end()) {
                 continue;
             }
@@ -288,7 +288,7 @@ impl PhraseExtractor {
         for c in p.esk_mg.captures_iter(text) {
             let m = c.get(0).unwrap();
             let cl = clause(text, m.start());
-            let ct = &text[cl.clone()];
+            let ct = super::text::sub(text, cl.clone());
             if !(p.esk.is_match(ct) || ct.to_ascii_lowercase().contains("dose") || ct.to_ascii_lowercase().contains("intranasal") || ct.to_ascii_lowercase().contains("device") || ct.to_ascii_lowercase().contains("administ")) {
                 continue;
             }
@@ -296,11 +296,11 @@ impl PhraseExtractor {
                 continue;
             }
             // A single device's size ("device 1 (28 mg)") is not the session dose.
-            let before = &text[cl.start..m.start()];
+            let before = super::text::sub(text, cl.start..m.start());
             if before.to_ascii_lowercase().trim_end().trim_end_matches('(').trim_end().ends_with(|c: char| c.is_ascii_digit()) && before.to_ascii_lowercase().contains("device") {
                 continue;
             }
-            let after = text[m.end()..].trim_start().to_ascii_lowercase();
+            let after = super::text::sub(text, m.end()..).trim_start().to_ascii_lowercase();
             if after.starts_with("device") || after.starts_with("each") || after.starts_with("nasal spray device") || after.starts_with("per device") {
                 continue;
             }
@@ -331,7 +331,7 @@ impl PhraseExtractor {
                 })
                 .unwrap_or(0);
             let cl = clause(text, m.start());
-            let lower = text[cl].to_ascii_lowercase();
+            let lower = super::text::sub(text, cl).to_ascii_lowercase();
             if lower.contains("not ") || lower.contains("held") || lower.contains("declined") || lower.contains("refused") {
                 continue;
             }
@@ -392,7 +392,7 @@ impl PhraseExtractor {
                 continue;
             }
             let cl = clause(text, m.start());
-            if p.esk.is_match(&text[cl]) {
+            if p.esk.is_match(super::text::sub(text, cl)) {
                 continue;
             }
             push_dose(facts, n, m.start()..m.end(), "ketamine-mg", 2);
@@ -421,7 +421,7 @@ impl PhraseExtractor {
             let dotted = raw.contains('.');
             if !dotted {
                 let cl = clause(text, m.start());
-                if !self.p.dx_ctx.is_match(&text[cl]) || raw.len() < 3 {
+                if !self.p.dx_ctx.is_match(super::text::sub(text, cl)) || raw.len() < 3 {
                     continue;
                 }
             }
@@ -444,7 +444,7 @@ impl PhraseExtractor {
             ..Default::default()
         };
         for s in &ctx.sections {
-            let has_body = ctx.text[s.body.clone()].split_whitespace().count() >= 3;
+            let has_body = super::text::sub(ctx.text, s.body.clone()).split_whitespace().count() >= 3;
             match s.kind {
                 SectionKind::History if has_body => em.history = true,
                 SectionKind::Assessment if has_body => em.assessment = true,
@@ -457,8 +457,8 @@ impl PhraseExtractor {
         // An E/M section is complete when history, assessment and plan follow it.
         if let Some(first_em) = ctx.sections.iter().position(|s| s.kind == SectionKind::EmSection) {
             let rest = &ctx.sections[first_em..];
-            let body_words = ctx.text[rest[0].body.clone()].split_whitespace().count();
-            let has = |k: SectionKind| rest.iter().any(|s| s.kind == k && ctx.text[s.body.clone()].split_whitespace().count() >= 3);
+            let body_words = super::text::sub(ctx.text, rest[0].body.clone()).split_whitespace().count();
+            let has = |k: SectionKind| rest.iter().any(|s| s.kind == k && super::text::sub(ctx.text, s.body.clone()).split_whitespace().count() >= 3);
             em.em_section_complete = (has(SectionKind::History) || body_words >= 25) && (has(SectionKind::Assessment) || has(SectionKind::Plan));
         }
         let stub_hits = facts.counting(EvKind::Stub).count();

@@ -415,3 +415,23 @@ mod tests {
         assert!(s.len() <= 5);
     }
 }
+
+/// `&text[range]`, clamped to the text and rounded to char boundaries, and
+/// empty instead of panicking when the range is inverted. Extractors use it
+/// for every computed window so a surprising note can never abort a run.
+pub fn sub<R: std::ops::RangeBounds<usize>>(text: &str, r: R) -> &str {
+    use std::ops::Bound;
+    let a = match r.start_bound() {
+        Bound::Included(&a) => a,
+        Bound::Excluded(&a) => a + 1,
+        Bound::Unbounded => 0,
+    };
+    let b = match r.end_bound() {
+        Bound::Included(&b) => b + 1,
+        Bound::Excluded(&b) => b,
+        Bound::Unbounded => text.len(),
+    };
+    let a = floor_char(text, a.min(text.len()));
+    let b = floor_char(text, b.min(text.len()).max(a));
+    &text[a..b]
+}

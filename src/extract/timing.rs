@@ -133,12 +133,12 @@ impl TimingExtractor {
         for (ev, r) in &self.events {
             for m in r.find_iter(text) {
                 let cl = clause(text, m.start());
-                let clause_text = &text[cl.clone()];
+                let clause_text = super::text::sub(text, cl.clone());
                 if self.distractor.is_match(clause_text) && !matches!(ev, Ev::InfusionStart | Ev::InfusionEnd | Ev::InfusionRange) {
                     continue;
                 }
                 if *ev == Ev::Dose {
-                    let before = &text[cl.start..m.start()];
+                    let before = super::text::sub(text, cl.start..m.start());
                     if self.pre_admin.is_match(before) {
                         continue;
                     }
@@ -152,7 +152,7 @@ impl TimingExtractor {
                 }
                 match ev {
                     Ev::MonitorRange | Ev::InfusionRange => {
-                        let rest = &text[m.end()..cl.end];
+                        let rest = super::text::sub(text, m.end()..cl.end);
                         if let Some(c) = self.range.captures(rest) {
                             let a = c.name("a").unwrap();
                             let b = c.name("b").unwrap();
@@ -233,12 +233,12 @@ impl TimingExtractor {
                     continue;
                 }
                 let cl = clause(text, m.start());
-                let before = &text[cl.start..m.start()];
+                let before = super::text::sub(text, cl.start..m.start());
                 if self.modal.is_match(before) || self.modal.is_match(m.as_str()) {
                     continue;
                 }
                 // "40 min post-dose monitoring BP 138/86" is a vital sign time, not a window.
-                let after = &text[m.end()..cl.end.min(m.end() + 24)];
+                let after = super::text::sub(text, m.end()..cl.end.min(m.end() + 24));
                 if after.to_ascii_lowercase().contains("bp") || after.contains('/') {
                     continue;
                 }
@@ -255,7 +255,7 @@ impl TimingExtractor {
                 if !(1.0..=720.0).contains(&minutes) {
                     continue;
                 }
-                let lower = text[cl.clone()].to_ascii_lowercase();
+                let lower = super::text::sub(text, cl.clone()).to_ascii_lowercase();
                 if lower.contains("infus") && !lower.contains("monitor") && !lower.contains("observ") {
                     continue;
                 }
@@ -274,7 +274,7 @@ impl TimingExtractor {
         for c in self.infusion_minutes.captures_iter(text) {
             let m = c.get(0).unwrap();
             let cl = clause(text, m.start());
-            let lower = text[cl.clone()].to_ascii_lowercase();
+            let lower = super::text::sub(text, cl.clone()).to_ascii_lowercase();
             if !(lower.contains("infus") || lower.contains("iv") || lower.contains("drip") || lower.contains("ketamine")) || lower.contains("monitor") || lower.contains("observ") {
                 continue;
             }
@@ -332,7 +332,7 @@ fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: 
         .find(|t| t.span.start >= ev.end && t.span.start <= ev.end + 40 && t.span.end <= cl.end.max(ev.end));
     if let Some(t) = after {
         // Skip a time that belongs to another event word between ("device 1 10:00, device 2 10:05").
-        let between = &text[ev.end..t.span.start];
+        let between = super::text::sub(text, ev.end..t.span.start);
         if !between.contains(',') || between.len() < 12 {
             return Some(t);
         }

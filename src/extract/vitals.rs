@@ -102,11 +102,11 @@ impl VitalsExtractor {
                 if matches!(before, b'/' | b'-' | b'.' | b':') || before.is_ascii_digit() {
                     continue;
                 }
-                let after = &text[span.end..];
+                let after = super::text::sub(text, span.end..);
                 if after.starts_with('/') || after.starts_with(['-', '.']) && after[1..].starts_with(|c: char| c.is_ascii_digit()) {
                     continue;
                 }
-                let pair_txt = &text[span.clone()];
+                let pair_txt = super::text::sub(text, span.clone());
                 if pair_txt.contains("over") && !pair_txt.contains('/') && !self.label_before(text, span.start, 40) {
                     continue;
                 }
@@ -114,7 +114,7 @@ impl VitalsExtractor {
             let line = line_of(text, span.start);
             let lead_start = line.start.max(span.start.saturating_sub(48)).max(prev_end.min(span.start));
             let lead_start = super::text::floor_char(text, lead_start);
-            let lead = &text[lead_start..span.start];
+            let lead = super::text::sub(text, lead_start..span.start);
             if self.score.is_match(lead) {
                 continue;
             }
@@ -130,7 +130,7 @@ impl VitalsExtractor {
             let next_start = cands.get(k + 1).map(|c| c.0.start).unwrap_or(text.len());
             let tail_end = line.end.min(next_start).min(span.end + 40);
             let tail_end = super::text::floor_char(text, tail_end);
-            let tail = &text[span.end..tail_end.max(span.end)];
+            let tail = super::text::sub(text, span.end..tail_end.max(span.end));
             if self.prior_visit.is_match(&tail[..super::text::floor_char(tail, tail.len().min(20))]) {
                 continue;
             }
@@ -139,7 +139,7 @@ impl VitalsExtractor {
                 || self.label_before(text, span.start, 80)
                 || self.mmhg.is_match(tail)
                 || self.table_bp_column(text, line.clone())
-                || self.vitals_line.is_match(&text[line.clone()])
+                || self.vitals_line.is_match(super::text::sub(text, line.clone()))
                 || self.rel_marker.is_match(lead)
                 || lead.trim().is_empty() && times.iter().any(|t| t.span.start >= line.start && t.span.end <= span.start)
                 || matches!(section_at(&ctx.sections, span.start).map(|s| s.kind), Some(SectionKind::PreDose | SectionKind::PostDose));
@@ -155,9 +155,9 @@ impl VitalsExtractor {
             let prev = if k > 0 { accepted[k - 1].0.end } else { 0 };
             let next = accepted.get(k + 1).map(|a| a.0.start).unwrap_or(text.len());
             let before_start = super::text::floor_char(text, line.start.max(prev).max(span.start.saturating_sub(60)));
-            let before = &text[before_start..span.start];
+            let before = super::text::sub(text, before_start..span.start);
             let after_end = super::text::floor_char(text, line.end.min(next).min(span.end + 40));
-            let after = &text[span.end..after_end.max(span.end)];
+            let after = super::text::sub(text, span.end..after_end.max(span.end));
             let (mut worded, mut offset, mut at_dc) = self.phase_of(before);
             if worded == Phase::Unknown {
                 (worded, offset, at_dc) = self.phase_of(after);
@@ -200,12 +200,12 @@ impl VitalsExtractor {
     fn label_before(&self, text: &str, pos: usize, max: usize) -> bool {
         let line = line_of(text, pos);
         let start = super::text::floor_char(text, line.start.max(pos.saturating_sub(max)));
-        self.label.is_match(&text[start..pos])
+        self.label.is_match(super::text::sub(text, start..pos))
     }
 
     /// A table row whose header row (a previous line with the same separator) has a BP column.
     fn table_bp_column(&self, text: &str, line: Range<usize>) -> bool {
-        let row = &text[line.clone()];
+        let row = super::text::sub(text, line.clone());
         let sep = if row.matches('|').count() >= 2 {
             '|'
         } else if row.matches('\t').count() >= 2 {
@@ -219,7 +219,7 @@ impl VitalsExtractor {
                 break;
             }
             let prev = line_of(text, end - 1);
-            let l = &text[prev.clone()];
+            let l = super::text::sub(text, prev.clone());
             if l.matches(sep).count() < 2 {
                 if l.trim().is_empty() || l.chars().all(|c| "-=+|: \t".contains(c)) {
                     end = prev.start;
@@ -308,7 +308,7 @@ impl VitalsExtractor {
                 }
                 let m = c.get(0).unwrap();
                 let lead_start = super::text::floor_char(text, m.start().saturating_sub(20));
-                if self.threshold.is_match(&text[lead_start..m.start()]) {
+                if self.threshold.is_match(super::text::sub(text, lead_start..m.start())) {
                     continue;
                 }
                 facts.push(Evidence {
