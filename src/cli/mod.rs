@@ -19,7 +19,8 @@ use clap::{Parser, Subcommand};
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
-/// Exit code: internal error.
+/// Exit code: internal error (a panic; Rust's own code 101 is mapped to it).
+#[allow(dead_code)]
 pub const EXIT_INTERNAL: i32 = 1;
 /// Exit code: usage error.
 pub const EXIT_USAGE: i32 = 2;

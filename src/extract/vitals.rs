@@ -59,7 +59,7 @@ impl VitalsExtractor {
             prior_visit: re(r"\b(?:last|previous|prior)\s+(?:session|visit|treatment|week|time|appointment|tx)\b|\bon\s+\d{1,2}/\d{1,2}\b"),
             vitals_line: re(r"\b(?:vitals?|v/s|vs|hr|pulse|spo2|sp02|o2\s*sat|sat|rr|resp|temp|bp)\b"),
             rel_marker: re(r"(?:@\s*\d{1,3}\s*(?:min|m\b)|\bt\s*\+\s*\d{1,3}|\b\d{1,3}\s*(?:min|mins|minutes)\b|\bbaseline\b|\bpre\b|\bpost\b|\bdischarge\b)"),
-            post_minutes: re(r"(?:@|\bat|\bt\s*\+|\+)\s*(?P<m>\d{1,3})\s*(?:min|m\b|minutes?|mins?)|\b(?P<m2>\d{1,3})\s*(?:-\s*)?(?:min|minutes?|mins?)\b\s*(?:post|after|following|pd|mark|check|reading|:|-)?|\bt\s*\+\s*(?P<m3>\d{1,3})|\b(?P<h>\d(?:\.\d)?|one|two)\s*(?:h|hr|hrs|hour|hours)\b\s*(?:post|after|mark|check|:)?"),
+            post_minutes: re(r"\b(?P<hc>\d)\s*(?:h|hr|hrs|hours?)\s*(?:and\s*)?(?P<mc>[0-5]?\d)\s*(?:m|min|mins|minutes?)\b|(?:@|\bat|\bt\s*\+|\+)\s*(?P<m>\d{1,3})\s*(?:min|m\b|minutes?|mins?)|\b(?P<m2>\d{1,3})\s*(?:-\s*)?(?:min|minutes?|mins?)\b\s*(?:post|after|following|pd|mark|check|reading|:|-)?|\bt\s*\+\s*(?P<m3>\d{1,3})|\b(?P<h>\d(?:\.\d)?|one|two)\s*(?:h|hr|hrs|hour|hours)\b\s*(?:post|after|mark|check|:)?"),
             discharge_cue: re(r"\b(?:dis?charge|d/c|departure|leaving|end\s+of\s+(?:monitoring|observation|session|visit)|prior\s+to\s+(?:discharge|departure|leaving)|before\s+(?:discharge|departure|leaving)|pre-?discharge)"),
             post_cue: re(r"\b(?:post|after|following|recovery|during|intra|mid|repeat|recheck|re-?check|end\s+of\s+infusion)\b"),
             pre_cue: re(r"\b(?:pre|prior\s+to|before|baseline|base\s*line|arrival|initial|intake|check[- ]?in|pre-?dose|predose|pre-?treatment|pre-?procedure|pre-?infusion|pretreatment|pre-?admin\w*|t\s*0|t\s*=\s*0|time\s+0|0\s*min)\b"),
@@ -99,7 +99,11 @@ impl VitalsExtractor {
             if !sbp_form {
                 // Dates and longer fractions.
                 let before = if span.start > 0 { bytes[span.start - 1] } else { b' ' };
-                if matches!(before, b'/' | b'-' | b'.' | b':') || before.is_ascii_digit() {
+                // A hyphen joins a label to its value ("BP-128/82"); after a
+                // digit it is part of a date or range ("2025-12/14").
+                let before2 = if span.start > 1 { bytes[span.start - 2] } else { b' ' };
+                let hyphen_date = before == b'-' && (before2.is_ascii_digit() || matches!(before2, b'/' | b'-' | b'.'));
+                if matches!(before, b'/' | b'.' | b':') || before.is_ascii_digit() || hyphen_date {
                     continue;
                 }
                 let after = super::text::sub(text, span.end..);
@@ -107,7 +111,7 @@ impl VitalsExtractor {
                     continue;
                 }
                 let pair_txt = super::text::sub(text, span.clone());
-                if pair_txt.contains("over") && !pair_txt.contains('/') && !self.label_before(text, span.start, 40) {
+                if pair_txt.contains("over") && !pair_txt.contains('/') && !self.label_before(text, span.start, 80) {
                     continue;
                 }
             }
@@ -249,14 +253,7 @@ impl VitalsExtractor {
         };
         for c in self.post_minutes.captures_iter(s) {
             let m = c.get(0).unwrap();
-            let mins = c
-                .name("m")
-                .or(c.name("m2"))
-                .or(c.name("m3"))
-                .and_then(|x| x.as_str().parse::<u32>().ok())
-                .or_else(|| {
-                    c.name("h").and_then(|h| super::text::parse_number(h.as_str())).map(|h| (h * 60.0) as u32)
-                });
+            let mins = minutes_of(&c);
             if let Some(mins) = mins {
                 if mins == 0 {
                     consider(m.start(), Phase::Pre, None, false);
@@ -283,7 +280,7 @@ impl VitalsExtractor {
         let last_minutes = self
             .post_minutes
             .captures_iter(s)
-            .filter_map(|c| c.name("m").or(c.name("m2")).or(c.name("m3")).and_then(|x| x.as_str().parse::<u32>().ok()))
+            .filter_map(|c| minutes_of(&c))
             .filter(|m| (1..=300).contains(m))
             .last();
         match best {
@@ -322,6 +319,17 @@ impl VitalsExtractor {
             }
         }
     }
+}
+
+/// Minutes written in a `post_minutes` match: "1 hr 29 min", "@40min", "T+40", "2 h".
+fn minutes_of(c: &regex::Captures<'_>) -> Option<u32> {
+    if let (Some(h), Some(m)) = (c.name("hc"), c.name("mc")) {
+        return Some(h.as_str().parse::<u32>().ok()? * 60 + m.as_str().parse::<u32>().ok()?);
+    }
+    if let Some(x) = c.name("m").or(c.name("m2")).or(c.name("m3")) {
+        return x.as_str().parse::<u32>().ok();
+    }
+    c.name("h").and_then(|h| super::text::parse_number(h.as_str())).map(|h| (h * 60.0) as u32)
 }
 
 fn pick_clock(times: &[TimeMention], before: Range<usize>, after: Range<usize>) -> Option<super::text::Clock> {
@@ -368,5 +376,43 @@ mod tests {
         let f = Extractor::builtin().extract_text("Baseline BP 130/80. BP at 40 min post 142/88. Discharge BP 126/78.", None);
         let ph: Vec<_> = f.bps.iter().map(|b| (b.worded, b.offset_min, b.at_discharge)).collect();
         assert_eq!(ph, vec![(Phase::Pre, None, false), (Phase::Post, Some(40), false), (Phase::Post, None, true)]);
+    }
+}
+
+#[cfg(test)]
+mod scratch_dbg {
+    #[test]
+    #[ignore]
+    fn dbg_dump() {
+        let path = std::env::var("DBG_NOTES").unwrap();
+        let ids: Vec<String> = std::env::var("DBG_IDS").unwrap().split(',').map(|s| s.to_string()).collect();
+        let ex = crate::extract::Extractor::builtin();
+        for line in std::fs::read_to_string(path).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let eid = v["encounter_id"].as_str().unwrap();
+            if !ids.iter().any(|i| i == eid) {
+                continue;
+            }
+            let text = v["text"].as_str().unwrap();
+            let f = ex.extract_text(text, v["note_type"].as_str());
+            println!("== {} {}", v["note_id"], v["note_type"]);
+            for b in &f.bps {
+                let sp = f.evidence[b.ev].span.clone();
+                let l = super::line_of(text, sp.start);
+                println!("  BP {}/{} clock={:?} worded={:?} off={:?} dc={} sec={:?} pos={:?} | {}", b.sys, b.dia, b.clock, b.worded, b.offset_min, b.at_discharge, b.section, b.positional, text[l].trim());
+            }
+            let t = &f.timing;
+            let show = |n: &str, v: &Vec<(crate::extract::text::Clock, usize)>| {
+                for (c, i) in v {
+                    println!("  {n} {:02}:{:02} | {}", c.0 / 60, c.0 % 60, f.snippets[*i]);
+                }
+            };
+            show("DOSE", &t.dose_times);
+            show("INFEND", &t.infusion_end);
+            show("MSTART", &t.monitor_start);
+            show("MEND", &t.monitor_end);
+            show("DC", &t.discharge);
+            println!("  stated={:?} inf={:?} first_admin={:?}", t.stated_minutes, t.infusion_minutes, t.first_admin_pos);
+        }
     }
 }
