@@ -19,4 +19,5 @@ pub mod model;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
+pub mod runlog;
 pub mod synth;

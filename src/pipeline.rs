@@ -492,7 +492,76 @@ pub fn scan(opts: &ScanOptions, progress: &dyn Progress) -> Result<ScanResult, S
     if lock.try_lock().is_err() {
         return Err(ScanError::Locked(opts.out.display().to_string()));
     }
-    let (res, rejects) = analyze(opts, &files, progress)?;
+    let run_id = crate::runlog::run_id();
+    let mut inputs = Vec::new();
+    for f in files.iter().chain(opts.claims.iter()) {
+        inputs.push(crate::runlog::digest(f).map_err(|e| ScanError::Input(format!("{}: {e}", f.display())))?);
+    }
+    crate::runlog::append(
+        &opts.out,
+        &serde_json::json!({
+            "run_id": run_id,
+            "event": "start",
+            "time": crate::runlog::now(),
+            "user": crate::runlog::os_user(),
+            "tool_version": env!("CARGO_PKG_VERSION"),
+            "rule_catalogue": crate::dict::CATALOGUE_VERSION,
+            "arguments": {
+                "inputs": opts.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "claims": opts.claims.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "out": opts.out.display().to_string(),
+                "index": opts.index.as_ref().map(|p| p.display().to_string()),
+                "no_index": opts.no_index,
+                "threads": opts.threads,
+            },
+            "inputs": inputs,
+        }),
+    )
+    .map_err(|e| ScanError::Output(format!("{}: {e}", opts.out.join("runs.jsonl").display())))?;
+    let result = scan_locked(opts, &files, progress);
+    let end = match &result {
+        Ok(r) => {
+            let outputs: Vec<crate::runlog::FileDigest> = ["encounters.parquet", "findings.parquet", "rejects.jsonl"]
+                .iter()
+                .filter_map(|f| crate::runlog::digest(&opts.out.join(f)).ok())
+                .collect();
+            serde_json::json!({
+                "run_id": run_id,
+                "event": "end",
+                "time": crate::runlog::now(),
+                "status": "completed",
+                "outputs": outputs,
+                "counts": {
+                    "notes_read": r.summary.notes_read,
+                    "notes_accepted": r.summary.notes_accepted,
+                    "notes_rejected": r.summary.notes_rejected,
+                    "claims_read": r.summary.claims_read,
+                    "claims_accepted": r.summary.claims_accepted,
+                    "claims_rejected": r.summary.claims_rejected,
+                    "encounters": r.summary.encounters,
+                    "findings": r.summary.findings,
+                    "files_with_read_errors": r.summary.files_with_read_errors,
+                },
+            })
+        }
+        Err(e) => serde_json::json!({
+            "run_id": run_id,
+            "event": "end",
+            "time": crate::runlog::now(),
+            "status": "failed",
+            "error": e.to_string(),
+        }),
+    };
+    let logged = crate::runlog::append(&opts.out, &end);
+    let _ = lock.unlock();
+    let r = result?;
+    logged.map_err(|e| ScanError::Output(format!("{}: {e}", opts.out.join("runs.jsonl").display())))?;
+    Ok(r)
+}
+
+/// The body of a scan, run while the output lock is held.
+fn scan_locked(opts: &ScanOptions, files: &[PathBuf], progress: &dyn Progress) -> Result<ScanResult, ScanError> {
+    let (res, rejects) = analyze(opts, files, progress)?;
     let ScanResult {
         mut summary,
         encounters,
@@ -557,7 +626,7 @@ pub fn scan(opts: &ScanOptions, progress: &dyn Progress) -> Result<ScanResult, S
         progress.stage("index", Some(summary.notes_accepted));
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut err: Option<crate::index::IndexError> = None;
-        for f in &files {
+        for f in files {
             let mut on = |ev: NoteEvent| {
                 if let NoteEvent::Note(n) = ev {
                     if err.is_some() || !seen.insert(n.note_id.clone()) {
@@ -595,7 +664,6 @@ pub fn scan(opts: &ScanOptions, progress: &dyn Progress) -> Result<ScanResult, S
         summary.stage_seconds.insert("index".into(), t3.elapsed().as_secs_f64());
     }
     drop(rows);
-    let _ = lock.unlock();
     Ok(ScanResult {
         summary,
         encounters,

@@ -259,3 +259,28 @@ fn sample_data_is_what_the_generator_writes() {
         assert!(a == b, "tests/fixtures/sample/{f} differs from `ketaudit synth --encounters 300 --seed 7`");
     }
 }
+
+#[test]
+fn run_log_and_byte_identical_reruns() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let input = fixture("broken/notes.jsonl");
+    let args = ["scan", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--no-index"];
+    assert!(run(&args).status.success());
+    let first = (std::fs::read(out.join("encounters.parquet")).unwrap(), std::fs::read(out.join("findings.parquet")).unwrap());
+    assert!(run(&args).status.success());
+    let second = (std::fs::read(out.join("encounters.parquet")).unwrap(), std::fs::read(out.join("findings.parquet")).unwrap());
+    assert!(first == second, "re-running on the same input must give byte-identical Parquet");
+    let log = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
+    assert!(!log.contains("MARKER-PHI-TEXT"));
+    let recs: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(recs.len(), 4);
+    assert_eq!(recs[0]["event"], "start");
+    assert_eq!(recs[1]["event"], "end");
+    assert_eq!(recs[0]["run_id"], recs[1]["run_id"]);
+    assert_eq!(recs[1]["status"], "completed");
+    assert_eq!(recs[1]["counts"]["notes_read"], 11);
+    assert_eq!(recs[0]["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(recs[1]["outputs"].as_array().unwrap().len(), 3);
+    assert!(recs[0]["user"].as_str().is_some_and(|u| !u.is_empty()));
+}
