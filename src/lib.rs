@@ -12,6 +12,7 @@
 pub mod config;
 pub mod dict;
 pub mod encounter;
+pub mod explain;
 pub mod extract;
 pub mod index;
 pub mod ingest;

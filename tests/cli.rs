@@ -284,3 +284,23 @@ fn run_log_and_byte_identical_reruns() {
     assert_eq!(recs[1]["outputs"].as_array().unwrap().len(), 3);
     assert!(recs[0]["user"].as_str().is_some_and(|u| !u.is_empty()));
 }
+
+#[test]
+fn explain_shows_findings_and_marked_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let input = fixture("broken/notes.jsonl");
+    assert!(run(&["scan", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).status.success());
+    let o = run(&["explain", "e1", "--out", out.to_str().unwrap(), "--format", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["encounter_id"], "e1");
+    assert_eq!(v["row"]["track"], "esketamine");
+    let ev = v["evidence"].as_array().unwrap();
+    assert!(ev.iter().any(|e| e["kind"] == "bp" && e["snippet"].as_str().unwrap().contains("«128/82»")));
+    let fin = read(&out.join("findings.parquet"));
+    let n = (0..fin.height()).filter(|&i| fin.column("encounter_id").unwrap().str().unwrap().get(i) == Some("e1")).count();
+    assert_eq!(v["findings"].as_array().unwrap().len(), n);
+    let o = run(&["explain", "nope", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod eval;
+mod explain;
 mod progress;
 mod rules_cmd;
 mod scan;
@@ -52,6 +53,8 @@ enum Cmd {
     Rules(rules_cmd::RulesArgs),
     /// Measure extraction against hand-labelled gold (or the NegEx test set).
     Eval(eval::EvalArgs),
+    /// Show every evidence item and finding of one encounter of a scan.
+    Explain(explain::ExplainArgs),
     /// Write a deterministic synthetic data set (notes, claims, gold labels).
     Synth(synth::SynthArgs),
 }
@@ -89,6 +92,7 @@ pub fn run() -> i32 {
         Cmd::Scan(a) => scan::run(a),
         Cmd::Rules(a) => rules_cmd::run(a),
         Cmd::Eval(a) => eval::run(a),
+        Cmd::Explain(a) => explain::run(a),
         Cmd::Synth(a) => synth::run(a),
     };
     match res {
