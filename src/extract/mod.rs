@@ -390,3 +390,68 @@ impl Extractor {
 pub fn assess(ctx: &NoteCtx<'_>, span: Range<usize>) -> Assertion {
     ctx.context.assess(span)
 }
+
+#[cfg(test)]
+mod profile {
+    /// Per-stage timing on the committed sample (run with --ignored --nocapture in release).
+    #[test]
+    #[ignore]
+    fn stage_times() {
+        use std::time::Instant;
+        let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sample/notes.jsonl")).unwrap();
+        let texts: Vec<String> = src.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_string()).collect();
+        let ex = super::Extractor::builtin();
+        let is_drug = |l: &str| ex.meds.is_drug_label(l);
+        let mb = texts.iter().map(|t| t.len()).sum::<usize>() as f64 / 1e6;
+        let time = |name: &str, f: &dyn Fn(&str)| {
+            let t = Instant::now();
+            for _ in 0..3 {
+                for x in &texts {
+                    f(x);
+                }
+            }
+            let s = t.elapsed().as_secs_f64() / 3.0;
+            println!("{name:<12} {:>8.1} MB/s {:>8.1} ms", mb / s, s * 1000.0);
+        };
+        time("context", &|t| {
+            ex.context.analyze(t);
+        });
+        time("sections", &|t| {
+            super::text::sections(t, &is_drug);
+        });
+        time("clock", &|t| {
+            super::text::clock_times(t);
+        });
+        let mk = |t: &'static str| super::NoteCtx { text: t, context: ex.context.analyze(t), sections: super::text::sections(t, &is_drug) };
+        time("timing", &|t| {
+            let t: &'static str = Box::leak(t.to_string().into_boxed_str());
+            let c = mk(t);
+            let mut f = super::NoteFacts::default();
+            ex.timing.extract(&c, &mut f);
+        });
+        time("meds", &|t| {
+            let t: &'static str = Box::leak(t.to_string().into_boxed_str());
+            let c = mk(t);
+            let mut f = super::NoteFacts::default();
+            ex.meds.extract(&c, &mut f);
+        });
+        time("vitals", &|t| {
+            let t: &'static str = Box::leak(t.to_string().into_boxed_str());
+            let c = mk(t);
+            let mut f = super::NoteFacts::default();
+            ex.vitals.extract(&c, &mut f);
+        });
+        time("phrases", &|t| {
+            let t: &'static str = Box::leak(t.to_string().into_boxed_str());
+            let c = mk(t);
+            let mut f = super::NoteFacts::default();
+            ex.phrases.extract(&c, None, &mut f);
+        });
+        time("sketch", &|t| {
+            super::similarity::Sketch::of(t);
+        });
+        time("all", &|t| {
+            ex.extract_text(t, None);
+        });
+    }
+}
