@@ -410,7 +410,7 @@ crate::declare_rule! {
         severity: Critical,
         applies: Esk,
         family: "esk",
-        authority: "CMS HCPCS 2026 annual update (S0013 discontinued, J0013 effective 2026-01-01); UHC 2026D0069P",
+        authority: "HCPCS 2026 update: S0013 discontinued, J0013 effective 2026-01-01 (UHC 2026D0069P policy history and coding secondaries; rules-reference C3: not yet confirmed in the CMS 2026 HCPCS file); CGS J15 esketamine article (Medicare pays via G2082/G2083)",
         valid_from: None,
         valid_to: None,
         since: "0.1.0",

@@ -179,13 +179,19 @@ impl Rule {
         let p = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
         self.valid_from.and_then(p).is_none_or(|f| dos >= f) && self.valid_to.and_then(p).is_none_or(|t| dos <= t)
     }
-    /// One documentation section by heading ("What it checks", ...).
+    /// One documentation section by heading ("What it checks", ...): the
+    /// lines after `## heading` up to the next `## ` heading. Doc comments
+    /// keep the space after `///`, so headings and text lines start with one
+    /// space; it is removed.
     pub fn doc_section(&self, heading: &str) -> Option<String> {
         let marker = format!("## {heading}");
-        let start = self.docs.find(&marker)? + marker.len();
-        let rest = &self.docs[start..];
-        let end = rest.find("\n## ").unwrap_or(rest.len());
-        Some(rest[..end].trim().to_string())
+        let mut lines = self.docs.lines();
+        lines.find(|l| l.trim() == marker)?;
+        let body: Vec<&str> = lines
+            .take_while(|l| !l.trim_start().starts_with("## "))
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect();
+        Some(body.join("\n").trim().to_string())
     }
 }
 
@@ -317,7 +323,7 @@ pub struct Finding {
 }
 
 /// Rule selection and scoring settings (from `ketaudit.toml`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RuleSettings {
     /// Selected rule ids/prefixes (empty: all).
     pub select: Vec<String>,
@@ -329,18 +335,6 @@ pub struct RuleSettings {
     pub weights: Weights,
     /// Risk-level thresholds.
     pub levels: Levels,
-}
-
-impl Default for RuleSettings {
-    fn default() -> Self {
-        RuleSettings {
-            select: Vec::new(),
-            ignore: Vec::new(),
-            severity: Default::default(),
-            weights: Weights::default(),
-            levels: Levels::default(),
-        }
-    }
 }
 
 /// Weight of one finding of each severity in the risk score.
