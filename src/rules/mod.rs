@@ -501,6 +501,8 @@ mod tests {
     fn registry_is_well_formed() {
         let mut ids = std::collections::HashSet::new();
         let id_re = regex::Regex::new(r"^[a-z0-9]+(?:-[a-z0-9]+)+$").unwrap();
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+        let locator = regex::Regex::new(r"(?i)\d|\bsection\b|\bch\.|descriptor|definition|\bfiles?\b|\bpage\b|guideline|article|polic(?:y|ies)|tabular|criteria").unwrap();
         for r in ALL {
             assert!(ids.insert(r.id), "duplicate id {}", r.id);
             assert!(id_re.is_match(r.id), "bad id {}", r.id);
@@ -512,8 +514,36 @@ mod tests {
             for d in [r.valid_from, r.valid_to].into_iter().flatten() {
                 assert!(NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok(), "{} bad date {d}", r.id);
             }
+            if let (Some(f), Some(t)) = (r.valid_from, r.valid_to) {
+                assert!(f <= t, "{} is valid from {f} to {t}", r.id);
+            }
+            // The authority names a document and where in it: a section,
+            // number, date, descriptor or policy id, not just "CPT".
+            assert!(r.authority.len() >= 20 && locator.is_match(r.authority), "{} authority {:?} lacks a document and section", r.id, r.authority);
+            assert!(r.since.split('.').count() == 3, "{} since {:?}", r.id, r.since);
+            assert!(r.family == r.id.split('-').next().unwrap(), "{} family {}", r.id, r.family);
+            // Each heading exactly once, in order, and sections do not run
+            // into each other.
+            let pos: Vec<usize> = DOC_HEADINGS
+                .iter()
+                .map(|h| {
+                    let m = format!("## {h}\n");
+                    assert_eq!(r.docs.matches(&m).count(), 1, "{} heading {h}", r.id);
+                    r.docs.find(&m).unwrap()
+                })
+                .collect();
+            assert!(pos.windows(2).all(|w| w[0] < w[1]), "{} headings out of order", r.id);
+            for h in DOC_HEADINGS {
+                assert!(!r.doc_section(h).unwrap().contains("## "), "{} section {h} runs into the next", r.id);
+            }
+            // One fixture where it fires and one where it must not (tests/rules.rs runs them).
+            for f in ["fires.jsonl", "clean.jsonl"] {
+                let p = fixtures.join(r.id).join(f);
+                assert!(std::fs::metadata(&p).is_ok_and(|m| m.len() > 0), "{} has no fixture {}", r.id, p.display());
+            }
         }
         for n in NOT_IMPLEMENTED {
+            assert!(!fixtures.join(n.id).exists(), "{} is not implemented but has fixtures", n.id);
             assert!(ids.insert(n.id), "{} both implemented and not", n.id);
             assert!(!n.reason.is_empty());
         }
