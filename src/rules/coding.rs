@@ -54,6 +54,12 @@ fn cred_norm(c: &str) -> String {
     c.trim().trim_end_matches('.').replace('.', "").to_ascii_uppercase()
 }
 
+/// Whether a normalized credential names a non-prescriber, also with a
+/// state suffix or several credentials ("LPC-S", "LCSW-C", "LCSW, LADC").
+fn is_non_prescriber(c: &str) -> bool {
+    NON_PRESCRIBERS.iter().any(|p| c.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == *p))
+}
+
 crate::declare_rule! {
     /// ## What it checks
     /// E/M, G2082/G2083, infusion/push and drug lines are billed under a
@@ -109,11 +115,12 @@ fn non_prescriber(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![];
     }
     let any_prescriber = creds.iter().any(|(c, _)| PRESCRIBERS.iter().any(|p| c.split(|ch: char| !ch.is_alphanumeric() && ch != '-').any(|w| w == *p)));
-    let all_non = creds.iter().all(|(c, _)| NON_PRESCRIBERS.iter().any(|p| c.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == *p)));
+    let all_non = creds.iter().all(|(c, _)| is_non_prescriber(c));
     if any_prescriber || !all_non {
         return vec![];
     }
-    let note = ctx.enc.notes.iter().position(|n| n.meta.provider_credential.as_deref().is_some_and(|c| NON_PRESCRIBERS.contains(&cred_norm(c).as_str())));
+    // The same test as above, so a suffixed credential still names its note.
+    let note = ctx.enc.notes.iter().position(|n| n.meta.provider_credential.as_deref().is_some_and(|c| is_non_prescriber(&cred_norm(c))));
     let mut creds: Vec<String> = creds.into_iter().map(|c| c.0).collect();
     creds.dedup();
     vec![Hit {
