@@ -79,7 +79,23 @@ pub fn marked(text: &str, start: usize, end: usize, ctx: usize) -> String {
     use crate::extract::text::{floor_char, sub};
     let a = floor_char(text, start.saturating_sub(ctx));
     let b = floor_char(text, (end + ctx).min(text.len()));
-    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Collapse whitespace runs (line breaks included) but keep a space at the edges.
+    let fold = |s: &str| {
+        let mut o = String::with_capacity(s.len());
+        let mut ws = false;
+        for ch in s.chars() {
+            if ch.is_whitespace() {
+                if !ws {
+                    o.push(' ');
+                }
+                ws = true;
+            } else {
+                o.push(ch);
+                ws = false;
+            }
+        }
+        o
+    };
     format!(
         "{}{}«{}»{}{}",
         if a > 0 { "…" } else { "" },
@@ -196,7 +212,7 @@ mod tests {
     #[test]
     fn marks_in_context() {
         let t = "Vitals: BP 128/82, HR 72. Tolerated well.";
-        assert_eq!(marked(t, 11, 17, 8), "…tals: BP «128/82» , HR 72…");
+        assert_eq!(marked(t, 11, 17, 8), "…als: BP «128/82», HR 72.…");
         assert_eq!(marked("éé BP 1", 5, 7, 100), "éé «BP» 1");
     }
 }
