@@ -918,7 +918,12 @@ impl<'r, 't> Segmenter<'r, 't> {
     fn inline_label(&mut self, line_start: usize, colon: usize) {
         let text = self.text;
         let seg_start = *self.seg_starts.last().unwrap_or(&0);
-        let from = line_start.max(seg_start).min(colon);
+        // Labels are at most 50 bytes: look back a bounded distance only, or
+        // a one-line note with many colons makes this quadratic.
+        let mut from = line_start.max(seg_start).max(colon.saturating_sub(64)).min(colon);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
         let before = &text[from..colon];
         let mut ls = from;
         if let Some(p) = before.rfind("  ") {
