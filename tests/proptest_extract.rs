@@ -1,0 +1,50 @@
+//! Property tests for the extractors: on arbitrary text built from clinical
+//! fragments, digits, punctuation and non-ASCII characters, extraction never
+//! panics, every evidence span lies on char boundaries of the note, and the
+//! kept snippet is the note's own text at that span.
+
+use ketaudit::extract::Extractor;
+use proptest::prelude::*;
+
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("BP 128/82".to_string()),
+        Just("B/P: 132 / 84 mmHg".to_string()),
+        Just("blood pressure of 145 over 92".to_string()),
+        Just("SBP 150 DBP 95".to_string()),
+        Just("hold if BP > 140/90".to_string()),
+        Just("PHQ-9 18/27".to_string()),
+        Just("12/14/2025".to_string()),
+        Just("Device 1 at 10:02".to_string()),
+        Just("discharged 12:15 pm".to_string()),
+        Just("observed for 2 hours".to_string()),
+        Just("sertraline 100 mg x 8 weeks, no response".to_string()),
+        Just("never tried an MAOI".to_string()),
+        Just("REMS form not yet submitted".to_string()),
+        Just("PA #A123 approved 1/3/2026-7/2/2026".to_string()),
+        Just("Dx: F33.2".to_string()),
+        Just("| 10:00 | 128/82 | 72 |".to_string()),
+        Just("Discharge criteria met: No".to_string()),
+        Just("0.5 mg/kg, weight 80 kg".to_string()),
+        Just("“smart quotes” — é ü 日本".to_string()),
+        "[0-9/:.|;, \\-\n\r\t]{0,12}",
+        "\\PC{0,16}",
+        "[a-zA-Z ]{0,20}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+    #[test]
+    fn spans_are_on_char_boundaries(parts in prop::collection::vec(fragment(), 0..40), sep in prop_oneof![Just(" "), Just("\n"), Just(". "), Just("\r\n"), Just("")]) {
+        let text = parts.join(sep);
+        let f = Extractor::builtin().extract_text(&text, None);
+        prop_assert_eq!(f.evidence.len(), f.snippets.len());
+        for (e, snip) in f.evidence.iter().zip(&f.snippets) {
+            prop_assert!(e.span.start <= e.span.end && e.span.end <= text.len());
+            prop_assert!(text.is_char_boundary(e.span.start) && text.is_char_boundary(e.span.end));
+            let folded = text[e.span.clone()].split_whitespace().collect::<Vec<_>>().join(" ");
+            prop_assert!(folded.starts_with(&**snip) || folded == **snip, "snippet {:?} not from text {:?}", snip, folded);
+        }
+    }
+}
