@@ -12,6 +12,7 @@ mod explain;
 mod progress;
 mod rules_cmd;
 mod scan;
+mod search;
 mod synth;
 
 use std::path::PathBuf;
@@ -55,6 +56,8 @@ enum Cmd {
     Eval(eval::EvalArgs),
     /// Show every evidence item and finding of one encounter of a scan.
     Explain(explain::ExplainArgs),
+    /// Search the note index: text query (phrases, AND/OR/NOT) plus filters on rules, risk, payer, track, provider, dates.
+    Search(search::SearchArgs),
     /// Write a deterministic synthetic data set (notes, claims, gold labels).
     Synth(synth::SynthArgs),
 }
@@ -93,6 +96,7 @@ pub fn run() -> i32 {
         Cmd::Rules(a) => rules_cmd::run(a),
         Cmd::Eval(a) => eval::run(a),
         Cmd::Explain(a) => explain::run(a),
+        Cmd::Search(a) => search::run(a),
         Cmd::Synth(a) => synth::run(a),
     };
     match res {
