@@ -628,8 +628,9 @@ fn monitoring(enc: &Encounter, track: Track, last_dose: Option<(Clock, EvRef)>, 
         _ => inf_stated.map(|s| s.0),
     };
     let infusion_start_ev = if track == Track::IvKetamine { first_dose.map(|d| d.1) } else { None };
+    // A stated length ("over 40 min") is not a documented stop time.
     let infusion_end_ev = if track == Track::IvKetamine {
-        inf_end.iter().max_by_key(|d| d.0).map(|d| d.1).or(inf_stated.map(|s| s.1))
+        inf_end.iter().max_by_key(|d| d.0).map(|d| d.1)
     } else {
         None
     };

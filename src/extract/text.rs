@@ -56,10 +56,7 @@ fn header_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
         // A label at the start of a line, followed by ':' or ' - ' or end of line.
-        Regex::new(
-            r"(?m)^[ \t>*#•\-]*(?:\d{1,2}[.)]\s+)?([A-Za-z][A-Za-z0-9 /&(),'’+-]{1,60}?)[ \t]*(?::|[ \t]-[ \t]|[ \t]*$)",
-        )
-        .unwrap()
+        Regex::new(r"(?m)^[ \t>*#•\-]*(?:\d{1,2}[.)]\s+)?([A-Za-z][A-Za-z0-9 /&(),'’+-]{1,60}?)[ \t]*(?::|[ \t]-[ \t]|[ \t]*$)").unwrap()
     })
 }
 
@@ -154,11 +151,7 @@ pub fn sections(text: &str, is_drug: &dyn Fn(&str) -> bool) -> Vec<Section> {
         let (kind, ref h) = heads[i];
         let end = heads.get(i + 1).map(|n| line_start(text, n.1.start)).unwrap_or(text.len());
         let body_start = h.end.min(end);
-        out.push(Section {
-            kind,
-            header: h.clone(),
-            body: body_start..end.max(body_start),
-        });
+        out.push(Section { kind, header: h.clone(), body: body_start..end.max(body_start) });
     }
     out
 }
@@ -169,10 +162,7 @@ fn line_start(text: &str, pos: usize) -> usize {
 
 /// The section containing `pos` (body or header), if any.
 pub fn section_at(sections: &[Section], pos: usize) -> Option<&Section> {
-    sections
-        .iter()
-        .rev()
-        .find(|s| s.header.start <= pos && pos < s.body.end.max(s.header.end + 1))
+    sections.iter().rev().find(|s| s.header.start <= pos && pos < s.body.end.max(s.header.end + 1))
 }
 
 /// A clock time, minutes after midnight.
@@ -195,13 +185,13 @@ fn time_re() -> &'static Regex {
     R.get_or_init(|| {
         Regex::new(
             r"(?ix)
-            (?P<pre>^|[^\d/:.\-])
+            (?P<pre>^|[^\d/:.])
             (?:
-              (?P<h>[01]?\d|2[0-3]) \s? [:.h] \s? (?P<m>[0-5]\d) (?::[0-5]\d)? \s* (?P<ap>[ap]\.?\s?m\.?\b|[ap]\b)?
-            | (?P<h2>1[0-2]|0?[1-9]) \s* (?P<ap2>[ap]\.?\s?m\.?\b)
-            | (?P<hh>[01]\d|2[0-3])(?P<mm>[0-5]\d) \s* (?:h(?:rs|ours)?\b|(?P<ap3>[ap]\.?m\.?\b))?
+              (?P<h>[01]?\d|2[0-3]) [\ \t]? [:.h] [\ \t]? (?P<m>[0-5]\d) (?::[0-5]\d)? [\ \t]* (?P<ap>[ap]\.?\s?m\.?\b|[ap]\b)?
+            | (?P<h2>1[0-2]|0?[1-9]) [\ \t]* (?P<ap2>[ap]\.?\s?m\.?\b)
+            | (?P<hh>[01]\d|2[0-3])(?P<mm>[0-5]\d) [\ \t]* (?:h(?:rs|ours)?\b|(?P<ap3>[ap]\.?m\.?\b))?
             )
-            (?P<post>[^\d/:\-]|$)",
+            (?P<post>[^\d/:]|:(?:[^\d]|$)|$)",
         )
         .unwrap()
     })
@@ -215,18 +205,38 @@ fn hhmm_context_re() -> &'static Regex {
     })
 }
 
+/// Weaker cues for a bare four-digit time: a phase or log label before it
+/// ("pre-treatment 0921", "d1 0928", "T+40 1008") or a vital sign / patient
+/// entry after it ("1008 BP 129/72"). These never turn a year into a time.
+fn hhmm_weak_context_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r"(?i)(?:\b(?:pre|post)(?:[- ]?(?:dose|dosing|treatment|tx|procedure|infusion|admin\w*|session|discharge|d/c|vitals?))?|\bbaseline|\barrival|\bd(?:ev)?\s?#?[1-3]|\bt\s*\+\s*\d{1,3}|\bd/c|\bvs|\bv/s)\W{0,3}$").unwrap()
+    })
+}
+
+fn hhmm_weak_after_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"(?i)^[ \t]*(?:bp|b/p|nibp|sbp|vs|v/s|vitals?|hr|pt|patient|device|d[1-3])\b").unwrap())
+}
+
 /// All clock times in `text`. 12-hour times without am/pm are read in clinic
 /// hours (1-6 o'clock is afternoon). A bare four-digit number counts only
 /// after a time word ("at 1415", "start 0930") or at the start of a log line.
 pub fn clock_times(text: &str) -> Vec<TimeMention> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
-    for c in time_re().captures_iter(text) {
+    let mut at = 0;
+    while let Some(c) = time_re().captures_at(text, at) {
         let pre_len = c.name("pre").map(|m| m.len()).unwrap_or(0);
         let post_len = c.name("post").map(|m| m.len()).unwrap_or(0);
         let whole = c.get(0).unwrap();
         let start = whole.start() + pre_len;
-        let end = whole.end() - post_len;
+        // The span stops at the time itself (not a trailing line break), and
+        // the search resumes there: the delimiter after one time can be the
+        // one before the next ("1529\n1614 discharged").
+        let end = start + text[start..whole.end() - post_len].trim_end().len();
+        at = end.max(whole.start() + 1);
         let (h, m, ap, explicit_24, bare) = if let Some(h) = c.name("h") {
             let ap = c.name("ap").map(|a| a.as_str().to_ascii_lowercase());
             let hs = h.as_str();
@@ -242,11 +252,17 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
         };
         if bare {
             // "1415": needs a time word before it or a log-line start; never a year.
-            let before = &text[..start];
+            // Bounded look-back: scanning the whole prefix per candidate was quadratic.
+            let before = &text[floor_char(text, start.saturating_sub(48))..start];
             let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
             let at_line_start = before[line_start..].trim().is_empty();
-            let has_ctx = hhmm_context_re().is_match(before);
-            let looks_year = (1900..=2099).contains(&(h * 100 + m)) && !has_ctx;
+            // A log entry's time label ("1424: BP 150/99") is a context too.
+            let label_colon = text[end..].starts_with(':');
+            let has_ctx = hhmm_context_re().is_match(before)
+                || label_colon
+                || hhmm_weak_context_re().is_match(before)
+                || hhmm_weak_after_re().is_match(&text[end..]);
+            let looks_year = (1900..=2099).contains(&(h * 100 + m)) && !hhmm_context_re().is_match(before);
             if !(has_ctx || at_line_start) || looks_year {
                 continue;
             }
@@ -284,11 +300,7 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             continue;
         }
         let _ = bytes;
-        out.push(TimeMention {
-            clock: Clock(hour * 60 + m),
-            span: start..end,
-            explicit,
-        });
+        out.push(TimeMention { clock: Clock(hour * 60 + m), span: start..end, explicit });
     }
     out
 }
@@ -362,11 +374,41 @@ pub fn ceil_char(s: &str, mut i: usize) -> usize {
 }
 
 /// The line containing `pos`.
+///
+/// A "line" is capped at [`LINE_CAP`] bytes on each side of `pos`: exports
+/// sometimes put a whole note on one line, and an uncapped search per match
+/// made extraction quadratic in the note length.
 pub fn line_of(text: &str, pos: usize) -> Range<usize> {
-    let pos = pos.min(text.len());
-    let s = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let e = text[pos..].find('\n').map(|i| pos + i).unwrap_or(text.len());
+    let pos = floor_char(text, pos.min(text.len()));
+    let lo = floor_char(text, pos.saturating_sub(LINE_CAP));
+    let hi = floor_char(text, (pos + LINE_CAP).min(text.len()));
+    let s = text[lo..pos].rfind('\n').map(|i| lo + i + 1).unwrap_or(lo);
+    let e = text[pos..hi].find('\n').map(|i| pos + i).unwrap_or(hi);
     s..e
+}
+
+/// Longest stretch on either side of a position that [`line_of`] (and the
+/// clause finder) looks at.
+pub const LINE_CAP: usize = 512;
+
+/// `&text[range]`, clamped to the text and rounded to char boundaries, and
+/// empty instead of panicking when the range is inverted. Extractors use it
+/// for every computed window so a surprising note can never abort a run.
+pub fn sub<R: std::ops::RangeBounds<usize>>(text: &str, r: R) -> &str {
+    use std::ops::Bound;
+    let a = match r.start_bound() {
+        Bound::Included(&a) => a,
+        Bound::Excluded(&a) => a + 1,
+        Bound::Unbounded => 0,
+    };
+    let b = match r.end_bound() {
+        Bound::Included(&b) => b + 1,
+        Bound::Excluded(&b) => b,
+        Bound::Unbounded => text.len(),
+    };
+    let a = floor_char(text, a.min(text.len()));
+    let b = floor_char(text, b.min(text.len()).max(a));
+    &text[a..b]
 }
 
 #[cfg(test)]
@@ -387,6 +429,33 @@ mod tests {
         assert_eq!(clocks("12:30 am"), vec![30]);
         assert_eq!(clocks("1:15"), vec![13 * 60 + 15]);
         assert_eq!(clocks("9 am"), vec![9 * 60]);
+    }
+
+    #[test]
+    fn adjacent_log_times_and_line_breaks() {
+        // A newline ends one time and starts the next; spans stop at the digits.
+        let t = "Infusion stop 1529\n1614 Discharged";
+        let c = clock_times(t);
+        assert_eq!(c.iter().map(|c| c.clock.0).collect::<Vec<_>>(), vec![929, 974]);
+        assert_eq!(&t[c[0].span.clone()], "1529");
+        assert_eq!(clocks("10:54\r\n11:10 alert"), vec![654, 670]);
+        // "CADSS 4.\n16:21" is 16:21, not 4:16:21.
+        assert_eq!(clocks("CADSS 4.\n16:21 stable"), vec![981]);
+        // A next-line "A"/"P" is not am/pm.
+        assert_eq!(clocks("at 10:15\nA friend drove"), vec![615]);
+    }
+
+    #[test]
+    fn compact_times_in_logs() {
+        assert_eq!(clocks("Vitals (pre-dose) 1424: BP 150/99"), vec![864]);
+        assert_eq!(clocks("pre-treatment 0921 BP 123/84"), vec![561]);
+        assert_eq!(clocks("T+40 1008 BP 129/72"), vec![608]);
+        assert_eq!(clocks("d1 0928"), vec![568]);
+        assert_eq!(clocks("10:05: BP 128/82"), vec![605]);
+        // Years and unrelated numbers stay numbers.
+        assert!(clocks("year 2025: moved").is_empty());
+        assert!(clocks("Pre 2020 she tried sertraline").is_empty());
+        assert!(clocks("prescription 1200 tablets").is_empty());
     }
 
     #[test]
@@ -414,24 +483,4 @@ mod tests {
         let s = snippet(t, 0..t.len(), 5);
         assert!(s.len() <= 5);
     }
-}
-
-/// `&text[range]`, clamped to the text and rounded to char boundaries, and
-/// empty instead of panicking when the range is inverted. Extractors use it
-/// for every computed window so a surprising note can never abort a run.
-pub fn sub<R: std::ops::RangeBounds<usize>>(text: &str, r: R) -> &str {
-    use std::ops::Bound;
-    let a = match r.start_bound() {
-        Bound::Included(&a) => a,
-        Bound::Excluded(&a) => a + 1,
-        Bound::Unbounded => 0,
-    };
-    let b = match r.end_bound() {
-        Bound::Included(&b) => b + 1,
-        Bound::Excluded(&b) => b,
-        Bound::Unbounded => text.len(),
-    };
-    let a = floor_char(text, a.min(text.len()));
-    let b = floor_char(text, b.min(text.len()).max(a));
-    &text[a..b]
 }

@@ -26,6 +26,9 @@ enum Ev {
     Discharge,
 }
 
+/// Accessor of one of a note's clock-time lists.
+type TimeList = fn(&mut NoteFacts) -> &mut Vec<(Clock, usize)>;
+
 /// Compiled timing patterns.
 pub struct TimingExtractor {
     events: Vec<(Ev, Regex)>,
@@ -33,7 +36,11 @@ pub struct TimingExtractor {
     pre_admin: Regex,
     stated: Regex,
     stated2: Regex,
+    stated3: Regex,
     modal: Regex,
+    dc_vitals_before: Regex,
+    dc_vitals_after: Regex,
+    device_short: Regex,
     infusion_minutes: Regex,
     range: Regex,
 }
@@ -53,23 +60,37 @@ fn re(p: &str) -> Regex {
 pub fn clause(text: &str, pos: usize) -> Range<usize> {
     let b = text.as_bytes();
     let pos = pos.min(b.len());
+    // Bounded like text::line_of, so one-line notes stay linear.
+    let lo = pos.saturating_sub(super::text::LINE_CAP);
+    let hi = (pos + super::text::LINE_CAP).min(b.len());
     let mut s = pos;
-    while s > 0 {
+    while s > lo {
         let c = b[s - 1];
-        if c == b'\n' || c == b';' || c == b'|' || (c == b'.' && s < b.len() && (b[s] == b' ' || b[s] == b'\t') && !(s >= 2 && b[s - 2].is_ascii_digit() && s < b.len() && b.get(s + 1).is_some_and(|x| x.is_ascii_digit()))) {
+        if c == b'\n'
+            || c == b';'
+            || c == b'|'
+            || (c == b'.'
+                && s < b.len()
+                && (b[s] == b' ' || b[s] == b'\t')
+                && !(s >= 2 && b[s - 2].is_ascii_digit() && s < b.len() && b.get(s + 1).is_some_and(|x| x.is_ascii_digit())))
+        {
             break;
         }
         s -= 1;
     }
     let mut e = pos;
-    while e < b.len() {
+    while e < hi {
         let c = b[e];
-        if c == b'\n' || c == b';' || c == b'|' || (c == b'.' && (e + 1 >= b.len() || b[e + 1] == b' ' || b[e + 1] == b'\n' || b[e + 1] == b'\r')) {
+        if c == b'\n'
+            || c == b';'
+            || c == b'|'
+            || (c == b'.' && (e + 1 >= b.len() || b[e + 1] == b' ' || b[e + 1] == b'\n' || b[e + 1] == b'\r'))
+        {
             break;
         }
         e += 1;
     }
-    s..e
+    super::text::floor_char(text, s)..super::text::floor_char(text, e)
 }
 
 impl TimingExtractor {
@@ -78,50 +99,82 @@ impl TimingExtractor {
         let events = vec![
             (
                 Ev::InfusionRange,
-                re(r"\b(?:infusion|infused|drip)\b(?:\s+(?:time|period|duration|window))?\s*(?::|from|-)?\s*(?:from\s+)?"),
+                re(
+                    r"\b(?:infusion|infused|drip)\b(?:\s+(?:time|period|duration|window))?(?:\s+(?:was\s+)?(?:ran|run|running|given|infused))?\s*(?::|from|-)?\s*(?:from\s+)?",
+                ),
             ),
             (
                 Ev::MonitorRange,
-                re(r"\b(?:monitor(?:ing|ed)?|observ(?:ation|ed)|obs)\b(?:\s+(?:time|period|window|duration))?\s*(?::|from|-)?\s*(?:from\s+)?"),
+                re(
+                    r"\b(?:monitor(?:ing|ed)?|observ(?:ation|ed)|obs)\b(?:\s+(?:time|period|window|duration))?\s*(?::|from|-)?\s*(?:from\s+)?",
+                ),
             ),
             (
                 Ev::InfusionEnd,
-                re(r"\binfusion\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b"),
+                re(
+                    r"\binfusion\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b",
+                ),
             ),
             (
                 Ev::InfusionStart,
-                re(r"\binfusion\s+(?:was\s+)?(?:start\w*|began|begun|initiat\w*|commenced|hung)|\b(?:start\w*|began|begin|initiat\w*|commenced|hung)\s+(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip|iv\b)|\b(?:infusion|iv)\s+start\s+time|\bstart\s+time\b"),
+                re(
+                    r"\binfusion\s+(?:was\s+)?(?:start\w*|began|begun|initiat\w*|commenced|hung)|\b(?:start\w*|began|begin|initiat\w*|commenced|hung)\s+(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip|iv\b)|\b(?:infusion|iv)\s+start\s+time|\bstart\s+time\b",
+                ),
             ),
             (
                 Ev::MonitorStart,
-                re(r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:start\w*|began|begin\w*|initiat\w*|commenced)|\b(?:start\w*|began|begin|initiat\w*|commenced)\s+(?:of\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)"),
+                re(
+                    r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:start\w*|began|begin\w*|initiat\w*|commenced)|\b(?:start\w*|began|begin|initiat\w*|commenced)\s+(?:of\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)",
+                ),
             ),
             (
                 Ev::MonitorEnd,
-                re(r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:end\w*|complet\w*|conclud\w*|stop\w*|finish\w*|over)|\b(?:end|ended|completion|completed|conclusion|concluded|finished)\s+(?:of\s+)?(?:the\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)"),
+                re(
+                    r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:end\w*|complet\w*|conclud\w*|stop\w*|finish\w*|over)|\b(?:end|ended|completion|completed|conclusion|concluded|finished)\s+(?:of\s+)?(?:the\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)",
+                ),
             ),
             (
                 Ev::Dose,
-                re(r"\bdevice\s*(?:#\s*)?(?:[1-3]|one|two|three)\b|\b(?:1st|2nd|3rd|first|second|third|last|final)\s+(?:device|spray|dose|administration)|\bself[- ]?administ\w*|\badminist\w*|\binstill\w*|\binsufflat\w*|\bdose\s+(?:given|administered|taken|start\w*)|\bdosing\s+(?:start\w*|began|time)|\bdose\s+time|\btime\s+of\s+(?:dose|dosing|administration)|\b(?:ketamine|esketamine|spravato|troche|lozenge|rdt|odt)\s+(?:was\s+)?(?:given|administered|started|taken|dosed|placed)|\b(?:took|taken|placed)\s+(?:the\s+|first\s+|1st\s+)?(?:troche|lozenge|rdt|odt|dose|tablet)|\bsprays?\s+(?:given|administered|completed)|\bdosed\b"),
+                re(
+                    r"\bdevice\s*(?:#\s*)?(?:[1-3]|one|two|three)\b|\b(?:1st|2nd|3rd|first|second|third|last|final)\s+(?:device|spray|dose|administration)|\bself[- ]?administ\w*|\badminist\w*|\binstill\w*|\binsufflat\w*|\bdose\s+(?:given|administered|taken|start\w*)|\bdosing\s+(?:start\w*|began|time)|\bdose\s+time|\btime\s+of\s+(?:dose|dosing|administration)|\b(?:ketamine|esketamine|spravato|troche|lozenge|rdt|odt)\s+(?:was\s+)?(?:given|administered|started|taken|dosed|placed)|\b(?:took|taken|placed)\s+(?:the\s+|first\s+|1st\s+)?(?:troche|lozenge|rdt|odt|dose|tablet)|\bsprays?\s+(?:given|administered|completed)|\b(?:tablets?|tabs?|solution|film|wafer)\s+(?:was\s+)?(?:given|administered|taken|placed|dosed)|\bdosed\b|\bd(?:ev)?\s?#?[1-3]\b",
+                ),
             ),
             (
                 Ev::Discharge,
-                re(r"\bdis?charg\w*|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:with|ambulatory|in\s+stable|at)\b"),
+                re(
+                    r"\bdis?charg\w*|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:with|ambulatory|in\s+stable|at)\b",
+                ),
             ),
         ];
         TimingExtractor {
             events,
-            distractor: re(r"\b(?:sign(?:ed|ature)|e-?sign\w*|electronically|attest\w*|co-?sign\w*|dictated|transcribed|printed|next\s+(?:appt|appointment|session|visit|treatment|dose|tx)|follow[- ]?up|f/u|return(?:s|ing)?\s+(?:on|in|for)|rtc|scheduled|psychotherapy|therapy\s+(?:session|start|end|began|time)|time\s+spent|face[- ]to[- ]face|last\s+(?:session|visit|treatment)|previous|prior\s+session)"),
+            distractor: re(
+                r"\b(?:sign(?:ed|ature)|e-?sign\w*|electronically|attest\w*|co-?sign\w*|dictated|transcribed|printed|next\s+(?:appt|appointment|session|visit|treatment|dose|tx)|follow[- ]?up|f/u|return(?:s|ing)?\s+(?:on|in|for)|rtc|scheduled|psychotherapy|therapy\s+(?:session|start|end|began|time)|time\s+spent|face[- ]to[- ]face|last\s+(?:session|visit|treatment)|previous|prior\s+session)",
+            ),
             pre_admin: re(r"(?:prior\s+to|before|pre-?|pending|after|post-?|following|since|until|awaiting|for)\s*$"),
             stated: re(&format!(
                 r"\b(?:observ\w*|monitor\w*|watched|remained\s+in\s+clinic|stayed|in\s+clinic)\b[^.;\n|]{{0,40}}?\b(?:for|x|×|total(?:\s+of)?|period\s+of|duration\s+of|time\s+of|time|duration|period|of)\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?|m)\b)?"
             )),
+            stated3: re(&format!(
+                r"\b(?:observed|monitored|watched|observation|monitoring|obs)\b(?:\s+(?:time|period|duration|window))?\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?|m)\b)?"
+            )),
             stated2: re(&format!(
                 r"\b(?P<n>{NUM}|\d+\.\d+)[\s-]*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?)\b)?\s+(?:of\s+)?(?:post[- ]?(?:dose|administration|treatment|infusion)\s+)?(?:observation|monitoring)\b"
             )),
-            modal: re(r"\b(?:must|should|shall|required?|requires|requirement|need(?:s|ed)?\s+to|minimum|per\s+(?:rems\s+)?(?:protocol|label|policy)|will\s+be|to\s+be|plan(?:ned)?\s+to|policy|standard|recommended|instructed|educated|reviewed)\b"),
-            infusion_minutes: re(r"\b(?:over|x|for|duration(?:\s+of)?|infused\s+over|run\s+over|ran\s+over|lasting)\s*[:=]?\s*(?:approximately|approx\.?|about|~)?\s*(?P<n>\d{1,3})\s*(?:min|minutes|mins)\b"),
-            range: re(r"^\s*(?P<a>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)\s*(?:-|–|—|to|until|through|thru)\s*(?P<b>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)"),
+            device_short: re(r"^d(?:ev)?\s?#?[1-3]$"),
+            dc_vitals_before: re(
+                r"(?:\b(?:vitals?|vs|v/s|bp|b/p|blood\s+pressure|sbp|nibp)\W{1,3}(?:(?:at|on|@|prior\s+to|before|upon)\W{1,3})?|\bpre[- ]?)$",
+            ),
+            dc_vitals_after: re(r"^[ \t)]{0,3}(?:vitals?|vs|v/s|bp|b/p|blood\s+pressure|sbp|nibp)\b"),
+            modal: re(
+                r"\b(?:must|should|shall|required?|requires|requirement|need(?:s|ed)?\s+to|minimum|per\s+(?:rems\s+)?(?:protocol|label|policy)|will\s+be|to\s+be|plan(?:ned)?\s+to|policy|standard|recommended|instructed|educated|reviewed)\b",
+            ),
+            infusion_minutes: re(
+                r"\b(?:over|x|for|duration(?:\s+of)?|infused\s+over|run\s+over|ran\s+over|lasting)\s*[:=]?\s*(?:approximately|approx\.?|about|~)?\s*(?P<n>\d{1,3})\s*(?:min|minutes|mins)\b",
+            ),
+            range: re(
+                r"^\s*(?P<a>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)\s*(?:-|–|—|to|until|through|thru)\s*(?P<b>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)",
+            ),
         }
     }
 
@@ -137,9 +190,21 @@ impl TimingExtractor {
                 if self.distractor.is_match(clause_text) && !matches!(ev, Ev::InfusionStart | Ev::InfusionEnd | Ev::InfusionRange) {
                     continue;
                 }
+                if *ev == Ev::Discharge && self.is_discharge_vitals(text, m.start()..m.end()) {
+                    continue;
+                }
                 if *ev == Ev::Dose {
                     let before = super::text::sub(text, cl.start..m.start());
                     if self.pre_admin.is_match(before) {
+                        continue;
+                    }
+                    // Log shorthand "d1 0928" / "D2 11:16" is a device only
+                    // with its time, and never "vitamin D3".
+                    if self.device_short.is_match(m.as_str())
+                        && (before.to_ascii_lowercase().trim_end().ends_with("vitamin")
+                            || before.to_ascii_lowercase().trim_end().ends_with("vit")
+                            || nearest_time(text, &times, m.start()..m.end(), cl.clone()).is_none_or(|t| t.span.start < cl.start))
+                    {
                         continue;
                     }
                     let a = ctx.context.assess(m.start()..m.end());
@@ -185,11 +250,13 @@ impl TimingExtractor {
                         let Some(t) = nearest_time(text, &times, m.start()..m.end(), cl.clone()) else {
                             continue;
                         };
-                        if used_range_ends.iter().any(|&e| t.span.end <= e && t.span.start >= cl.start && e <= cl.end) && matches!(ev, Ev::MonitorStart | Ev::MonitorEnd) {
+                        if used_range_ends.iter().any(|&e| t.span.end <= e && t.span.start >= cl.start && e <= cl.end)
+                            && matches!(ev, Ev::MonitorStart | Ev::MonitorEnd)
+                        {
                             continue;
                         }
                         let span = m.start().min(t.span.start)..m.end().max(t.span.end);
-                        let (kind, list): (EvKind, fn(&mut NoteFacts) -> &mut Vec<(Clock, usize)>) = match ev {
+                        let (kind, list): (EvKind, TimeList) = match ev {
                             Ev::Dose | Ev::InfusionStart => (EvKind::DoseEvent, |f| &mut f.timing.dose_times),
                             Ev::InfusionEnd => (EvKind::InfusionEnd, |f| &mut f.timing.infusion_end),
                             Ev::MonitorStart => (EvKind::MonitorStart, |f| &mut f.timing.monitor_start),
@@ -199,7 +266,9 @@ impl TimingExtractor {
                         };
                         // A bare "start time"/"stop time" label only counts in an infusion note.
                         let label = m.as_str().to_ascii_lowercase();
-                        if (label == "start time" || label == "stop time" || label == "end time") && !text.to_ascii_lowercase().contains("infus") {
+                        if (label == "start time" || label == "stop time" || label == "end time")
+                            && !text.to_ascii_lowercase().contains("infus")
+                        {
                             continue;
                         }
                         let i = push_time(facts, kind, ev_id(*ev), span, t.clock);
@@ -210,7 +279,13 @@ impl TimingExtractor {
         }
         // "10:02 Device 1 administered" matches two event words: one event.
         let ev = &facts.evidence;
-        for list in [&mut facts.timing.dose_times, &mut facts.timing.infusion_end, &mut facts.timing.monitor_start, &mut facts.timing.monitor_end, &mut facts.timing.discharge] {
+        for list in [
+            &mut facts.timing.dose_times,
+            &mut facts.timing.infusion_end,
+            &mut facts.timing.monitor_start,
+            &mut facts.timing.monitor_end,
+            &mut facts.timing.discharge,
+        ] {
             let mut kept: Vec<(Clock, usize)> = Vec::with_capacity(list.len());
             for (c, i) in list.drain(..) {
                 let line = super::text::line_of(text, ev[i].span.start);
@@ -223,10 +298,24 @@ impl TimingExtractor {
         self.stated_durations(ctx, facts);
     }
 
+    /// "Vitals D/C 15:14", "discharge BP", "BP at discharge", "pre-discharge
+    /// 11:50 BP": the time of a vital sign named after discharge, not the
+    /// time the patient left. Verb forms ("discharged 12:15") always count.
+    fn is_discharge_vitals(&self, text: &str, m: Range<usize>) -> bool {
+        let word = super::text::sub(text, m.clone()).to_ascii_lowercase();
+        if !matches!(word.as_str(), "discharge" | "dischage" | "dicharge" | "d/c" | "dc") {
+            return false;
+        }
+        let line = super::text::line_of(text, m.start);
+        let before = super::text::sub(text, line.start.max(m.start.saturating_sub(30))..m.start);
+        let after = super::text::sub(text, m.end..line.end.min(m.end + 20));
+        self.dc_vitals_before.is_match(before) || self.dc_vitals_after.is_match(after)
+    }
+
     fn stated_durations(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
         let mut seen: Vec<Range<usize>> = Vec::new();
-        for r in [&self.stated, &self.stated2] {
+        for r in [&self.stated, &self.stated2, &self.stated3] {
             for c in r.captures_iter(text) {
                 let m = c.get(0).unwrap();
                 if seen.iter().any(|s| s.start < m.end() && m.start() < s.end) {
@@ -275,7 +364,10 @@ impl TimingExtractor {
             let m = c.get(0).unwrap();
             let cl = clause(text, m.start());
             let lower = super::text::sub(text, cl.clone()).to_ascii_lowercase();
-            if !(lower.contains("infus") || lower.contains("iv") || lower.contains("drip") || lower.contains("ketamine")) || lower.contains("monitor") || lower.contains("observ") {
+            if !(lower.contains("infus") || lower.contains("iv") || lower.contains("drip") || lower.contains("ketamine"))
+                || lower.contains("monitor")
+                || lower.contains("observ")
+            {
                 continue;
             }
             let Ok(n) = c["n"].parse::<u32>() else { continue };
@@ -327,9 +419,7 @@ fn time_in(times: &[TimeMention], start: usize, end: usize) -> Option<&TimeMenti
 /// 40 bytes of the same clause, else the nearest time before it in the clause
 /// (a log line's leading time).
 fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: Range<usize>) -> Option<&'t TimeMention> {
-    let after = times
-        .iter()
-        .find(|t| t.span.start >= ev.end && t.span.start <= ev.end + 40 && t.span.end <= cl.end.max(ev.end));
+    let after = times.iter().find(|t| t.span.start >= ev.end && t.span.start <= ev.end + 40 && t.span.end <= cl.end.max(ev.end));
     if let Some(t) = after {
         // Skip a time that belongs to another event word between ("device 1 10:00, device 2 10:05").
         let between = super::text::sub(text, ev.end..t.span.start);
@@ -338,10 +428,7 @@ fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: 
         }
     }
     let line = super::text::line_of(text, ev.start);
-    times
-        .iter()
-        .rev()
-        .find(|t| t.span.end <= ev.start && t.span.start >= cl.start.min(line.start) && t.span.start >= line.start)
+    times.iter().rev().find(|t| t.span.end <= ev.start && t.span.start >= cl.start.min(line.start) && t.span.start >= line.start)
 }
 
 #[cfg(test)]
@@ -379,6 +466,61 @@ mod tests {
         let f = facts("Electronically signed by Dr. A at 16:42.\nNext appointment 3/4 at 10:00.");
         assert!(f.timing.discharge.is_empty());
         assert!(f.timing.dose_times.is_empty());
+    }
+
+    #[test]
+    fn log_shorthand_devices_and_compact_times() {
+        let f = facts("d1 0928\nd2 0933\n1139 Stable for discharge");
+        let d: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        assert_eq!(d, vec![568, 573]);
+        assert_eq!(f.timing.discharge[0].0 .0, 699);
+        let f = facts("D1 11:11\r\nD2 11:16\r\nD3 11:21\r\n13:30 MEETS DISCHARGE CRITERIA");
+        assert_eq!(f.timing.dose_times.len(), 3);
+        assert_eq!(f.timing.discharge[0].0 .0, 810);
+        // Vitamin D3 and a bare "D1" without a time are not devices.
+        let f = facts("Vitamin D3 2000 IU daily at 09:00. Session D1 of induction.");
+        assert!(f.timing.dose_times.is_empty());
+    }
+
+    #[test]
+    fn oral_forms_given() {
+        let f = facts("Ketamine 100 mg sublingual tablet given 11:06 am.");
+        assert_eq!(f.timing.dose_times[0].0 .0, 666);
+        let f = facts("Ketamine 125 mg oral solution given 1351.");
+        assert_eq!(f.timing.dose_times[0].0 .0, 831);
+    }
+
+    #[test]
+    fn discharge_vitals_time_is_not_discharge() {
+        for t in [
+            "Vitals D/C at 15:14: BP 125/84, pulse 91.",
+            "D/C BP 12:10 127/85",
+            "BP at discharge 12:10: 130/80",
+            "pre-discharge 11:50 am BP-111/82 P82",
+            "Discharge vitals 12:15 BP 120/80",
+        ] {
+            assert!(facts(t).timing.discharge.is_empty(), "{t}");
+        }
+        for t in ["Discharged 12:15 with spouse, BP 120/80.", "12:15 Pt assessed ready for discharge: VS stable", "D/C'd home at 12:15"] {
+            assert_eq!(facts(t).timing.discharge.len(), 1, "{t}");
+        }
+    }
+
+    #[test]
+    fn observed_without_for() {
+        assert_eq!(facts("Observed 56 min post-infusion.").timing.stated_minutes[0].0, 56);
+        assert_eq!(facts("MONITORED 2 HRS AFTER LAST DEVICE").timing.stated_minutes[0].0, 120);
+        assert_eq!(facts("Observation time: 130 min").timing.stated_minutes[0].0, 130);
+        assert!(facts("Monitoring 40 min BP 138/86").timing.stated_minutes.is_empty());
+    }
+
+    #[test]
+    fn infusion_ran_range() {
+        let f = facts("Infusion ran 10:05-10:45, tolerated well.");
+        assert_eq!(f.timing.dose_times[0].0 .0, 605);
+        assert_eq!(f.timing.infusion_end[0].0 .0, 645);
+        let f = facts("Ketamine infused from 1:15 pm to 1:55 pm.");
+        assert_eq!(f.timing.infusion_end[0].0 .0, 835);
     }
 
     #[test]

@@ -16,6 +16,9 @@ use super::text::{clock_times, line_of, section_at, SectionKind, TimeMention};
 use super::{BpReading, EvKind, Evidence, NoteCtx, NoteFacts, Phase};
 use crate::extract::context::Assertion;
 
+/// A candidate pair: (whole span, value span, systolic, diastolic, written as SBP/DBP).
+type Cand = (Range<usize>, Range<usize>, u16, u16, bool);
+
 /// Compiled vital-sign patterns.
 pub struct VitalsExtractor {
     pair: Regex,
@@ -29,6 +32,7 @@ pub struct VitalsExtractor {
     rel_marker: Regex,
     post_minutes: Regex,
     discharge_cue: Regex,
+    restated: Regex,
     post_cue: Regex,
     pre_cue: Regex,
     hr: Regex,
@@ -51,20 +55,39 @@ impl VitalsExtractor {
     pub fn new() -> Self {
         VitalsExtractor {
             pair: re(r"(?P<sys>\d{2,3})\s*(?:/|\\|\s(?:over|ov)\s)\s*(?P<dia>\d{2,3})"),
-            sbp_dbp: re(r"\b(?:sbp|systolic(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<sys>\d{2,3})\b[^0-9\n]{0,25}?\b(?:dbp|diastolic(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<dia>\d{2,3})\b"),
+            sbp_dbp: re(
+                r"\b(?:sbp|systolic(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<sys>\d{2,3})\b[^0-9\n]{0,25}?\b(?:dbp|diastolic(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<dia>\d{2,3})\b",
+            ),
             label: re(r"\b(?:bp|b/p|b\.p\.?|nibp|blood\s+pres+ure|bld\s+press?|blood\s+presure|arterial\s+pressure)s?\b"),
             mmhg: re(r"^\s*mm\s*hg\b"),
-            score: re(r"\b(?:phq|gad|madrs|ham-?d|hdrs|qids|cadss|bprs|moaa|bdi|ymrs|pcl|c-?ssrs|score|scale|total|cgi|sds|mmse|moca|audit|dast)\b[^|\n]{0,12}$"),
-            threshold: re(r"[<>≤≥]|=<|>=|\b(?:above|below|under|greater|less|exceed\w*|hold|if|goal|target|parameters?|threshold|keep|maintain|call|notify|range|limits?|maximum|minimum|up\s+to|ceiling|cutoff|cut-off|should\s+be|not\s+to\s+exceed|contraindicated|elevated\s+(?:above|over))\b|\bover\s*$"),
+            score: re(
+                r"\b(?:phq|gad|madrs|ham-?d|hdrs|qids|cadss|bprs|moaa|bdi|ymrs|pcl|c-?ssrs|score|scale|total|cgi|sds|mmse|moca|audit|dast)\b[^|\n]{0,12}$",
+            ),
+            threshold: re(
+                r"[<>≤≥]|=<|>=|\b(?:above|below|under|greater|less|exceed\w*|hold|if|goal|target|parameters?|threshold|keep|maintain|call|notify|range|limits?|maximum|minimum|up\s+to|ceiling|cutoff|cut-off|should\s+be|not\s+to\s+exceed|contraindicated|elevated\s+(?:above|over))\b|\bover\s*$",
+            ),
             prior_visit: re(r"\b(?:last|previous|prior)\s+(?:session|visit|treatment|week|time|appointment|tx)\b|\bon\s+\d{1,2}/\d{1,2}\b"),
             vitals_line: re(r"\b(?:vitals?|v/s|vs|hr|pulse|spo2|sp02|o2\s*sat|sat|rr|resp|temp|bp)\b"),
-            rel_marker: re(r"(?:@\s*\d{1,3}\s*(?:min|m\b)|\bt\s*\+\s*\d{1,3}|\b\d{1,3}\s*(?:min|mins|minutes)\b|\bbaseline\b|\bpre\b|\bpost\b|\bdischarge\b)"),
-            post_minutes: re(r"\b(?P<hc>\d)\s*(?:h|hr|hrs|hours?)\s*(?:and\s*)?(?P<mc>[0-5]?\d)\s*(?:m|min|mins|minutes?)\b|(?:@|\bat|\bt\s*\+|\+)\s*(?P<m>\d{1,3})\s*(?:min|m\b|minutes?|mins?)|\b(?P<m2>\d{1,3})\s*(?:-\s*)?(?:min|minutes?|mins?)\b\s*(?:post|after|following|pd|mark|check|reading|:|-)?|\bt\s*\+\s*(?P<m3>\d{1,3})|\b(?P<h>\d(?:\.\d)?|one|two)\s*(?:h|hr|hrs|hour|hours)\b\s*(?:post|after|mark|check|:)?"),
-            discharge_cue: re(r"\b(?:dis?charge|d/c|departure|leaving|end\s+of\s+(?:monitoring|observation|session|visit)|prior\s+to\s+(?:discharge|departure|leaving)|before\s+(?:discharge|departure|leaving)|pre-?discharge)"),
+            rel_marker: re(
+                r"(?:@\s*\d{1,3}\s*(?:min|m\b)|\bt\s*\+\s*\d{1,3}|\b\d{1,3}\s*(?:min|mins|minutes)\b|\bbaseline\b|\bpre\b|\bpost\b|\bdischarge\b)",
+            ),
+            post_minutes: re(
+                r"\b(?P<hc>\d)\s*(?:h|hr|hrs|hours?)\s*(?:and\s*)?(?P<mc>[0-5]?\d)\s*(?:m|min|mins|minutes?)\b|(?:@|\bat|\bt\s*\+|\+)\s*(?P<m>\d{1,3})\s*(?:min|m\b|minutes?|mins?)|\b(?P<m2>\d{1,3})\s*(?:-\s*)?(?:min|minutes?|mins?)\b\s*(?:post|after|following|pd|mark|check|reading|:|-)?|\bt\s*\+\s*(?P<m3>\d{1,3})|\b(?P<h>\d(?:\.\d)?|one|two)\s*(?:h|hr|hrs|hour|hours)\b\s*(?:post|after|mark|check|:)?",
+            ),
+            restated: re(
+                r"\b(?:reviewed|per\s+(?:nursing|nurse|rn|flowsheet|mar)|as\s+above|(?:noted|documented|recorded)\s+above|see\s+above|from\s+(?:nursing|the\s+flowsheet|flowsheet))\b",
+            ),
+            discharge_cue: re(
+                r"\b(?:dis?charge|d/c|departure|leaving|end\s+of\s+(?:monitoring|observation|session|visit)|prior\s+to\s+(?:discharge|departure|leaving)|before\s+(?:discharge|departure|leaving)|pre-?discharge)",
+            ),
             post_cue: re(r"\b(?:post|after|following|recovery|during|intra|mid|repeat|recheck|re-?check|end\s+of\s+infusion)\b"),
-            pre_cue: re(r"\b(?:pre|prior\s+to|before|baseline|base\s*line|arrival|initial|intake|check[- ]?in|pre-?dose|predose|pre-?treatment|pre-?procedure|pre-?infusion|pretreatment|pre-?admin\w*|t\s*0|t\s*=\s*0|time\s+0|0\s*min)\b"),
+            pre_cue: re(
+                r"\b(?:pre|prior\s+to|before|baseline|base\s*line|arrival|initial|intake|check[- ]?in|pre-?dose|predose|pre-?treatment|pre-?procedure|pre-?infusion|pretreatment|pre-?admin\w*|t\s*0|t\s*=\s*0|time\s+0|0\s*min)\b",
+            ),
             hr: re(r"\b(?:hr|heart\s+rate|pulse(?:\s+rate)?)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{2,3})\b"),
-            spo2: re(r"\b(?:spo2|sp02|o2\s*sat\w*|sats?|saturation|pulse\s*ox\w*|oxygen\s+saturation)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{2,3})\s*%?"),
+            spo2: re(
+                r"\b(?:spo2|sp02|o2\s*sat\w*|sats?|saturation|pulse\s*ox\w*|oxygen\s+saturation)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{2,3})\s*%?",
+            ),
             rr: re(r"\b(?:rr|resp(?:iratory)?\s*rate|respirations|resp)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{1,2})\b"),
         }
     }
@@ -73,7 +96,7 @@ impl VitalsExtractor {
     pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
         let times = clock_times(text);
-        let mut cands: Vec<(Range<usize>, Range<usize>, u16, u16, bool)> = Vec::new(); // (whole, sys-start.., sys, dia, labelled)
+        let mut cands: Vec<Cand> = Vec::new();
         for c in self.sbp_dbp.captures_iter(text) {
             let (Ok(s), Ok(d)) = (c["sys"].parse::<u16>(), c["dia"].parse::<u16>()) else { continue };
             let m = c.get(0).unwrap();
@@ -158,7 +181,7 @@ impl VitalsExtractor {
             let line = line_of(text, span.start);
             let prev = if k > 0 { accepted[k - 1].0.end } else { 0 };
             let next = accepted.get(k + 1).map(|a| a.0.start).unwrap_or(text.len());
-            let before_start = super::text::floor_char(text, line.start.max(prev).max(span.start.saturating_sub(60)));
+            let before_start = super::text::floor_char(text, line.start.max(prev).max(span.start.saturating_sub(100)));
             let before = super::text::sub(text, before_start..span.start);
             let after_end = super::text::floor_char(text, line.end.min(next).min(span.end + 40));
             let after = super::text::sub(text, span.end..after_end.max(span.end));
@@ -176,6 +199,13 @@ impl VitalsExtractor {
                 Some(p) if span.start < p => Phase::Pre,
                 Some(_) => Phase::Post,
                 None => Phase::Unknown,
+            };
+            // "Vitals reviewed: BP 128/82" restates a reading taken elsewhere:
+            // its phase is the original's, so it carries none of its own.
+            let (worded, offset, at_dc, clock, section, positional) = if self.restated.is_match(before) || self.restated.is_match(after) {
+                (Phase::Unknown, None, false, None, Phase::Unknown, Phase::Unknown)
+            } else {
+                (worded, offset, at_dc, clock, section, positional)
             };
             let value = format!("{sys}/{dia}");
             let ev = facts.push(Evidence {
@@ -277,12 +307,7 @@ impl VitalsExtractor {
             consider(m.start(), Phase::Pre, None, false);
         }
         // A generic "post" next to "40 min" keeps the minutes ("at 40 min post").
-        let last_minutes = self
-            .post_minutes
-            .captures_iter(s)
-            .filter_map(|c| minutes_of(&c))
-            .filter(|m| (1..=300).contains(m))
-            .last();
+        let last_minutes = self.post_minutes.captures_iter(s).filter_map(|c| minutes_of(&c)).filter(|m| (1..=300).contains(m)).last();
         match best {
             Some((_, Phase::Post, None, false)) => (Phase::Post, last_minutes, false),
             Some((_, ph, off, dc)) => (ph, off, dc),
@@ -292,11 +317,9 @@ impl VitalsExtractor {
 
     fn simple_vitals(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
-        for (r, kind, lo, hi) in [
-            (&self.hr, EvKind::HeartRate, 30u32, 220u32),
-            (&self.spo2, EvKind::Spo2, 70, 100),
-            (&self.rr, EvKind::RespRate, 6, 40),
-        ] {
+        for (r, kind, lo, hi) in
+            [(&self.hr, EvKind::HeartRate, 30u32, 220u32), (&self.spo2, EvKind::Spo2, 70, 100), (&self.rr, EvKind::RespRate, 6, 40)]
+        {
             for c in r.captures_iter(text) {
                 let v = c.name("v").unwrap();
                 let Ok(n) = v.as_str().parse::<u32>() else { continue };
@@ -372,47 +395,65 @@ mod tests {
     }
 
     #[test]
+    fn hyphen_joins_label_and_value() {
+        assert_eq!(bps("09:31 pre-dose vitals BP-160/91 HR 67"), vec!["160/91"]);
+        assert_eq!(bps("T+40 12:59 pm BP-129/88 P84"), vec!["129/88"]);
+        assert_eq!(bps("PRE-TX BP-150/95, HR 80"), vec!["150/95"]);
+        // A hyphen after a digit is a date or range, not a label.
+        assert!(bps("Seen 2025-12/14 for follow up").is_empty());
+    }
+
+    #[test]
+    fn over_form_with_label_earlier_in_clause() {
+        assert_eq!(bps("Blood pressure pre-discharge at 2:13 pm was 138 over 68 with heart rate 66."), vec!["138/68"]);
+        assert_eq!(bps("BP, taken sitting in the recliner after the nap, 142 over 90"), vec!["142/90"]);
+        assert!(bps("Pain 7 over 10 today").is_empty());
+    }
+
+    #[test]
+    fn brief_forms_and_phases() {
+        let ph = |t: &str| {
+            let f = Extractor::builtin().extract_text(t, None);
+            f.bps.iter().map(|b| (format!("{}/{}", b.sys, b.dia), b.worded, b.offset_min)).collect::<Vec<_>>()
+        };
+        assert_eq!(ph("BP 142/88 (T+40)"), vec![("142/88".into(), Phase::Post, Some(40))]);
+        assert_eq!(ph("post-tx BP 130/78"), vec![("130/78".into(), Phase::Post, None)]);
+        assert_eq!(ph("pre-tx vitals: BP 128/82 left arm sitting"), vec![("128/82".into(), Phase::Pre, None)]);
+        assert_eq!(ph("ARRIVAL VITALS: BP 150/95, HR 88"), vec![("150/95".into(), Phase::Pre, None)]);
+        assert_eq!(ph("Vitals 1 hr 29 min post-dose at 1:17 pm: BP 124/78"), vec![("124/78".into(), Phase::Post, Some(89))]);
+        assert_eq!(ph("BP at 1h 5m: 130/80"), vec![("130/80".into(), Phase::Post, Some(65))]);
+        let f = Extractor::builtin().extract_text("Vitals @ 10:45 \u{2014} 138/86\r\nBP 150/95 repeated 15 min later 138/84\r\n", None);
+        assert_eq!(f.bps.len(), 3);
+    }
+
+    #[test]
+    fn into_infusion_cue_reaches_past_long_lead() {
+        let f = Extractor::builtin()
+            .extract_text("30 MIN INTO INFUSION AT 14:35 THE PATIENT HAD A BLOOD PRESSURE 117/76 MMHG AND HR 77.", None);
+        assert_eq!((f.bps[0].worded, f.bps[0].offset_min), (Phase::Post, Some(30)));
+        let f = Extractor::builtin()
+            .extract_text("15 min into the infusion at 11:53 am the patient, resting quietly, had a blood pressure of 115 over 71.", None);
+        assert_eq!((f.bps[0].worded, f.bps[0].offset_min), (Phase::Post, Some(15)));
+    }
+
+    #[test]
+    fn restated_reading_has_no_phase_of_its_own() {
+        for t in [
+            "Device 1 at 10:02.\nE/M: Vitals reviewed: BP 123/83",
+            "Dosed 10:02.\nBP 123/83 per nursing flowsheet",
+            "Spravato administered.\nVS noted above: BP 123/83",
+        ] {
+            let f = Extractor::builtin().extract_text(t, None);
+            assert_eq!(f.bps.len(), 1, "{t}");
+            let b = &f.bps[0];
+            assert_eq!((b.worded, b.positional, b.section, b.clock), (Phase::Unknown, Phase::Unknown, Phase::Unknown, None), "{t}");
+        }
+    }
+
+    #[test]
     fn phases_from_wording() {
         let f = Extractor::builtin().extract_text("Baseline BP 130/80. BP at 40 min post 142/88. Discharge BP 126/78.", None);
         let ph: Vec<_> = f.bps.iter().map(|b| (b.worded, b.offset_min, b.at_discharge)).collect();
         assert_eq!(ph, vec![(Phase::Pre, None, false), (Phase::Post, Some(40), false), (Phase::Post, None, true)]);
-    }
-}
-
-#[cfg(test)]
-mod scratch_dbg {
-    #[test]
-    #[ignore]
-    fn dbg_dump() {
-        let path = std::env::var("DBG_NOTES").unwrap();
-        let ids: Vec<String> = std::env::var("DBG_IDS").unwrap().split(',').map(|s| s.to_string()).collect();
-        let ex = crate::extract::Extractor::builtin();
-        for line in std::fs::read_to_string(path).unwrap().lines() {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            let eid = v["encounter_id"].as_str().unwrap();
-            if !ids.iter().any(|i| i == eid) {
-                continue;
-            }
-            let text = v["text"].as_str().unwrap();
-            let f = ex.extract_text(text, v["note_type"].as_str());
-            println!("== {} {}", v["note_id"], v["note_type"]);
-            for b in &f.bps {
-                let sp = f.evidence[b.ev].span.clone();
-                let l = super::line_of(text, sp.start);
-                println!("  BP {}/{} clock={:?} worded={:?} off={:?} dc={} sec={:?} pos={:?} | {}", b.sys, b.dia, b.clock, b.worded, b.offset_min, b.at_discharge, b.section, b.positional, text[l].trim());
-            }
-            let t = &f.timing;
-            let show = |n: &str, v: &Vec<(crate::extract::text::Clock, usize)>| {
-                for (c, i) in v {
-                    println!("  {n} {:02}:{:02} | {}", c.0 / 60, c.0 % 60, f.snippets[*i]);
-                }
-            };
-            show("DOSE", &t.dose_times);
-            show("INFEND", &t.infusion_end);
-            show("MSTART", &t.monitor_start);
-            show("MEND", &t.monitor_end);
-            show("DC", &t.discharge);
-            println!("  stated={:?} inf={:?} first_admin={:?}", t.stated_minutes, t.infusion_minutes, t.first_admin_pos);
-        }
     }
 }
