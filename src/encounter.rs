@@ -439,7 +439,9 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
         || (!transport_ids.is_empty() && !enc.counting(EvKind::Resolution).is_empty());
 
     let rems_documented = !enc.counting(EvKind::Rems).is_empty();
-    let prior_auth_documented = !enc.counting(EvKind::PriorAuth).is_empty();
+    // An approved authorization whose written dates exclude the date of
+    // service (approved after it, or expired) does not cover this visit.
+    let prior_auth_documented = enc.counting(EvKind::PriorAuth).iter().any(|r| pa_covers(&enc.ev(*r).value, enc.date_of_service));
 
     // Dose.
     let (dose_mg, dose_ev) = dose(enc, track, session_note);
@@ -512,6 +514,17 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
     }
 }
 
+/// Whether a prior-auth evidence value ("prior auth: approved valid
+/// 2026-01-05..2026-07-04") covers the date of service; no window written
+/// means covered.
+fn pa_covers(value: &str, dos: NaiveDate) -> bool {
+    let Some((_, w)) = value.split_once(" valid ") else { return true };
+    let Some((from, to)) = w.split_once("..") else { return true };
+    let from = NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok();
+    let to = NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d").ok();
+    from.is_none_or(|f| f <= dos) && to.is_none_or(|t| dos <= t)
+}
+
 /// Unspecified or weak for medical necessity: the weak and remission lists,
 /// any code whose ICD-10-CM title says "unspecified", and codes that are not
 /// valid billable codes.
@@ -529,9 +542,7 @@ pub fn is_weak_icd(code: &str, dos: NaiveDate, dict: &Dictionaries) -> bool {
 
 fn classify_track(enc: &Encounter, dict: &Dictionaries) -> Track {
     let has = |k: CodeKind| enc.has_kind(dict, k);
-    if has(CodeKind::EskDrug) || has(CodeKind::EskGcode) {
-        return Track::Esketamine;
-    }
+    let esk_codes = has(CodeKind::EskDrug) || has(CodeKind::EskGcode);
     let mut esk = 0u32;
     let mut iv = 0u32;
     let mut oral = 0u32;
@@ -554,7 +565,17 @@ fn classify_track(enc: &Encounter, dict: &Dictionaries) -> Track {
     }
     let esk_ok = esk > 0 && (admin || esk >= 2);
     let iv_ok = iv > 0 && (admin || infusion_evidence || iv_codes || iv >= 2);
-    let oral_ok = oral > 0 && (admin || oral >= 2);
+    // Oral ketamine is also prescribed for home use at a (telehealth) visit:
+    // an affirmed, current oral-route mention is the track without an
+    // in-clinic administration.
+    let oral_ok = oral > 0;
+    // The documentation decides the track; an esketamine code decides it
+    // only when the notes do not document a different ketamine treatment
+    // (an IV infusion wrongly billed S0013 is an IV encounter with a coding
+    // error, which the coding rules report).
+    if esk_codes && (esk > 0 || !(iv_ok || oral_ok)) {
+        return Track::Esketamine;
+    }
     let mut best = Track::None;
     let mut score = 0;
     for (t, s, ok) in [(Track::Esketamine, esk, esk_ok), (Track::IvKetamine, iv, iv_ok), (Track::OralKetamine, oral, oral_ok)] {
@@ -721,7 +742,16 @@ fn separate_em(enc: &Encounter, track: Track, session: Option<usize>) -> (Option
     let mut separate = false;
     for (i, n) in enc.notes.iter().enumerate() {
         if Some(i) == session && track != Track::None {
-            if n.facts.em.em_section_complete {
+            // For a telehealth or medication-management visit (oral ketamine
+            // is prescribed and reviewed at such visits) the visit note is
+            // the E/M documentation; an in-clinic session note needs its own
+            // E/M section.
+            let nt = n.meta.note_type.as_deref().unwrap_or("").to_ascii_lowercase();
+            let pos = n.meta.place_of_service.as_deref().or(enc.place_of_service.as_deref()).unwrap_or("");
+            let visit = track == Track::OralKetamine
+                || matches!(pos, "02" | "10")
+                || ["telehealth", "telemedicine", "video", "med management", "medication management", "med check"].iter().any(|k| nt.contains(k));
+            if n.facts.em.em_section_complete || (visit && !n.facts.em.stub && n.facts.em.words >= 40) {
                 separate = true;
             }
             continue;
@@ -771,6 +801,17 @@ mod tests {
         assert_eq!(m.len(), 2);
         let c = vec![line("96366", 1.0), line("96366", 1.0)];
         assert_eq!(merge_claims([c.as_slice()].into_iter()).len(), 2);
+    }
+
+    #[test]
+    fn pa_window_against_dos() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(pa_covers("prior auth: approved", d("2026-03-01")));
+        assert!(pa_covers("prior auth: approved valid 2026-01-05..2026-07-04", d("2026-03-01")));
+        // Approved after the date of service.
+        assert!(!pa_covers("prior auth: approved valid 2026-03-10..2026-09-01", d("2026-03-01")));
+        // Expired.
+        assert!(!pa_covers("prior auth: approved valid ..2025-12-31", d("2026-01-02")));
     }
 
     #[test]

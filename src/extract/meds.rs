@@ -96,11 +96,8 @@ impl MedExtractor {
         for (i, d) in dict.drugs.iter().enumerate() {
             for n in &d.names {
                 by_name.insert(norm_name(n), i);
-                let words: Vec<String> = n
-                    .split(|c: char| c.is_whitespace() || c == '-' || c == '/')
-                    .filter(|w| !w.is_empty())
-                    .map(regex::escape)
-                    .collect();
+                let words: Vec<String> =
+                    n.split(|c: char| c.is_whitespace() || c == '-' || c == '/').filter(|w| !w.is_empty()).map(regex::escape).collect();
                 alts.push(words.join(r"[\s/-]+"));
             }
         }
@@ -125,11 +122,8 @@ impl MedExtractor {
     pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
         let p = pats();
-        let mentions: Vec<(Range<usize>, usize)> = self
-            .names
-            .find_iter(text)
-            .filter_map(|m| self.drug_of(m.as_str()).map(|d| (m.start()..m.end(), d)))
-            .collect();
+        let mentions: Vec<(Range<usize>, usize)> =
+            self.names.find_iter(text).filter_map(|m| self.drug_of(m.as_str()).map(|d| (m.start()..m.end(), d))).collect();
         if mentions.is_empty() {
             return;
         }
@@ -223,7 +217,11 @@ impl MedExtractor {
                 a.family = true;
             }
             let daily = daily_dose(own, p).or_else(|| {
-                p.bare_dose.captures(own).filter(|c| c.name("unit").is_none()).and_then(|c| c["n"].parse::<f64>().ok()).filter(|v| *v >= 1.0)
+                p.bare_dose
+                    .captures(own)
+                    .filter(|c| c.name("unit").is_none())
+                    .and_then(|c| c["n"].parse::<f64>().ok())
+                    .filter(|v| *v >= 1.0)
             });
             let (weeks, has_duration) = duration(own, p);
             let has_outcome = p.outcome.is_match(own) || lead_outcome || shared_outcome;
@@ -353,15 +351,14 @@ mod tests {
     fn trials(t: &str) -> Vec<(String, bool, bool, bool, bool)> {
         let f = Extractor::builtin().extract_text(t, None);
         let d = &crate::dict::Dictionaries::builtin().drugs;
-        f.trials
-            .iter()
-            .map(|m| (d[m.drug].id.clone(), m.counts, m.daily_mg.is_some(), m.has_duration, m.has_outcome))
-            .collect()
+        f.trials.iter().map(|m| (d[m.drug].id.clone(), m.counts, m.daily_mg.is_some(), m.has_duration, m.has_outcome)).collect()
     }
 
     #[test]
     fn listed_trials_with_attributes() {
-        let t = trials("Prior trials:\n- Sertraline 100 mg daily x 8 weeks, no response\n- Wellbutrin XL 300 mg for 10 wks, stopped due to anxiety\n");
+        let t = trials(
+            "Prior trials:\n- Sertraline 100 mg daily x 8 weeks, no response\n- Wellbutrin XL 300 mg for 10 wks, stopped due to anxiety\n",
+        );
         assert_eq!(t, vec![("sertraline".into(), true, true, true, true), ("bupropion".into(), true, true, true, true)]);
     }
 
@@ -395,6 +392,29 @@ mod tests {
     fn current_med_list_not_a_trial() {
         let t = trials("Current medications:\nSertraline 100 mg daily\nLisinopril 10 mg\n\nPlan: continue.");
         assert!(!t[0].1, "{t:?}");
+    }
+
+    #[test]
+    fn outcome_with_modifiers_and_shorthand() {
+        // An adjective between the quantifier and the outcome noun.
+        for t in [
+            "Escitalopram 20 mg daily x 12 weeks - no meaningful improvement",
+            "Tried Zoloft 100mg x2mo - no effect",
+            "Paxil 40 mg for 10 wks; minimal clinically significant benefit",
+            "Celexa 20 -> 40 mg over 10 wks, partial",
+            "failed Lexapro 20 mg x 8 wk (GI sx)",
+            "Effexor XR 225 mg x 8 weeks, inadequate resp",
+        ] {
+            let tr = trials(t);
+            assert_eq!(tr.len(), 1, "{t}");
+            assert_eq!((tr[0].1, tr[0].2, tr[0].3, tr[0].4), (true, true, true, true), "{t}: {tr:?}");
+        }
+    }
+
+    #[test]
+    fn arrow_dose_range_takes_the_top() {
+        let f = Extractor::builtin().extract_text("Celexa 20 → 40 mg over 10 wks, partial", None);
+        assert_eq!(f.trials[0].daily_mg, Some(40.0));
     }
 
     #[test]

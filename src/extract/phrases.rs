@@ -39,6 +39,8 @@ struct Pats {
     esk_mg: Regex,
     devices: Regex,
     device_idx: Regex,
+    single_device: Regex,
+    home_rx: Regex,
     total_mg: Regex,
     not_this_dose: Regex,
     mgkg: Regex,
@@ -59,33 +61,61 @@ fn re(p: &str) -> Regex {
 impl PhraseExtractor {
     /// Compile from dictionaries.
     pub fn new(dict: &Dictionaries) -> Self {
-        let phrases = dict
-            .phrases
-            .iter()
-            .map(|p| (p.kind, p.id.clone(), re(&p.pattern)))
-            .collect();
+        let phrases = dict.phrases.iter().map(|p| (p.kind, p.id.clone(), re(&p.pattern))).collect();
         PhraseExtractor {
             phrases,
             p: Pats {
                 answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\])"),
-                rems_neg: re(r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b"),
-                rems_affirm: re(r"\b(?:enrolled|enrol?lment|registered|registration|certified|certification|submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|verified|confirmed|on\s+file|active|attested|documented|compliant|compliance|id|#|number|no\.|yes|y)\b|#|:\s*\w*\d"),
-                form_done: re(r"\b(?:submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|signed|finalized|submitted\s+online|yes)\b"),
-                pa_yes: re(r"\b(?:approved|approval|on\s+file|obtained|granted|valid|active|in\s+place|authorized|secured|current|confirmed|received|effective)\b|(?:#|\bno\.?|\bnumber|\bnum|\bid)\s*[:=]?\s*[A-Z0-9-]*\d[A-Z0-9-]{2,}|\b[A-Z]{1,4}-?\d{5,}\b"),
-                pa_no: re(r"\b(?:pending|submitted|awaiting|requested|request|in\s+process|in\s+review|under\s+review|denied|denial|rejected|not\s+required|not\s+needed|no\s+(?:prior\s+)?auth\w*|expired|lapsed|appeal\w*|not\s+(?:yet\s+)?(?:approved|obtained|on\s+file|received|active)|without|needed|needs|required\s+but|will\s+(?:submit|request|obtain)|to\s+be\s+(?:submitted|obtained)|n/a|not\s+applicable)\b"),
+                rems_neg: re(
+                    r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b",
+                ),
+                rems_affirm: re(
+                    r"\b(?:enrolled|enrol?lment|registered|registration|certified|certification|submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|verified|confirmed|on\s+file|active|attested|documented|compliant|compliance|id|#|number|no\.|yes|y)\b|#|:\s*\w*\d",
+                ),
+                form_done: re(
+                    r"\b(?:submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|signed|finalized|submitted\s+online|yes)\b",
+                ),
+                pa_yes: re(
+                    r"\bexp(?:ires|iring|\.)?\s*(?:on\s+)?\d|\b(?:approved|approval|on\s+file|obtained|granted|valid|active|in\s+place|authorized|secured|current|confirmed|received|effective)\b|(?:#|\bno\.?|\bnumber|\bnum|\bid)\s*[:=]?\s*[A-Z0-9-]*\d[A-Z0-9-]{2,}|\b[A-Z]{1,4}-?\d{5,}\b",
+                ),
+                pa_no: re(
+                    r"\b(?:pending|submitted|awaiting|requested|request|in\s+process|in\s+review|under\s+review|denied|denial|rejected|not\s+required|not\s+needed|no\s+(?:prior\s+)?auth\w*|expired|lapsed|appeal\w*|not\s+(?:yet\s+)?(?:approved|obtained|on\s+file|received|active)|without|needed|needs|required\s+but|will\s+(?:submit|request|obtain)|to\s+be\s+(?:submitted|obtained)|n/a|not\s+applicable)\b",
+                ),
                 esk: re(r"\b(?:spravato|esketamine|es-ketamine|esk)\b"),
                 ketamine: re(r"\bketamine\b|\bketalar\b"),
                 iv_ctx: re(r"\b(?:iv|i\.v\.|intravenous\w*|infusion|infused|drip|mg/kg|pump)\b"),
-                oral_ctx: re(r"\b(?:oral|orally|po|p\.o\.|sublingual\w*|sl|troches?|lozenges?|rdts?|odts?|tablets?|capsules?|compounded|buccal)\b"),
-                admin_ctx: re(r"\b(?:device|devices|administ\w*|self[- ]?admin\w*|intranasal|nasal\s+spray|sprays?|dose|dosed|mg|session|treatment|monitor\w*|given)\b"),
+                oral_ctx: re(
+                    r"\b(?:oral|orally|po|p\.o\.|sublingual\w*|sl|troches?|lozenges?|rdts?|odts?|tablets?|capsules?|compounded|buccal)\b",
+                ),
+                admin_ctx: re(
+                    r"\b(?:device|devices|administ\w*|self[- ]?admin\w*|intranasal|nasal\s+spray|sprays?|dose|dosed|mg|session|treatment|monitor\w*|given)\b",
+                ),
                 esk_mg: re(r"\b(?P<n>28|56|84)\s*mg\b"),
-                devices: re(&format!(r"\b(?P<n>{NUM})\s*(?:x\s*)?(?:\(?\s*28\s*mg\s*\)?\s*)?(?:nasal\s+spray\s+)?devices?\b|\bdevices?\s*(?:used|administered|given)?\s*[:=#]\s*(?P<n2>[1-3])\b")),
-                device_idx: re(r"\bdevice\s*#?\s*(?P<n>[1-3])\b|\b(?P<w>first|second|third|1st|2nd|3rd)\s+device\b"),
-                total_mg: re(r"\b(?:total\s+(?:dose|mg)|dose\s+(?:given|administered|today|total)|today'?s\s+dose|administered\s+dose|dose)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d+(?:\.\d+)?)\s*mg\b"),
-                not_this_dose: re(r"\b(?:last|previous|prior|next|future|planned?|plan\s+to|will|would|increase\s+to|decrease\s+to|titrate\s+to|titrating\s+to|consider|recommend\w*|induction|maintenance\s+dose\s+of|label\w*|approved\s+dos\w*|or\b|vs\.?|versus|up\s+to|max\w*|scheduled)\b"),
+                devices: re(&format!(
+                    r"\b(?P<n>{NUM})\s*(?:x\s*)?(?:\(?\s*28\s*mg\s*\)?\s*)?(?:nasal\s+spray\s+)?devices?\b|\bdevices?\s*(?:used|administered|given)?\s*[:=#]\s*(?P<n2>[1-3])\b"
+                )),
+                device_idx: re(
+                    r"\b(?:device|dev\.?)\s*#?\s*(?P<n>[1-3])\b|\b(?P<w>first|second|third|1st|2nd|3rd)\s+(?:nasal\s+spray\s+)?device\b|(?m:^[ \t>*\-]*D(?P<d>[1-3])\b\s*[:\-@]?\s*(?:at\s+)?(?:\d{1,2}:\d{2}|\d{4}\b|given|administered|done|self[- ]?admin\w*))",
+                ),
+                single_device: re(
+                    r"\b(?:device|dev\.?)\s*#?\s*[1-3]\b|\b(?:first|second|third|1st|2nd|3rd|one|each|every|per|single)\s+(?:\w+\s+)?device\b|\bD[1-3]\b|\b28\s*mg\s*(?:/|per|each|ea\b)",
+                ),
+                home_rx: re(
+                    r"\b(?:at\s+home|home\s+(?:dose|dosing|use|supply)|take[- ]?home|rx\b|prescri\w*|refills?|dispens\w*|pharmacy|mail[- ]order|supply\s+of|(?:once|twice|three\s+times)\s+(?:a\s+|per\s+)?(?:week|weekly|wk))",
+                ),
+                total_mg: re(
+                    r"\b(?:total(?:\s+(?:dose|mg|of|administered|given))?|dose\s+(?:given|administered|today|total)|today'?s\s+dose|administered\s+dose|dose)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d+(?:\.\d+)?)\s*mg\b",
+                ),
+                not_this_dose: re(
+                    r"\b(?:last|previous|prior|next|future|planned?|plan\s+to|will|would|increase\s+to|decrease\s+to|titrate\s+to|titrating\s+to|consider|recommend\w*|induction|maintenance\s+dose\s+of|label\w*|approved\s+dos\w*|or\b|vs\.?|versus|up\s+to|max\w*|scheduled)\b",
+                ),
                 mgkg: re(r"(?P<n>\d+(?:\.\d+)?)\s*mg\s*/\s*kg\b"),
-                weight: re(r"\b(?:weight|wt|weighs|weighing)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?P<u>kg|kilograms?|lbs?|pounds?)\b|\b(?P<n2>\d{2,3}(?:\.\d+)?)\s*(?P<u2>kg)\b"),
-                ket_mg: re(r"\bketamine\b[^.;\n]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*mg\b(?P<kg>\s*/\s*kg)?|\b(?P<n2>\d+(?:\.\d+)?)\s*mg\b(?P<kg2>\s*/\s*kg)?[^.;\n]{0,25}?\bketamine\b"),
+                weight: re(
+                    r"\b(?:weight|wt|weighs|weighing)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?P<u>kg|kilograms?|lbs?|pounds?)\b|\b(?P<n2>\d{2,3}(?:\.\d+)?)\s*(?P<u2>kg)\b",
+                ),
+                ket_mg: re(
+                    r"\bketamine\b[^.;\n]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*mg\b(?P<kg>\s*/\s*kg)?|\b(?P<n2>\d+(?:\.\d+)?)\s*mg\b(?P<kg2>\s*/\s*kg)?[^.;\n]{0,25}?\bketamine\b",
+                ),
                 icd: re(r"\b(?P<c>[A-TV-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4}|[0-9A-Z]{1,4})?)\b"),
                 dx_ctx: re(r"\b(?:dx|diagnos\w*|icd|impression|assessment|code)\b"),
                 ndc: re(r"\bNDC\b[\s#:]*\d{4,5}-\d{3,4}-\d{1,2}\b"),
@@ -105,12 +135,19 @@ impl PhraseExtractor {
                 let span = m.start()..m.end();
                 let a = ctx.context.assess(span.clone());
                 let mut counts = a.is_patient_fact();
+                // REMS, authorization and discharge statements are about this
+                // visit and site, never a relative's or a past history: a
+                // family or history section whose scope ran on past its own
+                // lines ("Family hx: sister responded to X." then the REMS
+                // lines) does not negate them.
+                let visit_fact = !(a.negated || a.hypothetical || a.possible);
                 let mut value = m.as_str().split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
                 let cl = clause(text, m.start());
                 let ev_kind = match kind {
                     PhraseKind::DischargeReady | PhraseKind::Transport => {
                         let after = super::text::sub(text, m.end()..(m.end() + 16).min(text.len()));
                         let after = &after[..super::text::floor_char(after, after.len())];
+                        counts = visit_fact;
                         if self.p.answer_no.is_match(after) {
                             counts = false;
                         }
@@ -125,7 +162,7 @@ impl PhraseExtractor {
                             continue;
                         }
                         let clause_text = super::text::sub(text, cl.clone());
-                        let neg = self.p.rems_neg.is_match(clause_text) || !a.is_patient_fact();
+                        let neg = self.p.rems_neg.is_match(clause_text) || !visit_fact;
                         let affirmed = match kind {
                             PhraseKind::RemsForm => self.p.form_done.is_match(clause_text),
                             PhraseKind::RemsEnrollment | PhraseKind::RemsSite => true,
@@ -138,15 +175,31 @@ impl PhraseExtractor {
                             PhraseKind::RemsSite => "site_certified",
                             _ => "rems",
                         };
-                        value = format!("{sub}: {}", if counts { "affirmed" } else if neg { "negated or pending" } else { "mentioned" });
+                        value = format!(
+                            "{sub}: {}",
+                            if counts {
+                                "affirmed"
+                            } else if neg {
+                                "negated or pending"
+                            } else {
+                                "mentioned"
+                            }
+                        );
                         rems_spans.push(span.clone());
                         EvKind::Rems
                     }
                     PhraseKind::Pa => {
                         let clause_text = super::text::sub(text, cl.clone());
                         let status = self.pa_status(clause_text, m.start() - cl.start);
-                        counts = status == "approved" && !a.negated && !a.hypothetical;
+                        counts = status == "approved" && visit_fact;
                         value = format!("prior auth: {status}");
+                        // The approval's date window, read by the encounter
+                        // against the date of service ("valid 2026-01-05..2026-07-04").
+                        let line = super::text::sub(text, line_of(text, m.start()));
+                        if let Some((from, to)) = pa_window(if pa_dates(clause_text).is_empty() { line } else { clause_text }) {
+                            let f = from.map(|d| d.to_string()).unwrap_or_default();
+                            value.push_str(&format!(" valid {f}..{to}"));
+                        }
                         EvKind::PriorAuth
                     }
                     PhraseKind::VagueHistory => EvKind::VagueHistory,
@@ -168,14 +221,7 @@ impl PhraseExtractor {
                     PhraseKind::Stub => EvKind::Stub,
                     PhraseKind::Psychosis => EvKind::Psychosis,
                 };
-                facts.push(Evidence {
-                    kind: ev_kind,
-                    entry_id: id.clone(),
-                    span,
-                    assertion: a,
-                    value,
-                    counts,
-                });
+                facts.push(Evidence { kind: ev_kind, entry_id: id.clone(), span, assertion: a, value, counts });
             }
         }
         self.track_and_dose(ctx, note_type, facts);
@@ -201,9 +247,16 @@ impl PhraseExtractor {
         let p = &self.p;
         let nt = note_type.unwrap_or("");
         let admin_in_note = p.admin_ctx.is_match(text);
+        // A mention on the line of a timed administration ("Ketamine 200 mg
+        // RDT given 1:47 PM") is today's treatment even when a section above
+        // it (a past-history table without a closing header) reads as history.
+        let dose_lines: Vec<std::ops::Range<usize>> =
+            facts.timing.dose_times.iter().filter_map(|(_, ev)| facts.evidence.get(*ev)).map(|e| line_of(text, e.span.start)).collect();
+        let current =
+            |a: &Assertion, pos: usize| -> bool { a.is_patient_fact() && (!a.historical || dose_lines.iter().any(|l| l.contains(&pos))) };
         for m in p.esk.find_iter(text) {
             let a = ctx.context.assess(m.start()..m.end());
-            if !a.is_affirmed() || a.historical {
+            if !current(&a, m.start()) {
                 continue;
             }
             if admin_in_note {
@@ -221,7 +274,7 @@ impl PhraseExtractor {
         for m in p.ketamine.find_iter(text) {
             // "esketamine" is matched above; \bketamine\b does not match inside it.
             let a = ctx.context.assess(m.start()..m.end());
-            if !a.is_affirmed() || a.historical {
+            if !current(&a, m.start()) {
                 continue;
             }
             let cl = clause(text, m.start());
@@ -289,19 +342,34 @@ impl PhraseExtractor {
             let m = c.get(0).unwrap();
             let cl = clause(text, m.start());
             let ct = super::text::sub(text, cl.clone());
-            if !(p.esk.is_match(ct) || ct.to_ascii_lowercase().contains("dose") || ct.to_ascii_lowercase().contains("intranasal") || ct.to_ascii_lowercase().contains("device") || ct.to_ascii_lowercase().contains("administ")) {
+            if !(p.esk.is_match(ct)
+                || ct.to_ascii_lowercase().contains("dose")
+                || ct.to_ascii_lowercase().contains("intranasal")
+                || ct.to_ascii_lowercase().contains("device")
+                || ct.to_ascii_lowercase().contains("administ"))
+            {
                 continue;
             }
             if excluded(m.start(), m.end()) {
                 continue;
             }
-            // A single device's size ("device 1 (28 mg)") is not the session dose.
+            // A single device's size ("device 1 (28 mg)", "D2 28 mg", "28 mg
+            // each") is not the session dose; the device log sums them.
+            if &c["n"] == "28" && p.single_device.is_match(ct) {
+                continue;
+            }
             let before = super::text::sub(text, cl.start..m.start());
-            if before.to_ascii_lowercase().trim_end().trim_end_matches('(').trim_end().ends_with(|c: char| c.is_ascii_digit()) && before.to_ascii_lowercase().contains("device") {
+            if before.to_ascii_lowercase().trim_end().trim_end_matches('(').trim_end().ends_with(|c: char| c.is_ascii_digit())
+                && before.to_ascii_lowercase().contains("device")
+            {
                 continue;
             }
             let after = super::text::sub(text, m.end()..).trim_start().to_ascii_lowercase();
-            if after.starts_with("device") || after.starts_with("each") || after.starts_with("nasal spray device") || after.starts_with("per device") {
+            if after.starts_with("device")
+                || after.starts_with("each")
+                || after.starts_with("nasal spray device")
+                || after.starts_with("per device")
+            {
                 continue;
             }
             let n: f64 = c["n"].parse().unwrap();
@@ -321,6 +389,7 @@ impl PhraseExtractor {
             let m = c.get(0).unwrap();
             let k = c
                 .name("n")
+                .or(c.name("d"))
                 .and_then(|x| x.as_str().parse::<u32>().ok())
                 .or_else(|| {
                     c.name("w").map(|w| match w.as_str().to_ascii_lowercase().as_str() {
@@ -392,7 +461,13 @@ impl PhraseExtractor {
                 continue;
             }
             let cl = clause(text, m.start());
-            if p.esk.is_match(super::text::sub(text, cl)) {
+            if p.esk.is_match(super::text::sub(text, cl.clone())) {
+                continue;
+            }
+            // A take-home prescription ("continue ketamine 300 mg RDT twice
+            // weekly at home; rx sent") is not a dose given at this encounter.
+            let line = line_of(text, m.start());
+            if p.home_rx.is_match(super::text::sub(text, cl)) || p.home_rx.is_match(super::text::sub(text, line)) {
                 continue;
             }
             push_dose(facts, n, m.start()..m.end(), "ketamine-mg", 2);
@@ -439,10 +514,7 @@ impl PhraseExtractor {
     }
 
     fn em_features(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
-        let mut em = super::EmFeatures {
-            words: ctx.text.split_whitespace().count() as u32,
-            ..Default::default()
-        };
+        let mut em = super::EmFeatures { words: ctx.text.split_whitespace().count() as u32, ..Default::default() };
         for s in &ctx.sections {
             let has_body = super::text::sub(ctx.text, s.body.clone()).split_whitespace().count() >= 3;
             match s.kind {
@@ -458,13 +530,77 @@ impl PhraseExtractor {
         if let Some(first_em) = ctx.sections.iter().position(|s| s.kind == SectionKind::EmSection) {
             let rest = &ctx.sections[first_em..];
             let body_words = super::text::sub(ctx.text, rest[0].body.clone()).split_whitespace().count();
-            let has = |k: SectionKind| rest.iter().any(|s| s.kind == k && super::text::sub(ctx.text, s.body.clone()).split_whitespace().count() >= 3);
-            em.em_section_complete = (has(SectionKind::History) || body_words >= 25) && (has(SectionKind::Assessment) || has(SectionKind::Plan));
+            let has = |k: SectionKind| {
+                rest.iter().any(|s| s.kind == k && super::text::sub(ctx.text, s.body.clone()).split_whitespace().count() >= 3)
+            };
+            em.em_section_complete =
+                (has(SectionKind::History) || body_words >= 25) && (has(SectionKind::Assessment) || has(SectionKind::Plan));
         }
         let stub_hits = facts.counting(EvKind::Stub).count();
         em.stub = stub_hits > 0 && em.words < 60;
         facts.em = em;
     }
+}
+
+/// Calendar dates written in a text: `2026-01-05`, `1/5/2026`, `01/05/26`.
+fn pa_dates(t: &str) -> Vec<chrono::NaiveDate> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let r = R.get_or_init(|| {
+        Regex::new(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b|\b(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>\d{4}|\d{2})\b")
+            .unwrap()
+    });
+    r.captures_iter(t)
+        .filter_map(|c| {
+            let n = |k: &str| c.name(k).and_then(|x| x.as_str().parse::<i32>().ok());
+            let (y, m, d) = match (n("y"), n("m"), n("d")) {
+                (Some(y), Some(m), Some(d)) => (y, m, d),
+                _ => {
+                    let y = n("y2")?;
+                    (if y < 100 { 2000 + y } else { y }, n("m2")?, n("d2")?)
+                }
+            };
+            chrono::NaiveDate::from_ymd_opt(y, m as u32, d as u32)
+        })
+        .collect()
+}
+
+/// An authorization's validity window from its text: two dates are a
+/// range; one date after "exp", "through", "until" or "valid to" is the
+/// end. `None` when no window is written.
+fn pa_window(t: &str) -> Option<(Option<chrono::NaiveDate>, chrono::NaiveDate)> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let end_cue =
+        R.get_or_init(|| re(r"\b(?:exp\w*|through|thru|until|till|valid\s+(?:to|until)|good\s+(?:through|until)|ends?)\b\.?\s*:?\s*$"));
+    let ds = pa_dates(t);
+    match ds.len() {
+        0 => None,
+        1 => {
+            let d = ds[0];
+            // Only a single date introduced as the end of validity is a window.
+            let first = pa_date_pos(t)?;
+            end_cue.is_match(&t[..first]).then_some((None, d))
+        }
+        _ => {
+            let from = *ds.iter().min().unwrap();
+            let to = *ds.iter().max().unwrap();
+            Some((Some(from), to))
+        }
+    }
+}
+
+fn pa_date_pos(t: &str) -> Option<usize> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"\b(?:19|20)\d{2}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b").unwrap())
+        .find(t)
+        .map(|m| m.start())
+}
+
+/// The line containing `pos`.
+fn line_of(text: &str, pos: usize) -> std::ops::Range<usize> {
+    let pos = pos.min(text.len());
+    let s = text[..pos].rfind('\n').map(|k| k + 1).unwrap_or(0);
+    let e = text[pos..].find('\n').map(|k| pos + k).unwrap_or(text.len());
+    s..e
 }
 
 /// Shared pattern: is this an E/M-like note type?
@@ -477,15 +613,16 @@ pub fn em_note_type(note_type: &str) -> bool {
 /// Shared pattern: is this a psychotherapy note type?
 pub fn psychotherapy_note_type(note_type: &str) -> bool {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| re(r"psychotherapy|therapy\s+note|counsel+ing|\bcbt\b|\bdbt\b"))
-        .is_match(note_type)
+    R.get_or_init(|| re(r"psychotherapy|therapy\s+note|counsel+ing|\bcbt\b|\bdbt\b")).is_match(note_type)
 }
 
 /// Shared pattern: is this a treatment-session note type?
 pub fn session_note_type(note_type: &str) -> bool {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| re(r"spravato|esketamine|ketamine|infusion|treatment|session|monitoring|procedure|administration|nursing|flowsheet|\bmar\b"))
-        .is_match(note_type)
+    R.get_or_init(|| {
+        re(r"spravato|esketamine|ketamine|infusion|treatment|session|monitoring|procedure|administration|nursing|flowsheet|\bmar\b")
+    })
+    .is_match(note_type)
 }
 
 #[cfg(test)]
@@ -513,6 +650,80 @@ mod tests {
         assert!(!counts("Prior auth pending.", EvKind::PriorAuth));
         assert!(!counts("PA denied by payer.", EvKind::PriorAuth));
         assert!(!counts("Prior authorization not required.", EvKind::PriorAuth));
+    }
+
+    #[test]
+    fn pa_labels_and_shorthand() {
+        assert!(counts("Auth: Aetna PPO ref 48422405, approved for 24 sessions, 3/19/2026-9/18/2026.", EvKind::PriorAuth));
+        assert!(counts("Auth# 88812 valid 01/05/26-07/04/26", EvKind::PriorAuth));
+        assert!(counts("Precert obtained from BCBS, ref 7781-22.", EvKind::PriorAuth));
+        assert!(counts("PA exp 12/31/2025", EvKind::PriorAuth));
+        assert!(!counts("Auth not required per payer.", EvKind::PriorAuth));
+        assert!(!counts("Authorization: pending review", EvKind::PriorAuth));
+        // A credential after a signature is not an authorization.
+        assert!(!counts("Electronically signed by M. Brennan, PA 11/30/2025 5:05 PM", EvKind::PriorAuth));
+    }
+
+    #[test]
+    fn pa_window_read_from_dates() {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(super::pa_window("Auth# 88812 valid 01/05/26-07/04/26"), Some((Some(d("2026-01-05")), d("2026-07-04"))));
+        assert_eq!(super::pa_window("PA #A1 approved 2025-08-28–2/5/26."), Some((Some(d("2025-08-28")), d("2026-02-05"))));
+        assert_eq!(super::pa_window("PA exp 12/31/2025"), Some((None, d("2025-12-31"))));
+        assert_eq!(super::pa_window("PA approved 1/3/2026"), None);
+    }
+
+    #[test]
+    fn device_log_sums_devices() {
+        let dose = |t: &str| {
+            let f = Extractor::builtin().extract_text(t, Some("Spravato Treatment Note"));
+            let top = f.doses.iter().map(|d| d.priority).max();
+            f.doses.iter().filter(|d| Some(d.priority) == top).map(|d| d.mg).collect::<Vec<_>>()
+        };
+        assert_eq!(dose("9:53 AM Device 1 administered (28 mg)\n9:58 am Device 2 administered (28 mg)\n"), vec![56.0]);
+        assert_eq!(dose("PRE-DOSE 11:03 BP 118/82\nD1 11:11\nD2 11:16\nD3 11:21\n"), vec![84.0]);
+        assert_eq!(dose("Spravato 56mg (2 devices) at 10:02."), vec![56.0]);
+        assert_eq!(dose("Dose: 84 mg via 3 devices."), vec![84.0]);
+        assert!(dose("pt self-administered 2 sprays from each of 3 devices").contains(&84.0));
+        assert_eq!(dose("2 devices given, total 56 mg."), vec![56.0]);
+    }
+
+    #[test]
+    fn home_prescription_is_not_an_administered_dose() {
+        let f = Extractor::builtin().extract_text("Continue ketamine 300 mg RDT twice weekly at home per protocol; rx sent.", None);
+        assert!(f.doses.is_empty(), "{:?}", f.doses);
+        let f = Extractor::builtin().extract_text("Prescribed ketamine 150 mg troches, #8, 1 refill.", None);
+        assert!(f.doses.is_empty(), "{:?}", f.doses);
+        let f = Extractor::builtin().extract_text("Ketamine 200 mg RDT given 1:47 PM.", None);
+        assert!(f.doses.iter().any(|d| d.mg == 200.0));
+    }
+
+    #[test]
+    fn timed_administration_is_current_under_a_history_table() {
+        let t = "Past psychiatric medication history:\n| Medication | Dose |\n| Nortriptyline | 100 mg |\n\nKetamine 200 mg RDT given 1:47 PM.\n";
+        assert!(Extractor::builtin().extract_text(t, None).track.oral > 0);
+        let t = "Prior treatment history:\nSertraline 100 mg x 8 wk, no response.\nSelf-administered ketamine 125 mg sublingual tablet at 0827.\n";
+        assert!(Extractor::builtin().extract_text(t, None).track.oral > 0);
+    }
+
+    #[test]
+    fn visit_statements_survive_a_family_history_line() {
+        let t = "Family hx: sister responded to escitalopram.\n\nPatient enrolled in Spravato REMS.\nREMS Patient Monitoring Form submitted.\nDischarge criteria met.\n";
+        assert!(counts(t, EvKind::Rems));
+        assert!(counts(t, EvKind::DischargeReady));
+        let t = "FH: mother with MDD, did well on sertraline.\nSite is REMS certified; PA #A12345 approved 1/2/26-6/30/26.\n";
+        assert!(counts(t, EvKind::Rems));
+        assert!(counts(t, EvKind::PriorAuth));
+        // Relatives' treatment is still not the patient's.
+        assert!(!counts("Family hx: brother was not enrolled in REMS.", EvKind::Rems));
+    }
+
+    #[test]
+    fn readiness_with_typos_and_home_observation() {
+        assert!(counts("11:42 Pt assessed ready for dicharge: VS stable, steady gait.", EvKind::DischargeReady));
+        assert!(counts("Clinically stable for dischage per Dr. Kim.", EvKind::DischargeReady));
+        assert!(counts("0955 Safe to end observation: alert, steady, sober adult present at home.", EvKind::DischargeReady));
+        assert!(counts("OK to end monitoring, mentation at baseline.", EvKind::DischargeReady));
     }
 
     #[test]
