@@ -121,7 +121,7 @@ fn build(index: &Path, min_notes: u64) {
         })
         .expect("add");
         n += 1;
-        if n % 200_000 == 0 {
+        if n.is_multiple_of(200_000) {
             eprintln!("search bench: {n} notes ({:.0} s)", t.elapsed().as_secs_f64());
         }
     };

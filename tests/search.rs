@@ -92,7 +92,7 @@ fn strs(df: &DataFrame, col: &str) -> Vec<Option<String>> {
 }
 
 /// encounters.parquet as encounter_id -> (payer, track, risk_level, risk_score, provider_id).
-fn encounters() -> BTreeMap<String, (Option<String>, String, String, f64)> {
+fn encounters() -> BTreeMap<String, EncRow> {
     let df = parquet("encounters.parquet");
     let ids = strs(&df, "encounter_id");
     let payer = strs(&df, "payer");
@@ -104,8 +104,13 @@ fn encounters() -> BTreeMap<String, (Option<String>, String, String, f64)> {
         .collect()
 }
 
-/// The sample's notes (note_id -> (encounter_id, date, provider, note_type, text)).
-fn notes() -> BTreeMap<String, (String, String, Option<String>, Option<String>, String)> {
+/// A sample note: (encounter_id, date, provider, note_type, text).
+type NoteRow = (String, String, Option<String>, Option<String>, String);
+/// An encounters.parquet row: (payer, track, risk_level, risk_score).
+type EncRow = (Option<String>, String, String, f64);
+
+/// The sample's notes by note_id.
+fn notes() -> BTreeMap<String, NoteRow> {
     let text = std::fs::read_to_string(fixture("sample/notes.jsonl")).unwrap();
     let mut out = BTreeMap::new();
     for l in text.lines() {
@@ -168,9 +173,7 @@ fn encounter_filters_agree_with_encounters_parquet() {
     let all = hits(&[]);
     assert_eq!(note_ids(&all).len(), all.len(), "no duplicate notes");
     assert_eq!(enc_ids(&all), encs.keys().cloned().collect::<BTreeSet<_>>(), "every encounter is indexed");
-    let pick = |f: &dyn Fn(&(Option<String>, String, String, f64)) -> bool| -> BTreeSet<String> {
-        encs.iter().filter(|(_, v)| f(v)).map(|(k, _)| k.clone()).collect()
-    };
+    let pick = |f: &dyn Fn(&EncRow) -> bool| -> BTreeSet<String> { encs.iter().filter(|(_, v)| f(v)).map(|(k, _)| k.clone()).collect() };
     for level in ["low", "medium", "high", "critical"] {
         let want = pick(&|v| v.2 == level);
         assert_eq!(enc_ids(&hits(&["--risk-level", level])), want, "--risk-level {level}");
@@ -207,9 +210,7 @@ fn note_filters_agree_with_the_notes() {
     let all = note_ids(&hits(&[]));
     let notes: BTreeMap<_, _> = notes().into_iter().filter(|(k, _)| all.contains(k)).collect();
     assert_eq!(notes.len(), all.len());
-    let pick = |f: &dyn Fn(&(String, String, Option<String>, Option<String>, String)) -> bool| -> BTreeSet<String> {
-        notes.iter().filter(|(_, v)| f(v)).map(|(k, _)| k.clone()).collect()
-    };
+    let pick = |f: &dyn Fn(&NoteRow) -> bool| -> BTreeSet<String> { notes.iter().filter(|(_, v)| f(v)).map(|(k, _)| k.clone()).collect() };
     let want = pick(&|v| v.1.as_str() >= "2025-10-01" && v.1.as_str() <= "2025-12-31");
     assert!(!want.is_empty() && want.len() < notes.len());
     assert_eq!(note_ids(&hits(&["--from", "2025-10-01", "--to", "2025-12-31"])), want);
