@@ -729,7 +729,7 @@ fn dose(enc: &Encounter, track: Track, session: Option<usize>) -> (Option<f64>, 
             freq.push((c.1, 1, c.3, c.2));
         }
     }
-    freq.sort_by(|a, b| (a.1, a.2).cmp(&(b.1, b.2)));
+    freq.sort_by_key(|a| (a.1, a.2));
     freq.last().map(|f| (Some(f.0), Some(f.3))).unwrap_or((None, None))
 }
 
