@@ -201,7 +201,7 @@ fn time_re() -> &'static Regex {
 fn hhmm_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r"(?i)(?:\bat|@|\btime|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdevice\s*\d?|\barrived?|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?)\W{0,3}$").unwrap()
+        Regex::new(r"(?i)(?:\bat|@|\btime|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*\d?|\bdevs?|\barrived?|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then))\W{0,3}$").unwrap()
     })
 }
 
@@ -262,13 +262,16 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
                 || label_colon
                 || hhmm_weak_context_re().is_match(before)
                 || hhmm_weak_after_re().is_match(&text[end..]);
-            let looks_year = (1900..=2099).contains(&(h * 100 + m)) && !hhmm_context_re().is_match(before);
+            let weak_ctx = before.trim_end().to_ascii_lowercase().ends_with("pre") || before.trim_end().to_ascii_lowercase().ends_with("post");
+            // "Pre 2020" is a year: pre/post make a time only of non-year numbers.
+            let looks_year = (1900..=2099).contains(&(h * 100 + m)) && (!hhmm_context_re().is_match(before) || weak_ctx);
             if !(has_ctx || at_line_start) || looks_year {
                 continue;
             }
             // A year right after ("1415 2025") or a unit ("1415 mg") is not a time.
+            // ("1300/1400" is a ratio, but "1300 / 1305" is a list of times.)
             let after = text[end..].trim_start();
-            if after.starts_with("mg") || after.starts_with("units") || after.starts_with('/') {
+            if after.starts_with("mg") || after.starts_with("units") || text[end..].starts_with('/') {
                 continue;
             }
         } else if c.name("h").is_some() {

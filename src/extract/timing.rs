@@ -41,6 +41,9 @@ pub struct TimingExtractor {
     dc_vitals_before: Regex,
     dc_vitals_after: Regex,
     device_short: Regex,
+    list_sep: Regex,
+    infusion_note: Regex,
+    stated_after_last: Regex,
     infusion_minutes: Regex,
     range: Regex,
 }
@@ -112,13 +115,13 @@ impl TimingExtractor {
             (
                 Ev::InfusionEnd,
                 re(
-                    r"\binfusion\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b",
+                    r"\binfusion\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b|\b(?:stop(?:ped)?|ended|off)\b\s*(?:at|@|:)?",
                 ),
             ),
             (
                 Ev::InfusionStart,
                 re(
-                    r"\binfusion\s+(?:was\s+)?(?:start\w*|began|begun|initiat\w*|commenced|hung)|\b(?:start\w*|began|begin|initiat\w*|commenced|hung)\s+(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip|iv\b)|\b(?:infusion|iv)\s+start\s+time|\bstart\s+time\b",
+                    r"\binfusion\s+(?:was\s+)?(?:start\w*|began|begun|initiat\w*|commenced|hung)|\b(?:start\w*|began|begin|initiat\w*|commenced|hung)\s+(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip|iv\b)|\b(?:infusion|iv)\s+start\s+time|\bstart\s+time\b|\b(?:start(?:ed)?|began|begun|on)\b\s*(?:at|@|:)?",
                 ),
             ),
             (
@@ -130,19 +133,19 @@ impl TimingExtractor {
             (
                 Ev::MonitorEnd,
                 re(
-                    r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:end\w*|complet\w*|conclud\w*|stop\w*|finish\w*|over)|\b(?:end|ended|completion|completed|conclusion|concluded|finished)\s+(?:of\s+)?(?:the\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)",
+                    r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:end\w*|complet\w*|conclud\w*|stop\w*|finish\w*|over)|\b(?:end|ended|completion|completed|conclusion|concluded|finished)\s+(?:of\s+)?(?:the\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)|\b(?:monitored|observed|watched)\s+(?:until|till|til|through|thru)\b",
                 ),
             ),
             (
                 Ev::Dose,
                 re(
-                    r"\bdevice\s*(?:#\s*)?(?:[1-3]|one|two|three)\b|\b(?:1st|2nd|3rd|first|second|third|last|final)\s+(?:device|spray|dose|administration)|\bself[- ]?administ\w*|\badminist\w*|\binstill\w*|\binsufflat\w*|\bdose\s+(?:given|administered|taken|start\w*)|\bdosing\s+(?:start\w*|began|time)|\bdose\s+time|\btime\s+of\s+(?:dose|dosing|administration)|\b(?:ketamine|esketamine|spravato|troche|lozenge|rdt|odt)\s+(?:was\s+)?(?:given|administered|started|taken|dosed|placed)|\b(?:took|taken|placed)\s+(?:the\s+|first\s+|1st\s+)?(?:troche|lozenge|rdt|odt|dose|tablet)|\bsprays?\s+(?:given|administered|completed)|\b(?:tablets?|tabs?|solution|film|wafer)\s+(?:was\s+)?(?:given|administered|taken|placed|dosed)|\bdosed\b|\bd(?:ev)?\s?#?[1-3]\b",
+                    r"\bdevice\s*(?:#\s*)?(?:[1-3]|one|two|three)\b|\b(?:1st|2nd|3rd|first|second|third|last|final)\s+(?:device|spray|dose|administration)|\bself[- ]?administ\w*|\badminist\w*|\binstill\w*|\binsufflat\w*|\bdose\s+(?:given|administered|taken|start\w*)|\bdosing\s+(?:start\w*|began|time)|\bdose\s+time|\btime\s+of\s+(?:dose|dosing|administration)|\b(?:ketamine|esketamine|spravato|troche|lozenge|rdt|odt)\s+(?:was\s+)?(?:given|administered|started|taken|dosed|placed)|\b(?:took|taken|placed|dissolved)\s+(?:the\s+|first\s+|1st\s+|his\s+|her\s+|their\s+)?(?:[\w-]+\s+){0,3}?(?:ketamine|troche|lozenge|rdt|odt|dose|tablet)|\bsprays?\s+(?:given|administered|completed)|\b(?:tablets?|tabs?|solution|film|wafer)\s+(?:was\s+)?(?:given|administered|taken|placed|dosed)|\bdosed\b|\bd(?:ev)?\s?#?[1-3]\b|\bdevices?\b(?:\s*(?:used|given|administered))?\s*(?:@|at|:|-)?|\bdosing\b|\bself[- ]?admin\b|\b(?:given|admin'?d)\b",
                 ),
             ),
             (
                 Ev::Discharge,
                 re(
-                    r"\bdis?charg\w*|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:with|ambulatory|in\s+stable|at)\b",
+                    r"\bdis?charg\w*|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:with|ambulatory|in\s+stable|at)\b",
                 ),
             ),
         ];
@@ -156,12 +159,17 @@ impl TimingExtractor {
                 r"\b(?:observ\w*|monitor\w*|watched|remained\s+in\s+clinic|stayed|in\s+clinic)\b[^.;\n|]{{0,40}}?\b(?:for|x|×|total(?:\s+of)?|period\s+of|duration\s+of|time\s+of|time|duration|period|of)\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?|m)\b)?"
             )),
             stated3: re(&format!(
-                r"\b(?:observed|monitored|watched|observation|monitoring|obs)\b(?:\s+(?:time|period|duration|window))?\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?|m)\b)?"
+                r"\b(?:observed|monitored|watched|observation|monitoring|obs)\b(?:[ \t]+(?:time|period|duration|window))?[ \t]*[:=]?[ \t]*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?[ \t]*(?P<n>{NUM}|\d+\.\d+)[ \t]*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:[ \t]*(?:and[ \t]*)?(?P<n2>\d+)[ \t]*(?:minutes?|mins?|m)\b)?"
             )),
             stated2: re(&format!(
                 r"\b(?P<n>{NUM}|\d+\.\d+)[\s-]*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?)\b)?\s+(?:of\s+)?(?:post[- ]?(?:dose|administration|treatment|infusion)\s+)?(?:observation|monitoring)\b"
             )),
             device_short: re(r"^d(?:ev)?\s?#?[1-3]$"),
+            stated_after_last: re(&format!(
+                r"\b(?P<n>{NUM})\s*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?)\b)?\s+(?:after|post|from|following|since)\s+(?:the\s+)?(?:last|final|third|second|2nd|3rd|last\s+spravato|end\s+of)\s*(?:device|dose|spray|administration|infusion)"
+            )),
+            infusion_note: re(r"infus|\biv\b|\bi\.v\.|intravenous|\bdrip\b"),
+            list_sep: re(r"^\s*(?:[,/+&;]|and|then|,\s*and)?\s*(?:#?[1-3]\s*[:=-]?\s*)?$"),
             dc_vitals_before: re(
                 r"(?:\b(?:vitals?|vs|v/s|bp|b/p|blood\s+pressure|sbp|nibp)\W{1,3}(?:(?:at|on|@|prior\s+to|before|upon)\W{1,3})?|\bpre[- ]?)$",
             ),
@@ -181,6 +189,7 @@ impl TimingExtractor {
     /// Extract timing evidence into `facts`.
     pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
+        let infusion_note = self.infusion_note.is_match(text);
         let times = clock_times(text);
         let mut used_range_ends: Vec<usize> = Vec::new();
         for (ev, r) in &self.events {
@@ -193,8 +202,43 @@ impl TimingExtractor {
                 if *ev == Ev::Discharge && self.is_discharge_vitals(text, m.start()..m.end()) {
                     continue;
                 }
+                if matches!(ev, Ev::InfusionStart | Ev::InfusionEnd) {
+                    // Bare "Start 1:00 PM" / "Stop 1:40 PM" are infusion times only
+                    // in an infusion note, right before their time.
+                    let label = m.as_str().trim().to_ascii_lowercase();
+                    let bare = !label.contains("infus") && !label.contains("drip") && !label.contains("iv") && !label.contains("time");
+                    if bare {
+                        let after = super::text::sub(text, m.end()..(m.end() + 4).min(cl.end));
+                        let time_next = times.iter().any(|t| t.span.start >= m.end() && t.span.start <= m.end() + 4)
+                            && after.trim_start().starts_with(|c: char| c.is_ascii_digit());
+                        // Log form "10:10 start; ... 10:50 stop".
+                        let time_prev = times.iter().any(|t| t.span.end <= m.start() && t.span.end + 3 >= m.start());
+                        if !(time_next || time_prev) || !infusion_note {
+                            continue;
+                        }
+                    }
+                }
+                if *ev == Ev::InfusionStart {
+                    if facts.timing.first_admin_pos.is_none_or(|p| m.start() < p) {
+                        facts.timing.first_admin_pos = Some(m.start());
+                    }
+                }
                 if *ev == Ev::Dose {
                     let before = super::text::sub(text, cl.start..m.start());
+                    // Generic words ("devices", "dosing", "given", "self-admin") are
+                    // administration events only next to a time and a treatment word.
+                    let generic = {
+                        let l = m.as_str().to_ascii_lowercase();
+                        l.starts_with("device") && !l.chars().any(|c| c.is_ascii_digit()) || l.starts_with("dosing") || l == "given" || l.starts_with("admin") || l.starts_with("self")
+                    };
+                    if generic {
+                        // The treatment may be named on the line before ("SPRAVATO 56MG\ndosing 0930 + 0935").
+                        let ct = super::text::sub(text, cl.start.saturating_sub(120)..cl.end).to_ascii_lowercase();
+                        let treat = ["esketamine", "spravato", "ketamine", "dev", "spray", "mg", "dose", "troche", "rdt"].iter().any(|w| ct.contains(w));
+                        if !treat || nearest_time(text, &times, m.start()..m.end(), cl.clone()).is_none() {
+                            continue;
+                        }
+                    }
                     if self.pre_admin.is_match(before) {
                         continue;
                     }
@@ -273,6 +317,20 @@ impl TimingExtractor {
                         }
                         let i = push_time(facts, kind, ev_id(*ev), span, t.clock);
                         list(facts).push((t.clock, i));
+                        if *ev == Ev::Dose && t.span.start >= m.end() {
+                            // "devices at 08:30 / 08:35 / 08:40", "dosing 0930 + 0935",
+                            // "@ 0915 and 0920": every time of the list is a device.
+                            let mut prev = t;
+                            for nt in times.iter().filter(|x| x.span.start > t.span.start && x.span.end <= cl.end) {
+                                let gap = super::text::sub(text, prev.span.end..nt.span.start);
+                                if !self.list_sep.is_match(gap) {
+                                    break;
+                                }
+                                let j = push_time(facts, kind, "dose-time-list", m.start()..nt.span.end, nt.clock);
+                                facts.timing.dose_times.push((nt.clock, j));
+                                prev = nt;
+                            }
+                        }
                     }
                 }
             }
@@ -315,7 +373,7 @@ impl TimingExtractor {
     fn stated_durations(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
         let mut seen: Vec<Range<usize>> = Vec::new();
-        for r in [&self.stated, &self.stated2, &self.stated3] {
+        for r in [&self.stated, &self.stated2, &self.stated3, &self.stated_after_last] {
             for c in r.captures_iter(text) {
                 let m = c.get(0).unwrap();
                 if seen.iter().any(|s| s.start < m.end() && m.start() < s.end) {
@@ -529,5 +587,49 @@ mod tests {
         assert_eq!(f.timing.dose_times[0].0 .0, 13 * 60 + 15);
         assert_eq!(f.timing.infusion_end[0].0 .0, 13 * 60 + 55);
         assert_eq!(f.timing.discharge[0].0 .0, 14 * 60 + 40);
+    }
+
+    fn doses(t: &str) -> Vec<u32> {
+        let mut v: Vec<u32> = facts(t).timing.dose_times.iter().map(|d| d.0 .0).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn device_time_lists() {
+        assert_eq!(doses("Esketamine 84mg - 3 devices 1300 / 1305 / 1310"), vec![780, 785, 790]);
+        assert_eq!(doses("Spravato 56 mg session. Devices at 13:00 and 13:05."), vec![780, 785]);
+        assert_eq!(doses("SPRAVATO 56MG\ndosing 0930 + 0935 (2 dev)"), vec![570, 575]);
+        assert_eq!(doses("Esketamine 56 mg (2 devices) at 1:10 pm and 1:15 pm."), vec![790, 795]);
+        assert_eq!(doses("0931 ESKETAMINE 28MG/DEVICE NASAL GIVEN 1 DEVICE SELF-ADMIN OBSERVED"), vec![571]);
+        // A list word with no time, or no treatment word, is not an event.
+        assert!(doses("Devices: see MAR.").is_empty());
+        assert!(doses("Given the history, we discussed options at 10:00.").is_empty());
+    }
+
+    #[test]
+    fn log_style_infusion_and_oral_times() {
+        let f = facts("IV KETAMINE. wt 80 kg.\nstart 0900 / stop 0940\ndc 1035 - criteria met");
+        assert_eq!(f.timing.dose_times[0].0 .0, 540);
+        assert_eq!(f.timing.infusion_end[0].0 .0, 580);
+        assert_eq!(f.timing.discharge[0].0 .0, 635);
+        let f = facts("Ketamine infusion note.\n10:10 start; 10:30 BP 130/84; 10:50 stop.");
+        assert_eq!(f.timing.dose_times[0].0 .0, 610);
+        assert_eq!(f.timing.infusion_end[0].0 .0, 650);
+        // Bare start/stop outside an infusion note are not infusion times.
+        let f = facts("Psychotherapy session. Start 07:30 End 08:15.");
+        assert!(f.timing.dose_times.is_empty());
+        let f = facts("19:00 pt took ketamine 200 mg RDT sublingually on camera.");
+        assert_eq!(f.timing.dose_times[0].0 .0, 1140);
+    }
+
+    #[test]
+    fn monitoring_until_and_after_last_device() {
+        let f = facts("Monitored until 10:45 (125 min after last device).");
+        assert_eq!(f.timing.monitor_end[0].0 .0, 645);
+        assert_eq!(f.timing.stated_minutes[0].0, 125);
+        // A header followed by a time-point row is not a stated window.
+        let f = facts("Monitoring\n40 min post: BP 138/86");
+        assert!(f.timing.stated_minutes.is_empty());
     }
 }

@@ -183,7 +183,7 @@ impl VitalsExtractor {
             let next = accepted.get(k + 1).map(|a| a.0.start).unwrap_or(text.len());
             let before_start = super::text::floor_char(text, line.start.max(prev).max(span.start.saturating_sub(100)));
             let before = super::text::sub(text, before_start..span.start);
-            let after_end = super::text::floor_char(text, line.end.min(next).min(span.end + 40));
+            let after_end = super::text::floor_char(text, line.end.min(next).min(span.end + 120));
             let after = super::text::sub(text, span.end..after_end.max(span.end));
             let (mut worded, mut offset, mut at_dc) = self.phase_of(before);
             if worded == Phase::Unknown {
