@@ -371,7 +371,12 @@ pub fn group(records: Vec<NoteRecord>, mut claims: HashMap<String, Vec<ClaimLine
 /// sessions. Sessions are compared only within a patient, newest against the
 /// previous 20, with 256-byte MinHash sketches.
 pub fn detect_clones(encounters: &[Encounter], facts: &mut [EncounterFacts]) {
-    const THRESHOLD: f64 = 0.92;
+    // Share of word 5-shingles in common (MinHash estimate, sd ~0.06). A
+    // note written afresh from a template, with its own vitals, times and
+    // narrative, shares well under half its 5-word runs with the last one;
+    // a copied-forward note with a few values edited shares most of them.
+    // 0.92 only caught verbatim copies and missed edited clones.
+    const THRESHOLD: f64 = 0.70;
     let mut by_patient: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, e) in encounters.iter().enumerate() {
         if facts[i].session_note.is_some() && facts[i].track != Track::None {
