@@ -523,7 +523,25 @@ pub fn scan(opts: &ScanOptions, progress: &dyn Progress) -> Result<ScanResult, S
         }),
     )
     .map_err(|e| ScanError::Output(format!("{}: {e}", opts.out.join("runs.jsonl").display())))?;
-    let result = scan_locked(opts, &files, progress);
+    // Take the index writer lock now, before any work: a second scan into
+    // the same index fails at once instead of after writing its reports.
+    let writer = if opts.no_index {
+        None
+    } else {
+        let index_dir = opts.index.clone().unwrap_or_else(|| opts.out.join("index"));
+        match crate::index::NoteIndexWriter::new(&index_dir, opts.threads) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                let _ = crate::runlog::append(
+                    &opts.out,
+                    &serde_json::json!({"run_id": run_id, "event": "end", "time": crate::runlog::now(), "status": "failed", "error": e.to_string()}),
+                );
+                let _ = lock.unlock();
+                return Err(ScanError::Index(e));
+            }
+        }
+    };
+    let result = scan_locked(opts, &files, writer, progress);
     let end = match &result {
         Ok(r) => {
             let outputs: Vec<crate::runlog::FileDigest> = ["encounters.parquet", "findings.parquet", "rejects.jsonl"]
@@ -565,7 +583,7 @@ pub fn scan(opts: &ScanOptions, progress: &dyn Progress) -> Result<ScanResult, S
 }
 
 /// The body of a scan, run while the output lock is held.
-fn scan_locked(opts: &ScanOptions, files: &[PathBuf], progress: &dyn Progress) -> Result<ScanResult, ScanError> {
+fn scan_locked(opts: &ScanOptions, files: &[PathBuf], writer: Option<crate::index::NoteIndexWriter>, progress: &dyn Progress) -> Result<ScanResult, ScanError> {
     let (res, rejects) = analyze(opts, files, progress)?;
     let ScanResult {
         mut summary,
@@ -623,11 +641,10 @@ fn scan_locked(opts: &ScanOptions, files: &[PathBuf], progress: &dyn Progress) -
     summary.stage_seconds.insert("write".into(), t2.elapsed().as_secs_f64());
 
     // Index: second read of the inputs, with each encounter's risk.
-    if !opts.no_index {
+    if let Some(writer) = writer {
         let t3 = std::time::Instant::now();
         let index_dir = opts.index.clone().unwrap_or_else(|| opts.out.join("index"));
         let risk: HashMap<&str, (&EncounterRow<'_>,)> = rows.iter().map(|r| (r.enc.encounter_id.as_str(), (r,))).collect();
-        let writer = crate::index::NoteIndexWriter::new(&index_dir, opts.threads).map_err(ScanError::Index)?;
         progress.stage("index", Some(summary.notes_accepted));
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut err: Option<crate::index::IndexError> = None;

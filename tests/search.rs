@@ -526,6 +526,8 @@ fn a_second_writer_fails_at_once_and_searches_see_the_last_commit() {
     assert!(matches!(ketaudit::index::NoteIndexWriter::new(&index, 1), Err(ketaudit::index::IndexError::Locked(_))));
     let o = scan(&fixture("sample/notes.jsonl"), &dir.path().join("out2"), &index);
     assert_eq!(o.status.code(), Some(5), "{}", String::from_utf8_lossy(&o.stderr));
+    // It fails at once: no reports are written for a scan that cannot index.
+    assert!(!dir.path().join("out2/encounters.parquet").exists());
     assert!(String::from_utf8_lossy(&o.stderr).contains("locked by another ketaudit run"));
     // A search meanwhile sees the last commit.
     assert_eq!(hits_in(&index, &[]).len(), n);
