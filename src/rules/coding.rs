@@ -42,13 +42,35 @@ fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mentions = ctx.enc.all(EvKind::PriorAuth);
     if let Some(r) = mentions.first() {
         let status = ctx.enc.ev(*r).value.clone();
-        return vec![Hit::at(format!("No approved prior authorization is documented ({status}); {} requires one before the session.", ctx.payer.name), *r)];
+        return vec![Hit::at(
+            format!("No approved prior authorization is documented ({status}); {} requires one before the session.", ctx.payer.name),
+            *r,
+        )];
     }
     vec![Hit::absent(format!("No prior authorization is documented; {} requires an approved PA on the date of service.", ctx.payer.name))]
 }
 
-const PRESCRIBERS: &[&str] = &["MD", "DO", "NP", "APRN", "PMHNP", "PMHNP-BC", "FNP", "FNP-C", "PA", "PA-C", "CNS", "DNP", "APN", "CRNP", "ARNP", "MBBS"];
-const NON_PRESCRIBERS: &[&str] = &["LCSW", "LICSW", "LMSW", "LPC", "LPCC", "LCPC", "LMHC", "LMFT", "MFT", "PHD", "PSYD", "PSYCHOLOGIST", "LSW", "MSW", "LCADC", "LADC", "CADC"];
+const PRESCRIBERS: &[&str] =
+    &["MD", "DO", "NP", "APRN", "PMHNP", "PMHNP-BC", "FNP", "FNP-C", "PA", "PA-C", "CNS", "DNP", "APN", "CRNP", "ARNP", "MBBS"];
+const NON_PRESCRIBERS: &[&str] = &[
+    "LCSW",
+    "LICSW",
+    "LMSW",
+    "LPC",
+    "LPCC",
+    "LCPC",
+    "LMHC",
+    "LMFT",
+    "MFT",
+    "PHD",
+    "PSYD",
+    "PSYCHOLOGIST",
+    "LSW",
+    "MSW",
+    "LCADC",
+    "LADC",
+    "CADC",
+];
 
 fn cred_norm(c: &str) -> String {
     c.trim().trim_end_matches('.').replace('.', "").to_ascii_uppercase()
@@ -97,7 +119,14 @@ fn non_prescriber(ctx: &Ctx<'_>) -> Vec<Hit> {
             is_em_code(&l.code)
                 || matches!(
                     ctx.dict.codes.kind(&l.code),
-                    Some(CodeKind::EskGcode | CodeKind::InfusionInitial | CodeKind::InfusionAddl | CodeKind::Push | CodeKind::EskDrug | CodeKind::UnlistedDrug)
+                    Some(
+                        CodeKind::EskGcode
+                            | CodeKind::InfusionInitial
+                            | CodeKind::InfusionAddl
+                            | CodeKind::Push
+                            | CodeKind::EskDrug
+                            | CodeKind::UnlistedDrug
+                    )
                 )
         })
         .map(|l| l.code.as_str())
@@ -107,14 +136,13 @@ fn non_prescriber(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     let carriers: Vec<&crate::encounter::NoteRecord> = ctx.enc.notes.iter().filter(|n| !n.meta.claim_lines.is_empty()).collect();
     let pool: Vec<&crate::encounter::NoteRecord> = if carriers.is_empty() { ctx.enc.notes.iter().collect() } else { carriers };
-    let creds: Vec<(String, usize)> = pool
-        .iter()
-        .filter_map(|n| n.meta.provider_credential.as_deref().map(cred_norm).map(|c| (c, 0)))
-        .collect();
+    let creds: Vec<(String, usize)> =
+        pool.iter().filter_map(|n| n.meta.provider_credential.as_deref().map(cred_norm).map(|c| (c, 0))).collect();
     if creds.is_empty() {
         return vec![];
     }
-    let any_prescriber = creds.iter().any(|(c, _)| PRESCRIBERS.iter().any(|p| c.split(|ch: char| !ch.is_alphanumeric() && ch != '-').any(|w| w == *p)));
+    let any_prescriber =
+        creds.iter().any(|(c, _)| PRESCRIBERS.iter().any(|p| c.split(|ch: char| !ch.is_alphanumeric() && ch != '-').any(|w| w == *p)));
     let all_non = creds.iter().all(|(c, _)| is_non_prescriber(c));
     if any_prescriber || !all_non {
         return vec![];
@@ -124,7 +152,11 @@ fn non_prescriber(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut creds: Vec<String> = creds.into_iter().map(|c| c.0).collect();
     creds.dedup();
     vec![Hit {
-        message: format!("{} billed under a non-prescribing credential ({}); these codes require a physician, NP or PA.", admin.join(", "), creds.join(", ")),
+        message: format!(
+            "{} billed under a non-prescribing credential ({}); these codes require a physician, NP or PA.",
+            admin.join(", "),
+            creds.join(", ")
+        ),
         ev: None,
         note,
     }]
@@ -167,7 +199,8 @@ fn deleted(ctx: &Ctx<'_>) -> Vec<Hit> {
         .filter_map(|l| {
             let def = ctx.dict.codes.get(&l.code)?;
             let t = def.valid_to?;
-            (dos > t && seen.insert(l.code.clone())).then(|| Hit::absent(format!("{} ({}) was deleted after {t}; it is not valid on {dos}.", l.code, def.descriptor)))
+            (dos > t && seen.insert(l.code.clone()))
+                .then(|| Hit::absent(format!("{} ({}) was deleted after {t}; it is not valid on {dos}.", l.code, def.descriptor)))
         })
         .collect()
 }
@@ -210,7 +243,15 @@ fn mod25(ctx: &Ctx<'_>) -> Vec<Hit> {
     let procedure = ctx.enc.claims.iter().any(|l| {
         matches!(
             ctx.dict.codes.kind(&l.code),
-            Some(CodeKind::EskGcode | CodeKind::EskDrug | CodeKind::InfusionInitial | CodeKind::InfusionAddl | CodeKind::Push | CodeKind::Injection | CodeKind::UnlistedDrug)
+            Some(
+                CodeKind::EskGcode
+                    | CodeKind::EskDrug
+                    | CodeKind::InfusionInitial
+                    | CodeKind::InfusionAddl
+                    | CodeKind::Push
+                    | CodeKind::Injection
+                    | CodeKind::UnlistedDrug
+            )
         )
     });
     if !procedure {
@@ -263,8 +304,11 @@ fn psy_pairing(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut out = Vec::new();
     for l in &ctx.enc.claims {
         match ctx.dict.codes.kind(&l.code) {
-            Some(CodeKind::PsyStandalone) if em => out.push(Hit::absent(format!("{} (psychotherapy without E/M) billed with an E/M; use the add-on 90833/90836/90838.", l.code))),
-            Some(CodeKind::PsyAddon) if !em => out.push(Hit::absent(format!("{} is an add-on to an E/M, but no E/M is billed on the encounter.", l.code))),
+            Some(CodeKind::PsyStandalone) if em => out
+                .push(Hit::absent(format!("{} (psychotherapy without E/M) billed with an E/M; use the add-on 90833/90836/90838.", l.code))),
+            Some(CodeKind::PsyAddon) if !em => {
+                out.push(Hit::absent(format!("{} is an add-on to an E/M, but no E/M is billed on the encounter.", l.code)))
+            }
             _ => {}
         }
     }
@@ -275,7 +319,10 @@ crate::declare_rule! {
     /// ## What it checks
     /// The session note is not an identical or near-identical copy of an
     /// earlier session note of the same patient (estimated Jaccard similarity
-    /// of word 5-shingles >= 0.92, MinHash).
+    /// of word 5-shingles >= 0.75, MinHash over the patient's previous 20
+    /// sessions). A note written afresh from a template, with its own vitals,
+    /// times and narrative, shares well under half of its 5-word runs with
+    /// the previous one.
     /// ## Why an auditor cares
     /// CMS treats cloned documentation as a red flag: copied vitals, times and
     /// assessments do not show that the documented care happened on this date.
@@ -342,7 +389,9 @@ fn em_copies(ctx: &Ctx<'_>) -> Vec<Hit> {
         .em_copies
         .iter()
         .map(|(n, sim)| Hit {
-            message: format!("E/M note is a near-copy (similarity {sim:.2}) of session note {session}; it does not document a separate E/M."),
+            message: format!(
+                "E/M note is a near-copy (similarity {sim:.2}) of session note {session}; it does not document a separate E/M."
+            ),
             ev: None,
             note: Some(*n),
         })

@@ -6,8 +6,9 @@ use crate::extract::EvKind;
 
 crate::declare_rule! {
     /// ## What it checks
-    /// The infusion's start and stop times (or a start time and a stated
-    /// duration) are documented.
+    /// The infusion's start and stop clock times are documented. A stated or
+    /// planned duration ("over 40 minutes") does not replace the stop time:
+    /// the rules reference (C14) and CMS require start and stop times.
     /// ## Why an auditor cares
     /// Infusion codes are time-based (96365 up to 1 h, 96366 per further hour);
     /// without start and stop times the units cannot be supported.
@@ -76,7 +77,9 @@ fn units_vs_time(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(d) = ctx.facts.infusion_minutes else { return vec![] };
     let mut out = Vec::new();
     if d <= 15 && ctx.enc.has_kind(ctx.dict, CodeKind::InfusionInitial) {
-        out.push(Hit::absent(format!("96365 billed for a {d}-minute infusion; infusions of 15 minutes or less are reported as a push (96374).")));
+        out.push(Hit::absent(format!(
+            "96365 billed for a {d}-minute infusion; infusions of 15 minutes or less are reported as a push (96374)."
+        )));
     }
     let addl: f64 = ctx.enc.lines_of(ctx.dict, CodeKind::InfusionAddl).iter().map(|l| l.units).sum();
     let allowed = if d >= 91 { ((d - 31) / 60) as f64 } else { 0.0 };
@@ -118,7 +121,12 @@ fn drug_line(ctx: &Ctx<'_>) -> Vec<Hit> {
         .claims
         .iter()
         .filter(|l| matches!(ctx.dict.codes.kind(&l.code), Some(CodeKind::WrongDrug | CodeKind::EskDrug)))
-        .map(|l| Hit::absent(format!("{} billed as the drug line of an IV ketamine infusion; racemic ketamine is billed as J3490 with name, NDC and dose.", l.code)))
+        .map(|l| {
+            Hit::absent(format!(
+                "{} billed as the drug line of an IV ketamine infusion; racemic ketamine is billed as J3490 with name, NDC and dose.",
+                l.code
+            ))
+        })
         .collect()
 }
 
