@@ -12,12 +12,7 @@ use rayon::prelude::*;
 fn main() {
     let n: usize = std::env::var("KETAUDIT_BENCH_ENCOUNTERS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
     let dir = tempfile::tempdir().unwrap();
-    let cfg = ketaudit::synth::SynthConfig {
-        encounters: n,
-        seed: 42,
-        claims: ketaudit::synth::ClaimsMode::Inline,
-        ..Default::default()
-    };
+    let cfg = ketaudit::synth::SynthConfig { encounters: n, seed: 42, claims: ketaudit::synth::ClaimsMode::Inline, ..Default::default() };
     ketaudit::synth::write_dataset(&cfg, dir.path()).unwrap();
     let mut texts: Vec<String> = Vec::new();
     let t = Instant::now();

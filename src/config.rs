@@ -80,11 +80,12 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
     };
     let Some(path) = path else { return Ok(Config::default()) };
     let src = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    parse(&src).map(|mut c| {
-        c.source = Some(path.clone());
-        c
-    })
-    .map_err(|e| format!("{}: {e}", path.display()))
+    parse(&src)
+        .map(|mut c| {
+            c.source = Some(path.clone());
+            c
+        })
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Parse and validate config text.
@@ -107,7 +108,9 @@ pub fn parse(src: &str) -> Result<Config, String> {
     let dict = crate::dict::Dictionaries::builtin();
     for name in f.payers.keys() {
         if name != "default" && !dict.payers.profiles().iter().any(|p| &p.name == name) {
-            return Err(format!("unknown payer {name:?} in [payers] (use a canonical name from `ketaudit rules --payers`, or \"default\")"));
+            return Err(format!(
+                "unknown payer {name:?} in [payers] (use a canonical name from `ketaudit rules --payers`, or \"default\")"
+            ));
         }
     }
     Ok(Config {

@@ -127,25 +127,12 @@ impl PayerProfile {
             min_trials: p.min_trials.or(d.min_trials).unwrap_or(2),
             min_trial_weeks: p.min_trial_weeks.or(d.min_trial_weeks).unwrap_or(6.0),
             classes_required: p.classes_required.or(d.classes_required).unwrap_or(1),
-            concurrent_ad_required: p
-                .concurrent_ad_required
-                .or(d.concurrent_ad_required)
-                .unwrap_or(false),
+            concurrent_ad_required: p.concurrent_ad_required.or(d.concurrent_ad_required).unwrap_or(false),
             pa_required: p.pa_required.or(d.pa_required).unwrap_or(true),
-            traditional_medicare: p
-                .traditional_medicare
-                .or(d.traditional_medicare)
-                .unwrap_or(false),
+            traditional_medicare: p.traditional_medicare.or(d.traditional_medicare).unwrap_or(false),
             kx_required: p.kx_required.or(d.kx_required).unwrap_or(false),
-            ketamine_investigational: p
-                .ketamine_investigational
-                .or(d.ketamine_investigational)
-                .unwrap_or(false),
-            policy: p
-                .policy
-                .clone()
-                .or_else(|| d.policy.clone())
-                .unwrap_or_default(),
+            ketamine_investigational: p.ketamine_investigational.or(d.ketamine_investigational).unwrap_or(false),
+            policy: p.policy.clone().or_else(|| d.policy.clone()).unwrap_or_default(),
         }
     }
 
@@ -220,30 +207,18 @@ impl PayerDict {
         let t = raw.trim();
         for (name, pats) in &self.entries {
             if pats.iter().any(|r| r.is_match(t)) {
-                return PayerName {
-                    name: name.clone(),
-                    known: true,
-                };
+                return PayerName { name: name.clone(), known: true };
             }
         }
-        PayerName {
-            name: t.split_whitespace().collect::<Vec<_>>().join(" "),
-            known: false,
-        }
+        PayerName { name: t.split_whitespace().collect::<Vec<_>>().join(" "), known: false }
     }
     /// Profile for a canonical name (default when unknown).
     pub fn profile(&self, canonical: Option<&str>) -> &PayerProfile {
-        canonical
-            .and_then(|c| self.profiles.get(c))
-            .unwrap_or(&self.default)
+        canonical.and_then(|c| self.profiles.get(c)).unwrap_or(&self.default)
     }
     /// All profiles, in file order, then the default.
     pub fn profiles(&self) -> Vec<&PayerProfile> {
-        let mut v: Vec<&PayerProfile> = self
-            .entries
-            .iter()
-            .filter_map(|(n, _)| self.profiles.get(n))
-            .collect();
+        let mut v: Vec<&PayerProfile> = self.entries.iter().filter_map(|(n, _)| self.profiles.get(n)).collect();
         v.push(&self.default);
         v
     }
@@ -473,9 +448,7 @@ pub struct IcdTable {
 impl IcdTable {
     fn parse(gz: &[u8]) -> Result<Self, DictError> {
         let mut s = String::new();
-        flate2::read::GzDecoder::new(gz)
-            .read_to_string(&mut s)
-            .map_err(|e| DictError(format!("dictionaries/icd10cm.tsv.gz: {e}")))?;
+        flate2::read::GzDecoder::new(gz).read_to_string(&mut s).map_err(|e| DictError(format!("dictionaries/icd10cm.tsv.gz: {e}")))?;
         let mut rows: HashMap<String, Vec<IcdRow>> = HashMap::with_capacity(100_000);
         for (i, line) in s.lines().enumerate().skip(1) {
             let mut f = line.split('\t');
@@ -486,17 +459,8 @@ impl IcdTable {
             let billable = f.next().ok_or_else(bad)? == "1";
             let title = f.next().unwrap_or("");
             let valid_from = NaiveDate::parse_from_str(from, "%Y-%m-%d").map_err(|_| bad())?;
-            let valid_to = if to.is_empty() {
-                None
-            } else {
-                Some(NaiveDate::parse_from_str(to, "%Y-%m-%d").map_err(|_| bad())?)
-            };
-            rows.entry(code.to_string()).or_default().push(IcdRow {
-                valid_from,
-                valid_to,
-                billable,
-                title: title.to_string(),
-            });
+            let valid_to = if to.is_empty() { None } else { Some(NaiveDate::parse_from_str(to, "%Y-%m-%d").map_err(|_| bad())?) };
+            rows.entry(code.to_string()).or_default().push(IcdRow { valid_from, valid_to, billable, title: title.to_string() });
         }
         Ok(IcdTable { rows })
     }
@@ -508,10 +472,7 @@ impl IcdTable {
 
     /// Title of a code (newest row).
     pub fn title(&self, code: &str) -> Option<&str> {
-        self.rows
-            .get(code)
-            .and_then(|v| v.last())
-            .map(|r| r.title.as_str())
+        self.rows.get(code).and_then(|v| v.last()).map(|r| r.title.as_str())
     }
 
     /// Decide validity on a date of service.
@@ -525,25 +486,12 @@ impl IcdTable {
         let Some(rows) = self.rows.get(code) else {
             return IcdValidity::NotACode;
         };
-        if let Some(r) = rows
-            .iter()
-            .find(|r| r.valid_from <= dos && r.valid_to.is_none_or(|t| dos <= t))
-        {
-            return if r.billable {
-                IcdValidity::Valid
-            } else {
-                IcdValidity::Header
-            };
+        if let Some(r) = rows.iter().find(|r| r.valid_from <= dos && r.valid_to.is_none_or(|t| dos <= t)) {
+            return if r.billable { IcdValidity::Valid } else { IcdValidity::Header };
         }
         // In a gap, before the first release, or after a code was dropped.
-        let before = rows
-            .iter()
-            .filter(|r| r.valid_to.is_some_and(|t| t < dos))
-            .max_by_key(|r| r.valid_to);
-        let after = rows
-            .iter()
-            .filter(|r| r.valid_from > dos)
-            .min_by_key(|r| r.valid_from);
+        let before = rows.iter().filter(|r| r.valid_to.is_some_and(|t| t < dos)).max_by_key(|r| r.valid_to);
+        let after = rows.iter().filter(|r| r.valid_from > dos).min_by_key(|r| r.valid_from);
         match (before, after) {
             (Some(b), Some(a)) => {
                 if b.billable || a.billable {
@@ -580,13 +528,7 @@ impl IcdTable {
     fn newest_release_start(&self) -> NaiveDate {
         static NEWEST: OnceLock<NaiveDate> = OnceLock::new();
         *NEWEST.get_or_init(|| {
-            self.rows
-                .values()
-                .flatten()
-                .filter(|r| r.valid_to.is_none())
-                .map(|r| r.valid_from)
-                .max()
-                .unwrap_or(NaiveDate::MIN)
+            self.rows.values().flatten().filter(|r| r.valid_to.is_none()).map(|r| r.valid_from).max().unwrap_or(NaiveDate::MIN)
         })
     }
 }
@@ -620,9 +562,10 @@ impl Dictionaries {
         for p in &pf.payer {
             let mut pats = Vec::new();
             for a in &p.aliases {
-                pats.push(Regex::new(&format!("(?i){a}")).map_err(|e| {
-                    DictError(format!("dictionaries/payers.toml: payer {}: alias {a:?}: {e}", p.name))
-                })?);
+                pats.push(
+                    Regex::new(&format!("(?i){a}"))
+                        .map_err(|e| DictError(format!("dictionaries/payers.toml: payer {}: alias {a:?}: {e}", p.name)))?,
+                );
             }
             entries.push((p.name.clone(), pats));
             profiles.insert(p.name.clone(), PayerProfile::resolve(&p.name, &p.profile, &pf.default));
@@ -635,20 +578,12 @@ impl Dictionaries {
             }
         }
         for p in &ph.phrase {
-            Regex::new(&format!("(?i){}", p.pattern))
-                .map_err(|e| DictError(format!("dictionaries/phrases.toml: phrase {}: {e}", p.id)))?;
+            Regex::new(&format!("(?i){}", p.pattern)).map_err(|e| DictError(format!("dictionaries/phrases.toml: phrase {}: {e}", p.id)))?;
         }
         Ok(Dictionaries {
             drugs: meds.drug,
-            payers: PayerDict {
-                entries,
-                profiles,
-                default,
-            },
-            codes: CodeTable {
-                by_code,
-                icd: cf.icd10,
-            },
+            payers: PayerDict { entries, profiles, default },
+            codes: CodeTable { by_code, icd: cf.icd10 },
             phrases: ph.phrase,
         })
     }
@@ -657,8 +592,7 @@ impl Dictionaries {
     pub fn builtin() -> &'static Dictionaries {
         static D: OnceLock<Dictionaries> = OnceLock::new();
         D.get_or_init(|| {
-            Dictionaries::from_sources(MEDICATIONS, PAYERS, CODES, PHRASES)
-                .expect("shipped dictionaries are valid (checked by tests)")
+            Dictionaries::from_sources(MEDICATIONS, PAYERS, CODES, PHRASES).expect("shipped dictionaries are valid (checked by tests)")
         })
     }
 }

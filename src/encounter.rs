@@ -354,12 +354,8 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
     let vague_trial_history = !enc.counting(EvKind::VagueHistory).is_empty() && adequate_trials < 2;
 
     // Dosing times.
-    let dose_times: Vec<(Clock, EvRef)> = enc
-        .notes
-        .iter()
-        .enumerate()
-        .flat_map(|(n, note)| note.facts.timing.dose_times.iter().map(move |(c, i)| (*c, (n, *i))))
-        .collect();
+    let dose_times: Vec<(Clock, EvRef)> =
+        enc.notes.iter().enumerate().flat_map(|(n, note)| note.facts.timing.dose_times.iter().map(move |(c, i)| (*c, (n, *i)))).collect();
     let first_dose = dose_times.iter().map(|d| d.0).min();
     let last_dose = dose_times.iter().max_by_key(|d| d.0).copied();
 
@@ -386,18 +382,7 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
                 (None, Some(c), Some(d)) => Some(c.0 as i64 - d.0 as i64),
                 _ => None,
             };
-            raw.push((
-                n,
-                b.clock,
-                BpSummary {
-                    sys: b.sys,
-                    dia: b.dia,
-                    phase,
-                    offset_min,
-                    at_discharge: b.at_discharge,
-                    ev: (n, b.ev),
-                },
-            ));
+            raw.push((n, b.clock, BpSummary { sys: b.sys, dia: b.dia, phase, offset_min, at_discharge: b.at_discharge, ev: (n, b.ev) }));
         }
     }
     let mut kept: Vec<(usize, Option<Clock>)> = Vec::new();
@@ -434,9 +419,8 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
     let mut transport_ids: Vec<&str> = transport.iter().map(|r| enc.ev(*r).entry_id.as_str()).collect();
     transport_ids.sort();
     transport_ids.dedup();
-    let discharge_criteria_documented = !ready.is_empty()
-        || transport_ids.len() >= 2
-        || (!transport_ids.is_empty() && !enc.counting(EvKind::Resolution).is_empty());
+    let discharge_criteria_documented =
+        !ready.is_empty() || transport_ids.len() >= 2 || (!transport_ids.is_empty() && !enc.counting(EvKind::Resolution).is_empty());
 
     let rems_documented = !enc.counting(EvKind::Rems).is_empty();
     // An approved authorization whose written dates exclude the date of
@@ -448,11 +432,7 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
 
     // Billing.
     let drug_lines = enc.lines_of(dict, CodeKind::EskDrug);
-    let billed_drug_units = if drug_lines.is_empty() {
-        None
-    } else {
-        Some(drug_lines.iter().map(|l| l.units).sum::<f64>().round() as u32)
-    };
+    let billed_drug_units = if drug_lines.is_empty() { None } else { Some(drug_lines.iter().map(|l| l.units).sum::<f64>().round() as u32) };
     let units_match_dose = match (billed_drug_units, dose_mg) {
         (Some(u), Some(d)) => Some((u as f64 - d).abs() < 0.5),
         _ => None,
@@ -462,11 +442,7 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
     let mut billed: Vec<String> = enc.claims.iter().flat_map(|c| c.icd10.iter().cloned()).collect();
     let from_claims = !billed.is_empty();
     if billed.is_empty() && enc.claims.is_empty() {
-        billed = enc
-            .notes
-            .iter()
-            .flat_map(|n| n.facts.icd10.iter().map(|c| c.0.clone()))
-            .collect();
+        billed = enc.notes.iter().flat_map(|n| n.facts.icd10.iter().map(|c| c.0.clone())).collect();
     }
     billed.sort();
     billed.dedup();
@@ -613,11 +589,7 @@ type MonitoringOut = (Option<u32>, Option<EvRef>, Option<u32>, Option<EvRef>, Op
 
 fn monitoring(enc: &Encounter, track: Track, last_dose: Option<(Clock, EvRef)>, dose_times: &[(Clock, EvRef)]) -> MonitoringOut {
     let collect = |f: fn(&NoteFacts) -> &Vec<(Clock, usize)>| -> Vec<(Clock, EvRef)> {
-        enc.notes
-            .iter()
-            .enumerate()
-            .flat_map(|(n, note)| f(&note.facts).iter().map(move |(c, i)| (*c, (n, *i))))
-            .collect()
+        enc.notes.iter().enumerate().flat_map(|(n, note)| f(&note.facts).iter().map(move |(c, i)| (*c, (n, *i)))).collect()
     };
     let mon_start = collect(|f| &f.timing.monitor_start);
     let mon_end = collect(|f| &f.timing.monitor_end);
@@ -629,32 +601,21 @@ fn monitoring(enc: &Encounter, track: Track, last_dose: Option<(Clock, EvRef)>, 
         .enumerate()
         .flat_map(|(n, note)| note.facts.timing.stated_minutes.iter().map(move |(m, i)| (*m, (n, *i))))
         .collect();
-    let inf_stated: Option<(u32, EvRef)> = enc
-        .notes
-        .iter()
-        .enumerate()
-        .find_map(|(n, note)| note.facts.timing.infusion_minutes.map(|(m, i)| (m, (n, i))));
+    let inf_stated: Option<(u32, EvRef)> =
+        enc.notes.iter().enumerate().find_map(|(n, note)| note.facts.timing.infusion_minutes.map(|(m, i)| (m, (n, i))));
 
     let first_dose = dose_times.iter().min_by_key(|d| d.0).copied();
-    let infusion_end = inf_end
-        .iter()
-        .max_by_key(|d| d.0)
-        .copied()
-        .or_else(|| match (first_dose, inf_stated) {
-            (Some((c, _)), Some((m, r))) => Some((Clock(c.0 + m), r)),
-            _ => None,
-        });
+    let infusion_end = inf_end.iter().max_by_key(|d| d.0).copied().or_else(|| match (first_dose, inf_stated) {
+        (Some((c, _)), Some((m, r))) => Some((Clock(c.0 + m), r)),
+        _ => None,
+    });
     let infusion_minutes = match (first_dose, inf_end.iter().max_by_key(|d| d.0)) {
         (Some((s, _)), Some((e, _))) if e.0 > s.0 => Some(e.0 - s.0),
         _ => inf_stated.map(|s| s.0),
     };
     let infusion_start_ev = if track == Track::IvKetamine { first_dose.map(|d| d.1) } else { None };
     // A stated length ("over 40 min") is not a documented stop time.
-    let infusion_end_ev = if track == Track::IvKetamine {
-        inf_end.iter().max_by_key(|d| d.0).map(|d| d.1)
-    } else {
-        None
-    };
+    let infusion_end_ev = if track == Track::IvKetamine { inf_end.iter().max_by_key(|d| d.0).map(|d| d.1) } else { None };
 
     if track == Track::None {
         return (None, None, infusion_minutes, infusion_start_ev, infusion_end_ev);
@@ -750,7 +711,9 @@ fn separate_em(enc: &Encounter, track: Track, session: Option<usize>) -> (Option
             let pos = n.meta.place_of_service.as_deref().or(enc.place_of_service.as_deref()).unwrap_or("");
             let visit = track == Track::OralKetamine
                 || matches!(pos, "02" | "10")
-                || ["telehealth", "telemedicine", "video", "med management", "medication management", "med check"].iter().any(|k| nt.contains(k));
+                || ["telehealth", "telemedicine", "video", "med management", "medication management", "med check"]
+                    .iter()
+                    .any(|k| nt.contains(k));
             if n.facts.em.em_section_complete || (visit && !n.facts.em.stub && n.facts.em.words >= 40) {
                 separate = true;
             }
@@ -784,13 +747,7 @@ mod tests {
     use super::*;
 
     fn line(code: &str, units: f64) -> ClaimLine {
-        ClaimLine {
-            code: code.into(),
-            units,
-            modifiers: vec![],
-            icd10: vec![],
-            place_of_service: None,
-        }
+        ClaimLine { code: code.into(), units, modifiers: vec![], icd10: vec![], place_of_service: None }
     }
 
     #[test]

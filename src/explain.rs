@@ -132,14 +132,16 @@ fn cell(df: &polars::prelude::DataFrame, col: &str, i: usize) -> serde_json::Val
 
 /// Build the explanation for an encounter from a scan's output folder.
 pub fn explain(out: &Path, index_dir: &Path, encounter_id: &str) -> Result<Option<Explanation>, String> {
-    let enc = crate::report::read_parquet(&out.join("encounters.parquet")).map_err(|e| format!("{}: {e}", out.join("encounters.parquet").display()))?;
+    let enc = crate::report::read_parquet(&out.join("encounters.parquet"))
+        .map_err(|e| format!("{}: {e}", out.join("encounters.parquet").display()))?;
     let ids = enc.column("encounter_id").map_err(|e| e.to_string())?.str().map_err(|e| e.to_string())?.clone();
     let Some(row_i) = (0..enc.height()).find(|&i| ids.get(i) == Some(encounter_id)) else { return Ok(None) };
     let mut row = serde_json::Map::new();
     for c in enc.get_column_names() {
         row.insert(c.to_string(), cell(&enc, c, row_i));
     }
-    let fin = crate::report::read_parquet(&out.join("findings.parquet")).map_err(|e| format!("{}: {e}", out.join("findings.parquet").display()))?;
+    let fin = crate::report::read_parquet(&out.join("findings.parquet"))
+        .map_err(|e| format!("{}: {e}", out.join("findings.parquet").display()))?;
     let mut findings = Vec::new();
     let s = |c: &str, i: usize| cell(&fin, c, i).as_str().map(String::from);
     let u = |c: &str, i: usize| cell(&fin, c, i).as_u64().map(|v| v as u32);
@@ -196,13 +198,7 @@ pub fn explain(out: &Path, index_dir: &Path, encounter_id: &str) -> Result<Optio
             notes.push((id, nt));
         }
     }
-    Ok(Some(Explanation {
-        encounter_id: encounter_id.to_string(),
-        row,
-        findings,
-        notes,
-        evidence,
-    }))
+    Ok(Some(Explanation { encounter_id: encounter_id.to_string(), row, findings, notes, evidence }))
 }
 
 #[cfg(test)]

@@ -36,11 +36,7 @@ pub fn digest(path: &Path) -> io::Result<FileDigest> {
         n += k as u64;
         h.update(&buf[..k]);
     }
-    Ok(FileDigest {
-        path: path.display().to_string(),
-        bytes: n,
-        sha256: format!("{:x}", h.finalize()),
-    })
+    Ok(FileDigest { path: path.display().to_string(), bytes: n, sha256: format!("{:x}", h.finalize()) })
 }
 
 /// Current UTC time, RFC 3339.

@@ -61,10 +61,7 @@ fn scan() -> &'static Scan {
         let mut merged = String::new();
         let mut encounters: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
         let mut texts = BTreeMap::new();
-        let mut dirs: Vec<String> = std::fs::read_dir(fixtures())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
+        let mut dirs: Vec<String> = std::fs::read_dir(fixtures()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         dirs.sort();
         for rule in &dirs {
             for kind in KINDS {
@@ -73,30 +70,14 @@ fn scan() -> &'static Scan {
                     continue;
                 };
                 let pre = prefix(rule, kind);
-                let encs = encounters
-                    .entry((rule.clone(), kind.to_string()))
-                    .or_default();
-                for (i, line) in text
-                    .lines()
-                    .enumerate()
-                    .filter(|(_, l)| !l.trim().is_empty())
-                {
-                    let mut v: serde_json::Value = serde_json::from_str(line)
-                        .unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1));
+                let encs = encounters.entry((rule.clone(), kind.to_string())).or_default();
+                for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                    let mut v: serde_json::Value =
+                        serde_json::from_str(line).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1));
                     let text = v["text"].as_str().unwrap_or_default().to_string();
-                    texts.insert(
-                        (
-                            rule.clone(),
-                            kind.to_string(),
-                            v["note_id"].as_str().unwrap_or_default().to_string(),
-                        ),
-                        text,
-                    );
+                    texts.insert((rule.clone(), kind.to_string(), v["note_id"].as_str().unwrap_or_default().to_string()), text);
                     for key in ["note_id", "encounter_id", "patient_id"] {
-                        let id = v[key]
-                            .as_str()
-                            .unwrap_or_else(|| panic!("{}:{}: no {key}", path.display(), i + 1))
-                            .to_string();
+                        let id = v[key].as_str().unwrap_or_else(|| panic!("{}:{}: no {key}", path.display(), i + 1)).to_string();
                         if key == "encounter_id" && !encs.contains(&id) {
                             encs.push(id.clone());
                         }
@@ -111,78 +92,40 @@ fn scan() -> &'static Scan {
         std::fs::write(&input, merged).unwrap();
         let out = tmp.path().join("out");
         let o = Command::new(env!("CARGO_BIN_EXE_ketaudit"))
-            .args([
-                "scan",
-                input.to_str().unwrap(),
-                "--no-index",
-                "--quiet",
-                "--threads",
-                "2",
-                "--out",
-                out.to_str().unwrap(),
-            ])
+            .args(["scan", input.to_str().unwrap(), "--no-index", "--quiet", "--threads", "2", "--out", out.to_str().unwrap()])
             .output()
             .expect("run ketaudit");
-        assert!(
-            o.status.success(),
-            "scan failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "scan failed: {}", String::from_utf8_lossy(&o.stderr));
         let rejects = std::fs::read_to_string(out.join("rejects.jsonl")).unwrap();
-        assert!(
-            rejects.trim().is_empty(),
-            "fixture notes were rejected: {rejects}"
-        );
+        assert!(rejects.trim().is_empty(), "fixture notes were rejected: {rejects}");
 
-        let df = ketaudit::report::read_parquet(&out.join("findings.parquet"))
-            .expect("read findings.parquet");
+        let df = ketaudit::report::read_parquet(&out.join("findings.parquet")).expect("read findings.parquet");
         let s = |c: &str| df.column(c).unwrap().str().unwrap().clone();
         let u = |c: &str| df.column(c).unwrap().u32().unwrap().clone();
-        let (enc, note, rule, sev, msg, ev, st, en) = (
-            s("encounter_id"),
-            s("note_id"),
-            s("rule_id"),
-            s("severity"),
-            s("message"),
-            s("evidence"),
-            u("start"),
-            u("end"),
-        );
+        let (enc, note, rule, sev, msg, ev, st, en) =
+            (s("encounter_id"), s("note_id"), s("rule_id"), s("severity"), s("message"), s("evidence"), u("start"), u("end"));
         let mut findings: BTreeMap<(String, String), Vec<Row>> = BTreeMap::new();
         for i in 0..df.height() {
             let e = enc.get(i).unwrap();
             let mut parts = e.splitn(3, ':');
-            let (r, k, id) = (
-                parts.next().unwrap(),
-                parts.next().unwrap(),
-                parts.next().unwrap(),
-            );
+            let (r, k, id) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
             let pre = prefix(r, k);
-            findings
-                .entry((r.to_string(), k.to_string()))
-                .or_default()
-                .push(Row {
-                    encounter_id: id.to_string(),
-                    rule_id: rule.get(i).unwrap().to_string(),
-                    note_id: note
-                        .get(i)
-                        .map(|n| n.strip_prefix(&pre).unwrap_or(n).to_string()),
-                    start: st.get(i),
-                    end: en.get(i),
-                    severity: sev.get(i).unwrap().to_string(),
-                    // Messages may name other notes of the fixture (note-cloned).
-                    message: msg.get(i).unwrap().replace(&pre, ""),
-                    evidence: ev.get(i).map(str::to_string),
-                });
+            findings.entry((r.to_string(), k.to_string())).or_default().push(Row {
+                encounter_id: id.to_string(),
+                rule_id: rule.get(i).unwrap().to_string(),
+                note_id: note.get(i).map(|n| n.strip_prefix(&pre).unwrap_or(n).to_string()),
+                start: st.get(i),
+                end: en.get(i),
+                severity: sev.get(i).unwrap().to_string(),
+                // Messages may name other notes of the fixture (note-cloned).
+                message: msg.get(i).unwrap().replace(&pre, ""),
+                evidence: ev.get(i).map(str::to_string),
+            });
         }
         for rows in findings.values_mut() {
             rows.sort();
         }
-        Scan {
-            encounters,
-            findings,
-            texts,
-        }
+        Scan { encounters, findings, texts }
     })
 }
 
@@ -195,10 +138,7 @@ fn fixture_folders_are_rules() {
     let ids: Vec<&str> = ketaudit::rules::ALL.iter().map(|r| r.id).collect();
     for e in std::fs::read_dir(fixtures()).unwrap() {
         let name = e.unwrap().file_name().into_string().unwrap();
-        assert!(
-            ids.contains(&name.as_str()),
-            "tests/fixtures/rules/{name} is not an implemented rule"
-        );
+        assert!(ids.contains(&name.as_str()), "tests/fixtures/rules/{name} is not an implemented rule");
     }
 }
 
@@ -208,60 +148,32 @@ fn each_rule_fires_on_its_fixture_and_not_on_its_clean_one() {
     let mut problems = Vec::new();
     for r in ketaudit::rules::ALL {
         for kind in KINDS {
-            let encs = scan
-                .encounters
-                .get(&key(r.id, kind))
-                .cloned()
-                .unwrap_or_default();
+            let encs = scan.encounters.get(&key(r.id, kind)).cloned().unwrap_or_default();
             if encs.is_empty() {
                 problems.push(format!("{}: no {kind}.jsonl encounters", r.id));
             }
-            let rows = scan
-                .findings
-                .get(&key(r.id, kind))
-                .cloned()
-                .unwrap_or_default();
+            let rows = scan.findings.get(&key(r.id, kind)).cloned().unwrap_or_default();
             for e in encs {
-                let fired = rows
-                    .iter()
-                    .any(|f| f.encounter_id == e && f.rule_id == r.id);
+                let fired = rows.iter().any(|f| f.encounter_id == e && f.rule_id == r.id);
                 if kind == "fires" && !fired && !e.starts_with("ctx-") {
-                    problems.push(format!(
-                        "{}: does not fire on encounter {e} of fires.jsonl",
-                        r.id
-                    ));
+                    problems.push(format!("{}: does not fire on encounter {e} of fires.jsonl", r.id));
                 }
                 if kind == "clean" && fired {
-                    let why: Vec<&str> = rows
-                        .iter()
-                        .filter(|f| f.encounter_id == e && f.rule_id == r.id)
-                        .map(|f| f.message.as_str())
-                        .collect();
-                    problems.push(format!(
-                        "{}: fires on encounter {e} of clean.jsonl: {why:?}",
-                        r.id
-                    ));
+                    let why: Vec<&str> =
+                        rows.iter().filter(|f| f.encounter_id == e && f.rule_id == r.id).map(|f| f.message.as_str()).collect();
+                    problems.push(format!("{}: fires on encounter {e} of clean.jsonl: {why:?}", r.id));
                 }
             }
         }
     }
-    assert!(
-        problems.is_empty(),
-        "{} fixture problem(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "{} fixture problem(s):\n{}", problems.len(), problems.join("\n"));
 }
 
 #[test]
 fn fires_fixture_findings() {
     let scan = scan();
     for r in ketaudit::rules::ALL {
-        let rows = scan
-            .findings
-            .get(&key(r.id, "fires"))
-            .cloned()
-            .unwrap_or_default();
+        let rows = scan.findings.get(&key(r.id, "fires")).cloned().unwrap_or_default();
         insta::with_settings!({
             description => format!("findings of tests/fixtures/rules/{}/fires.jsonl", r.id),
             omit_expression => true,
@@ -273,18 +185,11 @@ fn fires_fixture_findings() {
 
 #[test]
 fn docs_rules_md_is_current() {
-    let o = Command::new(env!("CARGO_BIN_EXE_ketaudit"))
-        .args(["rules", "--format", "markdown"])
-        .output()
-        .expect("run ketaudit");
+    let o = Command::new(env!("CARGO_BIN_EXE_ketaudit")).args(["rules", "--format", "markdown"]).output().expect("run ketaudit");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let want = String::from_utf8(o.stdout).unwrap();
-    let have = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"))
-        .unwrap_or_default();
-    assert!(
-        have == want,
-        "docs/rules.md is out of date: run `cargo run -- rules --format markdown > docs/rules.md`"
-    );
+    let have = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md")).unwrap_or_default();
+    assert!(have == want, "docs/rules.md is out of date: run `cargo run -- rules --format markdown > docs/rules.md`");
 }
 
 #[test]
@@ -293,15 +198,12 @@ fn evidence_quotes_the_note_at_its_offsets() {
     let mut checked = 0;
     for ((rule, kind), rows) in &scan.findings {
         for f in rows {
-            let (Some(note), Some(ev), Some(s), Some(e)) =
-                (&f.note_id, &f.evidence, f.start, f.end)
-            else {
+            let (Some(note), Some(ev), Some(s), Some(e)) = (&f.note_id, &f.evidence, f.start, f.end) else {
                 continue;
             };
             let text = &scan.texts[&(rule.clone(), kind.clone(), note.clone())];
-            let span = text.get(s as usize..e as usize).unwrap_or_else(|| {
-                panic!("{rule}/{kind}.jsonl {note}: span {s}..{e} off char boundaries")
-            });
+            let span =
+                text.get(s as usize..e as usize).unwrap_or_else(|| panic!("{rule}/{kind}.jsonl {note}: span {s}..{e} off char boundaries"));
             let folded = span.split_whitespace().collect::<Vec<_>>().join(" ");
             assert!(
                 folded.starts_with(ev.as_str()) || ev.starts_with(&folded),

@@ -105,14 +105,18 @@ const COUNTS: &[&str] = &["antidepressant_trials", "adequate_trials", "bp_readin
 pub fn run(a: EvalArgs) -> CmdResult {
     if let Some(p) = &a.negex {
         let src = std::fs::read_to_string(p).map_err(|e| (EXIT_INPUT, format!("{}: {e}", p.display())))?;
-        let rep = ketaudit::extract::context::eval_negex(ketaudit::extract::context::ContextRules::builtin(), &src).map_err(|e| (EXIT_INPUT, format!("{}: {e}", p.display())))?;
+        let rep = ketaudit::extract::context::eval_negex(ketaudit::extract::context::ContextRules::builtin(), &src)
+            .map_err(|e| (EXIT_INPUT, format!("{}: {e}", p.display())))?;
         if a.format == Format::Json {
             println!("{}", serde_json::to_string_pretty(&rep).unwrap());
         } else {
             println!("NegEx test set: {}", p.display());
             println!("rows {}  unplaced {}", rep.rows, rep.unplaced);
             println!("TP {}  FP {}  FN {}  TN {}", rep.tp, rep.fp, rep.fn_, rep.tn);
-            println!("accuracy {:.4}  negated precision {:.4}  recall {:.4}  F1 {:.4}", rep.accuracy, rep.negated_precision, rep.negated_recall, rep.negated_f1);
+            println!(
+                "accuracy {:.4}  negated precision {:.4}  recall {:.4}  F1 {:.4}",
+                rep.accuracy, rep.negated_precision, rep.negated_recall, rep.negated_f1
+            );
         }
         return Ok(EXIT_OK);
     }
@@ -130,7 +134,11 @@ pub fn run(a: EvalArgs) -> CmdResult {
         }
         let v: Value = serde_json::from_str(line).map_err(|e| (EXIT_INPUT, format!("{} line {}: {e}", gold_path.display(), i + 1)))?;
         let Value::Object(m) = v else { return Err((EXIT_INPUT, format!("{} line {}: not an object", gold_path.display(), i + 1))) };
-        let id = m.get("encounter_id").and_then(|v| v.as_str()).ok_or((EXIT_INPUT, format!("{} line {}: no encounter_id", gold_path.display(), i + 1)))?.to_string();
+        let id = m
+            .get("encounter_id")
+            .and_then(|v| v.as_str())
+            .ok_or((EXIT_INPUT, format!("{} line {}: no encounter_id", gold_path.display(), i + 1)))?
+            .to_string();
         gold.push((id, m));
     }
     let opts = ScanOptions {
@@ -195,11 +203,7 @@ pub fn run(a: EvalArgs) -> CmdResult {
             } else {
                 "value"
             };
-            let c = cols.entry(k.clone()).or_insert_with(|| ColumnScore {
-                column: k.clone(),
-                kind,
-                ..Default::default()
-            });
+            let c = cols.entry(k.clone()).or_insert_with(|| ColumnScore { column: k.clone(), kind, ..Default::default() });
             c.n += 1;
             let equal = match (gv.as_f64(), pv.as_f64()) {
                 (Some(x), Some(y)) => (x - y).abs() < 0.5,
@@ -333,7 +337,16 @@ pub fn run(a: EvalArgs) -> CmdResult {
         println!("{:<32} {:>6} {:>9} {:>10} {:>9} {:>8} {:>9}", "COLUMN", "N", "ACCURACY", "DEF-PREC", "DEF-REC", "MAE", "WITHIN5");
         for c in cols.values() {
             let f = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
-            println!("{:<32} {:>6} {:>9.3} {:>10} {:>9} {:>8} {:>9}", c.column, c.n, c.accuracy, f(c.defect_precision), f(c.defect_recall), f(c.mae), f(c.within5));
+            println!(
+                "{:<32} {:>6} {:>9.3} {:>10} {:>9} {:>8} {:>9}",
+                c.column,
+                c.n,
+                c.accuracy,
+                f(c.defect_precision),
+                f(c.defect_recall),
+                f(c.mae),
+                f(c.within5)
+            );
             for m in &c.misses {
                 println!("    {m}");
             }
@@ -341,7 +354,10 @@ pub fn run(a: EvalArgs) -> CmdResult {
         if any_planted {
             println!("\n{:<38} {:>8} {:>8} {:>8} {:>8} {:>10}", "RULE", "PLANTED", "RECALL", "CLEAN", "FIRED", "FALSE-RATE");
             for r in &rules {
-                println!("{:<38} {:>8} {:>8.3} {:>8} {:>8} {:>10.3}", r.rule, r.planted, r.recall, r.clean, r.fired_on_clean, r.false_fire_rate);
+                println!(
+                    "{:<38} {:>8} {:>8.3} {:>8} {:>8} {:>10.3}",
+                    r.rule, r.planted, r.recall, r.clean, r.fired_on_clean, r.false_fire_rate
+                );
             }
         }
         for f in &failures {

@@ -60,7 +60,10 @@ pub fn run(a: ExplainArgs) -> CmdResult {
         println!("\n(no notes of this encounter in {}; evidence items need the scan's index)", index.display());
         return Ok(EXIT_OK);
     }
-    println!("\nNotes: {}", ex.notes.iter().map(|(i, t)| if t.is_empty() { i.clone() } else { format!("{i} ({t})") }).collect::<Vec<_>>().join(", "));
+    println!(
+        "\nNotes: {}",
+        ex.notes.iter().map(|(i, t)| if t.is_empty() { i.clone() } else { format!("{i} ({t})") }).collect::<Vec<_>>().join(", ")
+    );
     println!("\nEvidence{}:", if a.all { "" } else { " that counted (--all for every mention)" });
     for e in ex.evidence.iter().filter(|e| a.all || e.counts) {
         println!(

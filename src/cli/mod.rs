@@ -40,7 +40,11 @@ pub const EXIT_NO_NOTES: i32 = 7;
 pub const EXIT_READ_ERRORS: i32 = 8;
 
 #[derive(Parser)]
-#[command(name = "ketaudit", version, about = "Find ketamine and esketamine (Spravato) encounters that would not survive a payer audit, and why.")]
+#[command(
+    name = "ketaudit",
+    version,
+    about = "Find ketamine and esketamine (Spravato) encounters that would not survive a payer audit, and why."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

@@ -15,10 +15,7 @@ impl Bars {
     /// Bars are drawn only when stderr is a terminal and not `--quiet`.
     pub fn new(quiet: bool) -> Self {
         use std::io::IsTerminal;
-        Bars {
-            bar: Mutex::new(None),
-            enabled: !quiet && std::io::stderr().is_terminal(),
-        }
+        Bars { bar: Mutex::new(None), enabled: !quiet && std::io::stderr().is_terminal() }
     }
 }
 

@@ -56,10 +56,7 @@ pub fn run(a: ScanArgs) -> CmdResult {
         threads,
         settings: cfg.rules,
         payer_overrides: cfg.payers,
-        ingest: IngestOptions {
-            max_note_bytes: a.max_note_bytes,
-            ..IngestOptions::default()
-        },
+        ingest: IngestOptions { max_note_bytes: a.max_note_bytes, ..IngestOptions::default() },
     };
     let bars = Bars::new(a.quiet);
     let t = std::time::Instant::now();
@@ -86,7 +83,10 @@ pub fn run(a: ScanArgs) -> CmdResult {
         eprintln!("ketaudit: no note was accepted; see {}", opts.out.join("rejects.jsonl").display());
     }
     if s.files_with_read_errors > 0 {
-        eprintln!("ketaudit: {} input file(s) could not be read to the end; the rest of each is one `io_error` record in rejects.jsonl", s.files_with_read_errors);
+        eprintln!(
+            "ketaudit: {} input file(s) could not be read to the end; the rest of each is one `io_error` record in rejects.jsonl",
+            s.files_with_read_errors
+        );
         return Ok(EXIT_READ_ERRORS);
     }
     if s.notes_accepted == 0 {
@@ -98,21 +98,37 @@ pub fn run(a: ScanArgs) -> CmdResult {
 fn print_summary(s: &ketaudit::pipeline::ScanSummary, secs: f64) {
     println!("notes:      read {} = accepted {} + rejected {}", s.notes_read, s.notes_accepted, s.notes_rejected);
     if s.duplicate_same_text + s.duplicate_different_text > 0 {
-        println!("            of the rejected: {} duplicate note_id (same text), {} duplicate note_id (different text)", s.duplicate_same_text, s.duplicate_different_text);
+        println!(
+            "            of the rejected: {} duplicate note_id (same text), {} duplicate note_id (different text)",
+            s.duplicate_same_text, s.duplicate_different_text
+        );
     }
     if s.identical_text_other_id > 0 {
         println!("            {} accepted notes repeat another note's text under a different id", s.identical_text_other_id);
     }
     if s.claims_read > 0 {
-        println!("claims:     read {} = accepted {} + rejected {}; {} lines without a matching note", s.claims_read, s.claims_accepted, s.claims_rejected, s.claims_without_notes);
+        println!(
+            "claims:     read {} = accepted {} + rejected {}; {} lines without a matching note",
+            s.claims_read, s.claims_accepted, s.claims_rejected, s.claims_without_notes
+        );
     }
     println!("encounters: {}   findings: {}", s.encounters, s.findings);
     let lv = |k: &str| s.by_level.get(k).copied().unwrap_or(0);
     println!("risk:       critical {}  high {}  medium {}  low {}", lv("critical"), lv("high"), lv("medium"), lv("low"));
     let tr = |k: &str| s.by_track.get(k).copied().unwrap_or(0);
-    println!("track:      esketamine {}  iv_ketamine {}  oral_ketamine {}  none {}", tr("esketamine"), tr("iv_ketamine"), tr("oral_ketamine"), tr("none"));
+    println!(
+        "track:      esketamine {}  iv_ketamine {}  oral_ketamine {}  none {}",
+        tr("esketamine"),
+        tr("iv_ketamine"),
+        tr("oral_ketamine"),
+        tr("none")
+    );
     if !s.unknown_payers.is_empty() || s.no_payer > 0 {
-        println!("payers:     {} encounters with an unrecognized payer name (default profile used), {} with none", s.unknown_payers.values().sum::<u64>(), s.no_payer);
+        println!(
+            "payers:     {} encounters with an unrecognized payer name (default profile used), {} with none",
+            s.unknown_payers.values().sum::<u64>(),
+            s.no_payer
+        );
     }
     if !s.top_rules.is_empty() {
         println!("top rules:");
@@ -121,7 +137,12 @@ fn print_summary(s: &ketaudit::pipeline::ScanSummary, secs: f64) {
         }
     }
     let mb = s.note_bytes as f64 / 1e6;
-    println!("throughput: {:.0} notes/s, {:.1} MB/s of note text ({:.2} s wall)", s.notes_accepted as f64 / secs.max(1e-9), mb / secs.max(1e-9), secs);
+    println!(
+        "throughput: {:.0} notes/s, {:.1} MB/s of note text ({:.2} s wall)",
+        s.notes_accepted as f64 / secs.max(1e-9),
+        mb / secs.max(1e-9),
+        secs
+    );
     println!("outputs:");
     for o in &s.outputs {
         println!("  {o}");

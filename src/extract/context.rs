@@ -208,11 +208,7 @@ struct RawSections {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PatKind {
-    Cue {
-        cat: Category,
-        dir: Direction,
-        no_number: bool,
-    },
+    Cue { cat: Category, dir: Direction, no_number: bool },
     Pseudo,
     Terminate,
 }
@@ -292,12 +288,7 @@ impl ContextRules {
         let raw: RawRules = toml::from_str(src).map_err(|e| format!("context rules: {e}"))?;
         let mut by_phrase: HashMap<String, PatKind> = HashMap::new();
         let mut order: Vec<String> = Vec::new();
-        let no_number: HashSet<String> = raw
-            .settings
-            .ignore_before_number
-            .iter()
-            .map(|s| norm_phrase(s))
-            .collect();
+        let no_number: HashSet<String> = raw.settings.ignore_before_number.iter().map(|s| norm_phrase(s)).collect();
 
         let mut add = |phrase: &str, kind: PatKind| -> Result<(), String> {
             let p = norm_phrase(phrase);
@@ -312,21 +303,8 @@ impl ContextRules {
                 }
                 Some(existing) => match (*existing, kind) {
                     // Same category listed forward and backward: bidirectional.
-                    (
-                        PatKind::Cue {
-                            cat: c1,
-                            dir: d1,
-                            no_number,
-                        },
-                        PatKind::Cue {
-                            cat: c2, dir: d2, ..
-                        },
-                    ) if c1 == c2 && d1 != d2 => {
-                        *existing = PatKind::Cue {
-                            cat: c1,
-                            dir: Direction::Bidirectional,
-                            no_number,
-                        };
+                    (PatKind::Cue { cat: c1, dir: d1, no_number }, PatKind::Cue { cat: c2, dir: d2, .. }) if c1 == c2 && d1 != d2 => {
+                        *existing = PatKind::Cue { cat: c1, dir: Direction::Bidirectional, no_number };
                         Ok(())
                     }
                     _ => Err(format!("context rules: phrase {p:?} listed twice")),
@@ -342,21 +320,12 @@ impl ContextRules {
             (Category::Possible, &raw.possible),
         ];
         for (cat, rc) in cats {
-            for (dir, list) in [
-                (Direction::Forward, &rc.forward),
-                (Direction::Backward, &rc.backward),
-                (Direction::Bidirectional, &rc.bidirectional),
-            ] {
+            for (dir, list) in
+                [(Direction::Forward, &rc.forward), (Direction::Backward, &rc.backward), (Direction::Bidirectional, &rc.bidirectional)]
+            {
                 for p in list {
                     let nn = no_number.contains(&norm_phrase(p));
-                    add(
-                        p,
-                        PatKind::Cue {
-                            cat,
-                            dir,
-                            no_number: nn,
-                        },
-                    )?;
+                    add(p, PatKind::Cue { cat, dir, no_number: nn })?;
                 }
             }
         }
@@ -381,11 +350,8 @@ impl ContextRules {
             .build(&order)
             .map_err(|e| format!("context rules: cannot build automaton: {e}"))?;
 
-        let lower_set = |v: &[String]| -> HashSet<String> {
-            v.iter()
-                .map(|s| s.trim().trim_end_matches('.').to_ascii_lowercase())
-                .collect()
-        };
+        let lower_set =
+            |v: &[String]| -> HashSet<String> { v.iter().map(|s| s.trim().trim_end_matches('.').to_ascii_lowercase()).collect() };
         let labels = |v: &[String]| -> Vec<String> { v.iter().map(|s| norm_label(s)).collect() };
         Ok(ContextRules {
             ac,
@@ -401,12 +367,7 @@ impl ContextRules {
             section_family: labels(&raw.sections.family),
             section_hypothetical: labels(&raw.sections.hypothetical),
             section_exclude: labels(&raw.sections.exclude),
-            known_headers: raw
-                .sections
-                .known_headers
-                .iter()
-                .map(|h| norm_label(h))
-                .collect(),
+            known_headers: raw.sections.known_headers.iter().map(|h| norm_label(h)).collect(),
         })
     }
 
@@ -517,14 +478,7 @@ impl ContextRules {
         // 3. Segments, line headers, inline labels and punctuation stops.
         let mut seg = Segmenter::new(self, text);
         seg.run();
-        let Segmenter {
-            seg_starts,
-            mut stops,
-            mut cell_stops,
-            line_headers,
-            labels,
-            ..
-        } = seg;
+        let Segmenter { seg_starts, mut stops, mut cell_stops, line_headers, labels, .. } = seg;
 
         // 4. Cue scan (overlapping, then leftmost-longest resolution).
         let mut cands: Vec<(usize, usize, usize)> = Vec::new(); // (nstart, nend, pid)
@@ -552,9 +506,7 @@ impl ContextRules {
                 // A cue inside a pseudo-cue still applies to a target that
                 // overlaps the pseudo-cue itself ("no CHANGE IN VISION",
                 // "no RESPONSE to sertraline").
-                if let (Some((ps, pe, ops, ope)), PatKind::Cue { cat, dir, .. }) =
-                    (last_pseudo, self.kinds[pid])
-                {
+                if let (Some((ps, pe, ops, ope)), PatKind::Cue { cat, dir, .. }) = (last_pseudo, self.kinds[pid]) {
                     if s >= ps && e <= pe && s != last_shadowed {
                         last_shadowed = s;
                         cues.push(CueHit {
@@ -580,11 +532,7 @@ impl ContextRules {
                     last_end = e;
                     terms.push(ostart..oend);
                 }
-                PatKind::Cue {
-                    cat,
-                    dir,
-                    no_number,
-                } => {
+                PatKind::Cue { cat, dir, no_number } => {
                     if no_number {
                         let rest = text[oend..].trim_start();
                         if rest.as_bytes().first().is_some_and(|b| b.is_ascii_digit()) {
@@ -593,14 +541,7 @@ impl ContextRules {
                     }
                     last_end = e;
                     let comma_before = text[..ostart].trim_end().ends_with(',');
-                    cues.push(CueHit {
-                        start: ostart,
-                        end: oend,
-                        cat,
-                        dir,
-                        comma_before,
-                        pseudo: None,
-                    });
+                    cues.push(CueHit { start: ostart, end: oend, cat, dir, comma_before, pseudo: None });
                 }
             }
         }
@@ -608,18 +549,7 @@ impl ContextRules {
         stops.dedup();
         cell_stops.sort_unstable();
 
-        NoteContext {
-            rules: self,
-            text,
-            cues,
-            stops,
-            cell_stops,
-            terms,
-            token_starts,
-            seg_starts,
-            line_headers,
-            labels,
-        }
+        NoteContext { rules: self, text, cues, stops, cell_stops, terms, token_starts, seg_starts, line_headers, labels }
     }
 }
 
@@ -663,9 +593,7 @@ struct Line {
     tend: usize,
 }
 
-const TITLE_SMALL_WORDS: &[&str] = &[
-    "of", "and", "for", "the", "to", "in", "on", "&", "/", "or", "a", "with",
-];
+const TITLE_SMALL_WORDS: &[&str] = &["of", "and", "for", "the", "to", "in", "on", "&", "/", "or", "a", "with"];
 
 impl<'r, 't> Segmenter<'r, 't> {
     fn new(rules: &'r ContextRules, text: &'t str) -> Self {
@@ -701,10 +629,7 @@ impl<'r, 't> Segmenter<'r, 't> {
     }
 
     fn last_word_lower(&self, t: &str) -> String {
-        let w = t
-            .rsplit(|c: char| !c.is_alphanumeric() && c != '/' && c != '\'')
-            .find(|w| !w.is_empty())
-            .unwrap_or("");
+        let w = t.rsplit(|c: char| !c.is_alphanumeric() && c != '/' && c != '\'').find(|w| !w.is_empty()).unwrap_or("");
         w.to_ascii_lowercase()
     }
 
@@ -755,9 +680,7 @@ impl<'r, 't> Segmenter<'r, 't> {
             let first = w.chars().find(|c| c.is_alphanumeric());
             match first {
                 None => true,
-                Some(c) => {
-                    c.is_uppercase() || TITLE_SMALL_WORDS.contains(&w.to_ascii_lowercase().as_str())
-                }
+                Some(c) => c.is_uppercase() || TITLE_SMALL_WORDS.contains(&w.to_ascii_lowercase().as_str()),
             }
         }) && words[0].chars().next().is_some_and(|c| c.is_uppercase())
     }
@@ -771,21 +694,12 @@ impl<'r, 't> Segmenter<'r, 't> {
         while pos <= bytes.len() {
             let nl = text[pos..].find('\n').map(|i| pos + i);
             let raw_end = nl.unwrap_or(bytes.len());
-            let end = if raw_end > pos && bytes[raw_end - 1] == b'\r' {
-                raw_end - 1
-            } else {
-                raw_end
-            };
+            let end = if raw_end > pos && bytes[raw_end - 1] == b'\r' { raw_end - 1 } else { raw_end };
             let content = &text[pos..end];
             let lead = content.len() - content.trim_start().len();
             let tstart = pos + lead;
             let tend = tstart + content.trim().len();
-            lines.push(Line {
-                start: pos,
-                end,
-                tstart,
-                tend,
-            });
+            lines.push(Line { start: pos, end, tstart, tend });
             match nl {
                 Some(i) => pos = i + 1,
                 None => break,
@@ -799,12 +713,8 @@ impl<'r, 't> Segmenter<'r, 't> {
             let mut header = false;
             if kind != LineKind::Blank {
                 let t = &text[lines[i].tstart..lines[i].tend];
-                let known = kind == LineKind::Text
-                    && t.len() <= 60
-                    && self
-                        .rules
-                        .known_headers
-                        .contains(&norm_label(t.trim_end_matches(':')));
+                let known =
+                    kind == LineKind::Text && t.len() <= 60 && self.rules.known_headers.contains(&norm_label(t.trim_end_matches(':')));
                 let soft = !known
                     && i > 0
                     && kind == LineKind::Text
@@ -816,10 +726,7 @@ impl<'r, 't> Segmenter<'r, 't> {
                     if known || (kind == LineKind::Text && self.is_header_line(t)) {
                         header = true;
                         let flags = self.rules.section_flags(t);
-                        self.line_headers.push(Section {
-                            range: lines[i].tstart..lines[i].tend,
-                            flags,
-                        });
+                        self.line_headers.push(Section { range: lines[i].tstart..lines[i].tend, flags });
                     }
                 }
                 if kind == LineKind::Table {
@@ -872,10 +779,8 @@ impl<'r, 't> Segmenter<'r, 't> {
                     let word_start = i == 0 || !is_word_byte(bytes[i - 1]);
                     if let Some(len) = list_marker_len(&bytes[i..end]).filter(|_| word_start) {
                         let before = &text[start..i];
-                        let marker_pos = before.is_empty()
-                            || before.ends_with("  ")
-                            || before.trim_end().ends_with(':')
-                            || before.ends_with('\t');
+                        let marker_pos =
+                            before.is_empty() || before.ends_with("  ") || before.trim_end().ends_with(':') || before.ends_with('\t');
                         if marker_pos {
                             self.cut(i);
                             i += len;
@@ -907,9 +812,7 @@ impl<'r, 't> Segmenter<'r, 't> {
         }
         if w.contains('.') {
             // dotted abbreviation: p.o. b.i.d. e.g.
-            return w
-                .split('.')
-                .all(|p| p.len() <= 3 && p.chars().all(|c| c.is_ascii_alphabetic()));
+            return w.split('.').all(|p| p.len() <= 3 && p.chars().all(|c| c.is_ascii_alphabetic()));
         }
         self.rules.abbreviations.contains(&w.to_ascii_lowercase())
     }
@@ -941,21 +844,14 @@ impl<'r, 't> Segmenter<'r, 't> {
         if words > 6 || !label.chars().next().is_some_and(|c| c.is_uppercase()) {
             return;
         }
-        if self
-            .line_headers
-            .last()
-            .is_some_and(|h| h.range.start == lstart)
-        {
+        if self.line_headers.last().is_some_and(|h| h.range.start == lstart) {
             return;
         }
         if lstart > seg_start {
             self.stops.push(lstart);
         }
         let flags = self.rules.section_flags(label);
-        self.labels.push(Section {
-            range: lstart..colon + 1,
-            flags,
-        });
+        self.labels.push(Section { range: lstart..colon + 1, flags });
     }
 }
 
@@ -1037,13 +933,7 @@ pub struct CueInfo {
     pub direction: Direction,
 }
 
-const PRIORITY: [Category; 5] = [
-    Category::Negated,
-    Category::Hypothetical,
-    Category::Possible,
-    Category::Family,
-    Category::Historical,
-];
+const PRIORITY: [Category; 5] = [Category::Negated, Category::Hypothetical, Category::Possible, Category::Family, Category::Historical];
 
 impl NoteContext<'_> {
     /// Assertion for the target phrase at byte range `target` of the note.
@@ -1094,9 +984,7 @@ impl NoteContext<'_> {
                 }
             }
         }
-        let mut cue = PRIORITY
-            .iter()
-            .find_map(|cat| best[*cat as usize].as_ref().map(|(_, r)| r.clone()));
+        let mut cue = PRIORITY.iter().find_map(|cat| best[*cat as usize].as_ref().map(|(_, r)| r.clone()));
 
         if let Some(sec) = self.section_at(s) {
             if let Some(flags) = sec.flags {
@@ -1134,10 +1022,7 @@ impl NoteContext<'_> {
                 // "history of deafness and denies nausea": a negation cue
                 // that is not adjacent to this cue starts a new assertion
                 // ("not previously tried X" stays one chain).
-                if o.cat == Category::Negated
-                    && c.cat != Category::Negated
-                    && self.tokens_in(c.end, o.start) > 0
-                {
+                if o.cat == Category::Negated && c.cat != Category::Negated && self.tokens_in(c.end, o.start) > 0 {
                     return false;
                 }
             }
@@ -1167,8 +1052,7 @@ impl NoteContext<'_> {
         if b <= a {
             return 0;
         }
-        self.token_starts.partition_point(|&p| p < b)
-            - self.token_starts.partition_point(|&p| p < a)
+        self.token_starts.partition_point(|&p| p < b) - self.token_starts.partition_point(|&p| p < a)
     }
 
     /// The section (line header, or inline label under it) governing `pos`.
@@ -1186,16 +1070,9 @@ impl NoteContext<'_> {
     }
 
     fn segment_bounds(&self, pos: usize) -> Range<usize> {
-        let i = self
-            .seg_starts
-            .partition_point(|&b| b <= pos)
-            .saturating_sub(1);
+        let i = self.seg_starts.partition_point(|&b| b <= pos).saturating_sub(1);
         let start = self.seg_starts.get(i).copied().unwrap_or(0);
-        let end = self
-            .seg_starts
-            .get(i + 1)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = self.seg_starts.get(i + 1).copied().unwrap_or(self.text.len());
         start..end
     }
 
@@ -1220,14 +1097,7 @@ impl NoteContext<'_> {
 
     /// Every cue found in the note, in text order.
     pub fn cues(&self) -> Vec<CueInfo> {
-        self.cues
-            .iter()
-            .map(|c| CueInfo {
-                range: c.start..c.end,
-                category: c.cat,
-                direction: c.dir,
-            })
-            .collect()
+        self.cues.iter().map(|c| CueInfo { range: c.start..c.end, category: c.cat, direction: c.dir }).collect()
     }
 
     /// Number of segments the note was split into.
@@ -1283,21 +1153,9 @@ impl BinaryStats {
 }
 
 fn prf(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
-    let p = if tp + fp == 0 {
-        0.0
-    } else {
-        tp as f64 / (tp + fp) as f64
-    };
-    let r = if tp + fn_ == 0 {
-        0.0
-    } else {
-        tp as f64 / (tp + fn_) as f64
-    };
-    let f = if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
-    };
+    let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
+    let r = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
+    let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
     (p, r, f)
 }
 
@@ -1354,33 +1212,18 @@ fn find_words(sentence: &str, words: &[&str]) -> Option<Range<usize>> {
     }
     let pat: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
     let body = pat.join(r"\s+");
-    let upper: Vec<String> = words
-        .iter()
-        .map(|w| regex::escape(&w.to_uppercase()))
-        .collect();
+    let upper: Vec<String> = words.iter().map(|w| regex::escape(&w.to_uppercase())).collect();
     let upper_body = upper.join(r"\s+");
     let bounded = |m: &regex::Match| {
         let b = sentence.as_bytes();
-        let first_word = sentence[m.start()..]
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_alphanumeric());
-        let last_word = sentence[..m.end()]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_alphanumeric());
+        let first_word = sentence[m.start()..].chars().next().is_some_and(|c| c.is_alphanumeric());
+        let last_word = sentence[..m.end()].chars().next_back().is_some_and(|c| c.is_alphanumeric());
         (!first_word || m.start() == 0 || !is_word_byte(b[m.start() - 1]))
             && (!last_word || m.end() == b.len() || !is_word_byte(b[m.end()]))
     };
     for (src, ci) in [(&upper_body, false), (&body, true)] {
-        let re = regex::RegexBuilder::new(src)
-            .case_insensitive(ci)
-            .build()
-            .ok()?;
-        let found = re
-            .find_iter(sentence)
-            .find(|m| bounded(m))
-            .map(|m| m.start()..m.end());
+        let re = regex::RegexBuilder::new(src).case_insensitive(ci).build().ok()?;
+        let found = re.find_iter(sentence).find(|m| bounded(m)).map(|m| m.start()..m.end());
         if found.is_some() {
             return found;
         }
@@ -1392,9 +1235,7 @@ fn find_words(sentence: &str, words: &[&str]) -> Option<Range<usize>> {
 /// leading run of its words.
 fn place_concept(sentence: &str, concept: &str) -> Option<Range<usize>> {
     let words: Vec<&str> = concept.split_whitespace().collect();
-    (1..=words.len())
-        .rev()
-        .find_map(|n| find_words(sentence, &words[..n]))
+    (1..=words.len()).rev().find_map(|n| find_words(sentence, &words[..n]))
 }
 
 /// Score `rules` on the NegEx test set. Accepts either
@@ -1404,17 +1245,11 @@ fn place_concept(sentence: &str, concept: &str) -> Option<Range<usize>> {
 pub fn eval_negex(rules: &ContextRules, file_contents: &str) -> Result<NegexReport, String> {
     let mut rep = NegexReport::default();
     let mut lines = file_contents.lines().peekable();
-    let rs = lines.peek().is_some_and(|l| {
-        l.to_ascii_lowercase().contains("negation_status") || l.starts_with("line number")
-    });
+    let rs = lines.peek().is_some_and(|l| l.to_ascii_lowercase().contains("negation_status") || l.starts_with("line number"));
     if rs {
         lines.next();
     }
-    let (mut hist, mut hyp, mut fam) = (
-        BinaryStats::default(),
-        BinaryStats::default(),
-        BinaryStats::default(),
-    );
+    let (mut hist, mut hyp, mut fam) = (BinaryStats::default(), BinaryStats::default(), BinaryStats::default());
     for (ln, line) in lines.enumerate() {
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() {
@@ -1423,23 +1258,14 @@ pub fn eval_negex(rules: &ContextRules, file_contents: &str) -> Result<NegexRepo
         let cols: Vec<&str> = line.split('\t').collect();
         let need = if rs { 6 } else { 4 };
         if cols.len() < need {
-            return Err(format!(
-                "negex file line {}: expected {need} tab-separated columns, got {}",
-                ln + 1,
-                cols.len()
-            ));
+            return Err(format!("negex file line {}: expected {need} tab-separated columns, got {}", ln + 1, cols.len()));
         }
         let concept = unquote(cols[1]);
         let sentence = unquote(cols[2]);
         let gold = match cols[3].trim() {
             "Negated" => true,
             "Affirmed" => false,
-            other => {
-                return Err(format!(
-                    "negex file line {}: unknown label {other:?}",
-                    ln + 1
-                ))
-            }
+            other => return Err(format!("negex file line {}: unknown label {other:?}", ln + 1)),
         };
         rep.rows += 1;
         let assertion = match place_concept(&sentence, &concept) {
@@ -1527,10 +1353,7 @@ mod tests {
 
     #[test]
     fn other_categories() {
-        let a = assess(
-            "Will consider esketamine if no response to augmentation.",
-            "esketamine",
-        );
+        let a = assess("Will consider esketamine if no response to augmentation.", "esketamine");
         assert!(a.hypothetical && !a.negated);
         assert!(assess("Plan to start Spravato 56 mg next week.", "Spravato").hypothetical);
         assert!(assess("Patient is a candidate for ketamine infusion.", "ketamine").hypothetical);
@@ -1544,13 +1367,7 @@ mod tests {
         let both = assess("Denies family history of suicide.", "suicide");
         assert!(both.negated && both.family);
         assert!(assess("Session held via remote video.", "video").is_affirmed());
-        assert!(
-            !assess(
-                "Relative contraindication: uncontrolled HTN.",
-                "uncontrolled HTN"
-            )
-            .family
-        );
+        assert!(!assess("Relative contraindication: uncontrolled HTN.", "uncontrolled HTN").family);
         // "May" the month is not a hypothetical cue.
         assert!(!assess("Started sertraline May 2023.", "sertraline").hypothetical);
         // A duration ("two-day history of") is not a past history.
@@ -1688,10 +1505,7 @@ mod tests {
         assert!(!assess(t, "Dépression").negated);
         for pos in 0..=t.len() + 3 {
             let r = ctx.segment_of(pos);
-            assert!(
-                t.is_char_boundary(r.start) && t.is_char_boundary(r.end),
-                "pos {pos}: {r:?}"
-            );
+            assert!(t.is_char_boundary(r.start) && t.is_char_boundary(r.end), "pos {pos}: {r:?}");
             assert!(r.start <= r.end && r.end <= t.len());
             let _ = ctx.assess(pos..pos + 3);
             let _ = ctx.assess(pos + 3..pos); // reversed range must not panic
@@ -1742,9 +1556,7 @@ mod tests {
         ];
         for _ in 0..300 {
             let n = (next() % 40) as usize;
-            let text: String = (0..n)
-                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
-                .collect();
+            let text: String = (0..n).map(|_| pieces[(next() % pieces.len() as u64) as usize]).collect();
             let ctx = rules().analyze(&text);
             for _ in 0..20 {
                 let a = (next() % (text.len() as u64 + 4)) as usize;
@@ -1761,32 +1573,23 @@ mod tests {
         let base = "[settings]\nmax_forward_tokens = 8\nmax_backward_tokens = 5\n";
         let err = ContextRules::from_toml(&format!("{base}bogus_key = 1\n")).unwrap_err();
         assert!(err.contains("bogus_key"), "{err}");
-        let err = ContextRules::from_toml(&format!("{base}[negated]\nforwards = [\"no\"]\n"))
-            .unwrap_err();
+        let err = ContextRules::from_toml(&format!("{base}[negated]\nforwards = [\"no\"]\n")).unwrap_err();
         assert!(err.contains("forwards"), "{err}");
-        let err = ContextRules::from_toml(&format!(
-            "{base}[negated]\nforward = [\"no\"]\n[pseudo]\nphrases = [\"NO\"]\n"
-        ))
-        .unwrap_err();
+        let err = ContextRules::from_toml(&format!("{base}[negated]\nforward = [\"no\"]\n[pseudo]\nphrases = [\"NO\"]\n")).unwrap_err();
         assert!(err.contains("twice"), "{err}");
-        let ok =
-            ContextRules::from_toml(&format!("{base}[negated]\nforward = [\"no\"]\n")).unwrap();
+        let ok = ContextRules::from_toml(&format!("{base}[negated]\nforward = [\"no\"]\n")).unwrap();
         let t = "no fever";
         assert!(ok.analyze(t).assess(3..8).negated);
     }
 
     #[test]
     fn negex_scoring_parses_both_formats() {
-        let plain =
-            "1\tfever\tNo FEVER.\tNegated\r\n2\tcough\t\"Has COUGH, no fever.\"\tAffirmed\r\n\
+        let plain = "1\tfever\tNo FEVER.\tNegated\r\n2\tcough\t\"Has COUGH, no fever.\"\tAffirmed\r\n\
                      3\tneck pain\tNECK:  Supple.\tNegated\r\n4\tedema\tNo cyanosis.\tNegated\r\n";
         let r = eval_negex(rules(), plain).unwrap();
         // Row 3 is truncated: "NECK" (leading run) is placed, not negated.
         // Row 4 cannot be placed at all: scored "not negated".
-        assert_eq!(
-            (r.rows, r.tp, r.fp, r.fn_, r.tn, r.unplaced),
-            (4, 1, 0, 2, 1, 1)
-        );
+        assert_eq!((r.rows, r.tp, r.fp, r.fn_, r.tn, r.unplaced), (4, 1, 0, 2, 1, 1));
         let rs = "line number\tCondition\tsentence\tnegation_status\ttemporality\texperiencer\n\
                   1\tdepression\tHistory of DEPRESSION.\tAffirmed\tHistorical\tPatient\n\
                   2\tcancer\tMother with CANCER.\tAffirmed\tHistorical\tFamily member\n";

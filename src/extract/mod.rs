@@ -295,11 +295,7 @@ pub struct NoteFacts {
 impl NoteFacts {
     /// Indices of evidence items of a kind that count.
     pub fn counting(&self, kind: EvKind) -> impl Iterator<Item = usize> + '_ {
-        self.evidence
-            .iter()
-            .enumerate()
-            .filter(move |(_, e)| e.kind == kind && e.counts)
-            .map(|(i, _)| i)
+        self.evidence.iter().enumerate().filter(move |(_, e)| e.kind == kind && e.counts).map(|(i, _)| i)
     }
     /// Push an evidence item, returning its index.
     pub fn push(&mut self, ev: Evidence) -> usize {
@@ -363,25 +359,14 @@ impl Extractor {
     /// Extract from raw text (and an optional exported note type).
     pub fn extract_text(&self, text: &str, note_type: Option<&str>) -> NoteFacts {
         let is_drug = |label: &str| self.meds.is_drug_label(label);
-        let ctx = NoteCtx {
-            text,
-            context: self.context.analyze(text),
-            sections: text::sections(text, &is_drug),
-        };
-        let mut facts = NoteFacts {
-            text_len: text.len(),
-            ..Default::default()
-        };
+        let ctx = NoteCtx { text, context: self.context.analyze(text), sections: text::sections(text, &is_drug) };
+        let mut facts = NoteFacts { text_len: text.len(), ..Default::default() };
         self.timing.extract(&ctx, &mut facts);
         self.meds.extract(&ctx, &mut facts);
         self.vitals.extract(&ctx, &mut facts);
         self.phrases.extract(&ctx, note_type, &mut facts);
         facts.sketch = similarity::Sketch::of(text);
-        facts.snippets = facts
-            .evidence
-            .iter()
-            .map(|e| text::snippet(text, e.span.clone(), SNIPPET_MAX).into_boxed_str())
-            .collect();
+        facts.snippets = facts.evidence.iter().map(|e| text::snippet(text, e.span.clone(), SNIPPET_MAX).into_boxed_str()).collect();
         facts
     }
 }
@@ -392,6 +377,7 @@ pub fn assess(ctx: &NoteCtx<'_>, span: Range<usize>) -> Assertion {
 }
 
 #[cfg(test)]
+#[allow(clippy::print_stdout)]
 mod profile {
     /// Per-stage timing on the committed sample (run with --ignored --nocapture in release).
     #[test]
@@ -399,7 +385,8 @@ mod profile {
     fn stage_times() {
         use std::time::Instant;
         let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sample/notes.jsonl")).unwrap();
-        let texts: Vec<String> = src.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_string()).collect();
+        let texts: Vec<String> =
+            src.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_string()).collect();
         let ex = super::Extractor::builtin();
         let is_drug = |l: &str| ex.meds.is_drug_label(l);
         let mb = texts.iter().map(|t| t.len()).sum::<usize>() as f64 / 1e6;

@@ -20,10 +20,7 @@ pub struct Sketch {
 
 impl Default for Sketch {
     fn default() -> Self {
-        Sketch {
-            mins: [u32::MAX; K],
-            shingles: 0,
-        }
+        Sketch { mins: [u32::MAX; K], shingles: 0 }
     }
 }
 
@@ -47,11 +44,7 @@ fn word_hash(w: &str) -> u64 {
 impl Sketch {
     /// Sketch a text.
     pub fn of(text: &str) -> Sketch {
-        let words: Vec<u64> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(word_hash)
-            .collect();
+        let words: Vec<u64> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(word_hash).collect();
         let mut s = Sketch::default();
         if words.len() < SHINGLE {
             return s;

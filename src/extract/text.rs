@@ -262,7 +262,8 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
                 || label_colon
                 || hhmm_weak_context_re().is_match(before)
                 || hhmm_weak_after_re().is_match(&text[end..]);
-            let weak_ctx = before.trim_end().to_ascii_lowercase().ends_with("pre") || before.trim_end().to_ascii_lowercase().ends_with("post");
+            let weak_ctx =
+                before.trim_end().to_ascii_lowercase().ends_with("pre") || before.trim_end().to_ascii_lowercase().ends_with("post");
             // "Pre 2020" is a year: pre/post make a time only of non-year numbers.
             let looks_year = (1900..=2099).contains(&(h * 100 + m)) && (!hhmm_context_re().is_match(before) || weak_ctx);
             if !(has_ctx || at_line_start) || looks_year {

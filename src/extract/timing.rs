@@ -218,10 +218,8 @@ impl TimingExtractor {
                         }
                     }
                 }
-                if *ev == Ev::InfusionStart {
-                    if facts.timing.first_admin_pos.is_none_or(|p| m.start() < p) {
-                        facts.timing.first_admin_pos = Some(m.start());
-                    }
+                if *ev == Ev::InfusionStart && facts.timing.first_admin_pos.is_none_or(|p| m.start() < p) {
+                    facts.timing.first_admin_pos = Some(m.start());
                 }
                 if *ev == Ev::Dose {
                     let before = super::text::sub(text, cl.start..m.start());
@@ -229,12 +227,18 @@ impl TimingExtractor {
                     // administration events only next to a time and a treatment word.
                     let generic = {
                         let l = m.as_str().to_ascii_lowercase();
-                        l.starts_with("device") && !l.chars().any(|c| c.is_ascii_digit()) || l.starts_with("dosing") || l == "given" || l.starts_with("admin") || l.starts_with("self")
+                        l.starts_with("device") && !l.chars().any(|c| c.is_ascii_digit())
+                            || l.starts_with("dosing")
+                            || l == "given"
+                            || l.starts_with("admin")
+                            || l.starts_with("self")
                     };
                     if generic {
                         // The treatment may be named on the line before ("SPRAVATO 56MG\ndosing 0930 + 0935").
                         let ct = super::text::sub(text, cl.start.saturating_sub(120)..cl.end).to_ascii_lowercase();
-                        let treat = ["esketamine", "spravato", "ketamine", "dev", "spray", "mg", "dose", "troche", "rdt"].iter().any(|w| ct.contains(w));
+                        let treat = ["esketamine", "spravato", "ketamine", "dev", "spray", "mg", "dose", "troche", "rdt"]
+                            .iter()
+                            .any(|w| ct.contains(w));
                         if !treat || nearest_time(text, &times, m.start()..m.end(), cl.clone()).is_none() {
                             continue;
                         }

@@ -87,35 +87,19 @@ impl Header {
         let mut cols = vec![None; names.len()];
         let mut problem = None;
         for (ci, raw) in fields.iter().enumerate() {
-            let name = raw
-                .trim_start_matches('\u{feff}')
-                .trim()
-                .to_ascii_lowercase();
+            let name = raw.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
             if let Some(ni) = names.iter().position(|n| *n == name) {
                 if cols[ni].is_some() && problem.is_none() {
-                    problem = Some(Bad::new(
-                        reason::DUPLICATE_KEY,
-                        format!("column `{}` appears twice in the CSV header", names[ni]),
-                    ));
+                    problem = Some(Bad::new(reason::DUPLICATE_KEY, format!("column `{}` appears twice in the CSV header", names[ni])));
                 }
                 cols[ni].get_or_insert(ci);
             }
         }
         if problem.is_none() {
-            if let Some(missing) = required
-                .iter()
-                .find(|r| cols[names.iter().position(|n| n == *r).unwrap_or(0)].is_none())
-            {
-                problem = Some(Bad::new(
-                    reason::MISSING_FIELD,
-                    format!("`{missing}`: column not in the CSV header"),
-                ));
+            if let Some(missing) = required.iter().find(|r| cols[names.iter().position(|n| n == *r).unwrap_or(0)].is_none()) {
+                problem = Some(Bad::new(reason::MISSING_FIELD, format!("`{missing}`: column not in the CSV header")));
             }
         }
-        Header {
-            width: fields.len(),
-            cols,
-            problem,
-        }
+        Header { width: fields.len(), cols, problem }
     }
 }

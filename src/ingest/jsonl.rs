@@ -57,10 +57,7 @@ impl JVal {
     /// First repeated key anywhere in this value (depth-first), if any.
     pub fn find_dup(&self) -> Option<&str> {
         match self {
-            JVal::Obj(o) => o
-                .dup
-                .as_deref()
-                .or_else(|| o.entries.iter().find_map(|(_, v)| v.find_dup())),
+            JVal::Obj(o) => o.dup.as_deref().or_else(|| o.entries.iter().find_map(|(_, v)| v.find_dup())),
             JVal::Arr(a) => a.iter().find_map(JVal::find_dup),
             _ => None,
         }
@@ -184,10 +181,7 @@ pub(crate) fn parse_value(line: &str) -> Result<JVal, Bad> {
                 Category::Syntax => syntax_label(&e),
                 Category::Data | Category::Io => "not valid JSON",
             };
-            Err(Bad::new(
-                super::reason::INVALID_JSON,
-                format!("{what} at column {}", e.column()),
-            ))
+            Err(Bad::new(super::reason::INVALID_JSON, format!("{what} at column {}", e.column())))
         }
     }
 }
@@ -198,15 +192,9 @@ pub(crate) fn parse_value(line: &str) -> Result<JVal, Bad> {
 fn syntax_label(e: &serde_json::Error) -> &'static str {
     let m = e.to_string();
     const KNOWN: &[(&str, &str)] = &[
-        (
-            "trailing characters",
-            "trailing characters after the object",
-        ),
+        ("trailing characters", "trailing characters after the object"),
         ("trailing comma", "trailing comma"),
-        (
-            "control character",
-            "unescaped control character in a string",
-        ),
+        ("control character", "unescaped control character in a string"),
         ("invalid escape", "invalid escape in a string"),
         ("invalid unicode code point", "invalid \\u escape"),
         ("lone leading surrogate", "invalid \\u escape"),
@@ -221,11 +209,7 @@ fn syntax_label(e: &serde_json::Error) -> &'static str {
         ("expected ident", "invalid literal"),
         ("expected value", "expected a value"),
     ];
-    KNOWN
-        .iter()
-        .find(|(k, _)| m.starts_with(k))
-        .map(|(_, l)| *l)
-        .unwrap_or("JSON syntax error")
+    KNOWN.iter().find(|(k, _)| m.starts_with(k)).map(|(_, l)| *l).unwrap_or("JSON syntax error")
 }
 
 /// Split a parsed note object into the contract's fields (unknown keys are
@@ -277,16 +261,10 @@ pub(crate) fn claim_fields(v: JVal) -> Result<ClaimFields<'static>, Bad> {
 
 fn into_object(v: JVal) -> Result<JObj, Bad> {
     if !matches!(v, JVal::Obj(_)) {
-        return Err(Bad::new(
-            super::reason::NOT_AN_OBJECT,
-            format!("record is a JSON {}, expected an object", v.type_name()),
-        ));
+        return Err(Bad::new(super::reason::NOT_AN_OBJECT, format!("record is a JSON {}, expected an object", v.type_name())));
     }
     if let Some(k) = v.find_dup() {
-        return Err(Bad::new(
-            super::reason::DUPLICATE_KEY,
-            format!("key {} appears twice in one object", key_label(k)),
-        ));
+        return Err(Bad::new(super::reason::DUPLICATE_KEY, format!("key {} appears twice in one object", key_label(k))));
     }
     match v {
         JVal::Obj(o) => Ok(o),

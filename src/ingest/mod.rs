@@ -135,10 +135,7 @@ use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use normalize::{
-    normalize_code, normalize_icd10, normalize_modifier, normalize_pos, parse_date, split_list,
-    DateForm,
-};
+pub use normalize::{normalize_code, normalize_icd10, normalize_modifier, normalize_pos, parse_date, split_list, DateForm};
 pub use source::{format_from_name, Format};
 
 use crate::model::{ClaimLine, ClaimRecord, Note, Origin, Reject};
@@ -203,10 +200,7 @@ pub struct IngestOptions {
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions {
-            max_note_bytes: 5 * 1024 * 1024,
-            max_line_bytes: 64 * 1024 * 1024,
-        }
+        IngestOptions { max_note_bytes: 5 * 1024 * 1024, max_line_bytes: 64 * 1024 * 1024 }
     }
 }
 
@@ -307,10 +301,7 @@ fn io_err(path: &Path, e: io::Error) -> IngestError {
     if e.kind() == io::ErrorKind::NotFound {
         IngestError::NotFound(path.to_path_buf())
     } else {
-        IngestError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        }
+        IngestError::Io { path: path.to_path_buf(), source: e }
     }
 }
 
@@ -388,10 +379,7 @@ pub(crate) struct Bad {
 
 impl Bad {
     pub fn new(reason: &'static str, detail: impl Into<String>) -> Self {
-        Bad {
-            reason,
-            detail: detail.into(),
-        }
+        Bad { reason, detail: detail.into() }
     }
 }
 
@@ -459,38 +447,16 @@ const NOTE_COLS: &[&str] = &[
     "note_type",
     "place_of_service",
 ];
-const NOTE_REQUIRED: &[&str] = &[
-    "note_id",
-    "encounter_id",
-    "patient_id",
-    "date_of_service",
-    "text",
-];
-const CLAIM_COLS: &[&str] = &[
-    "encounter_id",
-    "code",
-    "units",
-    "modifiers",
-    "icd10",
-    "place_of_service",
-];
+const NOTE_REQUIRED: &[&str] = &["note_id", "encounter_id", "patient_id", "date_of_service", "text"];
+const CLAIM_COLS: &[&str] = &["encounter_id", "code", "units", "modifiers", "icd10", "place_of_service"];
 const CLAIM_REQUIRED: &[&str] = &["encounter_id", "code", "units"];
 
 fn missing(field: &str) -> Bad {
-    Bad::new(
-        reason::MISSING_FIELD,
-        format!("`{field}` is missing or blank"),
-    )
+    Bad::new(reason::MISSING_FIELD, format!("`{field}` is missing or blank"))
 }
 
 fn wrong(field: &str, expected: &str, found: &FV<'_>) -> Bad {
-    Bad::new(
-        reason::WRONG_TYPE,
-        format!(
-            "`{field}`: expected {expected}, found {}",
-            found.type_name()
-        ),
-    )
+    Bad::new(reason::WRONG_TYPE, format!("`{field}`: expected {expected}, found {}", found.type_name()))
 }
 
 /// Required string, trimmed unless `keep`.
@@ -523,42 +489,22 @@ fn trim_owned(s: Cow<'_, str>) -> String {
 fn opt_str(field: &str, v: FV<'_>) -> Result<Option<String>, Bad> {
     match v {
         FV::Absent | FV::Null => Ok(None),
-        FV::Str(s) => Ok(if s.trim().is_empty() {
-            None
-        } else {
-            Some(trim_owned(s))
-        }),
+        FV::Str(s) => Ok(if s.trim().is_empty() { None } else { Some(trim_owned(s)) }),
         other => Err(wrong(field, "a string", &other)),
     }
 }
 
 /// Validate a note's fields into a [`Note`].
-pub(crate) fn finish_note(
-    f: NoteFields<'_>,
-    opts: &IngestOptions,
-    origin: Origin,
-    dec: &mut DecodeCounters,
-) -> Result<Note, Bad> {
+pub(crate) fn finish_note(f: NoteFields<'_>, opts: &IngestOptions, origin: Origin, dec: &mut DecodeCounters) -> Result<Note, Bad> {
     let note_id = req_str("note_id", f.note_id, false)?;
     let encounter_id = req_str("encounter_id", f.encounter_id, false)?;
     let patient_id = req_str("patient_id", f.patient_id, false)?;
     let dos = req_str("date_of_service", f.date_of_service, false)?;
-    let (date_of_service, form) = parse_date(&dos).ok_or_else(|| {
-        Bad::new(
-            reason::BAD_DATE,
-            "`date_of_service`: expected a real date as YYYY-MM-DD",
-        )
-    })?;
+    let (date_of_service, form) =
+        parse_date(&dos).ok_or_else(|| Bad::new(reason::BAD_DATE, "`date_of_service`: expected a real date as YYYY-MM-DD"))?;
     let text = req_str("text", f.text, true)?;
     if text.len() > opts.max_note_bytes {
-        return Err(Bad::new(
-            reason::OVERSIZED_NOTE,
-            format!(
-                "`text` is {} bytes, limit {}",
-                text.len(),
-                opts.max_note_bytes
-            ),
-        ));
+        return Err(Bad::new(reason::OVERSIZED_NOTE, format!("`text` is {} bytes, limit {}", text.len(), opts.max_note_bytes)));
     }
     let provider_id = opt_str("provider_id", f.provider_id)?;
     let provider_credential = opt_str("provider_credential", f.provider_credential)?;
@@ -566,12 +512,10 @@ pub(crate) fn finish_note(
     let note_type = opt_str("note_type", f.note_type)?;
     let place_of_service = match opt_str("place_of_service", f.place_of_service)? {
         None => None,
-        Some(p) => Some(normalize_pos(&p).ok_or_else(|| {
-            Bad::new(
-                reason::BAD_VALUE,
-                "`place_of_service`: expected a two-digit CMS place-of-service code",
-            )
-        })?),
+        Some(p) => Some(
+            normalize_pos(&p)
+                .ok_or_else(|| Bad::new(reason::BAD_VALUE, "`place_of_service`: expected a two-digit CMS place-of-service code"))?,
+        ),
     };
     let claim_lines = match f.claim_lines {
         None | Some(JVal::Null) => Vec::new(),
@@ -582,15 +526,7 @@ pub(crate) fn finish_note(
             }
             out
         }
-        Some(other) => {
-            return Err(Bad::new(
-                reason::WRONG_TYPE,
-                format!(
-                    "`claim_lines`: expected an array, found {}",
-                    other.type_name()
-                ),
-            ))
-        }
+        Some(other) => return Err(Bad::new(reason::WRONG_TYPE, format!("`claim_lines`: expected an array, found {}", other.type_name()))),
     };
     if form == DateForm::DateTime {
         dec.dates_from_datetime += 1;
@@ -619,15 +555,9 @@ fn bad_line(detail: String) -> Bad {
 fn note_claim_line(i: usize, item: JVal) -> Result<ClaimLine, Bad> {
     let obj = match item {
         JVal::Obj(o) => o,
-        other => {
-            return Err(bad_line(format!(
-                "claim_lines[{i}]: expected an object, found {}",
-                other.type_name()
-            )))
-        }
+        other => return Err(bad_line(format!("claim_lines[{i}]: expected an object, found {}", other.type_name()))),
     };
-    let (mut code, mut units, mut mods, mut icd, mut pos) =
-        (FV::Absent, FV::Absent, FV::Absent, FV::Absent, FV::Absent);
+    let (mut code, mut units, mut mods, mut icd, mut pos) = (FV::Absent, FV::Absent, FV::Absent, FV::Absent, FV::Absent);
     for (k, v) in obj.entries {
         match k.as_str() {
             "code" => code = v.into_fv(),
@@ -655,12 +585,7 @@ fn claim_line(
     at: &dyn Fn(&str) -> String,
 ) -> Result<ClaimLine, Bad> {
     let code = req_str(&at("code"), code, false)?;
-    let code = normalize_code(&code).ok_or_else(|| {
-        bad_line(format!(
-            "{}: expected a 5-character CPT/HCPCS code",
-            at("code")
-        ))
-    })?;
+    let code = normalize_code(&code).ok_or_else(|| bad_line(format!("{}: expected a 5-character CPT/HCPCS code", at("code"))))?;
     let units = match units {
         FV::Absent | FV::Null => return Err(missing(&at("units"))),
         FV::Num(n) => n,
@@ -671,55 +596,29 @@ fn claim_line(
             }
             match t.parse::<f64>() {
                 Ok(n) if n.is_finite() => n,
-                _ => {
-                    return Err(Bad::new(
-                        reason::WRONG_TYPE,
-                        format!("{}: expected a number", at("units")),
-                    ))
-                }
+                _ => return Err(Bad::new(reason::WRONG_TYPE, format!("{}: expected a number", at("units")))),
             }
         }
         other => return Err(wrong(&at("units"), "a number", &other)),
     };
     if !units.is_finite() || units < 0.0 {
-        return Err(bad_line(format!(
-            "{}: expected a non-negative number",
-            at("units")
-        )));
+        return Err(bad_line(format!("{}: expected a non-negative number", at("units"))));
     }
-    let modifiers = list(
-        &at("modifiers"),
-        mods,
-        normalize_modifier,
-        "a 2-character modifier",
-    )?;
+    let modifiers = list(&at("modifiers"), mods, normalize_modifier, "a 2-character modifier")?;
     let icd10 = list(&at("icd10"), icd, normalize_icd10, "an ICD-10-CM code")?;
     let place_of_service = match opt_str(&at("place_of_service"), pos)? {
         None => None,
-        Some(p) => Some(normalize_pos(&p).ok_or_else(|| {
-            bad_line(format!(
-                "{}: expected a two-digit CMS place-of-service code",
-                at("place_of_service")
-            ))
-        })?),
+        Some(p) => Some(
+            normalize_pos(&p)
+                .ok_or_else(|| bad_line(format!("{}: expected a two-digit CMS place-of-service code", at("place_of_service"))))?,
+        ),
     };
-    Ok(ClaimLine {
-        code,
-        units,
-        modifiers,
-        icd10,
-        place_of_service,
-    })
+    Ok(ClaimLine { code, units, modifiers, icd10, place_of_service })
 }
 
 /// A list field: array of strings, or one string split on `;`, `,`,
 /// whitespace. Each piece normalized by `norm`.
-fn list(
-    field: &str,
-    v: FV<'_>,
-    norm: fn(&str) -> Option<String>,
-    what: &str,
-) -> Result<Vec<String>, Bad> {
+fn list(field: &str, v: FV<'_>, norm: fn(&str) -> Option<String>, what: &str) -> Result<Vec<String>, Bad> {
     let mut out = Vec::new();
     let mut push = |piece: &str, idx: String| -> Result<(), Bad> {
         match norm(piece) {
@@ -746,13 +645,7 @@ fn list(
                         }
                     }
                     other => {
-                        return Err(Bad::new(
-                            reason::WRONG_TYPE,
-                            format!(
-                                "{field}[{k}]: expected a string, found {}",
-                                other.type_name()
-                            ),
-                        ))
+                        return Err(Bad::new(reason::WRONG_TYPE, format!("{field}[{k}]: expected a string, found {}", other.type_name())))
                     }
                 }
             }
@@ -765,27 +658,11 @@ fn list(
 }
 
 /// Validate a claims-file record into a [`ClaimRecord`].
-pub(crate) fn finish_claim(
-    f: ClaimFields<'_>,
-    csv: bool,
-    origin: Origin,
-) -> Result<ClaimRecord, Bad> {
+pub(crate) fn finish_claim(f: ClaimFields<'_>, csv: bool, origin: Origin) -> Result<ClaimRecord, Bad> {
     let encounter_id = req_str("encounter_id", f.encounter_id, false)?;
     let at = |field: &str| format!("`{field}`");
-    let line = claim_line(
-        f.code,
-        f.units,
-        f.modifiers,
-        f.icd10,
-        f.place_of_service,
-        csv,
-        &at,
-    )?;
-    Ok(ClaimRecord {
-        encounter_id,
-        line,
-        origin,
-    })
+    let line = claim_line(f.code, f.units, f.modifiers, f.icd10, f.place_of_service, csv, &at)?;
+    Ok(ClaimRecord { encounter_id, line, origin })
 }
 
 /// Which input a reader is for.
@@ -810,11 +687,7 @@ impl Kind {
 /// [`NoteEvent::Reject`]. `Err` only when the file cannot be opened (no
 /// event was delivered then); an I/O failure part-way is an `io_error`
 /// reject plus [`FileStats::io_error`], with `Ok`.
-pub fn read_notes(
-    path: &Path,
-    opts: &IngestOptions,
-    f: &mut dyn FnMut(NoteEvent),
-) -> Result<FileStats, IngestError> {
+pub fn read_notes(path: &Path, opts: &IngestOptions, f: &mut dyn FnMut(NoteEvent)) -> Result<FileStats, IngestError> {
     read_file(path, opts, Kind::Notes, &mut |ev| match ev {
         Ev::Note(n) => f(NoteEvent::Note(n)),
         Ev::Claim(_) => unreachable!("notes reader yields notes"),
@@ -824,11 +697,7 @@ pub fn read_notes(
 
 /// Stream the claim lines of one claims file (CSV or JSON Lines, plain or
 /// gzip). Same contract as [`read_notes`].
-pub fn read_claims(
-    path: &Path,
-    opts: &IngestOptions,
-    f: &mut dyn FnMut(ClaimEvent),
-) -> Result<FileStats, IngestError> {
+pub fn read_claims(path: &Path, opts: &IngestOptions, f: &mut dyn FnMut(ClaimEvent)) -> Result<FileStats, IngestError> {
     read_file(path, opts, Kind::Claims, &mut |ev| match ev {
         Ev::Claim(c) => f(ClaimEvent::Claim(c)),
         Ev::Note(_) => unreachable!("claims reader yields claims"),
@@ -872,35 +741,18 @@ impl Run<'_> {
     }
 
     fn origin(&self, line: u64) -> Origin {
-        Origin {
-            file: self.file.clone(),
-            line,
-        }
+        Origin { file: self.file.clone(), line }
     }
 
     fn io_failure(&mut self, line: u64, e: &io::Error, partial: &[u8]) {
         let msg = format!("read failed at line {line}: {}", io_label(e));
         self.stats.io_error = Some(msg.clone());
-        let raw = if partial.is_empty() {
-            None
-        } else {
-            raw_for_reject(partial)
-        };
-        self.reject(
-            line,
-            Bad::new(
-                reason::IO_ERROR,
-                format!("{msg}; the rest of the file was not read"),
-            ),
-            raw,
-        );
+        let raw = if partial.is_empty() { None } else { raw_for_reject(partial) };
+        self.reject(line, Bad::new(reason::IO_ERROR, format!("{msg}; the rest of the file was not read")), raw);
     }
 
     fn oversized(&mut self, line: u64, len: u64) {
-        let detail = format!(
-            "record is {len} bytes, limit {} (max_line_bytes)",
-            self.opts.max_line_bytes
-        );
+        let detail = format!("record is {len} bytes, limit {} (max_line_bytes)", self.opts.max_line_bytes);
         self.reject(line, Bad::new(reason::OVERSIZED_LINE, detail), None);
     }
 }
@@ -913,23 +765,12 @@ fn io_label(e: &io::Error) -> String {
     format!("{:?}: {m}", e.kind())
 }
 
-fn read_file(
-    path: &Path,
-    opts: &IngestOptions,
-    kind: Kind,
-    emit: &mut dyn FnMut(Ev),
-) -> Result<FileStats, IngestError> {
+fn read_file(path: &Path, opts: &IngestOptions, kind: Kind, emit: &mut dyn FnMut(Ev)) -> Result<FileStats, IngestError> {
     let mut stats = FileStats::default();
     let src = source::open_source(path, &mut stats.decoded).map_err(|e| io_err(path, e))?;
     stats.format = Some(src.format);
     let repl = src.utf16_replacements.clone();
-    let mut run = Run {
-        file: path.to_string_lossy().into_owned(),
-        kind,
-        opts,
-        stats,
-        emit,
-    };
+    let mut run = Run { file: path.to_string_lossy().into_owned(), kind, opts, stats, emit };
     match src.format {
         Format::Jsonl => read_jsonl(src.reader, &mut run),
         Format::Csv => read_csv(src.reader, &mut run),
@@ -937,11 +778,7 @@ fn read_file(
     if let Some(r) = repl {
         run.stats.decoded.utf16_replacements = r.get();
     }
-    debug_assert_eq!(
-        run.stats.read,
-        run.stats.accepted + run.stats.rejected,
-        "counts reconcile"
-    );
+    debug_assert_eq!(run.stats.read, run.stats.accepted + run.stats.rejected, "counts reconcile");
     Ok(run.stats)
 }
 
@@ -982,22 +819,12 @@ fn jsonl_record(run: &mut Run<'_>, line: u64, bytes: &[u8]) {
             t
         }
         Err(()) => {
-            return run.reject(
-                line,
-                Bad::new(
-                    reason::INVALID_UTF8,
-                    "record is neither UTF-8 nor Windows-1252 text",
-                ),
-                raw_for_reject(bytes),
-            )
+            return run.reject(line, Bad::new(reason::INVALID_UTF8, "record is neither UTF-8 nor Windows-1252 text"), raw_for_reject(bytes))
         }
     };
     let result = jsonl::parse_value(&text).and_then(|v| match run.kind {
-        Kind::Notes => jsonl::note_fields(v).and_then(|f| {
-            finish_note(f, run.opts, run.origin(line), &mut run.stats.decoded).map(Ev::Note)
-        }),
-        Kind::Claims => jsonl::claim_fields(v)
-            .and_then(|f| finish_claim(f, false, run.origin(line)).map(Ev::Claim)),
+        Kind::Notes => jsonl::note_fields(v).and_then(|f| finish_note(f, run.opts, run.origin(line), &mut run.stats.decoded).map(Ev::Note)),
+        Kind::Claims => jsonl::claim_fields(v).and_then(|f| finish_claim(f, false, run.origin(line)).map(Ev::Claim)),
     });
     match result {
         Ok(ev) => run.accept(ev),
@@ -1037,10 +864,7 @@ fn read_csv(reader: Box<dyn io::BufRead>, run: &mut Run<'_>) {
                 if open_quote {
                     run.reject(
                         line,
-                        Bad::new(
-                            reason::BAD_CSV_ROW,
-                            "quoted field never closed; the record runs to the end of the file",
-                        ),
+                        Bad::new(reason::BAD_CSV_ROW, "quoted field never closed; the record runs to the end of the file"),
                         raw_for_reject(&buf),
                     );
                     continue;
@@ -1050,10 +874,7 @@ fn read_csv(reader: Box<dyn io::BufRead>, run: &mut Run<'_>) {
                     Err(()) => {
                         run.reject(
                             line,
-                            Bad::new(
-                                reason::INVALID_UTF8,
-                                "record is neither UTF-8 nor Windows-1252 text",
-                            ),
+                            Bad::new(reason::INVALID_UTF8, "record is neither UTF-8 nor Windows-1252 text"),
                             raw_for_reject(&buf),
                         );
                         continue;
@@ -1081,17 +902,9 @@ fn read_csv(reader: Box<dyn io::BufRead>, run: &mut Run<'_>) {
     }
 }
 
-fn csv_record(
-    run: &mut Run<'_>,
-    h: &csv::Header,
-    fields: Vec<Cow<'_, str>>,
-    line: u64,
-) -> Result<Ev, Bad> {
+fn csv_record(run: &mut Run<'_>, h: &csv::Header, fields: Vec<Cow<'_, str>>, line: u64) -> Result<Ev, Bad> {
     if fields.len() != h.width {
-        return Err(Bad::new(
-            reason::BAD_CSV_ROW,
-            format!("row has {} fields, header has {}", fields.len(), h.width),
-        ));
+        return Err(Bad::new(reason::BAD_CSV_ROW, format!("row has {} fields, header has {}", fields.len(), h.width)));
     }
     if let Some(p) = &h.problem {
         return Err(p.clone());
@@ -1169,10 +982,7 @@ impl DuplicateIds {
         match self.first.entry(h) {
             std::collections::hash_map::Entry::Occupied(e) => {
                 let (f, line) = *e.get();
-                Some(Origin {
-                    file: self.files[f as usize].clone(),
-                    line,
-                })
+                Some(Origin { file: self.files[f as usize].clone(), line })
             }
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert((fi, origin.line));

@@ -75,8 +75,7 @@ pub fn normalize_modifier(s: &str) -> Option<String> {
 /// Split a list field (`"25;GT"`, `"25, GT"`, `"25 GT"`) on `;`, `,` and
 /// whitespace, dropping empty pieces.
 pub fn split_list(s: &str) -> impl Iterator<Item = &str> {
-    s.split(|c: char| c == ';' || c == ',' || c.is_whitespace())
-        .filter(|p| !p.is_empty())
+    s.split(|c: char| c == ';' || c == ',' || c.is_whitespace()).filter(|p| !p.is_empty())
 }
 
 /// Normalize a CMS place-of-service code: trimmed, one or two ASCII digits,

@@ -46,9 +46,7 @@ pub fn format_from_name(path: &Path) -> Option<Format> {
 
 /// True when the file name ends in `.gz` (case-insensitive).
 fn is_gzip_name(path: &Path) -> bool {
-    path.file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".gz"))
-        .unwrap_or(false)
+    path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".gz")).unwrap_or(false)
 }
 
 /// An opened, decompressed and (if needed) transcoded input, positioned after
@@ -74,16 +72,11 @@ pub(crate) struct Source {
 pub(crate) fn open_source(path: &Path, counters: &mut DecodeCounters) -> io::Result<Source> {
     let file = File::open(path)?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(io::Error::other(
-            "is a folder, not a file (use expand_inputs)",
-        ));
+        return Err(io::Error::other("is a folder, not a file (use expand_inputs)"));
     }
     // A zero-byte file is empty whatever its name (an empty export saved as
     // `.gz` is not a gzip stream, but it holds no records either).
-    let empty = file
-        .metadata()
-        .map(|m| m.is_file() && m.len() == 0)
-        .unwrap_or(false);
+    let empty = file.metadata().map(|m| m.is_file() && m.len() == 0).unwrap_or(false);
     let mut raw: Box<dyn Read> = if is_gzip_name(path) && !empty {
         counters.gzip = true;
         Box::new(MultiGzDecoder::new(BufReader::with_capacity(BUF, file)))
@@ -106,39 +99,20 @@ pub(crate) fn open_source(path: &Path, counters: &mut DecodeCounters) -> io::Res
         }
     }
     let head = &head[..n];
-    let (skip, enc): (usize, Option<(&'static str, Decoder)>) =
-        if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            counters.bom_utf8 = true;
-            (3, None)
-        } else if head.starts_with(&[0xFF, 0xFE]) {
-            (
-                2,
-                Some(("UTF-16LE", UTF_16LE.new_decoder_without_bom_handling())),
-            )
-        } else if head.starts_with(&[0xFE, 0xFF]) {
-            (
-                2,
-                Some(("UTF-16BE", UTF_16BE.new_decoder_without_bom_handling())),
-            )
-        } else if n == 4 && head[0] != 0 && head[1] == 0 && head[2] != 0 && head[3] == 0 {
-            (
-                0,
-                Some((
-                    "UTF-16LE (no BOM)",
-                    UTF_16LE.new_decoder_without_bom_handling(),
-                )),
-            )
-        } else if n == 4 && head[0] == 0 && head[1] != 0 && head[2] == 0 && head[3] != 0 {
-            (
-                0,
-                Some((
-                    "UTF-16BE (no BOM)",
-                    UTF_16BE.new_decoder_without_bom_handling(),
-                )),
-            )
-        } else {
-            (0, None)
-        };
+    let (skip, enc): (usize, Option<(&'static str, Decoder)>) = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        counters.bom_utf8 = true;
+        (3, None)
+    } else if head.starts_with(&[0xFF, 0xFE]) {
+        (2, Some(("UTF-16LE", UTF_16LE.new_decoder_without_bom_handling())))
+    } else if head.starts_with(&[0xFE, 0xFF]) {
+        (2, Some(("UTF-16BE", UTF_16BE.new_decoder_without_bom_handling())))
+    } else if n == 4 && head[0] != 0 && head[1] == 0 && head[2] != 0 && head[3] == 0 {
+        (0, Some(("UTF-16LE (no BOM)", UTF_16LE.new_decoder_without_bom_handling())))
+    } else if n == 4 && head[0] == 0 && head[1] != 0 && head[2] == 0 && head[3] != 0 {
+        (0, Some(("UTF-16BE (no BOM)", UTF_16BE.new_decoder_without_bom_handling())))
+    } else {
+        (0, None)
+    };
     let rest: Box<dyn Read> = match peek_err {
         Some(e) => Box::new(FailOnce(Some(e))),
         None => raw,
@@ -169,11 +143,7 @@ pub(crate) fn open_source(path: &Path, counters: &mut DecodeCounters) -> io::Res
         Some(f) => f,
         None => sniff(&mut reader),
     };
-    Ok(Source {
-        reader,
-        format,
-        utf16_replacements,
-    })
+    Ok(Source { reader, format, utf16_replacements })
 }
 
 /// Yields a stored error once (an error met while peeking), then end of input.
@@ -219,8 +189,7 @@ impl<R: Read> Read for Utf16Reader<R> {
         while self.pos == self.len && !self.done {
             let input = self.inner.fill_buf()?;
             let last = input.is_empty();
-            let (_, read, written, replaced) =
-                self.decoder.decode_to_utf8(input, &mut self.out, last);
+            let (_, read, written, replaced) = self.decoder.decode_to_utf8(input, &mut self.out, last);
             if replaced {
                 self.repl.set(self.repl.get() + 1);
             }
@@ -310,10 +279,7 @@ impl<R: BufRead> LineReader<R> {
         if crlf {
             buf.pop();
         }
-        Ok(Chunk::Data {
-            crlf,
-            open_quote: false,
-        })
+        Ok(Chunk::Data { crlf, open_quote: false })
     }
 }
 
@@ -338,11 +304,7 @@ enum Q {
 
 impl<R: BufRead> CsvSplitter<R> {
     pub fn new(r: R) -> Self {
-        CsvSplitter {
-            r,
-            bytes: 0,
-            line: 1,
-        }
+        CsvSplitter { r, bytes: 0, line: 1 }
     }
 
     /// Read the next record into `buf` (cleared first; terminator and a
@@ -414,13 +376,7 @@ impl<R: BufRead> CsvSplitter<R> {
         if crlf {
             buf.pop();
         }
-        (
-            start,
-            Ok(Chunk::Data {
-                crlf,
-                open_quote: st == Q::Quoted,
-            }),
-        )
+        (start, Ok(Chunk::Data { crlf, open_quote: st == Q::Quoted }))
     }
 }
 
@@ -486,10 +442,7 @@ pub(crate) fn decode_record(bytes: &[u8]) -> Result<(Cow<'_, str>, bool), ()> {
         Ok(s) => return Ok((Cow::Borrowed(s), false)),
         Err(e) => e,
     };
-    if bytes
-        .iter()
-        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0x0C))
-    {
+    if bytes.iter().any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0x0C)) {
         return Err(());
     }
     let mut out = String::with_capacity(bytes.len() + 16);

@@ -11,7 +11,8 @@ use proptest::prelude::*;
 
 use super::*;
 
-const GOOD: &str = r#"{"note_id":"n1","encounter_id":"e1","patient_id":"p1","date_of_service":"2026-01-05","text":"Spravato 56 mg. BP 128/82."}"#;
+const GOOD: &str =
+    r#"{"note_id":"n1","encounter_id":"e1","patient_id":"p1","date_of_service":"2026-01-05","text":"Spravato 56 mg. BP 128/82."}"#;
 
 fn good(id: &str) -> String {
     format!(
@@ -42,10 +43,7 @@ struct Out {
 
 impl Out {
     fn reasons(&self) -> Vec<(u64, &str)> {
-        self.rejects
-            .iter()
-            .map(|r| (r.line, r.reason.as_str()))
-            .collect()
+        self.rejects.iter().map(|r| (r.line, r.reason.as_str())).collect()
     }
 }
 
@@ -64,11 +62,7 @@ fn notes_with(path: &Path, opts: &IngestOptions) -> Out {
         assert_eq!(r.kind, "notes");
         assert!(reason::ALL.contains(&r.reason.as_str()), "{}", r.reason);
     }
-    Out {
-        notes,
-        rejects,
-        stats,
-    }
+    Out { notes, rejects, stats }
 }
 
 fn notes(path: &Path) -> Out {
@@ -149,26 +143,12 @@ impl NaiveDateExt {
 
 #[test]
 fn invalid_json_truncated_and_trailing_garbage() {
-    let content = format!(
-        "{}\n{}\n{} extra\n{}\n",
-        good("a"),
-        &GOOD[..40],
-        good("b"),
-        good("c")
-    );
+    let content = format!("{}\n{}\n{} extra\n{}\n", good("a"), &GOOD[..40], good("b"), good("c"));
     let o = notes_str("x.jsonl", &content);
     assert_eq!(o.reasons(), vec![(2, "invalid_json"), (3, "invalid_json")]);
     assert_eq!(o.notes.len(), 2);
-    assert!(
-        o.rejects[0].detail.contains("truncated"),
-        "{}",
-        o.rejects[0].detail
-    );
-    assert!(
-        o.rejects[1].detail.contains("trailing"),
-        "{}",
-        o.rejects[1].detail
-    );
+    assert!(o.rejects[0].detail.contains("truncated"), "{}", o.rejects[0].detail);
+    assert!(o.rejects[1].detail.contains("trailing"), "{}", o.rejects[1].detail);
     assert_eq!(o.notes[1].origin.line, 4);
 }
 
@@ -181,13 +161,7 @@ fn not_an_object() {
 
 #[test]
 fn missing_fields_each_named() {
-    for f in [
-        "note_id",
-        "encounter_id",
-        "patient_id",
-        "date_of_service",
-        "text",
-    ] {
+    for f in ["note_id", "encounter_id", "patient_id", "date_of_service", "text"] {
         // Absent.
         let v: serde_json::Value = serde_json::from_str(GOOD).unwrap();
         let mut m = v.as_object().unwrap().clone();
@@ -207,28 +181,12 @@ fn missing_fields_each_named() {
 #[test]
 fn wrong_types() {
     let cases = [
-        (
-            r#""text":"Spravato 56 mg. BP 128/82.""#,
-            r#""text":null"#,
-            "text",
-        ),
-        (
-            r#""text":"Spravato 56 mg. BP 128/82.""#,
-            r#""text":5"#,
-            "text",
-        ),
+        (r#""text":"Spravato 56 mg. BP 128/82.""#, r#""text":null"#, "text"),
+        (r#""text":"Spravato 56 mg. BP 128/82.""#, r#""text":5"#, "text"),
         (r#""note_id":"n1""#, r#""note_id":123"#, "note_id"),
         (r#""note_id":"n1""#, r#""note_id":"n1","payer":7"#, "payer"),
-        (
-            r#""note_id":"n1""#,
-            r#""note_id":"n1","claim_lines":{}"#,
-            "claim_lines",
-        ),
-        (
-            r#""note_id":"n1""#,
-            r#""note_id":"n1","place_of_service":11"#,
-            "place_of_service",
-        ),
+        (r#""note_id":"n1""#, r#""note_id":"n1","claim_lines":{}"#, "claim_lines"),
+        (r#""note_id":"n1""#, r#""note_id":"n1","place_of_service":11"#, "place_of_service"),
     ];
     for (from, to, field) in cases {
         let (r, d) = one_reason(from, to);
@@ -236,54 +194,29 @@ fn wrong_types() {
         assert!(d.contains(field) && d.contains("expected"), "{d}");
     }
     // Optional null = absent.
-    let o = one(
-        r#""note_id":"n1""#,
-        r#""note_id":"n1","payer":null,"claim_lines":null"#,
-    );
+    let o = one(r#""note_id":"n1""#, r#""note_id":"n1","payer":null,"claim_lines":null"#);
     assert_eq!(o.notes.len(), 1);
 }
 
 #[test]
 fn dates() {
-    for bad in [
-        "2026-02-30",
-        "01/05/2026",
-        "2026-1-5",
-        "20260105",
-        "2026-01-05T25:00",
-        "2026-01-05x",
-    ] {
+    for bad in ["2026-02-30", "01/05/2026", "2026-1-5", "20260105", "2026-01-05T25:00", "2026-01-05x"] {
         let (r, _) = one_reason("2026-01-05", bad);
         assert_eq!(r, "bad_date", "{bad}");
     }
-    for ok in [
-        "2026-01-05T10:00:00",
-        "2026-01-05 10:00",
-        "2026-01-05T23:30:00-05:00",
-        " 2026-01-05 ",
-        "2026-01-05T10:00:00.123Z",
-    ] {
+    for ok in ["2026-01-05T10:00:00", "2026-01-05 10:00", "2026-01-05T23:30:00-05:00", " 2026-01-05 ", "2026-01-05T10:00:00.123Z"] {
         let o = one("2026-01-05", ok);
         assert_eq!(o.notes.len(), 1, "{ok}");
         assert_eq!(o.notes[0].date_of_service, NaiveDateExt::ymd(2026, 1, 5));
     }
-    assert_eq!(
-        one("2026-01-05", "2026-01-05T10:00:00")
-            .stats
-            .decoded
-            .dates_from_datetime,
-        1
-    );
+    assert_eq!(one("2026-01-05", "2026-01-05T10:00:00").stats.decoded.dates_from_datetime, 1);
     assert_eq!(parse_date("2024-02-29").map(|d| d.1), Some(DateForm::Date));
     assert!(parse_date("2023-02-29").is_none());
 }
 
 #[test]
 fn bad_value_place_of_service() {
-    let (r, d) = one_reason(
-        r#""note_id":"n1""#,
-        r#""note_id":"n1","place_of_service":"Office""#,
-    );
+    let (r, d) = one_reason(r#""note_id":"n1""#, r#""note_id":"n1","place_of_service":"Office""#);
     assert_eq!(r, "bad_value");
     assert!(d.contains("place_of_service"));
 }
@@ -294,21 +227,9 @@ fn oversized_note_and_line() {
     let big = GOOD.replace("Spravato 56 mg.", &"x".repeat(2000));
     let content = format!("{}\n{}\n{}\n", good("a"), big, good("b"));
     let p = write(d.path(), "x.jsonl", content.as_bytes());
-    let o = notes_with(
-        &p,
-        &IngestOptions {
-            max_note_bytes: 1000,
-            ..Default::default()
-        },
-    );
+    let o = notes_with(&p, &IngestOptions { max_note_bytes: 1000, ..Default::default() });
     assert_eq!(o.reasons(), vec![(2, "oversized_note")]);
-    let o = notes_with(
-        &p,
-        &IngestOptions {
-            max_line_bytes: 1000,
-            ..Default::default()
-        },
-    );
+    let o = notes_with(&p, &IngestOptions { max_line_bytes: 1000, ..Default::default() });
     assert_eq!(o.reasons(), vec![(2, "oversized_line")]);
     assert!(o.rejects[0].raw.is_none());
     assert_eq!(o.notes[1].origin.line, 3);
@@ -320,20 +241,14 @@ fn duplicate_keys_top_level_and_nested() {
     let (r, d) = one_reason(r#""note_id":"n1""#, r#""note_id":"n1","note_id":"n2""#);
     assert_eq!(r, "duplicate_key");
     assert!(d.contains("note_id"));
-    let (r, _) = one_reason(
-        r#""note_id":"n1""#,
-        r#""note_id":"n1","claim_lines":[{"code":"99214","units":1,"units":2}]"#,
-    );
+    let (r, _) = one_reason(r#""note_id":"n1""#, r#""note_id":"n1","claim_lines":[{"code":"99214","units":1,"units":2}]"#);
     assert_eq!(r, "duplicate_key");
     let (r, d) = one_reason(r#""note_id":"n1""#, r#""note_id":"n1","x":1,"x":2"#);
     assert_eq!(r, "duplicate_key");
     assert!(d.contains("outside the contract"), "{d}");
     // Many keys: the set path.
     let many: String = (0..40).map(|i| format!(r#","k{i}":1"#)).collect();
-    let (r, _) = one_reason(
-        r#""note_id":"n1""#,
-        &format!(r#""note_id":"n1"{many},"k3":2"#),
-    );
+    let (r, _) = one_reason(r#""note_id":"n1""#, &format!(r#""note_id":"n1"{many},"k3":2"#));
     assert_eq!(r, "duplicate_key");
     let o = one(r#""note_id":"n1""#, &format!(r#""note_id":"n1"{many}"#));
     assert_eq!(o.notes.len(), 1);
@@ -354,10 +269,7 @@ fn bad_claim_lines() {
         r#"["99214"]"#,
     ];
     for c in cases {
-        let (r, d) = one_reason(
-            r#""note_id":"n1""#,
-            &format!(r#""note_id":"n1","claim_lines":{c}"#),
-        );
+        let (r, d) = one_reason(r#""note_id":"n1""#, &format!(r#""note_id":"n1","claim_lines":{c}"#));
         assert_eq!(r, "bad_claim_line", "{c}: {d}");
         assert!(d.contains("claim_lines[0]"), "{d}");
     }
@@ -389,24 +301,15 @@ fn every_reason_code_is_produced() {
         GOOD.replace(r#""note_id":"n1","#, ""),
         GOOD.replace(r#""text":"Spravato 56 mg. BP 128/82.""#, r#""text":null"#),
         GOOD.replace("2026-01-05", "2026-13-01"),
-        GOOD.replace(
-            r#""note_id":"n1""#,
-            r#""note_id":"n1","place_of_service":"xx""#,
-        ),
+        GOOD.replace(r#""note_id":"n1""#, r#""note_id":"n1","place_of_service":"xx""#),
         GOOD.replace("Spravato 56 mg. BP 128/82.", &"y".repeat(300)),
         format!(r#"{{"pad":"{}"}}"#, "z".repeat(600)),
-        GOOD.replace(
-            r#""note_id":"n1""#,
-            r#""note_id":"n1","claim_lines":[{"code":"1"}]"#,
-        ),
+        GOOD.replace(r#""note_id":"n1""#, r#""note_id":"n1","claim_lines":[{"code":"1"}]"#),
     ];
     let mut bytes = lines.join("\n").into_bytes();
     bytes.extend_from_slice(b"\n{\"note_id\":\"\x81\"}\n");
     let p = write(d.path(), "all.jsonl", &bytes);
-    let opts = IngestOptions {
-        max_note_bytes: 200,
-        max_line_bytes: 500,
-    };
+    let opts = IngestOptions { max_note_bytes: 200, max_line_bytes: 500 };
     let o = notes_with(&p, &opts);
     assert_eq!(o.notes.len(), 1);
     seen.extend(o.rejects.iter().map(|r| r.reason.clone()));
@@ -416,8 +319,7 @@ fn every_reason_code_is_produced() {
     let z = gz(format!("{GOOD}\n").repeat(50).as_bytes());
     let p = write(d.path(), "t.jsonl.gz", &z[..z.len() / 2]);
     seen.extend(notes(&p).rejects.iter().map(|r| r.reason.clone()));
-    let all: std::collections::BTreeSet<String> =
-        reason::ALL.iter().map(|s| s.to_string()).collect();
+    let all: std::collections::BTreeSet<String> = reason::ALL.iter().map(|s| s.to_string()).collect();
     assert_eq!(seen, all);
 }
 
@@ -425,24 +327,18 @@ fn every_reason_code_is_produced() {
 fn details_never_contain_record_content() {
     let secret = "SECRETPHI";
     let lines = [
-        format!(
-            r#"{{"note_id":"n","encounter_id":"e","patient_id":"p","date_of_service":"{secret}","text":"t"}}"#
-        ),
+        format!(r#"{{"note_id":"n","encounter_id":"e","patient_id":"p","date_of_service":"{secret}","text":"t"}}"#),
         format!(
             r#"{{"note_id":"n","encounter_id":"e","patient_id":"p","date_of_service":"2026-01-01","text":"{secret}","claim_lines":[{{"code":"{secret}","units":1}}]}}"#
         ),
         format!(
             r#"{{"note_id":"n","encounter_id":"e","patient_id":"p","date_of_service":"2026-01-01","text":"{secret}","claim_lines":[{{"code":"99214","units":"{secret}"}}]}}"#
         ),
-        format!(
-            r#"{{"note_id":"n","encounter_id":"e","patient_id":"p","date_of_service":"2026-01-01","text":"{secret}" {secret}}}"#
-        ),
+        format!(r#"{{"note_id":"n","encounter_id":"e","patient_id":"p","date_of_service":"2026-01-01","text":"{secret}" {secret}}}"#),
         format!(
             r#"{{"note_id":"n","encounter_id":"e","patient_id":"p","date_of_service":"2026-01-01","text":"{secret}","{secret} x":1,"{secret} x":2}}"#
         ),
-        format!(
-            r#"{{"note_id":"n","encounter_id":"e","patient_id":"p","date_of_service":"2026-01-01","text":"{secret}\q"}}"#
-        ),
+        format!(r#"{{"note_id":"n","encounter_id":"e","patient_id":"p","date_of_service":"2026-01-01","text":"{secret}\q"}}"#),
         format!(r#"{{"note_id":{{"{secret}":1}},"text":"{secret}"}}"#),
         format!(
             r#"{{"note_id":"n","encounter_id":"e","patient_id":"p","date_of_service":"2026-01-01","text":"{secret}","place_of_service":"{secret}"}}"#
@@ -461,11 +357,7 @@ fn details_never_contain_record_content() {
 #[test]
 fn gzip_plain_and_multi_member() {
     let d = tempfile::tempdir().unwrap();
-    let p = write(
-        d.path(),
-        "a.jsonl.gz",
-        &gz(format!("{}\n{}\n", good("a"), good("b")).as_bytes()),
-    );
+    let p = write(d.path(), "a.jsonl.gz", &gz(format!("{}\n{}\n", good("a"), good("b")).as_bytes()));
     let o = notes(&p);
     assert_eq!(o.notes.len(), 2);
     assert!(o.stats.decoded.gzip);
@@ -484,9 +376,7 @@ fn gzip_plain_and_multi_member() {
 #[test]
 fn gzip_truncated_is_reported_not_undercounted() {
     let d = tempfile::tempdir().unwrap();
-    let content: String = (0..2000)
-        .map(|i| format!("{}\n", good(&format!("n{i}"))))
-        .collect();
+    let content: String = (0..2000).map(|i| format!("{}\n", good(&format!("n{i}")))).collect();
     let z = gz(content.as_bytes());
     for cut in [z.len() - 1, z.len() - 4, z.len() * 2 / 3, z.len() / 3, 11] {
         let p = write(d.path(), "t.jsonl.gz", &z[..cut]);
@@ -514,11 +404,7 @@ fn gzip_bad_crc_and_garbage() {
     let o = notes(&p);
     assert_eq!(o.reasons(), vec![(1, "io_error")]);
     assert!(o.rejects[0].detail.contains("rest of the file"));
-    assert!(
-        o.rejects[0].detail.contains("gzip"),
-        "{}",
-        o.rejects[0].detail
-    );
+    assert!(o.rejects[0].detail.contains("gzip"), "{}", o.rejects[0].detail);
 }
 
 #[test]
@@ -530,10 +416,7 @@ fn empty_inputs() {
         ("z.jsonl.gz", Vec::new()),
         ("e.jsonl.gz", gz(b"")),
         ("e.csv.gz", gz(b"")),
-        (
-            "h.csv",
-            b"note_id,encounter_id,patient_id,date_of_service,text\r\n".to_vec(),
-        ),
+        ("h.csv", b"note_id,encounter_id,patient_id,date_of_service,text\r\n".to_vec()),
         ("w.jsonl", b"\n\n  \n".to_vec()),
     ] {
         let p = write(d.path(), name, &bytes);
@@ -584,16 +467,7 @@ fn csv_bad_rows_and_fields() {
          n7,e1,p1,2026-01-05,t,,Home\n"
     );
     let o = notes_str("n.csv", &content);
-    assert_eq!(
-        o.reasons(),
-        vec![
-            (3, "bad_csv_row"),
-            (4, "bad_csv_row"),
-            (5, "missing_field"),
-            (6, "bad_date"),
-            (8, "bad_value")
-        ]
-    );
+    assert_eq!(o.reasons(), vec![(3, "bad_csv_row"), (4, "bad_csv_row"), (5, "missing_field"), (6, "bad_date"), (8, "bad_value")]);
     assert_eq!(o.notes.len(), 2);
     assert_eq!(o.notes[0].payer, None);
     assert_eq!(o.notes[1].payer.as_deref(), Some("Aetna"));
@@ -602,30 +476,16 @@ fn csv_bad_rows_and_fields() {
 
 #[test]
 fn csv_header_problems_reject_every_row() {
-    let o = notes_str(
-        "n.csv",
-        "note_id,encounter_id,date_of_service,text\na,b,2026-01-01,t\nc,d,2026-01-01,t\n",
-    );
-    assert_eq!(
-        o.reasons(),
-        vec![(2, "missing_field"), (3, "missing_field")]
-    );
-    assert!(o
-        .stats
-        .header_problem
-        .as_deref()
-        .unwrap()
-        .contains("patient_id"));
+    let o = notes_str("n.csv", "note_id,encounter_id,date_of_service,text\na,b,2026-01-01,t\nc,d,2026-01-01,t\n");
+    assert_eq!(o.reasons(), vec![(2, "missing_field"), (3, "missing_field")]);
+    assert!(o.stats.header_problem.as_deref().unwrap().contains("patient_id"));
     let o = notes_str("n.csv", &format!("{HDR},TEXT\na,b,c,2026-01-01,t,u\n"));
     assert_eq!(o.reasons(), vec![(2, "duplicate_key")]);
 }
 
 #[test]
 fn csv_unclosed_quote_runs_to_end_as_one_record() {
-    let o = notes_str(
-        "n.csv",
-        &format!("{HDR}\nn1,e,p,2026-01-05,\"never closed\nn2,e,p,2026-01-05,t\n"),
-    );
+    let o = notes_str("n.csv", &format!("{HDR}\nn1,e,p,2026-01-05,\"never closed\nn2,e,p,2026-01-05,t\n"));
     assert_eq!(o.stats.read, 1);
     assert_eq!(o.reasons(), vec![(2, "bad_csv_row")]);
     assert!(o.rejects[0].detail.contains("never closed"));
@@ -634,18 +494,9 @@ fn csv_unclosed_quote_runs_to_end_as_one_record() {
 #[test]
 fn csv_oversized_record() {
     let d = tempfile::tempdir().unwrap();
-    let content = format!(
-        "{HDR}\nn1,e,p,2026-01-05,\"{}\"\nn2,e,p,2026-01-05,t\n",
-        "long\n".repeat(100)
-    );
+    let content = format!("{HDR}\nn1,e,p,2026-01-05,\"{}\"\nn2,e,p,2026-01-05,t\n", "long\n".repeat(100));
     let p = write(d.path(), "n.csv", content.as_bytes());
-    let o = notes_with(
-        &p,
-        &IngestOptions {
-            max_line_bytes: 200,
-            ..Default::default()
-        },
-    );
+    let o = notes_with(&p, &IngestOptions { max_line_bytes: 200, ..Default::default() });
     assert_eq!(o.reasons(), vec![(2, "oversized_line")]);
     assert_eq!(o.notes[0].origin.line, 103);
 }
@@ -712,10 +563,7 @@ fn claims_jsonl_gz() {
     assert_eq!(ok[0].line.modifiers, vec!["25", "GT"]);
     assert_eq!(ok[1].line.icd10, vec!["F33.2"]);
     let r: Vec<&str> = bad.iter().map(|r| r.reason.as_str()).collect();
-    assert_eq!(
-        r,
-        vec!["wrong_type", "wrong_type", "missing_field", "duplicate_key"]
-    );
+    assert_eq!(r, vec!["wrong_type", "wrong_type", "missing_field", "duplicate_key"]);
 }
 
 // ---------------------------------------------------------------- encodings
@@ -728,10 +576,7 @@ fn cp1252_table_matches_encoding_rs() {
         let want = want.chars().next().unwrap();
         match source::cp1252_char(b) {
             Some(c) => assert_eq!(c, want, "{b:#x}"),
-            None => assert!(
-                matches!(b, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D | 0xFE | 0xFF),
-                "{b:#x}"
-            ),
+            None => assert!(matches!(b, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D | 0xFE | 0xFF), "{b:#x}"),
         }
     }
     // Mixed record: real UTF-8 stays, the stray byte is Windows-1252.
@@ -764,11 +609,7 @@ fn utf16_inputs() {
     let text = GOOD.replace("Spravato 56 mg. BP 128/82.", "patient’s mood — “better” 😀");
     // Large enough to cross several 64 KiB chunks.
     let content: String = (0..3000).map(|_| format!("{text}\r\n")).collect();
-    for (le, bom, name) in [
-        (true, true, "UTF-16LE"),
-        (false, true, "UTF-16BE"),
-        (true, false, "UTF-16LE (no BOM)"),
-    ] {
+    for (le, bom, name) in [(true, true, "UTF-16LE"), (false, true, "UTF-16BE"), (true, false, "UTF-16LE (no BOM)")] {
         let p = write(d.path(), "u.jsonl", &utf16(&content, le, bom));
         let o = notes(&p);
         assert_eq!(o.notes.len(), 3000, "{name}: {:?}", o.rejects.first());
@@ -796,14 +637,9 @@ fn windows_1252_fallback_and_invalid_utf8() {
     // Smart quotes and an e-acute in Windows-1252.
     bytes.extend_from_slice(&GOOD.replace("Spravato 56 mg.", "pt\x00").into_bytes());
     let line1 = GOOD.as_bytes().to_vec();
-    let mut w = GOOD
-        .replace("Spravato 56 mg. BP 128/82.", "@@")
-        .into_bytes();
+    let mut w = GOOD.replace("Spravato 56 mg. BP 128/82.", "@@").into_bytes();
     let pos = w.windows(2).position(|x| x == b"@@").unwrap();
-    w.splice(
-        pos..pos + 2,
-        [0x93, b'o', b'k', 0x94, b' ', b'c', b'a', b'f', 0xE9, 0x92],
-    );
+    w.splice(pos..pos + 2, [0x93, b'o', b'k', 0x94, b' ', b'c', b'a', b'f', 0xE9, 0x92]);
     let mut lone = GOOD.replace("Spravato 56 mg.", "@@").into_bytes();
     let pos = lone.windows(2).position(|x| x == b"@@").unwrap();
     lone.splice(pos..pos + 2, [b'a', 0x81, b'b']);
@@ -821,14 +657,7 @@ fn windows_1252_fallback_and_invalid_utf8() {
     assert_eq!(o.notes.len(), 2);
     assert_eq!(o.notes[1].text, "\u{201c}ok\u{201d} café\u{2019}");
     assert_eq!(o.stats.decoded.windows1252, 1);
-    assert_eq!(
-        o.reasons(),
-        vec![
-            (3, "invalid_utf8"),
-            (4, "invalid_utf8"),
-            (5, "invalid_utf8")
-        ]
-    );
+    assert_eq!(o.reasons(), vec![(3, "invalid_utf8"), (4, "invalid_utf8"), (5, "invalid_utf8")]);
     assert!(o.rejects[0].raw.as_deref().unwrap().contains('\u{fffd}'));
     // Windows-1252 in a CSV record.
     let mut c = format!("{HDR}\nn1,e,p,2026-01-05,").into_bytes();
@@ -844,16 +673,7 @@ fn windows_1252_fallback_and_invalid_utf8() {
 fn expand_inputs_walks_sorted_skips_hidden_and_loops() {
     let d = tempfile::tempdir().unwrap();
     let root = d.path().join("in");
-    for f in [
-        "b.jsonl",
-        "a.csv",
-        "sub/c.ndjson.gz",
-        "sub/z.CSV",
-        ".hidden.jsonl",
-        ".git/x.jsonl",
-        "readme.txt",
-        "sub/deeper/d.jsonl",
-    ] {
+    for f in ["b.jsonl", "a.csv", "sub/c.ndjson.gz", "sub/z.CSV", ".hidden.jsonl", ".git/x.jsonl", "readme.txt", "sub/deeper/d.jsonl"] {
         write(&root, f, b"");
     }
     #[cfg(unix)]
@@ -862,25 +682,8 @@ fn expand_inputs_walks_sorted_skips_hidden_and_loops() {
         std::os::unix::fs::symlink(root.join("b.jsonl"), root.join("sub/link.jsonl")).unwrap();
     }
     let files = expand_inputs(std::slice::from_ref(&root)).unwrap();
-    let rel: Vec<String> = files
-        .iter()
-        .map(|p| {
-            p.strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    assert_eq!(
-        rel,
-        vec![
-            "a.csv",
-            "b.jsonl",
-            "sub/c.ndjson.gz",
-            "sub/deeper/d.jsonl",
-            "sub/z.CSV"
-        ]
-    );
+    let rel: Vec<String> = files.iter().map(|p| p.strip_prefix(&root).unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(rel, vec!["a.csv", "b.jsonl", "sub/c.ndjson.gz", "sub/deeper/d.jsonl", "sub/z.CSV"]);
     // An explicit file is always taken, once.
     let txt = root.join("readme.txt");
     let files = expand_inputs(&[txt.clone(), root.clone(), txt.clone()]).unwrap();
@@ -948,10 +751,7 @@ fn code_modifier_pos_tables() {
     assert_eq!(normalize_code("9921"), None);
     assert_eq!(normalize_modifier("gt").as_deref(), Some("GT"));
     assert_eq!(normalize_modifier("GTX"), None);
-    assert_eq!(
-        split_list(" 25; GT,,59  XU").collect::<Vec<_>>(),
-        vec!["25", "GT", "59", "XU"]
-    );
+    assert_eq!(split_list(" 25; GT,,59  XU").collect::<Vec<_>>(), vec!["25", "GT", "59", "XU"]);
     assert_eq!(normalize_pos("2").as_deref(), Some("02"));
     assert_eq!(normalize_pos("11").as_deref(), Some("11"));
     assert_eq!(normalize_pos("00"), None);
@@ -962,10 +762,7 @@ fn code_modifier_pos_tables() {
 #[test]
 fn duplicate_ids_helper() {
     let mut d = DuplicateIds::new();
-    let o = |f: &str, l| Origin {
-        file: f.into(),
-        line: l,
-    };
+    let o = |f: &str, l| Origin { file: f.into(), line: l };
     assert_eq!(d.check("n1", &o("a", 1)), None);
     assert_eq!(d.check("n2", &o("a", 2)), None);
     assert_eq!(d.check("n1", &o("b", 9)), Some(o("a", 1)));
@@ -1051,6 +848,7 @@ proptest! {
 // ---------------------------------------------------------------- throughput
 
 /// `cargo test --release -- --ignored --nocapture throughput`
+#[allow(clippy::print_stderr)]
 #[test]
 #[ignore]
 fn throughput() {

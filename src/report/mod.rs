@@ -154,7 +154,10 @@ pub fn encounters_frame(rows: &[EncounterRow<'_>]) -> PolarsResult<DataFrame> {
         Column::new("post_dose_bp".into(), rows.iter().map(|r| r.facts.post_dose_bp).collect::<Vec<bool>>()),
         Column::new("bp_reading_count".into(), rows.iter().map(|r| r.facts.bp_reading_count).collect::<Vec<u32>>()),
         Column::new("monitoring_minutes".into(), rows.iter().map(|r| r.facts.monitoring_minutes).collect::<Vec<Option<u32>>>()),
-        Column::new("discharge_criteria_documented".into(), rows.iter().map(|r| r.facts.discharge_criteria_documented).collect::<Vec<bool>>()),
+        Column::new(
+            "discharge_criteria_documented".into(),
+            rows.iter().map(|r| r.facts.discharge_criteria_documented).collect::<Vec<bool>>(),
+        ),
         Column::new("rems_documented".into(), rows.iter().map(|r| r.facts.rems_documented).collect::<Vec<bool>>()),
         Column::new("prior_auth_documented".into(), rows.iter().map(|r| r.facts.prior_auth_documented).collect::<Vec<bool>>()),
         Column::new("dose_mg".into(), rows.iter().map(|r| r.facts.dose_mg).collect::<Vec<Option<f64>>>()),
@@ -162,7 +165,10 @@ pub fn encounters_frame(rows: &[EncounterRow<'_>]) -> PolarsResult<DataFrame> {
         Column::new("units_match_dose".into(), rows.iter().map(|r| r.facts.units_match_dose).collect::<Vec<Option<bool>>>()),
         list_col("icd10_codes", rows.iter().map(|r| r.facts.icd10_codes.clone()), n),
         Column::new("icd10_specific".into(), rows.iter().map(|r| r.facts.icd10_specific).collect::<Vec<Option<bool>>>()),
-        Column::new("separate_em_documentation".into(), rows.iter().map(|r| r.facts.separate_em_documentation).collect::<Vec<Option<bool>>>()),
+        Column::new(
+            "separate_em_documentation".into(),
+            rows.iter().map(|r| r.facts.separate_em_documentation).collect::<Vec<Option<bool>>>(),
+        ),
     ];
     DataFrame::new(n, cols)
 }

@@ -109,7 +109,14 @@ fn nonspecific(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     let weak: Vec<&String> = codes
         .iter()
-        .filter(|c| g.weak.contains(c) || g.remission.contains(c) || c.starts_with("F32") || c.starts_with("F33") || c.starts_with("F34") || *c == "F39")
+        .filter(|c| {
+            g.weak.contains(c)
+                || g.remission.contains(c)
+                || c.starts_with("F32")
+                || c.starts_with("F33")
+                || c.starts_with("F34")
+                || *c == "F39"
+        })
         .collect();
     if weak.is_empty() {
         return vec![];

@@ -67,7 +67,10 @@ fn not_enrolled(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     if enrolled_neg {
         let r = ctx.enc.all(EvKind::Rems).into_iter().find(|r| ctx.enc.ev(*r).value.starts_with("enrollment")).unwrap();
-        return vec![Hit::at("REMS patient enrollment is documented as not done or pending; the patient must be enrolled before outpatient treatment.", r)];
+        return vec![Hit::at(
+            "REMS patient enrollment is documented as not done or pending; the patient must be enrolled before outpatient treatment.",
+            r,
+        )];
     }
     vec![Hit::absent("No Spravato REMS patient enrollment is documented for this outpatient session.")]
 }
@@ -111,7 +114,10 @@ fn form_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     if neg {
         let r = ctx.enc.all(EvKind::Rems).into_iter().find(|r| ctx.enc.ev(*r).value.starts_with("monitoring_form")).unwrap();
-        return vec![Hit::at("The REMS Patient Monitoring Form is documented as not yet submitted; submit it within 7 days of the session and record it.", r)];
+        return vec![Hit::at(
+            "The REMS Patient Monitoring Form is documented as not yet submitted; submit it within 7 days of the session and record it.",
+            r,
+        )];
     }
     vec![Hit::absent("No REMS Patient Monitoring Form completion or submission is documented for this session.")]
 }
@@ -277,7 +283,9 @@ fn under_2h(ctx: &Ctx<'_>) -> Vec<Hit> {
             if any_timing {
                 vec![]
             } else {
-                vec![Hit::absent("No monitoring duration, end-of-observation or discharge time is documented; 2 hours of monitoring cannot be shown.")]
+                vec![Hit::absent(
+                    "No monitoring duration, end-of-observation or discharge time is documented; 2 hours of monitoring cannot be shown.",
+                )]
             }
         }
     }
@@ -577,7 +585,11 @@ fn gcode_em(ctx: &Ctx<'_>) -> Vec<Hit> {
                     "{}{} billed with G2082/G2083 {}.",
                     l.code,
                     if m25 { "-25" } else { "" },
-                    if m25 { "without a separately identifiable E/M documented" } else { "without modifier 25 and a separately identifiable problem" }
+                    if m25 {
+                        "without a separately identifiable E/M documented"
+                    } else {
+                        "without modifier 25 and a separately identifiable problem"
+                    }
                 )));
             }
         }

@@ -117,19 +117,11 @@ pub struct Hit {
 impl Hit {
     /// Absent-evidence hit.
     pub fn absent(message: impl Into<String>) -> Self {
-        Hit {
-            message: message.into(),
-            ev: None,
-            note: None,
-        }
+        Hit { message: message.into(), ev: None, note: None }
     }
     /// Hit with evidence.
     pub fn at(message: impl Into<String>, ev: EvRef) -> Self {
-        Hit {
-            message: message.into(),
-            ev: Some(ev),
-            note: None,
-        }
+        Hit { message: message.into(), ev: Some(ev), note: None }
     }
 }
 
@@ -187,10 +179,7 @@ impl Rule {
         let marker = format!("## {heading}");
         let mut lines = self.docs.lines();
         lines.find(|l| l.trim() == marker)?;
-        let body: Vec<&str> = lines
-            .take_while(|l| !l.trim_start().starts_with("## "))
-            .map(|l| l.strip_prefix(' ').unwrap_or(l))
-            .collect();
+        let body: Vec<&str> = lines.take_while(|l| !l.trim_start().starts_with("## ")).map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
         Some(body.join("\n").trim().to_string())
     }
 }
@@ -355,13 +344,7 @@ pub struct Weights {
 
 impl Default for Weights {
     fn default() -> Self {
-        Weights {
-            critical: 50.0,
-            high: 25.0,
-            medium: 10.0,
-            low: 3.0,
-            info: 0.0,
-        }
+        Weights { critical: 50.0, high: 25.0, medium: 10.0, low: 3.0, info: 0.0 }
     }
 }
 
@@ -379,11 +362,7 @@ pub struct Levels {
 
 impl Default for Levels {
     fn default() -> Self {
-        Levels {
-            medium: 20.0,
-            high: 45.0,
-            critical: 70.0,
-        }
+        Levels { medium: 20.0, high: 45.0, critical: 70.0 }
     }
 }
 
@@ -415,10 +394,7 @@ impl RuleSettings {
     /// denial, `100 * (1 - prod(1 - w_i/100))`, so the score rises with each
     /// finding, never passes 100, and one critical outweighs several lows.
     pub fn score(&self, findings: &[Finding]) -> f64 {
-        let keep: f64 = findings
-            .iter()
-            .map(|f| 1.0 - (self.weight(f.severity) / 100.0).clamp(0.0, 1.0))
-            .product();
+        let keep: f64 = findings.iter().map(|f| 1.0 - (self.weight(f.severity) / 100.0).clamp(0.0, 1.0)).product();
         ((1.0 - keep) * 1000.0).round() / 10.0
     }
     /// Risk level of a score.
@@ -441,7 +417,13 @@ pub fn by_id(id: &str) -> Option<&'static Rule> {
 }
 
 /// Run every enabled rule on an encounter.
-pub fn evaluate(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries, payer: &PayerProfile, settings: &RuleSettings) -> Vec<Finding> {
+pub fn evaluate(
+    enc: &Encounter,
+    facts: &EncounterFacts,
+    dict: &Dictionaries,
+    payer: &PayerProfile,
+    settings: &RuleSettings,
+) -> Vec<Finding> {
     let ctx = Ctx { enc, facts, dict, payer };
     let mut out = Vec::new();
     for r in ALL {
@@ -453,12 +435,7 @@ pub fn evaluate(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries, pa
                 Some(ev) => {
                     let e = enc.ev(ev);
                     let snip = enc.snippet(ev).to_string();
-                    (
-                        Some(enc.notes[ev.0].meta.note_id.clone()),
-                        Some(snip),
-                        Some(e.span.start as u32),
-                        Some(e.span.end as u32),
-                    )
+                    (Some(enc.notes[ev.0].meta.note_id.clone()), Some(snip), Some(e.span.start as u32), Some(e.span.end as u32))
                 }
                 None => (h.note.map(|n| enc.notes[n].meta.note_id.clone()), None, None, None),
             };
@@ -479,13 +456,7 @@ pub fn evaluate(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries, pa
 
 /// Names of the drugs in a list of trial summaries.
 pub(crate) fn drug_names(ctx: &Ctx<'_>, pred: impl Fn(&crate::encounter::TrialSummary) -> bool) -> String {
-    let v: Vec<&str> = ctx
-        .facts
-        .trials
-        .iter()
-        .filter(|t| pred(t))
-        .map(|t| ctx.dict.drugs[t.drug].id.as_str())
-        .collect();
+    let v: Vec<&str> = ctx.facts.trials.iter().filter(|t| pred(t)).map(|t| ctx.dict.drugs[t.drug].id.as_str()).collect();
     if v.is_empty() {
         "none".into()
     } else {
@@ -502,7 +473,10 @@ mod tests {
         let mut ids = std::collections::HashSet::new();
         let id_re = regex::Regex::new(r"^[a-z0-9]+(?:-[a-z0-9]+)+$").unwrap();
         let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
-        let locator = regex::Regex::new(r"(?i)\d|\bsection\b|\bch\.|descriptor|definition|\bfiles?\b|\bpage\b|guideline|article|polic(?:y|ies)|tabular|criteria").unwrap();
+        let locator = regex::Regex::new(
+            r"(?i)\d|\bsection\b|\bch\.|descriptor|definition|\bfiles?\b|\bpage\b|guideline|article|polic(?:y|ies)|tabular|criteria",
+        )
+        .unwrap();
         for r in ALL {
             assert!(ids.insert(r.id), "duplicate id {}", r.id);
             assert!(id_re.is_match(r.id), "bad id {}", r.id);
@@ -519,7 +493,12 @@ mod tests {
             }
             // The authority names a document and where in it: a section,
             // number, date, descriptor or policy id, not just "CPT".
-            assert!(r.authority.len() >= 20 && locator.is_match(r.authority), "{} authority {:?} lacks a document and section", r.id, r.authority);
+            assert!(
+                r.authority.len() >= 20 && locator.is_match(r.authority),
+                "{} authority {:?} lacks a document and section",
+                r.id,
+                r.authority
+            );
             assert!(r.since.split('.').count() == 3, "{} since {:?}", r.id, r.since);
             assert!(r.family == r.id.split('-').next().unwrap(), "{} family {}", r.id, r.family);
             // Each heading exactly once, in order, and sections do not run
@@ -576,10 +555,7 @@ mod tests {
 
     #[test]
     fn selectors() {
-        let s = RuleSettings {
-            ignore: vec!["esk".into(), "dx-code-invalid-on-dos".into()],
-            ..Default::default()
-        };
+        let s = RuleSettings { ignore: vec!["esk".into(), "dx-code-invalid-on-dos".into()], ..Default::default() };
         assert!(!s.enabled("esk-missing-predose-bp"));
         assert!(!s.enabled("dx-code-invalid-on-dos"));
         assert!(s.enabled("dx-nonspecific-or-remission"));

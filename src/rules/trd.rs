@@ -88,7 +88,11 @@ fn incomplete(ctx: &Ctx<'_>) -> Vec<Hit> {
                 missing.push("duration");
             }
             Hit::at(
-                format!("Trial of {} lacks {}; add it so the trial can be judged adequate.", ctx.dict.drugs[t.drug].id, missing.join(" and ")),
+                format!(
+                    "Trial of {} lacks {}; add it so the trial can be judged adequate.",
+                    ctx.dict.drugs[t.drug].id,
+                    missing.join(" and ")
+                ),
                 t.ev,
             )
         })
@@ -129,7 +133,9 @@ fn subtherapeutic(ctx: &Ctx<'_>) -> Vec<Hit> {
         .filter_map(|t| {
             let d = &ctx.dict.drugs[t.drug];
             let (mg, min) = (t.daily_mg?, d.min_daily_mg?);
-            (mg < min).then(|| Hit::at(format!("Trial of {} at {mg} mg/day is below the usual minimum adequate dose of {min} mg/day.", d.id), t.ev))
+            (mg < min).then(|| {
+                Hit::at(format!("Trial of {} at {mg} mg/day is below the usual minimum adequate dose of {min} mg/day.", d.id), t.ev)
+            })
         })
         .collect()
 }
@@ -168,7 +174,12 @@ fn too_short(ctx: &Ctx<'_>) -> Vec<Hit> {
         .filter(|t| !t.augmentation)
         .filter_map(|t| {
             let w = t.weeks?;
-            (w + 0.05 < min).then(|| Hit::at(format!("Trial of {} lasted {w:.1} weeks; {} requires {min} weeks.", ctx.dict.drugs[t.drug].id, ctx.payer.name), t.ev))
+            (w + 0.05 < min).then(|| {
+                Hit::at(
+                    format!("Trial of {} lasted {w:.1} weeks; {} requires {min} weeks.", ctx.dict.drugs[t.drug].id, ctx.payer.name),
+                    t.ev,
+                )
+            })
         })
         .collect()
 }

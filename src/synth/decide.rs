@@ -19,15 +19,9 @@ const PRESCRIBER_POOL: &[(&str, &str)] = &[
     ("PRV-108", "MD"),
 ];
 const RN_POOL: &[&str] = &["PRV-201", "PRV-202", "PRV-203", "PRV-204"];
-const THERAPIST_POOL: &[(&str, &str)] = &[
-    ("PRV-301", "LCSW"),
-    ("PRV-302", "LPC"),
-    ("PRV-303", "LMFT"),
-    ("PRV-304", "PhD"),
-    ("PRV-305", "PsyD"),
-];
-const NON_PRESCRIBERS: &[(&str, &str)] =
-    &[("PRV-301", "LCSW"), ("PRV-302", "LPC"), ("PRV-303", "LMFT")];
+const THERAPIST_POOL: &[(&str, &str)] =
+    &[("PRV-301", "LCSW"), ("PRV-302", "LPC"), ("PRV-303", "LMFT"), ("PRV-304", "PhD"), ("PRV-305", "PsyD")];
+const NON_PRESCRIBERS: &[(&str, &str)] = &[("PRV-301", "LCSW"), ("PRV-302", "LPC"), ("PRV-303", "LMFT")];
 
 /// Patient-level facts that persist across the course.
 pub(crate) struct Patient {
@@ -54,21 +48,13 @@ pub(crate) struct Patient {
 fn history(rng: &mut Rng, track: Track) -> History {
     let kt = matches!(track, Track::Esk | Track::Iv);
     if !kt && rng.chance(0.45) {
-        return History {
-            trials: vec![],
-            vague: None,
-            distractors: vec![],
-        };
+        return History { trials: vec![], vague: None, distractors: vec![] };
     }
     let fewer = kt && rng.chance(0.045);
     let incomplete = rng.chance(0.04);
     let vague_bad = kt && rng.chance(0.035);
     let vague_ok = rng.chance(0.06);
-    let mut n = if fewer {
-        rng.weighted(&[40, 60])
-    } else {
-        2 + rng.weighted(&[35, 38, 20, 7])
-    };
+    let mut n = if fewer { rng.weighted(&[40, 60]) } else { 2 + rng.weighted(&[35, 38, 20, 7]) };
     if !kt {
         n = rng.weighted(&[10, 30, 40, 20]);
     }
@@ -80,11 +66,7 @@ fn history(rng: &mut Rng, track: Track) -> History {
             let drug = &ANTIDEPRESSANTS[d];
             Trial {
                 drug: d,
-                alias: if rng.chance(0.45) {
-                    1 + rng.below(drug.aliases.len())
-                } else {
-                    0
-                },
+                alias: if rng.chance(0.45) { 1 + rng.below(drug.aliases.len()) } else { 0 },
                 dose: Some(*rng.pick(drug.doses)),
                 weeks: Some(*rng.pick(&[6, 8, 8, 10, 12, 16, 24])),
                 outcome: rng.below(OUTCOMES.len()),
@@ -134,19 +116,12 @@ fn history(rng: &mut Rng, track: Track) -> History {
             _ => Distractor::CurrentMed(free[fi]),
         };
         // "never tried an MAOI" must not contradict a documented phenelzine trial
-        if d == Distractor::NegatedClass
-            && trials
-                .iter()
-                .any(|t| ANTIDEPRESSANTS[t.drug].generic == "phenelzine")
-        {
+        if d == Distractor::NegatedClass && trials.iter().any(|t| ANTIDEPRESSANTS[t.drug].generic == "phenelzine") {
             continue;
         }
         // sleep-dose distractors name trazodone/quetiapine IR/mirtazapine; keep mirtazapine out of trials
         if let Distractor::SleepDose(2) = d {
-            if trials
-                .iter()
-                .any(|t| ANTIDEPRESSANTS[t.drug].generic == "mirtazapine")
-            {
+            if trials.iter().any(|t| ANTIDEPRESSANTS[t.drug].generic == "mirtazapine") {
                 continue;
             }
         }
@@ -155,11 +130,7 @@ fn history(rng: &mut Rng, track: Track) -> History {
             distractors.push(d);
         }
     }
-    History {
-        trials,
-        vague,
-        distractors,
-    }
+    History { trials, vague, distractors }
 }
 
 fn pa_number(rng: &mut Rng) -> String {
@@ -230,17 +201,13 @@ pub(crate) fn patient(rng: &mut Rng, idx: usize, cfg: &SynthConfig) -> Patient {
     } else {
         *rng.pick(ESK_PAYERS)
     };
-    let gcode_payer =
-        medicare || (payer.contains("Massachusetts") && rng.chance(0.6)) || rng.chance(0.08);
+    let gcode_payer = medicare || (payer.contains("Massachusetts") && rng.chance(0.6)) || rng.chance(0.08);
     let dates = course_dates(rng, track, cfg);
     let first = dates[0];
     let pa = if matches!(track, Track::Esk | Track::Iv) {
         let approve = first - Duration::days(rng.range(3, 30));
-        let approved = |rng: &mut Rng, from: NaiveDate| Pa::Approved {
-            number: pa_number(rng),
-            from,
-            to: from + Duration::days(rng.range(150, 200)),
-        };
+        let approved =
+            |rng: &mut Rng, from: NaiveDate| Pa::Approved { number: pa_number(rng), from, to: from + Duration::days(rng.range(150, 200)) };
         if medicare && rng.chance(0.15) {
             Pa::NotRequired
         } else if rng.chance(0.04) {
@@ -275,11 +242,7 @@ pub(crate) fn patient(rng: &mut Rng, idx: usize, cfg: &SynthConfig) -> Patient {
         ther: *rng.pick(THERAPIST_POOL),
         weight: rng.r32(52, 118),
         primary,
-        secondary: if rng.chance(0.25) {
-            Some(*rng.pick(SECONDARY_DX))
-        } else {
-            None
-        },
+        secondary: if rng.chance(0.25) { Some(*rng.pick(SECONDARY_DX)) } else { None },
         dates,
         cloner: track != Track::None && rng.chance(0.12),
         template: None,
@@ -347,11 +310,7 @@ fn base_session(rng: &mut Rng, p: &Patient, k: usize) -> Session {
         pre_alt: None,
         post_alt: None,
         threshold: false,
-        phq: if rng.chance(0.4) {
-            Some(rng.r32(6, 24))
-        } else {
-            None
-        },
+        phq: if rng.chance(0.4) { Some(rng.r32(6, 24)) } else { None },
         devices: 0,
         device_times_shown: false,
         iv: None,
@@ -370,19 +329,8 @@ fn base_session(rng: &mut Rng, p: &Patient, k: usize) -> Session {
 }
 
 fn vit(rng: &mut Rng, used: &mut Vec<(u32, u32)>, at: u32, elevated: bool) -> Bp {
-    let (sys, dia) = if elevated {
-        fresh_bp(rng, used, (142, 162), (88, 99))
-    } else {
-        fresh_bp(rng, used, (108, 139), (64, 89))
-    };
-    Bp {
-        sys,
-        dia,
-        at,
-        hr: rng.r32(58, 96),
-        spo2: rng.r32(95, 100),
-        timed: true,
-    }
+    let (sys, dia) = if elevated { fresh_bp(rng, used, (142, 162), (88, 99)) } else { fresh_bp(rng, used, (108, 139), (64, 89)) };
+    Bp { sys, dia, at, hr: rng.r32(58, 96), spo2: rng.r32(95, 100), timed: true }
 }
 
 const PRE_ALTS: &[&str] = &["wnl", "declined", "refused", "not_obtained"];
@@ -407,13 +355,7 @@ fn pre_vitals(rng: &mut Rng, s: &mut Session, used: &mut Vec<(u32, u32)>, missin
 }
 
 /// Monitoring/discharge: end time, how it is shown, explicit statement.
-fn monitoring(
-    rng: &mut Rng,
-    s: &mut Session,
-    from: u32,
-    minutes: Option<u32>,
-    start_visible: bool,
-) {
+fn monitoring(rng: &mut Rng, s: &mut Session, from: u32, minutes: Option<u32>, start_visible: bool) {
     match minutes {
         None => {
             s.end_time = Some(from + rng.r32(60, 140));
@@ -422,11 +364,7 @@ fn monitoring(
         }
         Some(m) => {
             s.end_time = Some(from + m);
-            let mode = if start_visible {
-                rng.weighted(&[45, 25, 30])
-            } else {
-                1
-            };
+            let mode = if start_visible { rng.weighted(&[45, 25, 30]) } else { 1 };
             s.end_shown = mode != 1;
             s.monitoring_stmt = if mode == 0 { None } else { Some(m) };
         }
@@ -451,16 +389,8 @@ fn esk_session(rng: &mut Rng, p: &mut Patient, k: usize) -> Session {
     p.last_devices = s.devices;
     s.plan_increase = s.devices == 2 && rng.chance(0.2);
     s.rems_cert = rng.chance(0.6);
-    s.rems_enrolled = if rng.chance(0.035) {
-        *rng.pick(&[Tri::Negated, Tri::Absent])
-    } else {
-        Tri::Affirmed
-    };
-    s.rems_form = if rng.chance(0.04) {
-        *rng.pick(&[Tri::Negated, Tri::Absent])
-    } else {
-        Tri::Affirmed
-    };
+    s.rems_enrolled = if rng.chance(0.035) { *rng.pick(&[Tri::Negated, Tri::Absent]) } else { Tri::Affirmed };
+    s.rems_form = if rng.chance(0.04) { *rng.pick(&[Tri::Negated, Tri::Absent]) } else { Tri::Affirmed };
     s.pa_here = rng.chance(0.985);
     s.history_here = rng.chance(0.985);
     let miss = rng.chance(0.035);
@@ -599,12 +529,7 @@ fn iv_session(rng: &mut Rng, p: &Patient, k: usize) -> Session {
     }
     let stop = s.dose_start + iv.minutes;
     if intra {
-        s.bps.push(vit(
-            rng,
-            &mut used,
-            s.dose_start + 15.min(iv.minutes / 2),
-            false,
-        ));
+        s.bps.push(vit(rng, &mut used, s.dose_start + 15.min(iv.minutes / 2), false));
         if iv.minutes > 35 && rng.chance(0.6) {
             let el = rng.chance(0.15);
             s.bps.push(vit(rng, &mut used, s.dose_start + 30, el));
@@ -651,11 +576,7 @@ fn oral_session(rng: &mut Rng, p: &Patient, k: usize) -> Session {
         let at = s.dose_start + rng.r32(40, 60);
         s.bps.push(vit(rng, &mut used, at, false));
     }
-    let minutes = if rng.chance(0.15) {
-        None
-    } else {
-        Some(rng.r32(60, 120))
-    };
+    let minutes = if rng.chance(0.15) { None } else { Some(rng.r32(60, 120)) };
     let ds = s.dose_start;
     monitoring(rng, &mut s, ds, minutes, true);
     s.discharge_criteria = rng.chance(0.8);
@@ -681,13 +602,7 @@ fn cred_name(c: (&'static str, &'static str)) -> (String, &'static str) {
 }
 
 /// Decide one encounter of `p` (the `k`-th of its course).
-pub(crate) fn encounter(
-    rng: &mut Rng,
-    p: &mut Patient,
-    k: usize,
-    enc_no: usize,
-    cfg: &SynthConfig,
-) -> Encounter {
+pub(crate) fn encounter(rng: &mut Rng, p: &mut Patient, k: usize, enc_no: usize, cfg: &SynthConfig) -> Encounter {
     let date = p.dates[k];
     let track = p.track;
     let session_seed = rng.next_u64();
@@ -740,18 +655,10 @@ pub(crate) fn encounter(
                     code = if code == "G2082" { "G2083" } else { "G2082" };
                 }
                 let mods = if rng.chance(0.5) { vec!["KX"] } else { vec![] };
-                lines.push(Line {
-                    code,
-                    units: 1,
-                    modifiers: mods,
-                });
+                lines.push(Line { code, units: 1, modifiers: mods });
                 if rng.chance(0.04) {
                     let dc = if post2026 { "J0013" } else { "S0013" };
-                    lines.push(Line {
-                        code: dc,
-                        units: dose,
-                        modifiers: vec![],
-                    });
+                    lines.push(Line { code: dc, units: dose, modifiers: vec![] });
                 }
             } else {
                 let mut code = if post2026 { "J0013" } else { "S0013" };
@@ -765,21 +672,13 @@ pub(crate) fn encounter(
                 if rng.chance(0.02) {
                     code = "J0222";
                 }
-                lines.push(Line {
-                    code,
-                    units,
-                    modifiers: vec![],
-                });
+                lines.push(Line { code, units, modifiers: vec![] });
                 if rng.chance(0.35) {
                     em_billed = true;
                 }
             }
             if rng.chance(0.02) {
-                lines.push(Line {
-                    code: "99354",
-                    units: 1,
-                    modifiers: vec![],
-                });
+                lines.push(Line { code: "99354", units: 1, modifiers: vec![] });
             }
         }
         Track::Iv => {
@@ -789,37 +688,17 @@ pub(crate) fn encounter(
                 minutes_for_units = 100; // bill an extra hour that did not happen
             }
             if iv.minutes <= 15 && rng.chance(0.5) {
-                lines.push(Line {
-                    code: "96374",
-                    units: 1,
-                    modifiers: vec![],
-                });
+                lines.push(Line { code: "96374", units: 1, modifiers: vec![] });
             } else {
-                lines.push(Line {
-                    code: "96365",
-                    units: 1,
-                    modifiers: vec![],
-                });
+                lines.push(Line { code: "96365", units: 1, modifiers: vec![] });
                 let u = allowed_96366(minutes_for_units.max(iv.minutes));
                 if u > 0 {
-                    lines.push(Line {
-                        code: "96366",
-                        units: u,
-                        modifiers: vec![],
-                    });
+                    lines.push(Line { code: "96366", units: u, modifiers: vec![] });
                 }
             }
-            let drug = if rng.chance(0.04) {
-                *rng.pick(&["J3000", "S0013", "J0013", ""])
-            } else {
-                "J3490"
-            };
+            let drug = if rng.chance(0.04) { *rng.pick(&["J3000", "S0013", "J0013", ""]) } else { "J3490" };
             if !drug.is_empty() {
-                lines.push(Line {
-                    code: drug,
-                    units: 1,
-                    modifiers: vec![],
-                });
+                lines.push(Line { code: drug, units: 1, modifiers: vec![] });
             }
             em_billed = rng.chance(0.3);
         }
@@ -856,11 +735,7 @@ pub(crate) fn encounter(
         if tele {
             mods.push(if rng.chance(0.8) { "95" } else { "GT" });
         }
-        lines.push(Line {
-            code: em_code,
-            units: 1,
-            modifiers: mods,
-        });
+        lines.push(Line { code: em_code, units: 1, modifiers: mods });
     }
     if cloned {
         session.em_section = false;
@@ -885,11 +760,7 @@ pub(crate) fn encounter(
         } else {
             code
         };
-        lines.push(Line {
-            code,
-            units: 1,
-            modifiers: if tele { vec!["95"] } else { vec![] },
-        });
+        lines.push(Line { code, units: 1, modifiers: if tele { vec!["95"] } else { vec![] } });
         psy = Some(psy_minutes);
     } else if (kt && rng.chance(0.15)) || (track == Track::None && em_billed && rng.chance(0.3)) {
         psy = Some(psy_minutes);
@@ -902,11 +773,7 @@ pub(crate) fn encounter(
                 (_, false) => "90836",
                 (_, true) => "90834",
             };
-            lines.push(Line {
-                code,
-                units: 1,
-                modifiers: vec![],
-            });
+            lines.push(Line { code, units: 1, modifiers: vec![] });
         } else {
             psy_by_prescriber = false;
             let wrong = rng.chance(0.1);
@@ -916,11 +783,7 @@ pub(crate) fn encounter(
                 (_, false) => "90834",
                 (_, true) => "90836",
             };
-            lines.push(Line {
-                code,
-                units: 1,
-                modifiers: vec![],
-            });
+            lines.push(Line { code, units: 1, modifiers: vec![] });
         }
     } else {
         psy_by_prescriber = false;
@@ -940,17 +803,9 @@ pub(crate) fn encounter(
     let prov_bad = track != Track::Oral && !psy_only && !lines.is_empty() && rng.chance(0.02);
     let md = cred_name(p.md);
     let em_note = matches!(em, EmDoc::SeparateNote | EmDoc::Copy | EmDoc::Stub);
-    let (mut session_prov, mut session_cred) = if kt && em_note && rng.chance(0.6) {
-        (p.rn.to_string(), "RN")
-    } else {
-        md.clone()
-    };
+    let (mut session_prov, mut session_cred) = if kt && em_note && rng.chance(0.6) { (p.rn.to_string(), "RN") } else { md.clone() };
     let (mut em_prov, mut em_cred) = md.clone();
-    let (mut psy_prov, mut psy_cred) = if psy_by_prescriber {
-        md.clone()
-    } else {
-        cred_name(p.ther)
-    };
+    let (mut psy_prov, mut psy_cred) = if psy_by_prescriber { md.clone() } else { cred_name(p.ther) };
     if prov_bad {
         let np = cred_name(*rng.pick(NON_PRESCRIBERS));
         (session_prov, session_cred) = np.clone();
@@ -973,16 +828,9 @@ pub(crate) fn encounter(
         session.dx_in_text = false;
         session.pa_here = false;
     }
-    let history_in_em = em == EmDoc::SeparateNote
-        && (!session.history_here || session.near_empty || rng.chance(0.3));
-    let pa_in_em = em == EmDoc::SeparateNote
-        && kt
-        && (!session.pa_here || session.near_empty)
-        && rng.chance(0.5);
-    let em_restates_bp = if matches!(em, EmDoc::SeparateNote | EmDoc::Section)
-        && !session.bps.is_empty()
-        && rng.chance(0.35)
-    {
+    let history_in_em = em == EmDoc::SeparateNote && (!session.history_here || session.near_empty || rng.chance(0.3));
+    let pa_in_em = em == EmDoc::SeparateNote && kt && (!session.pa_here || session.near_empty) && rng.chance(0.5);
+    let em_restates_bp = if matches!(em, EmDoc::SeparateNote | EmDoc::Section) && !session.bps.is_empty() && rng.chance(0.35) {
         Some(rng.below(session.bps.len()))
     } else {
         None

@@ -107,11 +107,7 @@ pub(crate) enum Tri {
 /// Prior authorization as documented.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Pa {
-    Approved {
-        number: String,
-        from: NaiveDate,
-        to: NaiveDate,
-    },
+    Approved { number: String, from: NaiveDate, to: NaiveDate },
     Pending,
     Denied,
     NotRequired,
@@ -290,11 +286,7 @@ impl Session {
         match track {
             Track::Esk => Some(f64::from(self.devices * 28)),
             Track::Iv => self.iv.as_ref().and_then(IvFacts::dose),
-            Track::Oral => self
-                .oral
-                .as_ref()
-                .filter(|o| !o.rx_only)
-                .map(|o| f64::from(o.mg)),
+            Track::Oral => self.oral.as_ref().filter(|o| !o.rx_only).map(|o| f64::from(o.mg)),
             Track::None => None,
         }
     }
@@ -392,10 +384,7 @@ pub(crate) const SPECIFIC_DX: &[&str] = &["F33.2", "F33.1", "F32.2", "F32.1", "F
 pub(crate) const SECONDARY_DX: &[&str] = &["R45.851", "F41.1", "Z91.51"];
 
 pub(crate) fn is_em(code: &str) -> bool {
-    matches!(
-        code,
-        "99202" | "99203" | "99204" | "99205" | "99212" | "99213" | "99214" | "99215"
-    )
+    matches!(code, "99202" | "99203" | "99204" | "99205" | "99212" | "99213" | "99214" | "99215")
 }
 
 fn has(lines: &[Line], code: &str) -> bool {
@@ -403,11 +392,7 @@ fn has(lines: &[Line], code: &str) -> bool {
 }
 
 fn units_of(lines: &[Line], code: &str) -> u32 {
-    lines
-        .iter()
-        .filter(|l| l.code == code)
-        .map(|l| l.units)
-        .sum()
+    lines.iter().filter(|l| l.code == code).map(|l| l.units).sum()
 }
 
 fn jan2026() -> NaiveDate {
@@ -428,11 +413,7 @@ impl Encounter {
     /// notes when nothing is billed.
     pub(crate) fn gold_dx(&self) -> Vec<String> {
         let mut v: Vec<String> = if !self.lines.is_empty() || self.session.dx_in_text {
-            self.session
-                .dx_codes
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
+            self.session.dx_codes.iter().map(|s| s.to_string()).collect()
         } else {
             Vec::new()
         };
@@ -474,11 +455,7 @@ impl Encounter {
     }
 
     pub(crate) fn billed_drug_units(&self) -> Option<u32> {
-        let lines: Vec<&Line> = self
-            .lines
-            .iter()
-            .filter(|l| l.code == "S0013" || l.code == "J0013")
-            .collect();
+        let lines: Vec<&Line> = self.lines.iter().filter(|l| l.code == "S0013" || l.code == "J0013").collect();
         if lines.is_empty() {
             None
         } else {
@@ -488,9 +465,7 @@ impl Encounter {
 
     pub(crate) fn rems_documented(&self) -> bool {
         let s = &self.session;
-        self.track == Track::Esk
-            && !s.near_empty
-            && (s.rems_cert || s.rems_enrolled == Tri::Affirmed || s.rems_form == Tri::Affirmed)
+        self.track == Track::Esk && !s.near_empty && (s.rems_cert || s.rems_enrolled == Tri::Affirmed || s.rems_form == Tri::Affirmed)
     }
 
     pub(crate) fn pa_rendered(&self) -> bool {
@@ -539,10 +514,7 @@ impl Encounter {
             if !pre {
                 p.push("esk-missing-predose-bp");
             }
-            let forty = s
-                .bps
-                .iter()
-                .any(|b| b.at >= s.dose_start + 30 && b.at <= s.dose_start + 55);
+            let forty = s.bps.iter().any(|b| b.at >= s.dose_start + 30 && b.at <= s.dose_start + 55);
             if !forty {
                 p.push("esk-missing-40min-bp");
             }
@@ -574,9 +546,7 @@ impl Encounter {
             }
         }
         let em_billed = lines.iter().any(|l| is_em(l.code));
-        let em25 = lines
-            .iter()
-            .any(|l| is_em(l.code) && l.modifiers.contains(&"25"));
+        let em25 = lines.iter().any(|l| is_em(l.code) && l.modifiers.contains(&"25"));
         if em25 && self.separate_em() == Some(false) {
             p.push("em-mod25-without-separate-doc");
         }
@@ -588,21 +558,13 @@ impl Encounter {
         if kt && !self.pa_covers() {
             p.push("pa-missing-or-after-dos");
         }
-        let admin = lines.iter().any(|l| {
-            is_em(l.code)
-                || matches!(
-                    l.code,
-                    "G2082" | "G2083" | "96365" | "96366" | "96374" | "S0013" | "J0013" | "J3490"
-                )
-        });
+        let admin = lines
+            .iter()
+            .any(|l| is_em(l.code) || matches!(l.code, "G2082" | "G2083" | "96365" | "96366" | "96374" | "S0013" | "J0013" | "J3490"));
         if admin && !is_prescriber(self.billing_cred) {
             p.push("prov-non-prescriber-billing-admin");
         }
-        if lines
-            .iter()
-            .any(|l| matches!(l.code, "99354" | "99355" | "99356" | "99357"))
-            || (has(lines, "S0013") && post2026)
-        {
+        if lines.iter().any(|l| matches!(l.code, "99354" | "99355" | "99356" | "99357")) || (has(lines, "S0013") && post2026) {
             p.push("code-deleted-on-dos");
         }
         if let (Track::Iv, Some(iv)) = (t, s.iv.as_ref()) {
@@ -613,11 +575,7 @@ impl Encounter {
             if (iv.minutes <= 15 && has(lines, "96365")) || u66 > allowed_96366(iv.minutes) {
                 p.push("ivk-infusion-units-vs-time");
             }
-            if !has(lines, "J3490")
-                || has(lines, "J3000")
-                || has(lines, "S0013")
-                || has(lines, "J0013")
-            {
+            if !has(lines, "J3490") || has(lines, "J3000") || has(lines, "S0013") || has(lines, "J0013") {
                 p.push("ivk-drug-line-incomplete");
             }
             let pre_vitals = pre;
@@ -631,16 +589,8 @@ impl Encounter {
             if !pre_ok {
                 p.push("ivk-pre-infusion-elements-missing");
             }
-            let intra = s
-                .bps
-                .iter()
-                .any(|b| b.at > s.dose_start && b.at < s.dose_start + iv.minutes);
-            let post_ok = intra
-                && iv.dissociation
-                && iv.post_status
-                && s.discharge_criteria
-                && iv.escort
-                && iv.followup;
+            let intra = s.bps.iter().any(|b| b.at > s.dose_start && b.at < s.dose_start + iv.minutes);
+            let post_ok = intra && iv.dissociation && iv.post_status && s.discharge_criteria && iv.escort && iv.followup;
             if !post_ok {
                 p.push("ivk-post-infusion-elements-missing");
             }
@@ -666,12 +616,7 @@ impl Encounter {
 }
 
 /// A distinct blood pressure value not yet used in `used`.
-pub(crate) fn fresh_bp(
-    rng: &mut Rng,
-    used: &mut Vec<(u32, u32)>,
-    sys: (u32, u32),
-    dia: (u32, u32),
-) -> (u32, u32) {
+pub(crate) fn fresh_bp(rng: &mut Rng, used: &mut Vec<(u32, u32)>, sys: (u32, u32), dia: (u32, u32)) -> (u32, u32) {
     loop {
         let v = (rng.r32(sys.0, sys.1), rng.r32(dia.0, dia.1));
         if !used.contains(&v) {

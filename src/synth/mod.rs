@@ -234,11 +234,7 @@ fn gold<'a>(e: &'a Encounter, styles: Vec<&'static str>) -> GoldOut<'a> {
             (Some(d), Some(u)) => Some((f64::from(u) - d).abs() < 1e-9),
             _ => None,
         },
-        icd10_specific: if codes.is_empty() {
-            None
-        } else {
-            Some(codes.iter().any(|c| !WEAK_DX.contains(&c.as_str())))
-        },
+        icd10_specific: if codes.is_empty() { None } else { Some(codes.iter().any(|c| !WEAK_DX.contains(&c.as_str()))) },
         icd10_codes: codes,
         separate_em_documentation: e.separate_em(),
         planted: e.planted(),
@@ -286,12 +282,7 @@ fn write_encounter(e: &Encounter, rng: &mut rng::Rng, sinks: &mut Sinks) -> std:
                 code: l.code,
                 units: l.units,
                 modifiers: l.modifiers.clone(),
-                icd10: e
-                    .session
-                    .dx_codes
-                    .iter()
-                    .map(|c| claim_icd(c, dotted))
-                    .collect(),
+                icd10: e.session.dx_codes.iter().map(|c| claim_icd(c, dotted)).collect(),
             }
         })
         .collect();
@@ -320,16 +311,7 @@ fn write_encounter(e: &Encounter, rng: &mut rng::Rng, sinks: &mut Sinks) -> std:
     if e.claims_to == ClaimsTo::File && !lines.is_empty() {
         let w = sinks.claims()?;
         for l in &lines {
-            writeln!(
-                w,
-                "{},{},{},{},{},{}",
-                e.encounter_id,
-                l.code,
-                l.units,
-                l.modifiers.join(";"),
-                l.icd10.join(";"),
-                e.pos
-            )?;
+            writeln!(w, "{},{},{},{},{},{}", e.encounter_id, l.code, l.units, l.modifiers.join(";"), l.icd10.join(";"), e.pos)?;
         }
     }
     sinks.summary.claim_lines += lines.len();
@@ -359,11 +341,7 @@ pub fn write_dataset(cfg: &SynthConfig, out_dir: &Path) -> std::io::Result<Synth
     }
     let notes: Box<dyn Write> = if cfg.gzip {
         let f = BufWriter::new(File::create(out_dir.join("notes.jsonl.gz"))?);
-        Box::new(
-            flate2::GzBuilder::new()
-                .mtime(0)
-                .write(f, flate2::Compression::default()),
-        )
+        Box::new(flate2::GzBuilder::new().mtime(0).write(f, flate2::Compression::default()))
     } else {
         Box::new(BufWriter::new(File::create(out_dir.join("notes.jsonl"))?))
     };

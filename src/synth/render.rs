@@ -155,14 +155,7 @@ fn phase(s: &Session, track: Track, b: &Bp) -> Phase {
 
 fn phase_label(rng: &mut Rng, p: Phase, rel: u32, layout: Layout) -> String {
     match p {
-        Phase::Pre => (*rng.pick(&[
-            "pre-dose",
-            "Pre",
-            "baseline",
-            "prior to dosing",
-            "pre-treatment",
-        ]))
-        .into(),
+        Phase::Pre => (*rng.pick(&["pre-dose", "Pre", "baseline", "prior to dosing", "pre-treatment"])).into(),
         Phase::Forty => {
             if layout == Layout::Shorthand {
                 (*rng.pick(&["@40min", "T+40", "40 min post"])).into()
@@ -282,16 +275,8 @@ fn history_block(rng: &mut Rng, h: &History, tags: &mut Tags) -> String {
                     if let Some(w) = t.weeks {
                         parts.push(trial_dur(rng, w));
                     }
-                    let bullet = if numbered {
-                        format!("{}.", i + 1)
-                    } else {
-                        "-".to_string()
-                    };
-                    out.push_str(&format!(
-                        "{bullet} {} - {}\n",
-                        parts.join(" "),
-                        OUTCOMES[t.outcome]
-                    ));
+                    let bullet = if numbered { format!("{}.", i + 1) } else { "-".to_string() };
+                    out.push_str(&format!("{bullet} {} - {}\n", parts.join(" "), OUTCOMES[t.outcome]));
                 }
             }
             1 => {
@@ -300,12 +285,7 @@ fn history_block(rng: &mut Rng, h: &History, tags: &mut Tags) -> String {
                     let name = trial_name(rng, t);
                     let s = match (t.dose, t.weeks) {
                         (Some(d), Some(w)) => match rng.below(3) {
-                            0 => format!(
-                                "Tried {name} {} {}; {}.",
-                                trial_dose(rng, d),
-                                trial_dur(rng, w),
-                                OUTCOMES[t.outcome]
-                            ),
+                            0 => format!("Tried {name} {} {}; {}.", trial_dose(rng, d), trial_dur(rng, w), OUTCOMES[t.outcome]),
                             1 => format!(
                                 "{} was trialed ({}) {}; {}.",
                                 cap(&name),
@@ -313,23 +293,10 @@ fn history_block(rng: &mut Rng, h: &History, tags: &mut Tags) -> String {
                                 trial_dur(rng, w),
                                 OUTCOMES[t.outcome]
                             ),
-                            _ => format!(
-                                "Pt took {name} {} {} - {}.",
-                                trial_dose(rng, d),
-                                trial_dur(rng, w),
-                                OUTCOMES[t.outcome]
-                            ),
+                            _ => format!("Pt took {name} {} {} - {}.", trial_dose(rng, d), trial_dur(rng, w), OUTCOMES[t.outcome]),
                         },
-                        (Some(d), None) => format!(
-                            "Tried {name} {} in the past; {}.",
-                            trial_dose(rng, d),
-                            OUTCOMES[t.outcome]
-                        ),
-                        (None, Some(w)) => format!(
-                            "Was on {name} {} ({}).",
-                            trial_dur(rng, w),
-                            OUTCOMES[t.outcome]
-                        ),
+                        (Some(d), None) => format!("Tried {name} {} in the past; {}.", trial_dose(rng, d), OUTCOMES[t.outcome]),
+                        (None, Some(w)) => format!("Was on {name} {} ({}).", trial_dur(rng, w), OUTCOMES[t.outcome]),
                         (None, None) => {
                             format!("Has tried {name} before, {}.", OUTCOMES[t.outcome])
                         }
@@ -348,13 +315,7 @@ fn history_block(rng: &mut Rng, h: &History, tags: &mut Tags) -> String {
                 for t in &h.trials {
                     let d = t.dose.map_or(blank.to_string(), |d| trial_dose(rng, d));
                     let w = t.weeks.map_or(blank.to_string(), |w| trial_dur(rng, w));
-                    out.push_str(&format!(
-                        "| {} | {} | {} | {} |\n",
-                        cap(&trial_name(rng, t)),
-                        d,
-                        w,
-                        OUTCOMES[t.outcome]
-                    ));
+                    out.push_str(&format!("| {} | {} | {} | {} |\n", cap(&trial_name(rng, t)), d, w, OUTCOMES[t.outcome]));
                 }
             }
             _ => {
@@ -405,10 +366,7 @@ fn history_block(rng: &mut Rng, h: &History, tags: &mut Tags) -> String {
                     _ => format!("Discussed possibly starting {n} later; also consider lithium."),
                 }
             }
-            Distractor::Declined(x) => format!(
-                "Declined a trial of {} (worried about side effects).",
-                drug_name(rng, x)
-            ),
+            Distractor::Declined(x) => format!("Declined a trial of {} (worried about side effects).", drug_name(rng, x)),
             Distractor::Family(x) => {
                 let n = drug_name(rng, x);
                 let who = *rng.pick(&["Mother", "Sister", "Father", "Brother"]);
@@ -517,24 +475,15 @@ fn pa_line(rng: &mut Rng, e: &Encounter, tags: &mut Tags) -> Option<String> {
             tags.add("d:pa_dates");
             Some(match rng.below(4) {
                 0 => format!("PA #{number} approved {f}–{t}."),
-                1 => format!(
-                    "Prior authorization approved (auth no. {number}), valid {f} through {t}."
-                ),
-                2 => format!(
-                    "Auth: {} ref {number}, approved for 24 sessions, {f}-{t}.",
-                    e.payer
-                ),
+                1 => format!("Prior authorization approved (auth no. {number}), valid {f} through {t}."),
+                2 => format!("Auth: {} ref {number}, approved for 24 sessions, {f}-{t}.", e.payer),
                 _ => format!("Prior auth: {number} (approved {f} - {t})"),
             })
         }
         Pa::Pending => {
             tags.add("d:pa_pending");
             let d = date_us(e.date - Duration::days(rng.range(2, 20)), rng);
-            Some(if rng.chance(0.5) {
-                "Prior auth pending.".into()
-            } else {
-                format!("PA submitted {d}, awaiting determination.")
-            })
+            Some(if rng.chance(0.5) { "Prior auth pending.".into() } else { format!("PA submitted {d}, awaiting determination.") })
         }
         Pa::Denied => {
             tags.add("d:pa_denied");
@@ -610,15 +559,9 @@ fn timeline(rng: &mut Rng, c: &Ctx<'_>, tags: &mut Tags) -> Vec<String> {
     match track {
         Track::Esk => {
             for k in 0..s.devices {
-                evs.push((
-                    s.dose_start + 5 * k,
-                    Ev::Device(k + 1, s.dose_start + 5 * k),
-                ));
+                evs.push((s.dose_start + 5 * k, Ev::Device(k + 1, s.dose_start + 5 * k)));
             }
-            evs.push((
-                s.dose_start + 20,
-                Ev::Check("pt resting, mild dissociation, MOAA/S 5"),
-            ));
+            evs.push((s.dose_start + 20, Ev::Check("pt resting, mild dissociation, MOAA/S 5")));
             evs.push((s.dose_start + 65, Ev::Check("sedation resolving, CADSS 4")));
         }
         Track::Iv => {
@@ -626,25 +569,16 @@ fn timeline(rng: &mut Rng, c: &Ctx<'_>, tags: &mut Tags) -> Vec<String> {
             let iv = s.iv.as_ref().expect("iv");
             evs.push((s.dose_start + iv.minutes, Ev::InfStop));
             if iv.dissociation {
-                evs.push((
-                    s.dose_start + 20,
-                    Ev::Check("mild dissociation, CADSS 14, pt calm"),
-                ));
+                evs.push((s.dose_start + 20, Ev::Check("mild dissociation, CADSS 14, pt calm")));
             }
             if iv.post_status {
-                evs.push((
-                    s.dose_start + iv.minutes + 25,
-                    Ev::Check("alert, oriented x3, back to baseline"),
-                ));
+                evs.push((s.dose_start + iv.minutes + 25, Ev::Check("alert, oriented x3, back to baseline")));
             }
         }
         Track::Oral => {
             if !s.oral.as_ref().is_some_and(|o| o.rx_only) {
                 evs.push((s.dose_start, Ev::Dose));
-                evs.push((
-                    s.dose_start + 30,
-                    Ev::Check("pt relaxed, mild perceptual changes"),
-                ));
+                evs.push((s.dose_start + 30, Ev::Check("pt relaxed, mild perceptual changes")));
             }
         }
         Track::None => {}
@@ -655,18 +589,10 @@ fn timeline(rng: &mut Rng, c: &Ctx<'_>, tags: &mut Tags) -> Vec<String> {
     evs.sort_by_key(|(t, _)| *t);
     let mut out = Vec::new();
     let mut table: Vec<String> = Vec::new();
-    let sep = if c.layout == Layout::TabTable {
-        "\t"
-    } else {
-        " | "
-    };
+    let sep = if c.layout == Layout::TabTable { "\t" } else { " | " };
     let tabular = matches!(c.layout, Layout::PipeTable | Layout::TabTable);
     if tabular {
-        tags.add(if c.layout == Layout::PipeTable {
-            "pipe_table"
-        } else {
-            "tab_table"
-        });
+        tags.add(if c.layout == Layout::PipeTable { "pipe_table" } else { "tab_table" });
     }
     let mut pre_alt_done = false;
     for (at, ev) in &evs {
@@ -679,11 +605,7 @@ fn timeline(rng: &mut Rng, c: &Ctx<'_>, tags: &mut Tags) -> Vec<String> {
                     "declined" | "refused" => "d:bp_declined",
                     _ => "d:bp_not_obtained",
                 });
-                out.push(format!(
-                    "Pre-dose vitals: {}; HR {}",
-                    pre_alt_text(a),
-                    rng.r32(60, 90)
-                ));
+                out.push(format!("Pre-dose vitals: {}; HR {}", pre_alt_text(a), rng.r32(60, 90)));
             }
             if s.threshold {
                 tags.add("d:bp_threshold");
@@ -710,10 +632,7 @@ fn timeline(rng: &mut Rng, c: &Ctx<'_>, tags: &mut Tags) -> Vec<String> {
                 }
                 let time = if b.timed { c.t(b.at) } else { String::new() };
                 if tabular {
-                    table.push(format!(
-                        "{time}{sep}{label}{sep}{}/{}{sep}{}{sep}{}%",
-                        b.sys, b.dia, b.hr, b.spo2
-                    ));
+                    table.push(format!("{time}{sep}{label}{sep}{}/{}{sep}{}{sep}{}%", b.sys, b.dia, b.hr, b.spo2));
                     continue;
                 }
                 let line = match c.layout {
@@ -722,27 +641,11 @@ fn timeline(rng: &mut Rng, c: &Ctx<'_>, tags: &mut Tags) -> Vec<String> {
                             Phase::Pre => "prior to administration".to_string(),
                             _ => label.clone(),
                         };
-                        let at_t = if b.timed {
-                            format!(" at {time}")
-                        } else {
-                            String::new()
-                        };
+                        let at_t = if b.timed { format!(" at {time}") } else { String::new() };
                         match rng.below(3) {
-                            0 => format!(
-                                "Blood pressure {when}{at_t} was {} over {} with heart rate {}.",
-                                b.sys, b.dia, b.hr
-                            ),
-                            1 => format!(
-                                "Vitals {when}{at_t}: {}, pulse {}.",
-                                bp_text(rng, b, c.layout),
-                                b.hr
-                            ),
-                            _ => format!(
-                                "{}{at_t} the patient had a {} and HR {}.",
-                                cap(&when),
-                                bp_text(rng, b, c.layout),
-                                b.hr
-                            ),
+                            0 => format!("Blood pressure {when}{at_t} was {} over {} with heart rate {}.", b.sys, b.dia, b.hr),
+                            1 => format!("Vitals {when}{at_t}: {}, pulse {}.", bp_text(rng, b, c.layout), b.hr),
+                            _ => format!("{}{at_t} the patient had a {} and HR {}.", cap(&when), bp_text(rng, b, c.layout), b.hr),
                         }
                     }
                     Layout::Shorthand => {
@@ -750,36 +653,15 @@ fn timeline(rng: &mut Rng, c: &Ctx<'_>, tags: &mut Tags) -> Vec<String> {
                             format!("{label} {}/{}, CADSS {}", b.sys, b.dia, rng.r32(2, 20))
                         } else if rng.chance(0.25) {
                             tags.add("vs_unlabeled_bp");
-                            format!(
-                                "{label} {time} VS: {}/{}, {}, {}, {}%",
-                                b.sys,
-                                b.dia,
-                                b.hr,
-                                12 + b.hr % 6,
-                                b.spo2
-                            )
-                            .replace("  ", " ")
+                            format!("{label} {time} VS: {}/{}, {}, {}, {}%", b.sys, b.dia, b.hr, 12 + b.hr % 6, b.spo2).replace("  ", " ")
                         } else {
-                            format!("{label} {time} {} P{}", bp_text(rng, b, c.layout), b.hr)
-                                .replace("  ", " ")
+                            format!("{label} {time} {} P{}", bp_text(rng, b, c.layout), b.hr).replace("  ", " ")
                         }
                     }
-                    Layout::Log if b.timed => format!(
-                        "{time} {label} vitals {}{}",
-                        bp_text(rng, b, c.layout),
-                        vitals_tail(rng, b)
-                    ),
+                    Layout::Log if b.timed => format!("{time} {label} vitals {}{}", bp_text(rng, b, c.layout), vitals_tail(rng, b)),
                     _ => {
-                        let tpart = if b.timed {
-                            format!(" {time}")
-                        } else {
-                            String::new()
-                        };
-                        format!(
-                            "Vitals ({label}){tpart}: {}{}",
-                            bp_text(rng, b, c.layout),
-                            vitals_tail(rng, b)
-                        )
+                        let tpart = if b.timed { format!(" {time}") } else { String::new() };
+                        format!("Vitals ({label}){tpart}: {}{}", bp_text(rng, b, c.layout), vitals_tail(rng, b))
                     }
                 };
                 out.push(line);
@@ -800,10 +682,7 @@ fn timeline(rng: &mut Rng, c: &Ctx<'_>, tags: &mut Tags) -> Vec<String> {
                 let o = s.oral.as_ref().expect("oral");
                 let tt = c.t(at);
                 out.push(if o.tele {
-                    format!(
-                        "Pt self-administered ketamine {} mg {} at {tt} under video observation.",
-                        o.mg, o.form
-                    )
+                    format!("Pt self-administered ketamine {} mg {} at {tt} under video observation.", o.mg, o.form)
                 } else {
                     format!("Ketamine {} mg {} given {tt}.", o.mg, o.form)
                 });
@@ -848,11 +727,7 @@ fn timeline(rng: &mut Rng, c: &Ctx<'_>, tags: &mut Tags) -> Vec<String> {
                     out.push(format!("{tt} {}", discharge_phrase(rng, c)));
                 } else if s.bare_discharge {
                     tags.add("d:bare_discharge_time");
-                    out.push(if rng.chance(0.5) {
-                        format!("Discharged {tt}.")
-                    } else {
-                        format!("Pt left clinic {tt}.")
-                    });
+                    out.push(if rng.chance(0.5) { format!("Discharged {tt}.") } else { format!("Pt left clinic {tt}.") });
                 } else {
                     out.push(format!("Monitoring ended {tt}."));
                 }
@@ -874,16 +749,7 @@ fn timeline(rng: &mut Rng, c: &Ctx<'_>, tags: &mut Tags) -> Vec<String> {
         } else {
             "| Time | Phase | BP | HR | SpO2 |\n|---|---|---|---|---|".to_string()
         };
-        let rows: Vec<String> = table
-            .iter()
-            .map(|r| {
-                if c.layout == Layout::PipeTable {
-                    format!("| {r} |")
-                } else {
-                    r.clone()
-                }
-            })
-            .collect();
+        let rows: Vec<String> = table.iter().map(|r| if c.layout == Layout::PipeTable { format!("| {r} |") } else { r.clone() }).collect();
         out.insert(0, format!("VITALS\n{head}\n{}", rows.join("\n")));
     }
     out
@@ -893,10 +759,7 @@ fn signature(rng: &mut Rng, c: &Ctx<'_>, cred: &str, when: u32, tags: &mut Tags)
     tags.add("d:signature_time");
     let name = format!("{} {}", rng.pick(INITIALS), rng.pick(FIRST));
     let d = date_us(c.e.date, rng);
-    format!(
-        "Electronically signed by {name}, {cred} {d} {}",
-        clock(when.min(23 * 60 + 50), c.tf)
-    )
+    format!("Electronically signed by {name}, {cred} {d} {}", clock(when.min(23 * 60 + 50), c.tf))
 }
 
 fn hpi(rng: &mut Rng, n: usize) -> String {
@@ -933,11 +796,7 @@ fn dx_line(rng: &mut Rng, s: &Session) -> Option<String> {
         .dx_codes
         .iter()
         .map(|c| {
-            let written = if rng.chance(0.15) {
-                c.replace('.', "")
-            } else {
-                c.to_string()
-            };
+            let written = if rng.chance(0.15) { c.replace('.', "") } else { c.to_string() };
             if rng.chance(0.5) {
                 format!("{} ({written})", desc(c))
             } else {
@@ -945,20 +804,12 @@ fn dx_line(rng: &mut Rng, s: &Session) -> Option<String> {
             }
         })
         .collect();
-    Some(format!(
-        "{} {}",
-        rng.pick(&["Dx:", "Diagnosis:", "ICD-10:", "Assessment/Dx:"]),
-        items.join("; ")
-    ))
+    Some(format!("{} {}", rng.pick(&["Dx:", "Diagnosis:", "ICD-10:", "Assessment/Dx:"]), items.join("; ")))
 }
 
 fn copied_forward(rng: &mut Rng, e: &Encounter, tags: &mut Tags) -> String {
     tags.add("long_copy_forward");
-    let bank: &[&str] = if e.track == Track::Esk {
-        OLD_HISTORY
-    } else {
-        &OLD_HISTORY[..6]
-    };
+    let bank: &[&str] = if e.track == Track::Esk { OLD_HISTORY } else { &OLD_HISTORY[..6] };
     let target = rng.r32(5_000, 18_000) as usize;
     let mut out = String::new();
     let mut i = 0;
@@ -968,7 +819,10 @@ fn copied_forward(rng: &mut Rng, e: &Encounter, tags: &mut Tags) -> String {
         if e.track == Track::Esk && i % 3 == 2 {
             let d = e.date - Duration::days(rng.range(30, 200));
             let dose = *rng.pick(&[56, 84]);
-            out.push_str(&format!("Prior session summary ({}): {dose} mg, tolerated well, mild dissociation which resolved.\n\n", date_us(d, rng)));
+            out.push_str(&format!(
+                "Prior session summary ({}): {dose} mg, tolerated well, mild dissociation which resolved.\n\n",
+                date_us(d, rng)
+            ));
             tags.add("d:prior_dose");
         }
         i += 1;
@@ -981,12 +835,7 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
     let s = &e.session;
     let mut rng = Rng::new(e.session_seed, 11);
     let rng = &mut rng;
-    let c = Ctx {
-        e,
-        s,
-        tf: s.style.tfmt,
-        layout: s.style.layout,
-    };
+    let c = Ctx { e, s, tf: s.style.tfmt, layout: s.style.layout };
     let mut out: Vec<String> = Vec::new();
     let title = match e.track {
         Track::Esk => *rng.pick(&[
@@ -995,22 +844,9 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
             "Spravato Monitoring Record",
             "NURSING NOTE - SPRAVATO",
         ]),
-        Track::Iv => *rng.pick(&[
-            "KETAMINE INFUSION RECORD",
-            "IV Ketamine Infusion Note",
-            "Infusion Procedure Note",
-        ]),
-        Track::Oral => *rng.pick(&[
-            "Ketamine (oral/SL) treatment visit",
-            "Ketamine dosing session",
-            "KAP dosing visit",
-        ]),
-        Track::None => *rng.pick(&[
-            "Psychiatric Medication Management",
-            "Follow-up visit",
-            "Progress Note",
-            "Outpatient psychiatry f/u",
-        ]),
+        Track::Iv => *rng.pick(&["KETAMINE INFUSION RECORD", "IV Ketamine Infusion Note", "Infusion Procedure Note"]),
+        Track::Oral => *rng.pick(&["Ketamine (oral/SL) treatment visit", "Ketamine dosing session", "KAP dosing visit"]),
+        Track::None => *rng.pick(&["Psychiatric Medication Management", "Follow-up visit", "Progress Note", "Outpatient psychiatry f/u"]),
     };
     let date = date_us(e.date, rng);
     tags.add("d:date_slash");
@@ -1030,11 +866,7 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
     tags.add(s.style.layout.tag());
     out.push(format!(
         "{title}\nDOS: {date}{}",
-        if e.track != Track::None {
-            format!("   Session #{}", s.session_no)
-        } else {
-            String::new()
-        }
+        if e.track != Track::None { format!("   Session #{}", s.session_no) } else { String::new() }
     ));
     if s.style.long {
         out.push(copied_forward(rng, e, tags));
@@ -1043,10 +875,7 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
     if soap {
         out.push(format!("S: {}", hpi(rng, 2)));
     } else if rng.chance(0.5) || e.track == Track::None {
-        out.push(format!(
-            "Interval: {}",
-            hpi(rng, if e.track == Track::None { 3 } else { 1 })
-        ));
+        out.push(format!("Interval: {}", hpi(rng, if e.track == Track::None { 3 } else { 1 })));
     }
     if let Some(o) = &s.oral {
         if o.tele {
@@ -1060,10 +889,7 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
     }
     if let Some(p) = s.phq {
         tags.add("d:phq_ratio");
-        out.push(format!(
-            "PHQ-9 {p}/27{}",
-            if rng.chance(0.5) { " today" } else { "" }
-        ));
+        out.push(format!("PHQ-9 {p}/27{}", if rng.chance(0.5) { " today" } else { "" }));
     }
     if let Some(d) = dx_line(rng, s) {
         out.push(d);
@@ -1072,12 +898,7 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
         out.push(history_block(rng, &e.history, tags));
     }
     if e.track == Track::Esk {
-        out.extend(rems_lines(
-            rng,
-            s,
-            tags,
-            s.style.layout == Layout::Flowsheet,
-        ));
+        out.extend(rems_lines(rng, s, tags, s.style.layout == Layout::Flowsheet));
     }
     if s.pa_here {
         if let Some(l) = pa_line(rng, e, tags) {
@@ -1085,23 +906,19 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
         }
     }
     if e.track == Track::Esk {
-        out.push((*rng.pick(&[
-            "Pre-dose screen: denies alcohol/benzodiazepines/stimulants in past 24h; no nasal congestion.",
-            "Screen: no URI, no recent alcohol, ride arranged.",
-            "Pre-treatment checklist complete; nasal passages clear.",
-        ]))
-        .into());
+        out.push(
+            (*rng.pick(&[
+                "Pre-dose screen: denies alcohol/benzodiazepines/stimulants in past 24h; no nasal congestion.",
+                "Screen: no URI, no recent alcohol, ride arranged.",
+                "Pre-treatment checklist complete; nasal passages clear.",
+            ]))
+            .into(),
+        );
         if !s.device_times_shown || rng.chance(0.5) {
             let n = s.devices;
             out.push(match rng.below(4) {
-                0 => format!(
-                    "Spravato {} mg ({n} x 28 mg devices) self-administered under observation.",
-                    n * 28
-                ),
-                1 => format!(
-                    "{} 28 mg devices administered intranasally.",
-                    cap(num_word(n))
-                ),
+                0 => format!("Spravato {} mg ({n} x 28 mg devices) self-administered under observation.", n * 28),
+                1 => format!("{} 28 mg devices administered intranasally.", cap(num_word(n))),
                 2 => format!("{n} devices given, total {} mg.", n * 28),
                 _ => format!("Esketamine {}mg intranasal today.", n * 28),
             });
@@ -1127,20 +944,13 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
         if iv.show_total {
             order.push_str(&format!(" = {total} mg"));
         }
-        order.push_str(&format!(
-            " IV over {} min, rate {} mL/hr.",
-            iv.minutes,
-            6000 / iv.minutes.max(1)
-        ));
+        order.push_str(&format!(" IV over {} min, rate {} mL/hr.", iv.minutes, 6000 / iv.minutes.max(1)));
         out.push(order.replace("Ketamine  ", "Ketamine "));
     }
     if let Some(o) = &s.oral {
         if o.rx_only {
             tags.add("d:planned_dose");
-            out.push(format!(
-                "Continue ketamine {} mg {} twice weekly at home per protocol; rx sent.",
-                o.mg, o.form
-            ));
+            out.push(format!("Continue ketamine {} mg {} twice weekly at home per protocol; rx sent.", o.mg, o.form));
         }
     }
     if s.spravato_mention {
@@ -1149,11 +959,7 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
     }
     if e.track == Track::None {
         for b in &s.bps {
-            out.push(format!(
-                "Vitals: {}{}",
-                bp_text(rng, b, c.layout),
-                vitals_tail(rng, b)
-            ));
+            out.push(format!("Vitals: {}{}", bp_text(rng, b, c.layout), vitals_tail(rng, b)));
         }
         out.push((*rng.pick(MSE_LINES)).into());
         out.push(format!("Assessment: {}", rng.pick(ASSESSMENTS)));
@@ -1180,14 +986,7 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
         }
         if let Some(iv) = &s.iv {
             if iv.escort {
-                out.push(
-                    (*rng.pick(&[
-                        "Escorted home by spouse.",
-                        "Driven home by daughter.",
-                        "Left with friend as driver.",
-                    ]))
-                    .into(),
-                );
+                out.push((*rng.pick(&["Escorted home by spouse.", "Driven home by daughter.", "Left with friend as driver."])).into());
             }
             if iv.followup {
                 out.push("Follow-up: next infusion in 3-4 days; psychiatry f/u next week.".into());
@@ -1204,14 +1003,8 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
     }
     if s.next_appt {
         tags.add("d:next_appt_time");
-        let d = date_us(
-            e.date + Duration::days(if e.track == Track::Esk { 3 } else { 7 }),
-            rng,
-        );
-        out.push(format!(
-            "RTC {d} at {}",
-            clock(rng.r32(16, 34) * 30, s.style.tfmt)
-        ));
+        let d = date_us(e.date + Duration::days(if e.track == Track::Esk { 3 } else { 7 }), rng);
+        out.push(format!("RTC {d} at {}", clock(rng.r32(16, 34) * 30, s.style.tfmt)));
     }
     let when = s.end_time.unwrap_or(s.dose_start + 90) + rng.r32(15, 120);
     let sig = signature(rng, &c, e.session_cred, when, tags);
@@ -1235,42 +1028,23 @@ fn session_text(e: &Encounter, tags: &mut Tags) -> String {
 }
 
 fn em_section_text(rng: &mut Rng, e: &Encounter) -> String {
-    let mut v = vec![
-        "--- SEPARATELY IDENTIFIABLE E/M SERVICE ---".to_string(),
-        format!("HPI: {}", hpi(rng, 3)),
-        (*rng.pick(MSE_LINES)).into(),
-    ];
+    let mut v =
+        vec!["--- SEPARATELY IDENTIFIABLE E/M SERVICE ---".to_string(), format!("HPI: {}", hpi(rng, 3)), (*rng.pick(MSE_LINES)).into()];
     if let Some(i) = e.em_restates_bp {
         let b = e.session.bps[i];
         v.push(format!("Vitals reviewed: BP {}/{}", b.sys, b.dia));
     }
     v.push(format!("Assessment: {}", rng.pick(ASSESSMENTS)));
     let a = rng.below(PLANS.len());
-    v.push(format!(
-        "Plan: {} {}",
-        PLANS[a],
-        PLANS[(a + 1 + rng.below(PLANS.len() - 1)) % PLANS.len()]
-    ));
+    v.push(format!("Plan: {} {}", PLANS[a], PLANS[(a + 1 + rng.below(PLANS.len() - 1)) % PLANS.len()]));
     v.join("\n") + "\n"
 }
 
 fn em_note_text(rng: &mut Rng, e: &Encounter, tags: &mut Tags) -> String {
     let mut v = vec![
-        (*rng.pick(&[
-            "PSYCHIATRIC PROGRESS NOTE",
-            "Physician E/M Note",
-            "Psychiatry follow-up (E/M)",
-        ]))
-        .to_string(),
+        (*rng.pick(&["PSYCHIATRIC PROGRESS NOTE", "Physician E/M Note", "Psychiatry follow-up (E/M)"])).to_string(),
         format!("DOS {}", date_us(e.date, rng)),
-        format!(
-            "CC: follow-up of depression during {} course.",
-            if e.track == Track::Esk {
-                "esketamine"
-            } else {
-                "ketamine infusion"
-            }
-        ),
+        format!("CC: follow-up of depression during {} course.", if e.track == Track::Esk { "esketamine" } else { "ketamine infusion" }),
         format!("HPI: {}", hpi(rng, 3)),
         (*rng.pick(MSE_LINES)).into(),
     ];
@@ -1294,12 +1068,7 @@ fn em_note_text(rng: &mut Rng, e: &Encounter, tags: &mut Tags) -> String {
         PLANS[a],
         PLANS[(a + 1 + rng.below(PLANS.len() - 1)) % PLANS.len()]
     ));
-    let c = Ctx {
-        e,
-        s: &e.session,
-        tf: e.session.style.tfmt,
-        layout: Layout::Narrative,
-    };
+    let c = Ctx { e, s: &e.session, tf: e.session.style.tfmt, layout: Layout::Narrative };
     let when = e.session.dose_start + rng.r32(150, 300);
     v.push(signature(rng, &c, e.em_cred, when, tags));
     v.join("\n")
@@ -1309,36 +1078,15 @@ fn psy_text(rng: &mut Rng, e: &Encounter, p: &Psy, tags: &mut Tags) -> String {
     tags.add("d:psychotherapy_times");
     let tf = e.session.style.tfmt;
     let mut v = vec![
-        (*rng.pick(&[
-            "PSYCHOTHERAPY NOTE",
-            "Individual psychotherapy",
-            "Therapy session note",
-        ]))
-        .to_string(),
-        format!(
-            "Start {} End {} ({} min)",
-            clock(p.start, tf),
-            clock(p.start + p.minutes, tf),
-            p.minutes
-        ),
+        (*rng.pick(&["PSYCHOTHERAPY NOTE", "Individual psychotherapy", "Therapy session note"])).to_string(),
+        format!("Start {} End {} ({} min)", clock(p.start, tf), clock(p.start + p.minutes, tf), p.minutes),
         (*rng.pick(THERAPY_LINES)).into(),
         (*rng.pick(THERAPY_LINES)).into(),
         "Plan: continue weekly psychotherapy.".into(),
     ];
     v.dedup();
-    let c = Ctx {
-        e,
-        s: &e.session,
-        tf,
-        layout: Layout::Narrative,
-    };
-    v.push(signature(
-        rng,
-        &c,
-        e.psy_cred,
-        p.start + p.minutes + 10,
-        tags,
-    ));
+    let c = Ctx { e, s: &e.session, tf, layout: Layout::Narrative };
+    v.push(signature(rng, &c, e.psy_cred, p.start + p.minutes + 10, tags));
     v.join("\n")
 }
 
@@ -1375,36 +1123,14 @@ pub(crate) fn render(e: &Encounter, rng: &mut Rng, tags: &mut Tags) -> Vec<RNote
         };
         let raw = raw.replace("{EM_SECTION}", &section);
         session_plain = raw.clone();
-        let text = if e.session.near_empty {
-            raw
-        } else {
-            finish(raw, &st, tags)
-        };
+        let text = if e.session.near_empty { raw } else { finish(raw, &st, tags) };
         let note_type = match e.track {
-            Track::Esk => *rng.pick(&[
-                "Spravato Treatment Note",
-                "Nursing Note",
-                "SPRAVATO SESSION",
-                "Procedure Note",
-                "Esketamine Monitoring",
-            ]),
-            Track::Iv => *rng.pick(&[
-                "Infusion Record",
-                "Ketamine Infusion Note",
-                "Procedure Note",
-                "IV KETAMINE",
-            ]),
-            Track::Oral => *rng.pick(&[
-                "Telehealth Visit",
-                "Ketamine Dosing Session",
-                "Progress Note",
-            ]),
-            Track::None => *rng.pick(&[
-                "Progress Note",
-                "Med Management",
-                "Office Visit",
-                "Telehealth Visit",
-            ]),
+            Track::Esk => {
+                *rng.pick(&["Spravato Treatment Note", "Nursing Note", "SPRAVATO SESSION", "Procedure Note", "Esketamine Monitoring"])
+            }
+            Track::Iv => *rng.pick(&["Infusion Record", "Ketamine Infusion Note", "Procedure Note", "IV KETAMINE"]),
+            Track::Oral => *rng.pick(&["Telehealth Visit", "Ketamine Dosing Session", "Progress Note"]),
+            Track::None => *rng.pick(&["Progress Note", "Med Management", "Office Visit", "Telehealth Visit"]),
         };
         notes.push(RNote {
             suffix: "S",
@@ -1442,12 +1168,7 @@ pub(crate) fn render(e: &Encounter, rng: &mut Rng, tags: &mut Tags) -> Vec<RNote
             text,
             provider_id: e.em_prov.clone(),
             cred: e.em_cred,
-            note_type: rng.pick_str(&[
-                "Progress Note",
-                "E/M Note",
-                "Psychiatric Evaluation",
-                "Physician Note",
-            ]),
+            note_type: rng.pick_str(&["Progress Note", "E/M Note", "Psychiatric Evaluation", "Physician Note"]),
             carries_claims: true,
         });
     }

@@ -67,27 +67,17 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn cfg(n: usize) -> SynthConfig {
-    SynthConfig {
-        encounters: n,
-        ..SynthConfig::default()
-    }
+    SynthConfig { encounters: n, ..SynthConfig::default() }
 }
 
 fn read_lines(p: &Path) -> Vec<Value> {
-    std::fs::read_to_string(p)
-        .expect("readable")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("valid JSON line"))
-        .collect()
+    std::fs::read_to_string(p).expect("readable").lines().map(|l| serde_json::from_str(l).expect("valid JSON line")).collect()
 }
 
 #[test]
 fn same_config_gives_identical_bytes() {
     for gz in [false, true] {
-        let c = SynthConfig {
-            gzip: gz,
-            ..cfg(400)
-        };
+        let c = SynthConfig { gzip: gz, ..cfg(400) };
         let (a, b) = (tmp(&format!("det-a-{gz}")), tmp(&format!("det-b-{gz}")));
         let sa = write_dataset(&c, &a).expect("write a");
         let sb = write_dataset(&c, &b).expect("write b");
@@ -96,25 +86,12 @@ fn same_config_gives_identical_bytes() {
             let (fa, fb) = (a.join(f), b.join(f));
             assert_eq!(fa.exists(), fb.exists(), "{f}");
             if fa.exists() {
-                assert!(
-                    std::fs::read(&fa).expect("a") == std::fs::read(&fb).expect("b"),
-                    "{f} differs"
-                );
+                assert!(std::fs::read(&fa).expect("a") == std::fs::read(&fb).expect("b"), "{f} differs");
             }
         }
         let other = tmp(&format!("det-c-{gz}"));
-        write_dataset(
-            &SynthConfig {
-                seed: 8,
-                ..c.clone()
-            },
-            &other,
-        )
-        .expect("write c");
-        assert!(
-            std::fs::read(a.join("gold.jsonl")).expect("a")
-                != std::fs::read(other.join("gold.jsonl")).expect("c")
-        );
+        write_dataset(&SynthConfig { seed: 8, ..c.clone() }, &other).expect("write c");
+        assert!(std::fs::read(a.join("gold.jsonl")).expect("a") != std::fs::read(other.join("gold.jsonl")).expect("c"));
         for d in [a, b, other] {
             let _ = std::fs::remove_dir_all(d);
         }
@@ -125,48 +102,27 @@ fn same_config_gives_identical_bytes() {
 fn notes_gold_and_claims_agree() {
     for mode in [ClaimsMode::Inline, ClaimsMode::File, ClaimsMode::Mixed] {
         let dir = tmp(&format!("agree-{mode:?}"));
-        let s = write_dataset(
-            &SynthConfig {
-                claims: mode,
-                ..cfg(1500)
-            },
-            &dir,
-        )
-        .expect("write");
+        let s = write_dataset(&SynthConfig { claims: mode, ..cfg(1500) }, &dir).expect("write");
         let notes = read_lines(&dir.join("notes.jsonl"));
         let gold = read_lines(&dir.join("gold.jsonl"));
         assert_eq!(s.encounters, 1500);
         assert_eq!(gold.len(), 1500);
         assert_eq!(notes.len(), s.notes);
-        let bytes = std::fs::metadata(dir.join("notes.jsonl"))
-            .expect("meta")
-            .len();
+        let bytes = std::fs::metadata(dir.join("notes.jsonl")).expect("meta").len();
         assert_eq!(bytes, s.note_bytes);
-        let gold_ids: BTreeSet<&str> = gold
-            .iter()
-            .map(|g| g["encounter_id"].as_str().expect("id"))
-            .collect();
+        let gold_ids: BTreeSet<&str> = gold.iter().map(|g| g["encounter_id"].as_str().expect("id")).collect();
         assert_eq!(gold_ids.len(), 1500, "gold ids unique");
         let mut note_ids = BTreeSet::new();
         let mut per_enc: BTreeMap<&str, usize> = BTreeMap::new();
         let mut inline_carriers: BTreeMap<&str, usize> = BTreeMap::new();
         let mut inline_lines = 0usize;
         for n in &notes {
-            for k in [
-                "note_id",
-                "encounter_id",
-                "patient_id",
-                "date_of_service",
-                "text",
-            ] {
+            for k in ["note_id", "encounter_id", "patient_id", "date_of_service", "text"] {
                 assert!(n[k].is_string(), "{k} must be a string");
             }
             let d = n["date_of_service"].as_str().expect("date");
             assert!(NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok(), "{d}");
-            assert!(
-                note_ids.insert(n["note_id"].as_str().expect("id").to_string()),
-                "note ids unique"
-            );
+            assert!(note_ids.insert(n["note_id"].as_str().expect("id").to_string()), "note ids unique");
             let e = n["encounter_id"].as_str().expect("enc");
             assert!(gold_ids.contains(e), "note of unknown encounter {e}");
             *per_enc.entry(e).or_default() += 1;
@@ -183,10 +139,7 @@ fn notes_gold_and_claims_agree() {
         }
         assert_eq!(per_enc.len(), 1500, "every encounter has at least one note");
         assert!(per_enc.values().all(|&c| (1..=3).contains(&c)));
-        assert!(
-            inline_carriers.values().all(|&c| c == 1),
-            "claims carried by one note"
-        );
+        assert!(inline_carriers.values().all(|&c| c == 1), "claims carried by one note");
         let mut file_lines = 0usize;
         let claims = dir.join("claims.csv");
         if mode == ClaimsMode::Inline {
@@ -194,18 +147,12 @@ fn notes_gold_and_claims_agree() {
         } else {
             let text = std::fs::read_to_string(&claims).expect("claims.csv");
             let mut it = text.lines();
-            assert_eq!(
-                it.next(),
-                Some("encounter_id,code,units,modifiers,icd10,place_of_service")
-            );
+            assert_eq!(it.next(), Some("encounter_id,code,units,modifiers,icd10,place_of_service"));
             for l in it {
                 let f: Vec<&str> = l.split(',').collect();
                 assert_eq!(f.len(), 6, "{l}");
                 assert!(gold_ids.contains(f[0]));
-                assert!(
-                    !inline_carriers.contains_key(f[0]),
-                    "encounter split between inline and file"
-                );
+                assert!(!inline_carriers.contains_key(f[0]), "encounter split between inline and file");
                 assert!(f[2].parse::<u32>().is_ok());
                 file_lines += 1;
             }
@@ -248,33 +195,15 @@ fn gold_is_complete_and_self_consistent() {
             assert!(n_bp >= 1);
         }
         let um = &g["units_match_dose"];
-        assert_eq!(
-            um.is_null(),
-            g["dose_mg"].is_null() || g["billed_drug_units"].is_null()
-        );
-        let codes: Vec<&str> = g["icd10_codes"]
-            .as_array()
-            .expect("a")
-            .iter()
-            .map(|c| c.as_str().expect("s"))
-            .collect();
+        assert_eq!(um.is_null(), g["dose_mg"].is_null() || g["billed_drug_units"].is_null());
+        let codes: Vec<&str> = g["icd10_codes"].as_array().expect("a").iter().map(|c| c.as_str().expect("s")).collect();
         let mut sorted = codes.clone();
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(codes, sorted, "codes sorted and distinct");
-        assert!(
-            codes
-                .iter()
-                .all(|c| c.len() <= 3 || c.as_bytes()[3] == b'.'),
-            "dotted: {codes:?}"
-        );
+        assert!(codes.iter().all(|c| c.len() <= 3 || c.as_bytes()[3] == b'.'), "dotted: {codes:?}");
         assert_eq!(g["icd10_specific"].is_null(), codes.is_empty());
-        let planted: Vec<&str> = g["planted"]
-            .as_array()
-            .expect("a")
-            .iter()
-            .map(|p| p.as_str().expect("s"))
-            .collect();
+        let planted: Vec<&str> = g["planted"].as_array().expect("a").iter().map(|p| p.as_str().expect("s")).collect();
         let mut ps = planted.clone();
         ps.sort_unstable();
         assert_eq!(planted, ps, "planted sorted");
@@ -295,15 +224,9 @@ fn gold_is_complete_and_self_consistent() {
     let esk = tracks.get("esketamine").copied().unwrap_or(0) as f64 / 3000.0;
     assert!((0.4..0.7).contains(&esk), "esketamine share {esk}");
     let clean_share = clean as f64 / 3000.0;
-    assert!(
-        (0.4..0.8).contains(&clean_share),
-        "clean share {clean_share}"
-    );
+    assert!((0.4..0.8).contains(&clean_share), "clean share {clean_share}");
     for r in RULES {
-        assert!(
-            fired.contains(*r),
-            "rule {r} never planted in 3000 encounters"
-        );
+        assert!(fired.contains(*r), "rule {r} never planted in 3000 encounters");
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -335,10 +258,7 @@ fn styles_vary() {
         "d:trial_family",
         "d:sleep_dose",
     ] {
-        assert!(
-            gold.contains(&format!("\"{tag}\"")),
-            "style {tag} never used"
-        );
+        assert!(gold.contains(&format!("\"{tag}\"")), "style {tag} never used");
     }
     assert!(notes.contains("\\r\\n"), "some CRLF text");
     assert!(notes.contains("| Time | Phase | BP |"));
@@ -348,11 +268,7 @@ fn styles_vary() {
 #[cfg(target_os = "linux")]
 fn peak_rss_kb() -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    s.lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 #[test]
@@ -362,20 +278,9 @@ fn streams_without_growing_memory() {
     let dir = tmp("stream");
     #[cfg(target_os = "linux")]
     let before = peak_rss_kb();
-    let s = write_dataset(
-        &SynthConfig {
-            gzip: true,
-            ..cfg(25_000)
-        },
-        &dir,
-    )
-    .expect("write");
+    let s = write_dataset(&SynthConfig { gzip: true, ..cfg(25_000) }, &dir).expect("write");
     assert_eq!(s.encounters, 25_000);
-    assert!(
-        s.note_bytes > 40_000_000,
-        "large run: {} bytes",
-        s.note_bytes
-    );
+    assert!(s.note_bytes > 40_000_000, "large run: {} bytes", s.note_bytes);
     #[cfg(target_os = "linux")]
     {
         let grown = peak_rss_kb().saturating_sub(before);

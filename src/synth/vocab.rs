@@ -11,81 +11,21 @@ pub(crate) struct Drug {
 }
 
 pub(crate) const ANTIDEPRESSANTS: &[Drug] = &[
-    Drug {
-        generic: "sertraline",
-        aliases: &["Zoloft"],
-        doses: &[100, 150, 200],
-    },
-    Drug {
-        generic: "fluoxetine",
-        aliases: &["Prozac", "FLX"],
-        doses: &[20, 40, 60],
-    },
-    Drug {
-        generic: "escitalopram",
-        aliases: &["Lexapro"],
-        doses: &[10, 20],
-    },
-    Drug {
-        generic: "citalopram",
-        aliases: &["Celexa"],
-        doses: &[20, 40],
-    },
-    Drug {
-        generic: "paroxetine",
-        aliases: &["Paxil", "Paxil CR"],
-        doses: &[20, 30, 40],
-    },
-    Drug {
-        generic: "venlafaxine",
-        aliases: &["Effexor XR", "Effexor"],
-        doses: &[150, 225],
-    },
-    Drug {
-        generic: "desvenlafaxine",
-        aliases: &["Pristiq"],
-        doses: &[50, 100],
-    },
-    Drug {
-        generic: "duloxetine",
-        aliases: &["Cymbalta"],
-        doses: &[60, 90, 120],
-    },
-    Drug {
-        generic: "bupropion",
-        aliases: &["Wellbutrin XL", "Wellbutrin SR"],
-        doses: &[300, 450],
-    },
-    Drug {
-        generic: "mirtazapine",
-        aliases: &["Remeron"],
-        doses: &[30, 45],
-    },
-    Drug {
-        generic: "vortioxetine",
-        aliases: &["Trintellix"],
-        doses: &[10, 20],
-    },
-    Drug {
-        generic: "vilazodone",
-        aliases: &["Viibryd"],
-        doses: &[20, 40],
-    },
-    Drug {
-        generic: "nortriptyline",
-        aliases: &["Pamelor"],
-        doses: &[75, 100],
-    },
-    Drug {
-        generic: "levomilnacipran",
-        aliases: &["Fetzima"],
-        doses: &[40, 80],
-    },
-    Drug {
-        generic: "phenelzine",
-        aliases: &["Nardil"],
-        doses: &[45, 60],
-    },
+    Drug { generic: "sertraline", aliases: &["Zoloft"], doses: &[100, 150, 200] },
+    Drug { generic: "fluoxetine", aliases: &["Prozac", "FLX"], doses: &[20, 40, 60] },
+    Drug { generic: "escitalopram", aliases: &["Lexapro"], doses: &[10, 20] },
+    Drug { generic: "citalopram", aliases: &["Celexa"], doses: &[20, 40] },
+    Drug { generic: "paroxetine", aliases: &["Paxil", "Paxil CR"], doses: &[20, 30, 40] },
+    Drug { generic: "venlafaxine", aliases: &["Effexor XR", "Effexor"], doses: &[150, 225] },
+    Drug { generic: "desvenlafaxine", aliases: &["Pristiq"], doses: &[50, 100] },
+    Drug { generic: "duloxetine", aliases: &["Cymbalta"], doses: &[60, 90, 120] },
+    Drug { generic: "bupropion", aliases: &["Wellbutrin XL", "Wellbutrin SR"], doses: &[300, 450] },
+    Drug { generic: "mirtazapine", aliases: &["Remeron"], doses: &[30, 45] },
+    Drug { generic: "vortioxetine", aliases: &["Trintellix"], doses: &[10, 20] },
+    Drug { generic: "vilazodone", aliases: &["Viibryd"], doses: &[20, 40] },
+    Drug { generic: "nortriptyline", aliases: &["Pamelor"], doses: &[75, 100] },
+    Drug { generic: "levomilnacipran", aliases: &["Fetzima"], doses: &[40, 80] },
+    Drug { generic: "phenelzine", aliases: &["Nardil"], doses: &[45, 60] },
 ];
 
 /// Augmentation agents: documented trials of these are not antidepressant trials.
@@ -135,12 +75,11 @@ pub(crate) const ESK_PAYERS: &[&str] = &[
     "Tricare East",
 ];
 
-pub(crate) const MEDICARE_PAYERS: &[&str] =
-    &["Medicare Part B", "MEDICARE", "Medicare", "MEDICARE PART B"];
+pub(crate) const MEDICARE_PAYERS: &[&str] = &["Medicare Part B", "MEDICARE", "Medicare", "MEDICARE PART B"];
 
 pub(crate) const FIRST: &[&str] = &[
-    "Patel", "Nguyen", "Garcia", "Okafor", "Levine", "Kim", "Brennan", "Shah", "Moreau", "Ortiz",
-    "Walsh", "Chen", "Adeyemi", "Romano", "Fischer", "Haddad",
+    "Patel", "Nguyen", "Garcia", "Okafor", "Levine", "Kim", "Brennan", "Shah", "Moreau", "Ortiz", "Walsh", "Chen", "Adeyemi", "Romano",
+    "Fischer", "Haddad",
 ];
 pub(crate) const INITIALS: &[&str] = &["A.", "J.", "M.", "R.", "S.", "T.", "K.", "L.", "D.", "E."];
 
