@@ -104,7 +104,7 @@ impl PhraseExtractor {
                     r"\b(?:at\s+home|home\s+(?:dose|dosing|use|supply)|take[- ]?home|rx\b|prescri\w*|refills?|dispens\w*|pharmacy|mail[- ]order|supply\s+of|(?:once|twice|three\s+times)\s+(?:a\s+|per\s+)?(?:week|weekly|wk))",
                 ),
                 total_mg: re(
-                    r"\b(?:total(?:\s+(?:dose|mg|of|administered|given))?|dose\s+(?:given|administered|today|total)|today'?s\s+dose|administered\s+dose|dose)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d+(?:\.\d+)?)\s*mg\b",
+                    r"\b(?:total(?:\s+(?:dose|mg|of|administered|given|this\s+admin(?:istration)?|today))?|dose\s+(?:given|administered|today|total)|today'?s\s+dose|administered\s+dose|dose)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d+(?:\.\d+)?)\s*mg\b",
                 ),
                 not_this_dose: re(
                     r"\b(?:last|previous|prior|next|future|planned?|plan\s+to|will|would|increase\s+to|decrease\s+to|titrate\s+to|titrating\s+to|consider|recommend\w*|induction|maintenance\s+dose\s+of|label\w*|approved\s+dos\w*|or\b|vs\.?|versus|up\s+to|max\w*|scheduled)\b",
@@ -366,6 +366,9 @@ impl PhraseExtractor {
             }
             let after = super::text::sub(text, m.end()..).trim_start().to_ascii_lowercase();
             if after.starts_with("device")
+                || after.starts_with("/dev")
+                || after.starts_with("/ dev")
+                || after.starts_with("x ")
                 || after.starts_with("each")
                 || after.starts_with("nasal spray device")
                 || after.starts_with("per device")
@@ -752,5 +755,27 @@ mod tests {
         let f = Extractor::builtin().extract_text("Dx: F33.2 MDD recurrent severe; R45.851", None);
         let c: Vec<_> = f.icd10.iter().map(|c| c.0.as_str()).collect();
         assert_eq!(c, vec!["F33.2", "R45.851"]);
+    }
+
+    #[test]
+    fn pa_abbreviation_followed_by_payer_or_number() {
+        assert!(counts("UHC PA 6620-8819 approved 01/05/2026 - 07/04/2026", EvKind::PriorAuth));
+        assert!(counts("PA Cigna #C-1180-44 approved 05/01/2026-10/31/2026.", EvKind::PriorAuth));
+        assert!(!counts("PA BCBS #77-1002 pending review.", EvKind::PriorAuth));
+        // A physician assistant or a state is not a prior authorization.
+        assert!(!counts("Seen with PA-C Jones, plan approved by patient.", EvKind::PriorAuth));
+        assert!(!counts("Lives in Pittsburgh, PA with her sister.", EvKind::PriorAuth));
+    }
+
+    #[test]
+    fn per_device_strength_is_not_the_session_dose() {
+        let f = Extractor::builtin().extract_text(
+            "0931 ESKETAMINE 28MG/DEVICE NASAL GIVEN 1 DEVICE\n0936 ESKETAMINE 28MG/DEVICE NASAL GIVEN 1 DEVICE\nTOTAL THIS ADMIN: 56 MG",
+            None,
+        );
+        // No stated-dose candidate of 28 mg; the stated total wins over per-line device counts.
+        assert!(f.doses.iter().all(|d| d.mg != 28.0 || d.priority < 2), "{:?}", f.doses);
+        let top = f.doses.iter().max_by_key(|d| d.priority).unwrap();
+        assert_eq!(top.mg, 56.0);
     }
 }
