@@ -22,36 +22,6 @@ pub enum Format {
     Csv,
 }
 
-/// Result order.
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Sort {
-    /// Text relevance (the default with a query).
-    Relevance,
-    /// Risk score, highest first (the default without a query).
-    Risk,
-    /// Date of service, latest first.
-    Date,
-}
-
-/// Group key for `--group-by`.
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Group {
-    /// Canonical payer.
-    Payer,
-    /// Provider id.
-    Provider,
-    /// Track.
-    Track,
-    /// Rule id (a note counts under every rule that fired on its encounter).
-    Rule,
-    /// Month of the date of service.
-    Month,
-    /// Risk level.
-    RiskLevel,
-    /// Note type.
-    NoteType,
-}
-
 /// Arguments of `ketaudit search`.
 #[derive(Args)]
 pub struct SearchArgs {
@@ -97,7 +67,7 @@ pub struct SearchArgs {
     limit: u64,
     /// Order of the listed notes (default: relevance with a query, else risk).
     #[arg(long, value_enum)]
-    sort: Option<Sort>,
+    sort: Option<SortBy>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -112,7 +82,7 @@ pub struct SearchArgs {
     count: bool,
     /// Print the number of matching notes and encounters per group.
     #[arg(long, value_enum)]
-    group_by: Option<Group>,
+    group_by: Option<GroupBy>,
     /// Threads for searching (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -186,9 +156,7 @@ pub fn run(a: SearchArgs) -> CmdResult {
         (false, None) => {
             let has_query = a.query.as_deref().is_some_and(|q| !q.trim().is_empty());
             let sort = match a.sort {
-                Some(Sort::Relevance) => SortBy::Relevance,
-                Some(Sort::Risk) => SortBy::Risk,
-                Some(Sort::Date) => SortBy::Date,
+                Some(s) => s,
                 None if has_query => SortBy::Relevance,
                 None => SortBy::Risk,
             };
@@ -220,17 +188,8 @@ fn print_count(s: &NoteSearcher, p: &ketaudit::index::query::Prepared, format: F
     }
 }
 
-fn print_groups(s: &NoteSearcher, p: &ketaudit::index::query::Prepared, g: Group, format: Format) -> std::io::Result<()> {
-    let by = match g {
-        Group::Payer => GroupBy::Payer,
-        Group::Provider => GroupBy::Provider,
-        Group::Track => GroupBy::Track,
-        Group::Rule => GroupBy::Rule,
-        Group::Month => GroupBy::Month,
-        Group::RiskLevel => GroupBy::RiskLevel,
-        Group::NoteType => GroupBy::NoteType,
-    };
-    let groups = s.group(p, Some(by)).map_err(|e| std::io::Error::other(e.to_string()))?;
+fn print_groups(s: &NoteSearcher, p: &ketaudit::index::query::Prepared, g: GroupBy, format: Format) -> std::io::Result<()> {
+    let groups = s.group(p, Some(g)).map_err(|e| std::io::Error::other(e.to_string()))?;
     let name = g.to_possible_value().map(|v| v.get_name().replace('-', "_")).unwrap_or_default();
     let mut out = std::io::stdout().lock();
     match format {

@@ -62,8 +62,8 @@ pub struct Filters {
     pub to: Option<NaiveDate>,
 }
 
-/// Result order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Result order (also the CLI's `--sort` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SortBy {
     /// Text relevance (BM25), best first.
     Relevance,
@@ -73,8 +73,8 @@ pub enum SortBy {
     Date,
 }
 
-/// What `--group-by` counts by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What `--group-by` counts by (also the CLI's `--group-by` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GroupBy {
     /// Canonical payer.
     Payer,
