@@ -1,22 +1,12 @@
 //! Integration tests: run the real `ketaudit` binary on fixture files and
 //! read its outputs back.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{fixture, run};
+use std::path::Path;
+use std::process::Output;
 
 use polars::prelude::*;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ketaudit"))
-}
-
-fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(p)
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("run ketaudit")
-}
 
 fn read(path: &Path) -> DataFrame {
     ketaudit::report::read_parquet(path).expect("read parquet")

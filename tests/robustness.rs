@@ -1,16 +1,10 @@
 //! Hostile input, interrupted runs and permissions, against the real binary.
 
+mod common;
+use common::{bin, fixture};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ketaudit"))
-}
-
-fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(p)
-}
 
 fn scan_json(inputs: &[&Path], out: &Path, extra: &[&str]) -> (Output, serde_json::Value) {
     let mut c = bin();

@@ -4,25 +4,15 @@
 //! and grouping, output formats, incremental re-scans, the writer lock and
 //! index versioning, and query errors.
 
+mod common;
+use common::{fixture, run};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use polars::prelude::*;
 use serde_json::Value;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ketaudit"))
-}
-
-fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(p)
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("run ketaudit")
-}
 
 fn scan(notes: &Path, out: &Path, index: &Path) -> Output {
     run(&[
