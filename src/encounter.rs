@@ -149,8 +149,6 @@ pub struct Encounter {
     pub provider_id: Option<String>,
     /// Canonical payer.
     pub payer: Option<String>,
-    /// Whether the payer matched an alias.
-    pub payer_known: bool,
     /// Place of service.
     pub place_of_service: Option<String>,
     /// Notes, in input order.

@@ -13,7 +13,7 @@ use serde::Serialize;
 use tantivy::collector::DocSetCollector;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, TantivyDocument, Term};
+use tantivy::{TantivyDocument, Term};
 
 use crate::extract::{assertion_label, Extractor};
 
@@ -162,8 +162,8 @@ pub fn explain(out: &Path, index_dir: &Path, encounter_id: &str) -> Result<Optio
     let mut notes = Vec::new();
     let mut evidence = Vec::new();
     if index_dir.join("meta.json").exists() {
-        let index = Index::open_in_dir(index_dir).map_err(|e| format!("{}: {e}", index_dir.display()))?;
-        let (_, f) = crate::index::schema();
+        // open_existing also refuses an index of another format version.
+        let (index, f) = crate::index::open_existing(index_dir).map_err(|e| e.to_string())?;
         let reader = index.reader().map_err(|e| e.to_string())?;
         let searcher = reader.searcher();
         let q = TermQuery::new(Term::from_field_text(f.encounter_id, encounter_id), IndexRecordOption::Basic);

@@ -8,7 +8,6 @@
 //! text never has to be held for the whole run.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -376,7 +375,6 @@ pub fn group(
             date_of_service: dos,
             provider_id,
             payer: payer.as_ref().map(|p| p.name.clone()),
-            payer_known: payer.as_ref().is_some_and(|p| p.known),
             place_of_service: pos,
             notes,
             claims: merged,
@@ -701,9 +699,4 @@ fn scan_locked(
     }
     drop(rows);
     Ok(ScanResult { summary, encounters, facts, findings })
-}
-
-/// Open (creating owner-only) a lock file.
-pub fn lock_file(path: &Path) -> std::io::Result<File> {
-    report::create_private_lock(path)
 }

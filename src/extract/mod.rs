@@ -312,6 +312,9 @@ pub struct NoteCtx<'a> {
     pub context: context::NoteContext<'a>,
     /// Sections.
     pub sections: Vec<Section>,
+    /// Clock times in the note, found once and shared by the timing and
+    /// vitals extractors.
+    pub times: Vec<text::TimeMention>,
 }
 
 impl NoteCtx<'_> {
@@ -359,7 +362,8 @@ impl Extractor {
     /// Extract from raw text (and an optional exported note type).
     pub fn extract_text(&self, text: &str, note_type: Option<&str>) -> NoteFacts {
         let is_drug = |label: &str| self.meds.is_drug_label(label);
-        let ctx = NoteCtx { text, context: self.context.analyze(text), sections: text::sections(text, &is_drug) };
+        let ctx =
+            NoteCtx { text, context: self.context.analyze(text), sections: text::sections(text, &is_drug), times: text::clock_times(text) };
         let mut facts = NoteFacts { text_len: text.len(), ..Default::default() };
         self.timing.extract(&ctx, &mut facts);
         self.meds.extract(&ctx, &mut facts);
@@ -369,11 +373,6 @@ impl Extractor {
         facts.snippets = facts.evidence.iter().map(|e| text::snippet(text, e.span.clone(), SNIPPET_MAX).into_boxed_str()).collect();
         facts
     }
-}
-
-/// Helper: assertion at a span, with the note's context.
-pub fn assess(ctx: &NoteCtx<'_>, span: Range<usize>) -> Assertion {
-    ctx.context.assess(span)
 }
 
 #[cfg(test)]
@@ -409,7 +408,12 @@ mod profile {
         time("clock", &|t| {
             super::text::clock_times(t);
         });
-        let mk = |t: &'static str| super::NoteCtx { text: t, context: ex.context.analyze(t), sections: super::text::sections(t, &is_drug) };
+        let mk = |t: &'static str| super::NoteCtx {
+            text: t,
+            context: ex.context.analyze(t),
+            sections: super::text::sections(t, &is_drug),
+            times: super::text::clock_times(t),
+        };
         time("timing", &|t| {
             let t: &'static str = Box::leak(t.to_string().into_boxed_str());
             let c = mk(t);

@@ -145,8 +145,7 @@ impl PhraseExtractor {
                 let cl = clause(text, m.start());
                 let ev_kind = match kind {
                     PhraseKind::DischargeReady | PhraseKind::Transport => {
-                        let after = super::text::sub(text, m.end()..(m.end() + 16).min(text.len()));
-                        let after = &after[..super::text::floor_char(after, after.len())];
+                        let after = super::text::sub(text, m.end()..m.end() + 16);
                         counts = visit_fact;
                         if self.p.answer_no.is_match(after) {
                             counts = false;

@@ -11,7 +11,7 @@ use std::ops::Range;
 use regex::Regex;
 
 use super::context::Assertion;
-use super::text::{clock_times, parse_number, Clock, TimeMention, NUM};
+use super::text::{parse_number, Clock, TimeMention, NUM};
 use super::{EvKind, Evidence, NoteCtx, NoteFacts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,7 +190,7 @@ impl TimingExtractor {
     pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
         let infusion_note = self.infusion_note.is_match(text);
-        let times = clock_times(text);
+        let times = &ctx.times;
         let mut used_range_ends: Vec<usize> = Vec::new();
         for (ev, r) in &self.events {
             for m in r.find_iter(text) {
@@ -239,7 +239,7 @@ impl TimingExtractor {
                         let treat = ["esketamine", "spravato", "ketamine", "dev", "spray", "mg", "dose", "troche", "rdt"]
                             .iter()
                             .any(|w| ct.contains(w));
-                        if !treat || nearest_time(text, &times, m.start()..m.end(), cl.clone()).is_none() {
+                        if !treat || nearest_time(text, times, m.start()..m.end(), cl.clone()).is_none() {
                             continue;
                         }
                     }
@@ -251,7 +251,7 @@ impl TimingExtractor {
                     if self.device_short.is_match(m.as_str())
                         && (before.to_ascii_lowercase().trim_end().ends_with("vitamin")
                             || before.to_ascii_lowercase().trim_end().ends_with("vit")
-                            || nearest_time(text, &times, m.start()..m.end(), cl.clone()).is_none_or(|t| t.span.start < cl.start))
+                            || nearest_time(text, times, m.start()..m.end(), cl.clone()).is_none_or(|t| t.span.start < cl.start))
                     {
                         continue;
                     }
@@ -269,8 +269,8 @@ impl TimingExtractor {
                         if let Some(c) = self.range.captures(rest) {
                             let a = c.name("a").unwrap();
                             let b = c.name("b").unwrap();
-                            let ta = time_in(&times, m.end() + a.start(), m.end() + a.end());
-                            let tb = time_in(&times, m.end() + b.start(), m.end() + b.end());
+                            let ta = time_in(times, m.end() + a.start(), m.end() + a.end());
+                            let tb = time_in(times, m.end() + b.start(), m.end() + b.end());
                             if let (Some(ta), Some(tb)) = (ta, tb) {
                                 let span = m.start()..m.end() + b.end();
                                 used_range_ends.push(span.end);
@@ -295,7 +295,7 @@ impl TimingExtractor {
                         }
                     }
                     _ => {
-                        let Some(t) = nearest_time(text, &times, m.start()..m.end(), cl.clone()) else {
+                        let Some(t) = nearest_time(text, times, m.start()..m.end(), cl.clone()) else {
                             continue;
                         };
                         if used_range_ends.iter().any(|&e| t.span.end <= e && t.span.start >= cl.start && e <= cl.end)

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use super::text::{clock_times, line_of, section_at, SectionKind, TimeMention};
+use super::text::{line_of, section_at, SectionKind, TimeMention};
 use super::{BpReading, EvKind, Evidence, NoteCtx, NoteFacts, Phase};
 use crate::extract::context::Assertion;
 
@@ -95,7 +95,7 @@ impl VitalsExtractor {
     /// Extract vitals into `facts`.
     pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
-        let times = clock_times(text);
+        let times = &ctx.times;
         let mut cands: Vec<Cand> = Vec::new();
         for c in self.sbp_dbp.captures_iter(text) {
             let (Ok(s), Ok(d)) = (c["sys"].parse::<u16>(), c["dia"].parse::<u16>()) else { continue };
@@ -189,7 +189,7 @@ impl VitalsExtractor {
             if worded == Phase::Unknown {
                 (worded, offset, at_dc) = self.phase_of(after);
             }
-            let clock = pick_clock(&times, before_start..span.start, span.end..after_end.max(span.end));
+            let clock = pick_clock(times, before_start..span.start, span.end..after_end.max(span.end));
             let section = match section_at(&ctx.sections, span.start).map(|s| s.kind) {
                 Some(SectionKind::PreDose) => Phase::Pre,
                 Some(SectionKind::PostDose | SectionKind::Discharge) => Phase::Post,
