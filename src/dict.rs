@@ -563,7 +563,7 @@ impl Dictionaries {
             let mut pats = Vec::new();
             for a in &p.aliases {
                 pats.push(
-                    Regex::new(&format!("(?i){a}"))
+                    crate::extract::re::build(a, true)
                         .map_err(|e| DictError(format!("dictionaries/payers.toml: payer {}: alias {a:?}: {e}", p.name)))?,
                 );
             }
@@ -578,7 +578,8 @@ impl Dictionaries {
             }
         }
         for p in &ph.phrase {
-            Regex::new(&format!("(?i){}", p.pattern)).map_err(|e| DictError(format!("dictionaries/phrases.toml: phrase {}: {e}", p.id)))?;
+            crate::extract::re::build(&p.pattern, true)
+                .map_err(|e| DictError(format!("dictionaries/phrases.toml: phrase {}: {e}", p.id)))?;
         }
         Ok(Dictionaries {
             drugs: meds.drug,

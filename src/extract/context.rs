@@ -1222,7 +1222,7 @@ fn find_words(sentence: &str, words: &[&str]) -> Option<Range<usize>> {
             && (!last_word || m.end() == b.len() || !is_word_byte(b[m.end()]))
     };
     for (src, ci) in [(&upper_body, false), (&body, true)] {
-        let re = regex::RegexBuilder::new(src).case_insensitive(ci).build().ok()?;
+        let re = super::re::build(src, ci).ok()?;
         let found = re.find_iter(sentence).find(|m| bounded(m)).map(|m| m.start()..m.end());
         if found.is_some() {
             return found;

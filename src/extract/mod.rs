@@ -9,6 +9,7 @@
 pub mod context;
 pub mod meds;
 pub mod phrases;
+pub mod re;
 pub mod similarity;
 pub mod text;
 pub mod timing;

@@ -55,7 +55,7 @@ struct Pats {
 }
 
 fn re(p: &str) -> Regex {
-    Regex::new(&format!("(?i){p}")).unwrap()
+    super::re::ci(p)
 }
 
 impl PhraseExtractor {
@@ -548,8 +548,7 @@ impl PhraseExtractor {
 fn pa_dates(t: &str) -> Vec<chrono::NaiveDate> {
     static R: OnceLock<Regex> = OnceLock::new();
     let r = R.get_or_init(|| {
-        Regex::new(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b|\b(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>\d{4}|\d{2})\b")
-            .unwrap()
+        super::re::cs(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b|\b(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>\d{4}|\d{2})\b")
     });
     r.captures_iter(t)
         .filter_map(|c| {
@@ -592,9 +591,7 @@ fn pa_window(t: &str) -> Option<(Option<chrono::NaiveDate>, chrono::NaiveDate)> 
 
 fn pa_date_pos(t: &str) -> Option<usize> {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"\b(?:19|20)\d{2}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b").unwrap())
-        .find(t)
-        .map(|m| m.start())
+    R.get_or_init(|| super::re::cs(r"\b(?:19|20)\d{2}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b")).find(t).map(|m| m.start())
 }
 
 /// The line containing `pos`.

@@ -56,7 +56,7 @@ fn header_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
         // A label at the start of a line, followed by ':' or ' - ' or end of line.
-        Regex::new(r"(?m)^[ \t>*#•\-]*(?:\d{1,2}[.)]\s+)?([A-Za-z][A-Za-z0-9 /&(),'’+-]{1,60}?)[ \t]*(?::|[ \t]-[ \t]|[ \t]*$)").unwrap()
+        super::re::cs(r"(?m)^[ \t>*#•\-]*(?:\d{1,2}[.)]\s+)?([A-Za-z][A-Za-z0-9 /&(),'’+-]{1,60}?)[ \t]*(?::|[ \t]-[ \t]|[ \t]*$)")
     })
 }
 
@@ -65,17 +65,16 @@ fn header_re() -> &'static Regex {
 fn attribute_label_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(
-            r"(?i)^(?:bp|b/p|blood pressure|sbp|dbp|hr|pulse|heart rate|spo2|sp02|o2 sat\w*|sat\w*|rr|resp\w*|temp\w*|weight|wt|height|ht|bmi|dose|dosage|duration|length|response|outcome|result|reason\b.*|stopped|start\w*|stop\w*|end\w*|dates?|time|max dose|side effects?|tolerability|comments?|notes?|device.*|t\s*\+?\s*\d+.*|\d+\s*min.*|cadss|moaa/?s|rass|sedation|dissociation|pain|gait|route|rate|ndc|lot|mg/kg|total dose|rems.*|pa|auth.*|payer|dx|icd.*|cpt|code|units?)$",
+        super::re::ci(
+            r"^(?:bp|b/p|blood pressure|sbp|dbp|hr|pulse|heart rate|spo2|sp02|o2 sat\w*|sat\w*|rr|resp\w*|temp\w*|weight|wt|height|ht|bmi|dose|dosage|duration|length|response|outcome|result|reason\b.*|stopped|start\w*|stop\w*|end\w*|dates?|time|max dose|side effects?|tolerability|comments?|notes?|device.*|t\s*\+?\s*\d+.*|\d+\s*min.*|cadss|moaa/?s|rass|sedation|dissociation|pain|gait|route|rate|ndc|lot|mg/kg|total dose|rems.*|pa|auth.*|payer|dx|icd.*|cpt|code|units?)$",
         )
-        .unwrap()
     })
 }
 
 fn classify(label: &str) -> Option<SectionKind> {
     static R: OnceLock<Vec<(Regex, SectionKind)>> = OnceLock::new();
     let table = R.get_or_init(|| {
-        let k = |p: &str, s| (Regex::new(&format!("(?i){p}")).unwrap(), s);
+        let k = |p: &str, s| (super::re::ci(p), s);
         vec![
             k(r"\b(?:family|fhx|fh)\b", SectionKind::FamilyHistory),
             k(
@@ -183,8 +182,8 @@ pub struct TimeMention {
 fn time_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(
-            r"(?ix)
+        super::re::ci(
+            r"(?x)
             (?P<pre>^|[^\d/:.])
             (?:
               (?P<h>[01]?\d|2[0-3]) [\ \t]? [:.h] [\ \t]? (?P<m>[0-5]\d) (?::[0-5]\d)? [\ \t]* (?P<ap>[ap]\.?\s?m\.?\b|[ap]\b)?
@@ -193,7 +192,6 @@ fn time_re() -> &'static Regex {
             )
             (?P<post>[^\d/:]|:(?:[^\d]|$)|$)",
         )
-        .unwrap()
     })
 }
 
@@ -201,7 +199,7 @@ fn time_re() -> &'static Regex {
 fn hhmm_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r"(?i)(?:\bat|@|\btime|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*\d?|\bdevs?|\barrived?|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then))\W{0,3}$").unwrap()
+        super::re::ci(r"(?:\bat|@|\btime|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*\d?|\bdevs?|\barrived?|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then))\W{0,3}$")
     })
 }
 
@@ -211,13 +209,13 @@ fn hhmm_context_re() -> &'static Regex {
 fn hhmm_weak_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r"(?i)(?:\b(?:pre|post)(?:[- ]?(?:dose|dosing|treatment|tx|procedure|infusion|admin\w*|session|discharge|d/c|vitals?))?|\bbaseline|\barrival|\bd(?:ev)?\s?#?[1-3]|\bt\s*\+\s*\d{1,3}|\bd/c|\bvs|\bv/s)\W{0,3}$").unwrap()
+        super::re::ci(r"(?:\b(?:pre|post)(?:[- ]?(?:dose|dosing|treatment|tx|procedure|infusion|admin\w*|session|discharge|d/c|vitals?))?|\bbaseline|\barrival|\bd(?:ev)?\s?#?[1-3]|\bt\s*\+\s*\d{1,3}|\bd/c|\bvs|\bv/s)\W{0,3}$")
     })
 }
 
 fn hhmm_weak_after_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"(?i)^[ \t]*(?:bp|b/p|nibp|sbp|vs|v/s|vitals?|hr|pt|patient|device|d[1-3])\b").unwrap())
+    R.get_or_init(|| super::re::ci(r"^[ \t]*(?:bp|b/p|nibp|sbp|vs|v/s|vitals?|hr|pt|patient|device|d[1-3])\b"))
 }
 
 /// All clock times in `text`. 12-hour times without am/pm are read in clinic

@@ -55,7 +55,7 @@ impl Default for TimingExtractor {
 }
 
 fn re(p: &str) -> Regex {
-    Regex::new(&format!("(?i){p}")).unwrap()
+    super::re::ci(p)
 }
 
 /// The clause containing `pos`: bounded by line breaks, "; ", ". " and table

@@ -47,7 +47,7 @@ impl Default for VitalsExtractor {
 }
 
 fn re(p: &str) -> Regex {
-    Regex::new(&format!("(?i){p}")).unwrap()
+    super::re::ci(p)
 }
 
 impl VitalsExtractor {
