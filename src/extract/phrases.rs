@@ -21,6 +21,7 @@ use crate::dict::{Dictionaries, PhraseKind};
 /// Compiled phrase patterns and polarity checks.
 pub struct PhraseExtractor {
     phrases: Vec<(PhraseKind, String, Regex)>,
+    present: regex::RegexSet,
     p: Pats,
 }
 
@@ -62,8 +63,15 @@ impl PhraseExtractor {
     /// Compile from dictionaries.
     pub fn new(dict: &Dictionaries) -> Self {
         let phrases = dict.phrases.iter().map(|p| (p.kind, p.id.clone(), re(&p.pattern))).collect();
+        let present = regex::RegexSetBuilder::new(dict.phrases.iter().map(|p| super::re::ascii_boundaries(&p.pattern)))
+            .case_insensitive(true)
+            .size_limit(256 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .expect("phrase patterns were validated when the dictionaries loaded");
         PhraseExtractor {
             phrases,
+            present,
             p: Pats {
                 answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\])"),
                 rems_neg: re(
@@ -130,7 +138,13 @@ impl PhraseExtractor {
     pub fn extract(&self, ctx: &NoteCtx<'_>, note_type: Option<&str>, facts: &mut NoteFacts) {
         let text = ctx.text;
         let mut rems_spans: Vec<std::ops::Range<usize>> = Vec::new();
-        for (kind, id, r) in &self.phrases {
+        // One pass tells which phrases occur at all; only those are searched
+        // for their positions.
+        let present = self.present.matches(text);
+        for (i, (kind, id, r)) in self.phrases.iter().enumerate() {
+            if !present.matched(i) {
+                continue;
+            }
             for m in r.find_iter(text) {
                 let span = m.start()..m.end();
                 let a = ctx.context.assess(span.clone());
