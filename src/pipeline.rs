@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -176,89 +175,85 @@ fn text_hash(s: &str) -> u64 {
     h.finish()
 }
 
-/// Read notes, extracting in parallel batches; return records and rejects.
-fn read_and_extract(
-    opts: &ScanOptions,
-    files: &[PathBuf],
-    ex: &Extractor,
-    progress: &dyn Progress,
-    summary: &mut ScanSummary,
-) -> (Vec<NoteRecord>, Vec<Reject>) {
-    const BATCH: usize = 2048;
-    let mut records: Vec<NoteRecord> = Vec::new();
-    let mut rejects: Vec<Reject> = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut text_seen: HashMap<u64, ()> = HashMap::new();
-    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    progress.stage("read+extract", Some(total_bytes));
-    let mut batch: Vec<Note> = Vec::with_capacity(BATCH);
-    let flush = |batch: &mut Vec<Note>, records: &mut Vec<NoteRecord>, rejects: &mut Vec<Reject>, summary: &mut ScanSummary| {
-        summary.note_bytes += batch.iter().map(|n| n.text.len() as u64).sum::<u64>();
-        // A note that makes an extractor panic is rejected (reason
-        // `extraction_failed`), never silently dropped, and never kills the run.
-        let out: Vec<Result<NoteRecord, Reject>> = batch
-            .par_iter()
-            .map(|n| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.extract(n)))
-                    .map(|facts| NoteRecord { meta: NoteMeta::of(n), facts })
-                    .map_err(|_| Reject {
-                        file: n.origin.file.clone(),
-                        line: n.origin.line,
-                        kind: "notes",
-                        reason: "extraction_failed".into(),
-                        detail: format!("internal error while extracting note_id {}; please report it", n.note_id),
-                        raw: None,
-                    })
-            })
-            .collect();
-        for r in out {
-            match r {
-                Ok(rec) => records.push(rec),
-                Err(rej) => rejects.push(rej),
+/// 128-bit key of a note id (two keyed 64-bit hashes): the duplicate check
+/// keeps 16 bytes per note instead of the id string.
+fn id_key(s: &str) -> u128 {
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    (0u8, s).hash(&mut a);
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    (1u8, s).hash(&mut b);
+    ((a.finish() as u128) << 64) | b.finish() as u128
+}
+
+/// The duplicate-id policy: the first record of a note id is used; later
+/// records with that id are rejected (same text or different text, counted
+/// apart). Notes with identical text under different ids are kept and counted.
+#[derive(Default)]
+struct Dedup {
+    ids: HashMap<u128, u64>,
+    texts: std::collections::HashSet<u64>,
+}
+
+impl Dedup {
+    fn check(&mut self, n: &Note, summary: &mut ScanSummary) -> Result<(), Reject> {
+        let h = text_hash(&n.text);
+        match self.ids.entry(id_key(&n.note_id)) {
+            std::collections::hash_map::Entry::Occupied(prev) => {
+                let same = *prev.get() == h;
+                if same {
+                    summary.duplicate_same_text += 1;
+                } else {
+                    summary.duplicate_different_text += 1;
+                }
+                Err(Reject {
+                    file: n.origin.file.clone(),
+                    line: n.origin.line,
+                    kind: "notes",
+                    reason: if same { "duplicate_note_id_same_text".into() } else { "duplicate_note_id".into() },
+                    detail: if same {
+                        "note_id already read with identical text; the first occurrence is used".into()
+                    } else {
+                        "note_id already read with different text; the first occurrence is used".into()
+                    },
+                    raw: None,
+                })
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(h);
+                if !self.texts.insert(h) && !n.text.trim().is_empty() {
+                    summary.identical_text_other_id += 1;
+                }
+                Ok(())
             }
         }
-        batch.clear();
-    };
+    }
+}
+
+/// Read every note file once, applying validation and the duplicate policy:
+/// per-file counts, rejects, and the events handed to `on_note` for the
+/// accepted notes.
+fn read_note_files(
+    opts: &ScanOptions,
+    files: &[PathBuf],
+    progress: &dyn Progress,
+    summary: &mut ScanSummary,
+    on_reject: &mut dyn FnMut(Reject),
+    on_note: &mut dyn FnMut(Note, &mut ScanSummary),
+) {
+    let mut dedup = Dedup::default();
     for f in files {
-        let mut on_event = |ev: NoteEvent| match ev {
-            NoteEvent::Note(n) => {
-                let h = text_hash(&n.text);
-                match seen.get(&n.note_id) {
-                    Some(prev) => {
-                        let same = *prev == h;
-                        if same {
-                            summary.duplicate_same_text += 1;
-                        } else {
-                            summary.duplicate_different_text += 1;
-                        }
-                        rejects.push(Reject {
-                            file: n.origin.file.clone(),
-                            line: n.origin.line,
-                            kind: "notes",
-                            reason: if same { "duplicate_note_id_same_text".into() } else { "duplicate_note_id".into() },
-                            detail: if same {
-                                "note_id already read with identical text; the first occurrence is used".into()
-                            } else {
-                                "note_id already read with different text; the first occurrence is used".into()
-                            },
-                            raw: None,
-                        });
-                    }
-                    None => {
-                        seen.insert(n.note_id.clone(), h);
-                        if text_seen.insert(h, ()).is_some() && !n.text.trim().is_empty() {
-                            summary.identical_text_other_id += 1;
-                        }
-                        batch.push(n);
-                        if batch.len() >= BATCH {
-                            flush(&mut batch, &mut records, &mut rejects, summary);
-                        }
-                    }
-                }
-            }
-            NoteEvent::Reject(r) => rejects.push(r),
+        let mut on_event = |ev: NoteEvent, summary: &mut ScanSummary| match ev {
+            NoteEvent::Note(n) => match dedup.check(&n, summary) {
+                Ok(()) => on_note(n, summary),
+                Err(r) => on_reject(r),
+            },
+            NoteEvent::Reject(r) => on_reject(r),
         };
-        match ingest::read_notes(f, &opts.ingest, &mut on_event) {
+        let res = {
+            let summary = &mut *summary;
+            ingest::read_notes(f, &opts.ingest, &mut |ev| on_event(ev, summary))
+        };
+        match res {
             Ok(st) => {
                 summary.windows1252_records += st.decoded.windows1252;
                 if st.io_error.is_some() {
@@ -280,7 +275,7 @@ fn read_and_extract(
                 // The file vanished or became unreadable after expansion: every
                 // record in it is unaccounted for, so say so loudly.
                 summary.files_with_read_errors += 1;
-                rejects.push(Reject {
+                on_reject(Reject {
                     file: f.display().to_string(),
                     line: 0,
                     kind: "notes",
@@ -292,8 +287,68 @@ fn read_and_extract(
             }
         }
     }
-    flush(&mut batch, &mut records, &mut rejects, summary);
+}
+
+/// Notes extracted in parallel per batch.
+const EXTRACT_BATCH: usize = 2048;
+
+/// Extract a batch in parallel. A note that makes an extractor panic is
+/// rejected (reason `extraction_failed`), never silently dropped, and never
+/// kills the run.
+fn extract_batch(batch: &mut Vec<Note>, ex: &Extractor, summary: &mut ScanSummary) -> Vec<Result<NoteRecord, Reject>> {
+    summary.note_bytes += batch.iter().map(|n| n.text.len() as u64).sum::<u64>();
+    let out = batch
+        .par_iter()
+        .map(|n| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.extract(n)))
+                .map(|facts| NoteRecord { meta: NoteMeta::of(n), facts })
+                .map_err(|_| Reject {
+                    file: n.origin.file.clone(),
+                    line: n.origin.line,
+                    kind: "notes",
+                    reason: "extraction_failed".into(),
+                    detail: format!("internal error while extracting note_id {}; please report it", n.note_id),
+                    raw: None,
+                })
+        })
+        .collect();
+    batch.clear();
+    out
+}
+
+/// Read notes, extracting in parallel batches; return records and rejects
+/// (the in-memory path used by `eval`).
+fn read_and_extract(
+    opts: &ScanOptions,
+    files: &[PathBuf],
+    ex: &Extractor,
+    progress: &dyn Progress,
+    summary: &mut ScanSummary,
+) -> (Vec<NoteRecord>, Vec<Reject>) {
+    let mut records: Vec<NoteRecord> = Vec::new();
+    let rejects = std::cell::RefCell::new(Vec::new());
+    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    progress.stage("read+extract", Some(total_bytes));
+    let mut batch: Vec<Note> = Vec::with_capacity(EXTRACT_BATCH);
+    let take = |out: Vec<Result<NoteRecord, Reject>>, records: &mut Vec<NoteRecord>| {
+        for r in out {
+            match r {
+                Ok(rec) => records.push(rec),
+                Err(rej) => rejects.borrow_mut().push(rej),
+            }
+        }
+    };
+    read_note_files(opts, files, progress, summary, &mut |r| rejects.borrow_mut().push(r), &mut |n, summary| {
+        batch.push(n);
+        if batch.len() >= EXTRACT_BATCH {
+            let out = extract_batch(&mut batch, ex, summary);
+            take(out, &mut records);
+        }
+    });
+    let out = extract_batch(&mut batch, ex, summary);
+    take(out, &mut records);
     progress.finish();
+    let rejects = rejects.into_inner();
     summary.notes_accepted = records.len() as u64;
     summary.notes_rejected = rejects.len() as u64;
     (records, rejects)
@@ -301,21 +356,24 @@ fn read_and_extract(
 
 fn read_claim_files(
     opts: &ScanOptions,
-    rejects: &mut Vec<Reject>,
+    on_reject: &mut dyn FnMut(Reject),
     summary: &mut ScanSummary,
 ) -> Result<HashMap<String, Vec<ClaimLine>>, ScanError> {
     let mut by_enc: HashMap<String, Vec<ClaimLine>> = HashMap::new();
     let files = ingest::expand_inputs(&opts.claims).map_err(|e| ScanError::Input(e.to_string()))?;
     for f in &files {
-        let before = rejects.len();
+        let mut rejected = 0u64;
         let mut on = |ev: ClaimEvent| match ev {
             ClaimEvent::Claim(c) => by_enc.entry(c.encounter_id).or_default().push(c.line),
-            ClaimEvent::Reject(r) => rejects.push(r),
+            ClaimEvent::Reject(r) => {
+                rejected += 1;
+                on_reject(r)
+            }
         };
         let st = ingest::read_claims(f, &opts.ingest, &mut on).map_err(|e| ScanError::Input(e.to_string()))?;
         summary.claims_read += st.read;
         summary.claims_accepted += st.accepted;
-        summary.claims_rejected += (rejects.len() - before) as u64;
+        summary.claims_rejected += rejected;
         if st.io_error.is_some() {
             summary.files_with_read_errors += 1;
         }
@@ -332,6 +390,58 @@ fn read_claim_files(
     Ok(by_enc)
 }
 
+/// How an encounter's payer resolved (for the summary).
+enum PayerStatus {
+    Known,
+    Unknown(String),
+    Missing,
+}
+
+/// Build one encounter from its notes and the claim-file lines joined to it.
+fn build_encounter(id: String, notes: Vec<NoteRecord>, file_claims: Vec<ClaimLine>, dict: &Dictionaries) -> (Encounter, PayerStatus) {
+    let first = &notes[0].meta;
+    let merged = merge_claims(notes.iter().map(|n| n.meta.claim_lines.as_slice()).chain(std::iter::once(file_claims.as_slice())));
+    let payer_raw = notes.iter().find_map(|n| n.meta.payer.as_deref().filter(|p| !p.trim().is_empty()));
+    let payer = payer_raw.map(|p| dict.payers.normalize(p));
+    let status = match &payer {
+        Some(p) if !p.known => PayerStatus::Unknown(p.name.clone()),
+        None => PayerStatus::Missing,
+        _ => PayerStatus::Known,
+    };
+    let provider_id = notes
+        .iter()
+        .find(|n| {
+            n.meta.provider_id.is_some()
+                && n.meta
+                    .provider_credential
+                    .as_deref()
+                    .is_some_and(|c| !matches!(c.trim().to_ascii_uppercase().as_str(), "RN" | "LPN" | "MA" | "LCSW" | "LPC" | "LMFT"))
+        })
+        .or_else(|| notes.iter().find(|n| n.meta.provider_id.is_some()))
+        .and_then(|n| n.meta.provider_id.clone());
+    let pos = notes.iter().find_map(|n| n.meta.place_of_service.clone()).or_else(|| merged.iter().find_map(|c| c.place_of_service.clone()));
+    let dos = notes.iter().map(|n| n.meta.date_of_service).min().unwrap_or(first.date_of_service);
+    let enc = Encounter {
+        encounter_id: id,
+        patient_id: first.patient_id.clone(),
+        date_of_service: dos,
+        provider_id,
+        payer: payer.as_ref().map(|p| p.name.clone()),
+        place_of_service: pos,
+        notes,
+        claims: merged,
+    };
+    (enc, status)
+}
+
+fn count_payer(summary: &mut ScanSummary, status: PayerStatus) {
+    match status {
+        PayerStatus::Unknown(name) => *summary.unknown_payers.entry(name).or_default() += 1,
+        PayerStatus::Missing => summary.no_payer += 1,
+        PayerStatus::Known => {}
+    }
+}
+
 /// Group records into encounters (sorted by encounter id).
 pub fn group(
     records: Vec<NoteRecord>,
@@ -345,49 +455,52 @@ pub fn group(
     }
     let mut out = Vec::with_capacity(by_enc.len());
     for (id, notes) in by_enc {
-        let first = &notes[0].meta;
         let file_claims = claims.remove(&id).unwrap_or_default();
-        let merged = merge_claims(notes.iter().map(|n| n.meta.claim_lines.as_slice()).chain(std::iter::once(file_claims.as_slice())));
-        let payer_raw = notes.iter().find_map(|n| n.meta.payer.as_deref().filter(|p| !p.trim().is_empty()));
-        let payer = payer_raw.map(|p| dict.payers.normalize(p));
-        match &payer {
-            Some(p) if !p.known => *summary.unknown_payers.entry(p.name.clone()).or_default() += 1,
-            None => summary.no_payer += 1,
-            _ => {}
-        }
-        let provider_id = notes
-            .iter()
-            .find(|n| {
-                n.meta.provider_id.is_some()
-                    && n.meta
-                        .provider_credential
-                        .as_deref()
-                        .is_some_and(|c| !matches!(c.trim().to_ascii_uppercase().as_str(), "RN" | "LPN" | "MA" | "LCSW" | "LPC" | "LMFT"))
-            })
-            .or_else(|| notes.iter().find(|n| n.meta.provider_id.is_some()))
-            .and_then(|n| n.meta.provider_id.clone());
-        let pos =
-            notes.iter().find_map(|n| n.meta.place_of_service.clone()).or_else(|| merged.iter().find_map(|c| c.place_of_service.clone()));
-        let dos = notes.iter().map(|n| n.meta.date_of_service).min().unwrap_or(first.date_of_service);
-        out.push(Encounter {
-            encounter_id: id,
-            patient_id: first.patient_id.clone(),
-            date_of_service: dos,
-            provider_id,
-            payer: payer.as_ref().map(|p| p.name.clone()),
-            place_of_service: pos,
-            notes,
-            claims: merged,
-        });
+        let (enc, status) = build_encounter(id, notes, file_claims, dict);
+        count_payer(summary, status);
+        out.push(enc);
     }
     summary.claims_without_notes = claims.values().map(|v| v.len() as u64).sum();
     out
 }
 
-/// Mark session notes that are near-copies of the same patient's earlier
-/// sessions. Sessions are compared only within a patient, newest against the
-/// previous 20, with 256-byte MinHash sketches.
-pub fn detect_clones(encounters: &[Encounter], facts: &mut [EncounterFacts]) {
+/// What the per-patient clone pass keeps of a scored encounter's session
+/// note: its sketch and where it came from (about 300 bytes).
+#[derive(Debug, Clone)]
+pub struct CloneKey {
+    /// Patient id.
+    pub patient_id: String,
+    /// Date of service.
+    pub date_of_service: chrono::NaiveDate,
+    /// Encounter id.
+    pub encounter_id: String,
+    /// Index of the session note in its encounter.
+    pub note: usize,
+    /// The session note's id.
+    pub note_id: String,
+    /// Its MinHash sketch.
+    pub sketch: crate::extract::similarity::Sketch,
+}
+
+impl CloneKey {
+    /// The key of an encounter, when it has a session note on a treatment track.
+    pub fn of(e: &Encounter, f: &EncounterFacts) -> Option<CloneKey> {
+        let sn = f.session_note?;
+        (f.track != Track::None).then(|| CloneKey {
+            patient_id: e.patient_id.clone(),
+            date_of_service: e.date_of_service,
+            encounter_id: e.encounter_id.clone(),
+            note: sn,
+            note_id: e.notes[sn].meta.note_id.clone(),
+            sketch: e.notes[sn].facts.sketch.clone(),
+        })
+    }
+}
+
+/// Find session notes that are near-copies of the same patient's earlier
+/// sessions. Sessions are compared only within a patient, newest against
+/// the previous 20. Returns (index into `keys`, what it copies), sorted.
+pub fn detect_clones(keys: &[CloneKey]) -> Vec<(usize, ClonedFrom)> {
     // Share of word 5-shingles in common (MinHash estimate, sd ~0.06). A
     // note written afresh from a template, with its own vitals, times and
     // narrative, shares well under half its 5-word runs with the last one;
@@ -397,40 +510,33 @@ pub fn detect_clones(encounters: &[Encounter], facts: &mut [EncounterFacts]) {
     // margin for practices whose templates repeat more boilerplate.
     const THRESHOLD: f64 = 0.75;
     let mut by_patient: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, e) in encounters.iter().enumerate() {
-        if facts[i].session_note.is_some() && facts[i].track != Track::None {
-            by_patient.entry(e.patient_id.as_str()).or_default().push(i);
-        }
+    for (i, k) in keys.iter().enumerate() {
+        by_patient.entry(k.patient_id.as_str()).or_default().push(i);
     }
     let mut found: Vec<(usize, ClonedFrom)> = by_patient
         .par_iter()
         .flat_map_iter(|(_, idxs)| {
             let mut idxs = idxs.clone();
             idxs.sort_by(|a, b| {
-                (encounters[*a].date_of_service, &encounters[*a].encounter_id)
-                    .cmp(&(encounters[*b].date_of_service, &encounters[*b].encounter_id))
+                (keys[*a].date_of_service, &keys[*a].encounter_id).cmp(&(keys[*b].date_of_service, &keys[*b].encounter_id))
             });
             let mut out = Vec::new();
             for (k, &i) in idxs.iter().enumerate() {
-                let sn = facts[i].session_note.unwrap();
-                let sk = &encounters[i].notes[sn].facts.sketch;
                 let mut best: Option<(f64, usize)> = None;
                 for &j in idxs[k.saturating_sub(20)..k].iter() {
-                    let sj = facts[j].session_note.unwrap();
-                    let sim = sk.similarity(&encounters[j].notes[sj].facts.sketch);
+                    let sim = keys[i].sketch.similarity(&keys[j].sketch);
                     if sim >= THRESHOLD && best.is_none_or(|b| sim > b.0) {
                         best = Some((sim, j));
                     }
                 }
                 if let Some((sim, j)) = best {
-                    let sj = facts[j].session_note.unwrap();
                     out.push((
                         i,
                         ClonedFrom {
-                            note: sn,
-                            other_note_id: encounters[j].notes[sj].meta.note_id.clone(),
-                            other_encounter_id: encounters[j].encounter_id.clone(),
-                            other_date: encounters[j].date_of_service,
+                            note: keys[i].note,
+                            other_note_id: keys[j].note_id.clone(),
+                            other_encounter_id: keys[j].encounter_id.clone(),
+                            other_date: keys[j].date_of_service,
                             similarity: sim,
                         },
                     ));
@@ -440,12 +546,31 @@ pub fn detect_clones(encounters: &[Encounter], facts: &mut [EncounterFacts]) {
         })
         .collect();
     found.sort_by_key(|f| f.0);
-    for (i, c) in found {
-        facts[i].cloned_from = Some(c);
-    }
+    found
 }
 
-/// Score encounters: assess, clone pass, rules.
+/// Rules for one assessed encounter, under its payer profile (with the
+/// configuration's overrides), sorted.
+fn evaluate_encounter(
+    e: &Encounter,
+    f: &EncounterFacts,
+    dict: &Dictionaries,
+    settings: &RuleSettings,
+    overrides: &BTreeMap<String, crate::dict::PayerProfileToml>,
+) -> Vec<Finding> {
+    let mut profile = dict.payers.profile(e.payer.as_deref()).clone();
+    if let Some(o) = overrides.get("default").filter(|_| profile.name == "default") {
+        profile.apply(o);
+    }
+    if let Some(o) = e.payer.as_deref().and_then(|p| overrides.get(p)) {
+        profile.apply(o);
+    }
+    let mut v = rules::evaluate(e, f, dict, &profile, settings);
+    v.sort_by(|a, b| (a.rule_id, a.note_id.as_deref(), a.start).cmp(&(b.rule_id, b.note_id.as_deref(), b.start)));
+    v
+}
+
+/// Score encounters: assess, clone pass, rules (the in-memory path).
 pub fn score(
     encounters: Vec<Encounter>,
     dict: &Dictionaries,
@@ -453,45 +578,32 @@ pub fn score(
     overrides: &BTreeMap<String, crate::dict::PayerProfileToml>,
 ) -> (Vec<Encounter>, Vec<EncounterFacts>, Vec<Vec<Finding>>) {
     let mut facts: Vec<EncounterFacts> = encounters.par_iter().map(|e| assess(e, dict)).collect();
-    detect_clones(&encounters, &mut facts);
-    let findings: Vec<Vec<Finding>> = encounters
-        .par_iter()
-        .zip(facts.par_iter())
-        .map(|(e, f)| {
-            let mut profile = dict.payers.profile(e.payer.as_deref()).clone();
-            if let Some(o) = overrides.get("default").filter(|_| profile.name == "default") {
-                profile.apply(o);
-            }
-            if let Some(o) = e.payer.as_deref().and_then(|p| overrides.get(p)) {
-                profile.apply(o);
-            }
-            let mut v = rules::evaluate(e, f, dict, &profile, settings);
-            v.sort_by(|a, b| (a.rule_id, a.note_id.as_deref(), a.start).cmp(&(b.rule_id, b.note_id.as_deref(), b.start)));
-            v
-        })
-        .collect();
+    let mut key_of: Vec<usize> = Vec::new();
+    let mut keys: Vec<CloneKey> = Vec::new();
+    for (i, (e, f)) in encounters.iter().zip(&facts).enumerate() {
+        if let Some(k) = CloneKey::of(e, f) {
+            keys.push(k);
+            key_of.push(i);
+        }
+    }
+    for (k, c) in detect_clones(&keys) {
+        facts[key_of[k]].cloned_from = Some(c);
+    }
+    let findings: Vec<Vec<Finding>> =
+        encounters.par_iter().zip(facts.par_iter()).map(|(e, f)| evaluate_encounter(e, f, dict, settings, overrides)).collect();
     (encounters, facts, findings)
 }
 
-fn write_rejects(path: &Path, rejects: &[Reject]) -> std::io::Result<()> {
-    report::write_atomic(path, |w| {
-        for r in rejects {
-            serde_json::to_writer(&mut *w, r).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
-}
-
-/// Read, extract, group and score without writing anything (used by `scan`
-/// and `eval`). Returns the result and the rejected records.
+/// Read, extract, group and score in memory without writing anything
+/// (used by `eval`, which needs every encounter's facts). Returns the
+/// result and the rejected records.
 pub fn analyze(opts: &ScanOptions, files: &[PathBuf], progress: &dyn Progress) -> Result<(ScanResult, Vec<Reject>), ScanError> {
     let dict = Dictionaries::builtin();
     let ex = Extractor::builtin();
     let mut summary = ScanSummary::default();
     let t0 = std::time::Instant::now();
     let (records, mut rejects) = read_and_extract(opts, files, ex, progress, &mut summary);
-    let claims = read_claim_files(opts, &mut rejects, &mut summary)?;
+    let claims = read_claim_files(opts, &mut |r| rejects.push(r), &mut summary)?;
     summary.stage_seconds.insert("read+extract".into(), t0.elapsed().as_secs_f64());
     let t1 = std::time::Instant::now();
     progress.stage("score", None);
@@ -499,11 +611,12 @@ pub fn analyze(opts: &ScanOptions, files: &[PathBuf], progress: &dyn Progress) -
     let (encounters, facts, findings) = score(encounters, dict, &opts.settings, &opts.payer_overrides);
     progress.finish();
     summary.stage_seconds.insert("score".into(), t1.elapsed().as_secs_f64());
+    summary.encounters = encounters.len() as u64;
     Ok((ScanResult { summary, encounters, facts, findings }, rejects))
 }
 
 /// Run a scan.
-pub fn scan(opts: &ScanOptions, progress: &dyn Progress) -> Result<ScanResult, ScanError> {
+pub fn scan(opts: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummary, ScanError> {
     let files = ingest::expand_inputs(&opts.inputs).map_err(|e| ScanError::Input(e.to_string()))?;
     for c in &opts.claims {
         if !c.exists() {
@@ -574,15 +687,15 @@ pub fn scan(opts: &ScanOptions, progress: &dyn Progress) -> Result<ScanResult, S
                 "status": "completed",
                 "outputs": outputs,
                 "counts": {
-                    "notes_read": r.summary.notes_read,
-                    "notes_accepted": r.summary.notes_accepted,
-                    "notes_rejected": r.summary.notes_rejected,
-                    "claims_read": r.summary.claims_read,
-                    "claims_accepted": r.summary.claims_accepted,
-                    "claims_rejected": r.summary.claims_rejected,
-                    "encounters": r.summary.encounters,
-                    "findings": r.summary.findings,
-                    "files_with_read_errors": r.summary.files_with_read_errors,
+                    "notes_read": r.notes_read,
+                    "notes_accepted": r.notes_accepted,
+                    "notes_rejected": r.notes_rejected,
+                    "claims_read": r.claims_read,
+                    "claims_accepted": r.claims_accepted,
+                    "claims_rejected": r.claims_rejected,
+                    "encounters": r.encounters,
+                    "findings": r.findings,
+                    "files_with_read_errors": r.files_with_read_errors,
                 },
             })
         }
@@ -601,81 +714,270 @@ pub fn scan(opts: &ScanOptions, progress: &dyn Progress) -> Result<ScanResult, S
     Ok(r)
 }
 
+/// Encounters scored together once their notes are all in.
+const SCORE_BATCH: usize = 1024;
+
+/// An encounter scored by the streaming scan: its row, findings and the
+/// clone key of its session note.
+struct Scored {
+    row: EncounterRow,
+    findings: Vec<Finding>,
+    clone_key: Option<CloneKey>,
+    payer: PayerStatus,
+}
+
+/// Build, assess and evaluate encounters whose notes are all in, in parallel.
+fn score_ready(
+    ready: &mut Vec<(String, Vec<NoteRecord>)>,
+    claims: &mut HashMap<String, Vec<ClaimLine>>,
+    opts: &ScanOptions,
+    dict: &Dictionaries,
+) -> Vec<Scored> {
+    let work: Vec<(String, Vec<NoteRecord>, Vec<ClaimLine>)> = ready
+        .drain(..)
+        .map(|(id, notes)| {
+            let c = claims.remove(&id).unwrap_or_default();
+            (id, notes, c)
+        })
+        .collect();
+    work.into_par_iter()
+        .map(|(id, notes, c)| {
+            let (e, payer) = build_encounter(id, notes, c, dict);
+            let f = assess(&e, dict);
+            // note-cloned is decided across encounters after all are scored.
+            let findings = evaluate_encounter(&e, &f, dict, &opts.settings, &opts.payer_overrides);
+            let row = EncounterRow::new(&e, &f, &findings, &opts.settings);
+            Scored { row, findings, clone_key: CloneKey::of(&e, &f), payer }
+        })
+        .collect()
+}
+
 /// The body of a scan, run while the output lock is held.
+///
+/// Streaming, in three reads of the inputs:
+/// 1. a census: validation, the duplicate policy and rejects, and the
+///    number of accepted notes of each encounter;
+/// 2. extraction in parallel batches; an encounter is assessed, scored and
+///    its findings written (in row groups) as soon as its last note is
+///    extracted, and only its report row and session-note sketch are kept;
+///    then the per-patient clone pass adds `note-cloned` findings;
+/// 3. indexing, with each encounter's risk.
+///
+/// Memory holds the census (about 40 bytes a note), one batch of notes,
+/// the encounters whose notes are still arriving (few when an export keeps
+/// an encounter's notes near each other), and one compact row per encounter.
 fn scan_locked(
     opts: &ScanOptions,
     files: &[PathBuf],
     writer: Option<crate::index::NoteIndexWriter>,
     progress: &dyn Progress,
-) -> Result<ScanResult, ScanError> {
-    let (res, rejects) = analyze(opts, files, progress)?;
-    let ScanResult { mut summary, encounters, facts, findings } = res;
+) -> Result<ScanSummary, ScanError> {
+    let dict = Dictionaries::builtin();
+    let ex = Extractor::builtin();
+    let mut summary = ScanSummary::default();
+    let out_err = |p: &Path, e: std::io::Error| ScanError::Output(format!("{}: {e}", p.display()));
+    report::remove_stale_temps(&opts.out);
+    let rej_path = opts.out.join("rejects.jsonl");
+    let fin_path = opts.out.join("findings.parquet");
+    let enc_path = opts.out.join("encounters.parquet");
+    let mut rejects = report::RejectsWriter::create(&rej_path).map_err(|e| out_err(&rej_path, e))?;
+    let mut reject_err: Option<std::io::Error> = None;
+    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
 
-    // Rows, summary counts.
-    let t2 = std::time::Instant::now();
-    progress.stage("write", Some(3));
-    let mut rows = Vec::with_capacity(encounters.len());
-    let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for ((e, f), fs) in encounters.iter().zip(&facts).zip(&findings) {
-        let score = opts.settings.score(fs);
-        let level = opts.settings.level(score);
-        let mut ids: Vec<&'static str> = fs.iter().map(|x| x.rule_id).collect();
-        ids.sort();
-        ids.dedup();
-        for x in fs {
-            *rule_counts.entry(x.rule_id).or_default() += 1;
-        }
-        *summary.by_level.entry(level.to_string()).or_default() += 1;
-        *summary.by_track.entry(f.track.as_str().to_string()).or_default() += 1;
-        rows.push(EncounterRow { enc: e, facts: f, risk_score: score, risk_level: level, rules: ids, finding_count: fs.len() as u32 });
+    // 1. Census.
+    let t0 = std::time::Instant::now();
+    progress.stage("read", Some(total_bytes));
+    let mut expected: HashMap<String, u32> = HashMap::new();
+    {
+        let mut on_reject = |r: Reject| {
+            if let Err(e) = rejects.push(&r) {
+                reject_err.get_or_insert(e);
+            }
+        };
+        read_note_files(opts, files, progress, &mut summary, &mut on_reject, &mut |n, _| {
+            *expected.entry(n.encounter_id).or_default() += 1;
+        });
     }
-    summary.encounters = encounters.len() as u64;
-    summary.findings = findings.iter().map(|f| f.len() as u64).sum();
+    progress.finish();
+    let mut claims = {
+        let mut on_reject = |r: Reject| {
+            if let Err(e) = rejects.push(&r) {
+                reject_err.get_or_insert(e);
+            }
+        };
+        read_claim_files(opts, &mut on_reject, &mut summary)?
+    };
+    summary.stage_seconds.insert("read".into(), t0.elapsed().as_secs_f64());
+
+    // 2. Extract and score.
+    let t1 = std::time::Instant::now();
+    let mut findings_out = report::FindingsWriter::create(&fin_path).map_err(|e| out_err(&fin_path, e))?;
+    let mut rows: Vec<EncounterRow> = Vec::with_capacity(expected.len());
+    let mut keys: Vec<(usize, CloneKey)> = Vec::new();
+    let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut pending: HashMap<String, Vec<NoteRecord>> = HashMap::new();
+    let mut ready: Vec<(String, Vec<NoteRecord>)> = Vec::new();
+    let mut accepted: u64 = 0;
+    let mut write_err: Option<std::io::Error> = None;
+    let mut done_ids: std::collections::HashSet<u128> = std::collections::HashSet::with_capacity(summary.notes_read as usize);
+    let mut keep = |scored: Vec<Scored>, summary: &mut ScanSummary| {
+        for s in scored {
+            count_payer(summary, s.payer);
+            for f in &s.findings {
+                *rule_counts.entry(f.rule_id).or_default() += 1;
+            }
+            if let Some(k) = s.clone_key {
+                keys.push((rows.len(), k));
+            }
+            rows.push(s.row);
+            if let Err(e) = findings_out.push(s.findings) {
+                write_err.get_or_insert(e);
+            }
+        }
+    };
+    progress.stage("extract+score", Some(total_bytes));
+    let mut batch: Vec<Note> = Vec::with_capacity(EXTRACT_BATCH);
+    let mut place = |out: Vec<Result<NoteRecord, Reject>>,
+                     pending: &mut HashMap<String, Vec<NoteRecord>>,
+                     ready: &mut Vec<(String, Vec<NoteRecord>)>| {
+        for r in out {
+            match r {
+                Ok(rec) => {
+                    accepted += 1;
+                    let id = rec.meta.encounter_id.clone();
+                    let want = expected.get(&id).copied().unwrap_or(0) as usize;
+                    let notes = pending.entry(id.clone()).or_default();
+                    notes.push(rec);
+                    if notes.len() >= want {
+                        let notes = pending.remove(&id).unwrap_or_default();
+                        ready.push((id, notes));
+                    }
+                }
+                Err(rej) => {
+                    if let Err(e) = rejects.push(&rej) {
+                        reject_err.get_or_insert(e);
+                    }
+                }
+            }
+        }
+    };
+    for f in files {
+        let mut on = |ev: NoteEvent| {
+            if let NoteEvent::Note(n) = ev {
+                // The census decided which record of an id is used: the first.
+                if !done_ids.insert(id_key(&n.note_id)) {
+                    return;
+                }
+                batch.push(n);
+                if batch.len() >= EXTRACT_BATCH {
+                    let out = extract_batch(&mut batch, ex, &mut summary);
+                    place(out, &mut pending, &mut ready);
+                    if ready.len() >= SCORE_BATCH {
+                        let s = score_ready(&mut ready, &mut claims, opts, dict);
+                        keep(s, &mut summary);
+                    }
+                }
+            }
+        };
+        let _ = ingest::read_notes(f, &opts.ingest, &mut on);
+        progress.inc(std::fs::metadata(f).map(|m| m.len()).unwrap_or(0));
+    }
+    let out = extract_batch(&mut batch, ex, &mut summary);
+    place(out, &mut pending, &mut ready);
+    // Encounters still waiting (a note failed extraction, or an input
+    // changed between reads) are scored with the notes they have, in id order.
+    let mut rest: Vec<(String, Vec<NoteRecord>)> = pending.drain().collect();
+    rest.sort_by(|a, b| a.0.cmp(&b.0));
+    ready.extend(rest);
+    let s = score_ready(&mut ready, &mut claims, opts, dict);
+    keep(s, &mut summary);
+    drop(done_ids);
+    progress.finish();
+    summary.claims_without_notes = claims.values().map(|v| v.len() as u64).sum();
+    drop(claims);
+    summary.stage_seconds.insert("extract+score".into(), t1.elapsed().as_secs_f64());
+
+    // Clone pass over the session-note sketches.
+    let t2 = std::time::Instant::now();
+    let only_keys: Vec<CloneKey> = keys.iter().map(|(_, k)| k.clone()).collect();
+    let mut late = Vec::new();
+    for (k, c) in detect_clones(&only_keys) {
+        let (row_idx, key) = &keys[k];
+        let row = &mut rows[*row_idx];
+        if let Some(f) = rules::clone_finding(&row.encounter_id, &key.note_id, row.track, row.date_of_service, &c, &opts.settings) {
+            row.add_finding(&f, &opts.settings);
+            *rule_counts.entry(f.rule_id).or_default() += 1;
+            late.push(f);
+        }
+    }
+    drop(keys);
+    drop(only_keys);
+    if let Err(e) = findings_out.push(late) {
+        write_err.get_or_insert(e);
+    }
+    if let Some(e) = reject_err.take() {
+        return Err(out_err(&rej_path, e));
+    }
+    if let Some(e) = write_err.take() {
+        return Err(out_err(&fin_path, e));
+    }
+    summary.stage_seconds.insert("clones".into(), t2.elapsed().as_secs_f64());
+
+    // Summary counts.
+    summary.notes_accepted = accepted;
+    summary.notes_rejected = summary.notes_read - accepted;
+    rows.sort_by(|a, b| a.encounter_id.cmp(&b.encounter_id));
+    for r in &rows {
+        *summary.by_level.entry(r.risk_level.to_string()).or_default() += 1;
+        *summary.by_track.entry(r.track.as_str().to_string()).or_default() += 1;
+    }
+    summary.encounters = rows.len() as u64;
+    summary.findings = rule_counts.values().sum();
     let mut top: Vec<(String, u64)> = rule_counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     summary.top_rules = top;
 
-    let out_err = |p: &Path, e: std::io::Error| ScanError::Output(format!("{}: {e}", p.display()));
-    let enc_path = opts.out.join("encounters.parquet");
+    // Reports: encounters (from the compact rows), then the findings and
+    // rejects files are renamed over their final names.
+    let t3 = std::time::Instant::now();
+    progress.stage("write", Some(3));
     let mut df = report::encounters_frame(&rows).map_err(|e| ScanError::Output(e.to_string()))?;
     report::write_parquet(&enc_path, &mut df).map_err(|e| out_err(&enc_path, e))?;
+    drop(df);
     progress.inc(1);
-    let all_findings: Vec<Finding> = findings.iter().flatten().cloned().collect();
-    let fin_path = opts.out.join("findings.parquet");
-    let mut fdf = report::findings_frame(&all_findings).map_err(|e| ScanError::Output(e.to_string()))?;
-    report::write_parquet(&fin_path, &mut fdf).map_err(|e| out_err(&fin_path, e))?;
+    findings_out.finish().map_err(|e| out_err(&fin_path, e))?;
     progress.inc(1);
-    let rej_path = opts.out.join("rejects.jsonl");
-    write_rejects(&rej_path, &rejects).map_err(|e| out_err(&rej_path, e))?;
+    let rejected_lines = rejects.finish().map_err(|e| out_err(&rej_path, e))?;
+    debug_assert_eq!(rejected_lines, summary.notes_rejected + summary.claims_rejected);
     progress.inc(1);
     progress.finish();
     summary.outputs = vec![enc_path.display().to_string(), fin_path.display().to_string(), rej_path.display().to_string()];
-    summary.stage_seconds.insert("write".into(), t2.elapsed().as_secs_f64());
+    summary.stage_seconds.insert("write".into(), t3.elapsed().as_secs_f64());
 
-    // Index: second read of the inputs, with each encounter's risk.
+    // 3. Index, with each encounter's risk.
     if let Some(writer) = writer {
-        let t3 = std::time::Instant::now();
+        let t4 = std::time::Instant::now();
         let index_dir = opts.index.clone().unwrap_or_else(|| opts.out.join("index"));
-        let risk: HashMap<&str, (&EncounterRow<'_>,)> = rows.iter().map(|r| (r.enc.encounter_id.as_str(), (r,))).collect();
         progress.stage("index", Some(summary.notes_accepted));
-        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut seen: std::collections::HashSet<u128> = std::collections::HashSet::new();
         let mut err: Option<crate::index::IndexError> = None;
         for f in files {
             let mut on = |ev: NoteEvent| {
                 if let NoteEvent::Note(n) = ev {
-                    if err.is_some() || !seen.insert(n.note_id.clone()) {
+                    if err.is_some() || !seen.insert(id_key(&n.note_id)) {
                         return;
                     }
-                    let Some((row,)) = risk.get(n.encounter_id.as_str()) else { return };
+                    let Ok(i) = rows.binary_search_by(|r| r.encounter_id.as_str().cmp(n.encounter_id.as_str())) else { return };
+                    let row = &rows[i];
                     let doc = crate::index::NoteDoc {
                         note_id: &n.note_id,
                         encounter_id: &n.encounter_id,
                         patient_id: &n.patient_id,
                         date_of_service: n.date_of_service,
                         provider_id: n.provider_id.as_deref(),
-                        payer: row.enc.payer.as_deref(),
+                        payer: row.payer.as_deref(),
                         note_type: n.note_type.as_deref(),
-                        track: row.facts.track.as_str(),
+                        track: row.track.as_str(),
                         risk_level: row.risk_level,
                         risk_score: row.risk_score,
                         rules: &row.rules,
@@ -695,8 +997,7 @@ fn scan_locked(
         writer.commit().map_err(ScanError::Index)?;
         progress.finish();
         summary.outputs.push(index_dir.display().to_string());
-        summary.stage_seconds.insert("index".into(), t3.elapsed().as_secs_f64());
+        summary.stage_seconds.insert("index".into(), t4.elapsed().as_secs_f64());
     }
-    drop(rows);
-    Ok(ScanResult { summary, encounters, facts, findings })
+    Ok(summary)
 }

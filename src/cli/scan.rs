@@ -68,7 +68,7 @@ pub fn run(a: ScanArgs) -> CmdResult {
         };
         (code, e.to_string())
     })?;
-    let s = &res.summary;
+    let s = &res;
     let secs = t.elapsed().as_secs_f64();
     if a.json {
         let mut v = serde_json::to_value(s).unwrap();

@@ -10,26 +10,126 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 
-use crate::encounter::{Encounter, EncounterFacts};
+use crate::encounter::{Encounter, EncounterFacts, Track};
 use crate::rules::Finding;
 
-/// One encounter's report row.
-pub struct EncounterRow<'a> {
-    /// Encounter.
-    pub enc: &'a Encounter,
-    /// Evidence columns.
-    pub facts: &'a EncounterFacts,
+/// One encounter's report row, owned and compact: what stays in memory of
+/// an encounter after it is scored (its notes and evidence are dropped).
+#[derive(Debug, Clone)]
+pub struct EncounterRow {
+    /// Encounter id.
+    pub encounter_id: String,
+    /// Patient id.
+    pub patient_id: String,
+    /// Date of service.
+    pub date_of_service: chrono::NaiveDate,
+    /// Provider id.
+    pub provider_id: Option<String>,
+    /// Canonical payer.
+    pub payer: Option<String>,
+    /// Track.
+    pub track: Track,
+    /// Notes in the encounter.
+    pub note_count: u32,
     /// Risk score.
     pub risk_score: f64,
     /// Risk level.
     pub risk_level: &'static str,
     /// Rule ids that fired (distinct, sorted).
     pub rules: Vec<&'static str>,
+    /// Severities of the findings (to rescore when a late finding is added).
+    pub severities: Vec<crate::rules::Severity>,
+    /// Evidence columns.
+    pub antidepressant_trials: u32,
+    /// See the data contract.
+    pub adequate_trials: u32,
+    /// See the data contract.
+    pub vague_trial_history: bool,
+    /// See the data contract.
+    pub pre_dose_bp: bool,
+    /// See the data contract.
+    pub post_dose_bp: bool,
+    /// See the data contract.
+    pub bp_reading_count: u32,
+    /// See the data contract.
+    pub monitoring_minutes: Option<u32>,
+    /// See the data contract.
+    pub discharge_criteria_documented: bool,
+    /// See the data contract.
+    pub rems_documented: bool,
+    /// See the data contract.
+    pub prior_auth_documented: bool,
+    /// See the data contract.
+    pub dose_mg: Option<f64>,
+    /// See the data contract.
+    pub billed_drug_units: Option<u32>,
+    /// See the data contract.
+    pub units_match_dose: Option<bool>,
+    /// See the data contract.
+    pub icd10_codes: Vec<String>,
+    /// See the data contract.
+    pub icd10_specific: Option<bool>,
+    /// See the data contract.
+    pub separate_em_documentation: Option<bool>,
+}
+
+impl EncounterRow {
+    /// The row of a scored encounter.
+    pub fn new(enc: &Encounter, facts: &EncounterFacts, findings: &[Finding], settings: &crate::rules::RuleSettings) -> Self {
+        let risk_score = settings.score(findings);
+        let mut rules: Vec<&'static str> = findings.iter().map(|x| x.rule_id).collect();
+        rules.sort();
+        rules.dedup();
+        EncounterRow {
+            encounter_id: enc.encounter_id.clone(),
+            patient_id: enc.patient_id.clone(),
+            date_of_service: enc.date_of_service,
+            provider_id: enc.provider_id.clone(),
+            payer: enc.payer.clone(),
+            track: facts.track,
+            note_count: enc.notes.len() as u32,
+            risk_score,
+            risk_level: settings.level(risk_score),
+            rules,
+            severities: findings.iter().map(|f| f.severity).collect(),
+            antidepressant_trials: facts.antidepressant_trials,
+            adequate_trials: facts.adequate_trials,
+            vague_trial_history: facts.vague_trial_history,
+            pre_dose_bp: facts.pre_dose_bp,
+            post_dose_bp: facts.post_dose_bp,
+            bp_reading_count: facts.bp_reading_count,
+            monitoring_minutes: facts.monitoring_minutes,
+            discharge_criteria_documented: facts.discharge_criteria_documented,
+            rems_documented: facts.rems_documented,
+            prior_auth_documented: facts.prior_auth_documented,
+            dose_mg: facts.dose_mg,
+            billed_drug_units: facts.billed_drug_units,
+            units_match_dose: facts.units_match_dose,
+            icd10_codes: facts.icd10_codes.clone(),
+            icd10_specific: facts.icd10_specific,
+            separate_em_documentation: facts.separate_em_documentation,
+        }
+    }
+
+    /// Add a finding decided after the row was made (the per-patient clone
+    /// pass), rescoring the row.
+    pub fn add_finding(&mut self, f: &Finding, settings: &crate::rules::RuleSettings) {
+        self.severities.push(f.severity);
+        if let Err(i) = self.rules.binary_search(&f.rule_id) {
+            self.rules.insert(i, f.rule_id);
+        }
+        self.risk_score = settings.score_severities(&self.severities);
+        self.risk_level = settings.level(self.risk_score);
+    }
+
     /// Number of findings.
-    pub finding_count: u32,
+    pub fn finding_count(&self) -> u32 {
+        self.severities.len() as u32
+    }
 }
 
 /// Create a file owner-only for writing (truncating).
@@ -95,8 +195,7 @@ pub fn restrict_tree(dir: &Path) -> io::Result<()> {
 /// which is synced and renamed over `path` only if `write` succeeds.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = temp_name(path);
     let res = (|| {
         let f = create_private(&tmp)?;
         let mut w = BufWriter::new(f);
@@ -116,6 +215,179 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> io:
     res
 }
 
+/// A file written over time (a batched report) under a temporary name in
+/// its final folder, renamed over the final name only by [`AtomicFile::commit`].
+/// Dropped without a commit, the temporary file is removed.
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    w: Arc<Mutex<BufWriter<File>>>,
+    committed: bool,
+}
+
+/// A cloneable writer into an [`AtomicFile`] (for writers that take `W` by value).
+#[derive(Clone)]
+pub struct SharedWriter(Arc<Mutex<BufWriter<File>>>);
+
+impl Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().map_err(|_| io::Error::other("writer poisoned"))?.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.lock().map_err(|_| io::Error::other("writer poisoned"))?.write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.lock().map_err(|_| io::Error::other("writer poisoned"))?.flush()
+    }
+}
+
+/// Temporary name of an output while it is written (`.NAME.tmp-PID`).
+pub fn temp_name(path: &Path) -> PathBuf {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    dir.join(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Remove temporary outputs left in `dir` by killed runs (call with the
+/// output lock held, so no live run owns them).
+pub fn remove_stale_temps(dir: &Path) {
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            if n.starts_with('.') && n.contains(".tmp-") && e.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+impl AtomicFile {
+    /// Create the temporary file (owner-only).
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let tmp = temp_name(path);
+        let f = create_private(&tmp)?;
+        Ok(AtomicFile { path: path.to_path_buf(), tmp, w: Arc::new(Mutex::new(BufWriter::with_capacity(1 << 20, f))), committed: false })
+    }
+    /// A writer into the file.
+    pub fn writer(&self) -> SharedWriter {
+        SharedWriter(self.w.clone())
+    }
+    /// Flush, sync and rename over the final name.
+    pub fn commit(mut self) -> io::Result<()> {
+        {
+            let mut g = self.w.lock().map_err(|_| io::Error::other("writer poisoned"))?;
+            g.flush()?;
+            g.get_ref().sync_all()?;
+        }
+        fs::rename(&self.tmp, &self.path)?;
+        self.committed = true;
+        if let Ok(d) = File::open(self.path.parent().unwrap_or(Path::new("."))) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// The findings report written in row groups as encounters are scored, so
+/// findings are never held as one table.
+pub struct FindingsWriter {
+    file: AtomicFile,
+    writer: Option<polars::io::parquet::write::BatchedWriter<SharedWriter>>,
+    buf: Vec<Finding>,
+    rows: u64,
+}
+
+/// Findings buffered before a row group is written.
+pub const FINDINGS_BATCH: usize = 65_536;
+
+impl FindingsWriter {
+    /// Start `path` (written under a temporary name until [`FindingsWriter::finish`]).
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let file = AtomicFile::create(path)?;
+        let schema = findings_frame(&[]).map_err(pe)?.schema().as_ref().clone();
+        let writer = parquet_writer(file.writer()).batched(&schema).map_err(pe)?;
+        Ok(FindingsWriter { file, writer: Some(writer), buf: Vec::with_capacity(FINDINGS_BATCH), rows: 0 })
+    }
+    /// Add findings; a row group is written when the buffer is full.
+    pub fn push(&mut self, f: impl IntoIterator<Item = Finding>) -> io::Result<()> {
+        self.buf.extend(f);
+        if self.buf.len() >= FINDINGS_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let df = findings_frame(&self.buf).map_err(pe)?;
+        self.writer.as_mut().expect("writer open").write_batch(&df).map_err(pe)?;
+        self.rows += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+    /// Write the rest and the footer, then rename over the final name.
+    /// Returns the number of rows.
+    pub fn finish(mut self) -> io::Result<u64> {
+        self.flush()?;
+        let w = self.writer.take().expect("writer open");
+        w.finish().map_err(pe)?;
+        drop(w);
+        let rows = self.rows;
+        let FindingsWriter { file, .. } = self;
+        file.commit()?;
+        Ok(rows)
+    }
+}
+
+/// The rejects file, one JSON object per line, written as records are
+/// rejected.
+pub struct RejectsWriter {
+    file: AtomicFile,
+    w: SharedWriter,
+    /// Lines written.
+    pub count: u64,
+}
+
+impl RejectsWriter {
+    /// Start `path`.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let file = AtomicFile::create(path)?;
+        let w = file.writer();
+        Ok(RejectsWriter { file, w, count: 0 })
+    }
+    /// Write one rejected record.
+    pub fn push(&mut self, r: &crate::model::Reject) -> io::Result<()> {
+        serde_json::to_writer(&mut self.w, r).map_err(io::Error::other)?;
+        self.w.write_all(b"\n")?;
+        self.count += 1;
+        Ok(())
+    }
+    /// Rename over the final name.
+    pub fn finish(self) -> io::Result<u64> {
+        let n = self.count;
+        self.file.commit()?;
+        Ok(n)
+    }
+}
+
+fn parquet_writer<W: Write>(w: W) -> ParquetWriter<W> {
+    ParquetWriter::new(w)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::default())
+        .set_parallel(false)
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata())))
+}
+
 fn pe(e: PolarsError) -> io::Error {
     io::Error::other(e.to_string())
 }
@@ -129,46 +401,40 @@ fn list_col(name: &str, rows: impl Iterator<Item = Vec<String>>, n: usize) -> Co
 }
 
 /// Build the encounter report frame (rows in the given order).
-pub fn encounters_frame(rows: &[EncounterRow<'_>]) -> PolarsResult<DataFrame> {
+pub fn encounters_frame(rows: &[EncounterRow]) -> PolarsResult<DataFrame> {
     let n = rows.len();
-    let s = |f: &dyn Fn(&EncounterRow<'_>) -> String| rows.iter().map(f).collect::<Vec<String>>();
+    let s = |f: &dyn Fn(&EncounterRow) -> String| rows.iter().map(f).collect::<Vec<String>>();
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-    let dates: Vec<i32> = rows.iter().map(|r| (r.enc.date_of_service - epoch).num_days() as i32).collect();
+    let dates: Vec<i32> = rows.iter().map(|r| (r.date_of_service - epoch).num_days() as i32).collect();
     let date = Int32Chunked::from_vec("date_of_service".into(), dates).into_date().into_series().into_column();
     let cols = vec![
-        Column::new("encounter_id".into(), s(&|r| r.enc.encounter_id.clone())),
-        Column::new("patient_id".into(), s(&|r| r.enc.patient_id.clone())),
+        Column::new("encounter_id".into(), s(&|r| r.encounter_id.clone())),
+        Column::new("patient_id".into(), s(&|r| r.patient_id.clone())),
         date,
-        Column::new("provider_id".into(), rows.iter().map(|r| r.enc.provider_id.clone()).collect::<Vec<Option<String>>>()),
-        Column::new("payer".into(), rows.iter().map(|r| r.enc.payer.clone()).collect::<Vec<Option<String>>>()),
-        Column::new("track".into(), s(&|r| r.facts.track.as_str().to_string())),
-        Column::new("note_count".into(), rows.iter().map(|r| r.enc.notes.len() as u32).collect::<Vec<u32>>()),
+        Column::new("provider_id".into(), rows.iter().map(|r| r.provider_id.clone()).collect::<Vec<Option<String>>>()),
+        Column::new("payer".into(), rows.iter().map(|r| r.payer.clone()).collect::<Vec<Option<String>>>()),
+        Column::new("track".into(), s(&|r| r.track.as_str().to_string())),
+        Column::new("note_count".into(), rows.iter().map(|r| r.note_count).collect::<Vec<u32>>()),
         Column::new("risk_score".into(), rows.iter().map(|r| r.risk_score).collect::<Vec<f64>>()),
         Column::new("risk_level".into(), s(&|r| r.risk_level.to_string())),
-        Column::new("finding_count".into(), rows.iter().map(|r| r.finding_count).collect::<Vec<u32>>()),
+        Column::new("finding_count".into(), rows.iter().map(|r| r.finding_count()).collect::<Vec<u32>>()),
         list_col("findings", rows.iter().map(|r| r.rules.iter().map(|x| x.to_string()).collect()), n),
-        Column::new("antidepressant_trials".into(), rows.iter().map(|r| r.facts.antidepressant_trials).collect::<Vec<u32>>()),
-        Column::new("adequate_trials".into(), rows.iter().map(|r| r.facts.adequate_trials).collect::<Vec<u32>>()),
-        Column::new("vague_trial_history".into(), rows.iter().map(|r| r.facts.vague_trial_history).collect::<Vec<bool>>()),
-        Column::new("pre_dose_bp".into(), rows.iter().map(|r| r.facts.pre_dose_bp).collect::<Vec<bool>>()),
-        Column::new("post_dose_bp".into(), rows.iter().map(|r| r.facts.post_dose_bp).collect::<Vec<bool>>()),
-        Column::new("bp_reading_count".into(), rows.iter().map(|r| r.facts.bp_reading_count).collect::<Vec<u32>>()),
-        Column::new("monitoring_minutes".into(), rows.iter().map(|r| r.facts.monitoring_minutes).collect::<Vec<Option<u32>>>()),
-        Column::new(
-            "discharge_criteria_documented".into(),
-            rows.iter().map(|r| r.facts.discharge_criteria_documented).collect::<Vec<bool>>(),
-        ),
-        Column::new("rems_documented".into(), rows.iter().map(|r| r.facts.rems_documented).collect::<Vec<bool>>()),
-        Column::new("prior_auth_documented".into(), rows.iter().map(|r| r.facts.prior_auth_documented).collect::<Vec<bool>>()),
-        Column::new("dose_mg".into(), rows.iter().map(|r| r.facts.dose_mg).collect::<Vec<Option<f64>>>()),
-        Column::new("billed_drug_units".into(), rows.iter().map(|r| r.facts.billed_drug_units).collect::<Vec<Option<u32>>>()),
-        Column::new("units_match_dose".into(), rows.iter().map(|r| r.facts.units_match_dose).collect::<Vec<Option<bool>>>()),
-        list_col("icd10_codes", rows.iter().map(|r| r.facts.icd10_codes.clone()), n),
-        Column::new("icd10_specific".into(), rows.iter().map(|r| r.facts.icd10_specific).collect::<Vec<Option<bool>>>()),
-        Column::new(
-            "separate_em_documentation".into(),
-            rows.iter().map(|r| r.facts.separate_em_documentation).collect::<Vec<Option<bool>>>(),
-        ),
+        Column::new("antidepressant_trials".into(), rows.iter().map(|r| r.antidepressant_trials).collect::<Vec<u32>>()),
+        Column::new("adequate_trials".into(), rows.iter().map(|r| r.adequate_trials).collect::<Vec<u32>>()),
+        Column::new("vague_trial_history".into(), rows.iter().map(|r| r.vague_trial_history).collect::<Vec<bool>>()),
+        Column::new("pre_dose_bp".into(), rows.iter().map(|r| r.pre_dose_bp).collect::<Vec<bool>>()),
+        Column::new("post_dose_bp".into(), rows.iter().map(|r| r.post_dose_bp).collect::<Vec<bool>>()),
+        Column::new("bp_reading_count".into(), rows.iter().map(|r| r.bp_reading_count).collect::<Vec<u32>>()),
+        Column::new("monitoring_minutes".into(), rows.iter().map(|r| r.monitoring_minutes).collect::<Vec<Option<u32>>>()),
+        Column::new("discharge_criteria_documented".into(), rows.iter().map(|r| r.discharge_criteria_documented).collect::<Vec<bool>>()),
+        Column::new("rems_documented".into(), rows.iter().map(|r| r.rems_documented).collect::<Vec<bool>>()),
+        Column::new("prior_auth_documented".into(), rows.iter().map(|r| r.prior_auth_documented).collect::<Vec<bool>>()),
+        Column::new("dose_mg".into(), rows.iter().map(|r| r.dose_mg).collect::<Vec<Option<f64>>>()),
+        Column::new("billed_drug_units".into(), rows.iter().map(|r| r.billed_drug_units).collect::<Vec<Option<u32>>>()),
+        Column::new("units_match_dose".into(), rows.iter().map(|r| r.units_match_dose).collect::<Vec<Option<bool>>>()),
+        list_col("icd10_codes", rows.iter().map(|r| r.icd10_codes.clone()), n),
+        Column::new("icd10_specific".into(), rows.iter().map(|r| r.icd10_specific).collect::<Vec<Option<bool>>>()),
+        Column::new("separate_em_documentation".into(), rows.iter().map(|r| r.separate_em_documentation).collect::<Vec<Option<bool>>>()),
     ];
     DataFrame::new(n, cols)
 }
@@ -200,16 +466,7 @@ pub fn metadata() -> Vec<(String, String)> {
 
 /// Write a frame to Parquet atomically (zstd, owner-only, version metadata).
 pub fn write_parquet(path: &Path, df: &mut DataFrame) -> io::Result<()> {
-    write_atomic(path, |w| {
-        ParquetWriter::new(w)
-            .with_compression(ParquetCompression::Zstd(None))
-            .with_statistics(StatisticsOptions::default())
-            .set_parallel(false)
-            .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata())))
-            .finish(df)
-            .map(|_| ())
-            .map_err(pe)
-    })
+    write_atomic(path, |w| parquet_writer(w).finish(df).map(|_| ()).map_err(pe))
 }
 
 /// Read a Parquet file back (tests, eval, explain).

@@ -347,14 +347,15 @@ crate::declare_rule! {
 
 fn cloned(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(c) = &ctx.facts.cloned_from else { return vec![] };
-    vec![Hit {
-        message: format!(
-            "Session note is a near-copy (similarity {:.2}) of note {} from encounter {} on {}; document this session's own findings.",
-            c.similarity, c.other_note_id, c.other_encounter_id, c.other_date
-        ),
-        ev: None,
-        note: Some(c.note),
-    }]
+    vec![Hit { message: cloned_message(c), ev: None, note: Some(c.note) }]
+}
+
+/// Message of a `note-cloned` finding.
+pub(crate) fn cloned_message(c: &crate::encounter::ClonedFrom) -> String {
+    format!(
+        "Session note is a near-copy (similarity {:.2}) of note {} from encounter {} on {}; document this session's own findings.",
+        c.similarity, c.other_note_id, c.other_encounter_id, c.other_date
+    )
 }
 
 crate::declare_rule! {

@@ -394,7 +394,14 @@ impl RuleSettings {
     /// denial, `100 * (1 - prod(1 - w_i/100))`, so the score rises with each
     /// finding, never passes 100, and one critical outweighs several lows.
     pub fn score(&self, findings: &[Finding]) -> f64 {
-        let keep: f64 = findings.iter().map(|f| 1.0 - (self.weight(f.severity) / 100.0).clamp(0.0, 1.0)).product();
+        self.score_of(findings.iter().map(|f| f.severity))
+    }
+    /// Risk score of findings given by their severities.
+    pub fn score_severities(&self, severities: &[Severity]) -> f64 {
+        self.score_of(severities.iter().copied())
+    }
+    fn score_of(&self, severities: impl Iterator<Item = Severity>) -> f64 {
+        let keep: f64 = severities.map(|s| 1.0 - (self.weight(s) / 100.0).clamp(0.0, 1.0)).product();
         ((1.0 - keep) * 1000.0).round() / 10.0
     }
     /// Risk level of a score.
@@ -452,6 +459,34 @@ pub fn evaluate(
         }
     }
     out
+}
+
+/// The `note-cloned` finding of an encounter scored before the per-patient
+/// clone pass ran (the streaming scan scores each encounter as soon as its
+/// notes are in, and compares sessions across encounters at the end).
+/// Gives the same finding [`evaluate`] gives with `cloned_from` set.
+pub fn clone_finding(
+    encounter_id: &str,
+    note_id: &str,
+    track: crate::encounter::Track,
+    date_of_service: chrono::NaiveDate,
+    c: &crate::encounter::ClonedFrom,
+    settings: &RuleSettings,
+) -> Option<Finding> {
+    let r = &coding::NOTE_CLONED;
+    if !settings.enabled(r.id) || !r.applies.covers(track) || !r.in_force(date_of_service) {
+        return None;
+    }
+    Some(Finding {
+        encounter_id: encounter_id.to_string(),
+        note_id: Some(note_id.to_string()),
+        rule_id: r.id,
+        severity: settings.severity_of(r),
+        message: coding::cloned_message(c),
+        evidence: None,
+        start: None,
+        end: None,
+    })
 }
 
 /// Names of the drugs in a list of trial summaries.
