@@ -32,12 +32,21 @@ pub struct SynthArgs {
     /// Write notes.jsonl.gz.
     #[arg(long)]
     gzip: bool,
+    /// Size the set in notes instead: stop at the first encounter boundary
+    /// at or after N notes (benchmark corpora; --encounters is then ignored).
+    #[arg(long, value_name = "N")]
+    notes: Option<usize>,
+    /// Do not write gold.jsonl (benchmark corpora).
+    #[arg(long)]
+    no_gold: bool,
 }
 
 /// Run.
 pub fn run(a: SynthArgs) -> CmdResult {
     let cfg = SynthConfig {
-        encounters: a.encounters,
+        encounters: if a.notes.is_some() { usize::MAX } else { a.encounters },
+        max_notes: a.notes,
+        gold: !a.no_gold,
         seed: a.seed,
         claims: match a.claims {
             Claims::Inline => ClaimsMode::Inline,

@@ -132,6 +132,11 @@ pub struct SynthConfig {
     pub claims: ClaimsMode,
     /// Write `notes.jsonl.gz` instead of `notes.jsonl`.
     pub gzip: bool,
+    /// Stop at the first encounter boundary at or after this many notes
+    /// (benchmark corpora are sized in notes).
+    pub max_notes: Option<usize>,
+    /// Write `gold.jsonl` (benchmark corpora skip it).
+    pub gold: bool,
 }
 
 impl Default for SynthConfig {
@@ -143,6 +148,8 @@ impl Default for SynthConfig {
             end_date: NaiveDate::from_ymd_opt(2026, 6, 30).expect("valid date"),
             claims: ClaimsMode::Mixed,
             gzip: false,
+            max_notes: None,
+            gold: true,
         }
     }
 }
@@ -253,7 +260,7 @@ fn claim_icd(code: &str, dotted: bool) -> String {
 
 struct Sinks {
     notes: Box<dyn Write>,
-    gold: BufWriter<File>,
+    gold: Box<dyn Write>,
     claims: Option<BufWriter<File>>,
     claims_path: std::path::PathBuf,
     summary: SynthSummary,
@@ -347,18 +354,18 @@ pub fn write_dataset(cfg: &SynthConfig, out_dir: &Path) -> std::io::Result<Synth
     };
     let mut sinks = Sinks {
         notes,
-        gold: BufWriter::new(File::create(out_dir.join("gold.jsonl"))?),
+        gold: if cfg.gold { Box::new(BufWriter::new(File::create(out_dir.join("gold.jsonl"))?)) } else { Box::new(std::io::sink()) },
         claims: None,
         claims_path,
         summary: SynthSummary::default(),
     };
     let mut enc_no = 0usize;
     let mut pat_no = 0usize;
-    while enc_no < cfg.encounters {
+    while enc_no < cfg.encounters && cfg.max_notes.is_none_or(|m| sinks.summary.notes < m) {
         let mut prng = rng::Rng::new(cfg.seed, pat_no as u64 + 1);
         let mut patient = decide::patient(&mut prng, pat_no, cfg);
         for k in 0..patient.dates.len() {
-            if enc_no >= cfg.encounters {
+            if enc_no >= cfg.encounters || cfg.max_notes.is_some_and(|m| sinks.summary.notes >= m) {
                 break;
             }
             let e = decide::encounter(&mut prng, &mut patient, k, enc_no, cfg);
