@@ -1,34 +1,10 @@
 //! Hostile input, interrupted runs and permissions, against the real binary.
 
 mod common;
-use common::{bin, fixture};
+use common::{bin, fixture, note, reconciles, scan_json};
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn scan_json(inputs: &[&Path], out: &Path, extra: &[&str]) -> (Output, serde_json::Value) {
-    let mut c = bin();
-    c.arg("scan");
-    for i in inputs {
-        c.arg(i);
-    }
-    c.args(["--out", out.to_str().unwrap(), "--json", "--no-index"]).args(extra);
-    let o = c.output().unwrap();
-    let v = serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null);
-    (o, v)
-}
-
-fn note(id: &str, enc: &str, text: &str) -> String {
-    serde_json::json!({"note_id": id, "encounter_id": enc, "patient_id": "p", "date_of_service": "2026-01-05", "text": text}).to_string()
-}
-
-fn reconciles(v: &serde_json::Value) {
-    assert_eq!(
-        v["notes_read"].as_u64().unwrap(),
-        v["notes_accepted"].as_u64().unwrap() + v["notes_rejected"].as_u64().unwrap(),
-        "read = accepted + rejected: {v}"
-    );
-}
+use std::process::Command;
 
 #[test]
 fn gzip_multi_member_is_read_fully_and_truncation_is_reported() {
