@@ -212,3 +212,60 @@ fn adversarial_text_is_not_quadratic() {
     // is to catch quadratic behaviour (which takes minutes here), not speed.
     assert!(t.elapsed().as_secs() < 120, "took {:?}", t.elapsed());
 }
+
+#[test]
+fn no_note_text_on_stdout_stderr_or_in_logs_whatever_the_outcome() {
+    // Issue 7, item 12. The marker sits in note text, in malformed records,
+    // in values whose validation fails, in an unknown key, and in a
+    // truncated gzip; every way ketaudit reports on them must name files,
+    // lines and fields only.
+    const M: &str = "ZQXMARKER";
+    let dir = tempfile::tempdir().unwrap();
+    let inp = dir.path().join("in");
+    std::fs::create_dir_all(&inp).unwrap();
+    let lines = [
+        note("n1", "e1", &format!("Spravato 56 mg. BP 128/82 pre-dose. {M} 1")),
+        format!(r#"{{"note_id":"n2","encounter_id":"e2","patient_id":"p","date_of_service":"{M}","text":"{M} 2"}}"#),
+        format!(
+            r#"{{"note_id":"n3","encounter_id":"e3","patient_id":"p","date_of_service":"2026-01-05","text":"{M} 3","claim_lines":[{{"code":"{M}","units":"{M}"}}]}}"#
+        ),
+        format!(r#"{{"note_id":"n4","encounter_id":"e4","patient_id":"p","date_of_service":"2026-01-05","text":"{M} 4","{M}":1,"{M}":2}}"#),
+        format!(r#"{{"note_id":"n5","text":"{M} 5 truncated"#),
+        format!(r#"["{M} 6"]"#),
+        note("n1", "e1", &format!("different text, same id {M} 7")),
+    ];
+    std::fs::write(inp.join("notes.jsonl"), lines.join("\n") + "\n").unwrap();
+    std::fs::write(
+        inp.join("notes.csv"),
+        format!("note_id,encounter_id,patient_id,date_of_service,text\nc1,ce1,p,{M},\"{M} 8\"\nc2,ce2,p\n"),
+    )
+    .unwrap();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for i in 0..200 {
+        writeln!(e, "{}", note(&format!("g{i}"), "ge", &format!("{M} gz {i} {}", "x".repeat(i)))).unwrap();
+    }
+    let gz = e.finish().unwrap();
+    std::fs::write(inp.join("cut.jsonl.gz"), &gz[..gz.len() / 2]).unwrap();
+    let out = dir.path().join("o");
+    let check = |what: &str, bytes: &[u8]| {
+        assert!(!String::from_utf8_lossy(bytes).contains(M), "note text in {what}: {}", String::from_utf8_lossy(bytes));
+    };
+    // Text summary, JSON summary, and the index being built, with the run
+    // ending in exit 8 (a file could not be read to the end).
+    for extra in [&[][..], &["--json"][..], &["--json", "--no-index"][..]] {
+        let o = bin().arg("scan").arg(&inp).args(["--out", out.to_str().unwrap()]).args(extra).output().unwrap();
+        assert_eq!(o.status.code(), Some(8), "{}", String::from_utf8_lossy(&o.stderr));
+        check("stdout", &o.stdout);
+        check("stderr", &o.stderr);
+    }
+    check("runs.jsonl", &std::fs::read(out.join("runs.jsonl")).unwrap());
+    for r in std::fs::read_to_string(out.join("rejects.jsonl")).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(r).unwrap();
+        check("a reject's detail", v["detail"].as_str().unwrap().as_bytes());
+    }
+    // The search listing without snippets is note-text free too.
+    let o = bin().args(["search", "--index", out.join("index").to_str().unwrap(), "--no-snippets", "--format", "json"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!o.stdout.is_empty());
+    check("search --no-snippets", &o.stdout);
+}
