@@ -30,7 +30,8 @@ pub struct ScanArgs {
     /// Threads shared by extraction, indexing and Parquet writing (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Largest accepted note text in bytes; larger notes are rejected.
+    /// Largest accepted note text in bytes; larger notes are rejected, and a
+    /// line or CSV record over 6 x this + 1 MiB is skipped without being held.
     #[arg(long, default_value_t = 5 * 1024 * 1024, value_name = "BYTES")]
     max_note_bytes: usize,
     /// No progress bars and no summary on stdout.
@@ -56,7 +57,7 @@ pub fn run(a: ScanArgs) -> CmdResult {
         threads,
         settings: cfg.rules,
         payer_overrides: cfg.payers,
-        ingest: IngestOptions { max_note_bytes: a.max_note_bytes, ..IngestOptions::default() },
+        ingest: IngestOptions::with_max_note_bytes(a.max_note_bytes),
     };
     let bars = Bars::new(a.quiet);
     let t = std::time::Instant::now();

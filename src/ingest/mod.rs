@@ -194,14 +194,37 @@ pub struct IngestOptions {
     /// Largest accepted note `text`, in UTF-8 bytes (default 5 MiB).
     pub max_note_bytes: usize,
     /// Largest line (JSONL) or record (CSV) held in memory, in bytes after
-    /// decompression (default 64 MiB). Longer ones are skipped and rejected.
+    /// decompression (default [`line_cap_for`] of `max_note_bytes`: 31 MiB).
+    /// Longer ones are skipped without being held and rejected.
     pub max_line_bytes: usize,
+}
+
+impl IngestOptions {
+    /// Options for a note-size limit, with the line cap derived from it by
+    /// [`line_cap_for`] (what `scan --max-note-bytes` sets).
+    pub fn with_max_note_bytes(max_note_bytes: usize) -> Self {
+        IngestOptions { max_note_bytes, max_line_bytes: line_cap_for(max_note_bytes) }
+    }
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { max_note_bytes: 5 * 1024 * 1024, max_line_bytes: 64 * 1024 * 1024 }
+        IngestOptions::with_max_note_bytes(5 * 1024 * 1024)
     }
+}
+
+/// The line cap that goes with a note-size limit: 6 × `max_note_bytes` + 1 MiB.
+///
+/// Why derived and not fixed: a fixed cap either holds far more than any
+/// acceptable record needs (memory), or, when the user raises
+/// `--max-note-bytes`, rejects acceptable notes as `oversized_line`. Six times
+/// is the worst case of JSON escaping (a control byte written `\u0001`;
+/// `ensure_ascii` exports write `é` as 6 bytes for 2), so a note whose `text`
+/// is within the limit is never cut off by the line cap; the 1 MiB is room
+/// for the other fields and `claim_lines`. A line longer than this cannot
+/// hold an acceptable note, so it is skipped unread.
+pub fn line_cap_for(max_note_bytes: usize) -> usize {
+    max_note_bytes.saturating_mul(6).saturating_add(1024 * 1024)
 }
 
 /// One outcome of reading a notes file.
@@ -752,7 +775,10 @@ impl Run<'_> {
     }
 
     fn oversized(&mut self, line: u64, len: u64) {
-        let detail = format!("record is {len} bytes, limit {} (max_line_bytes)", self.opts.max_line_bytes);
+        let detail = format!(
+            "record is {len} bytes, over the line limit of {} bytes (6 x the note limit + 1 MiB); skipped unread",
+            self.opts.max_line_bytes
+        );
         self.reject(line, Bad::new(reason::OVERSIZED_LINE, detail), None);
     }
 }

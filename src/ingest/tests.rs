@@ -791,8 +791,68 @@ fn line_strategy() -> impl Strategy<Value = L> {
     ]
 }
 
+/// Proptest cases: `default`, or `PROPTEST_CASES` when set (an explicit
+/// `with_cases` would otherwise ignore the variable).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+/// One claim-line field value as JSON, and whether the contract accepts it.
+fn claim_field(valid: &'static [&'static str], invalid: &'static [&'static str]) -> impl Strategy<Value = (&'static str, bool)> {
+    prop_oneof![
+        3 => prop::sample::select(valid).prop_map(|v| (v, true)),
+        1 => prop::sample::select(invalid).prop_map(|v| (v, false)),
+    ]
+}
+
+/// A claim line `{code, units, modifiers, icd10, place_of_service}` (JSON)
+/// and whether it is valid, from pools of known-good and known-bad values.
+fn claim_item() -> impl Strategy<Value = (String, bool)> {
+    (
+        claim_field(
+            &[r#""J0013""#, r#""s0013""#, r#"" 99213 ""#, r#""G2082""#],
+            &[r#""J001""#, r#""J0013X""#, r#""J00.3""#, "13", "null", r#""""#],
+        ),
+        claim_field(&["56", "0", "1.5", "84"], &["-1", r#""two""#, "null", "[1]", r#""""#]),
+        claim_field(&["[]", r#"["25"]"#, r#""25;gt""#, r#"["25, 59"]"#, "null"], &[r#"["2"]"#, r#"["ABC"]"#, "[25]", "{}", r#""2-5""#]),
+        claim_field(&["[]", r#"["F33.2"]"#, r#""F332;F41.1""#, "null"], &[r#"["XYZ"]"#, r#"["123"]"#, "[332]", "true"]),
+        claim_field(&["null", r#""11""#, r#""2""#], &[r#""ABC""#, r#""123""#, "11"]),
+        any::<bool>(),
+    )
+        .prop_map(|((code, c), (units, u), (mods, m), (icd, i), (pos, p), omit_units)| {
+            let units_part = if omit_units { String::new() } else { format!(r#","units":{units}"#) };
+            let json = format!(r#"{{"code":{code}{units_part},"modifiers":{mods},"icd10":{icd},"place_of_service":{pos}}}"#);
+            (json, c && (u && !omit_units) && m && i && p)
+        })
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(cases(200)))]
+
+    /// The claim-line parser, through both of its callers: a note's
+    /// `claim_lines` (accepted iff every item is valid, else one
+    /// `bad_claim_line` reject) and a claims JSONL file (each line accepted
+    /// iff valid). Never a panic, counts always reconcile.
+    #[test]
+    fn claim_lines_accepted_iff_every_field_is_valid(items in prop::collection::vec(claim_item(), 0..6)) {
+        let arr = items.iter().map(|(j, _)| j.as_str()).collect::<Vec<_>>().join(",");
+        let all_valid = items.iter().all(|(_, v)| *v);
+        let line = GOOD.replace(r#""text""#, &format!(r#""claim_lines":[{arr}],"text""#));
+        let o = notes_str("cl.jsonl", &(line + "\n"));
+        if all_valid {
+            prop_assert_eq!(o.notes.len(), 1, "{:?}", o.rejects);
+            prop_assert_eq!(o.notes[0].claim_lines.len(), items.len());
+            for c in &o.notes[0].claim_lines {
+                prop_assert!(c.code.len() == 5 && c.units.is_finite() && c.units >= 0.0);
+            }
+        } else {
+            prop_assert_eq!(o.reasons(), vec![(1, "bad_claim_line")]);
+        }
+        let claims_file: String = items.iter().map(|(j, _)| format!("{},\"encounter_id\":\"e1\"}}\n", &j[..j.len() - 1])).collect();
+        let (ok, rejects, stats) = claims_str("c.jsonl", &claims_file);
+        prop_assert_eq!(stats.read, items.len() as u64);
+        prop_assert_eq!(ok.len(), items.iter().filter(|(_, v)| *v).count(), "{:?}", rejects);
+    }
 
     #[test]
     fn random_mixes_reconcile(lines in prop::collection::vec(line_strategy(), 0..40), crlf in any::<bool>(), gzip in any::<bool>(), cut in any::<bool>()) {
