@@ -465,33 +465,49 @@ pub fn group(
 }
 
 /// What the per-patient clone pass keeps of a scored encounter's session
-/// note: its sketch and where it came from (about 300 bytes).
+/// note: its sketch and where it came from (about 300 bytes; the patient is
+/// an interned number and the encounter a row number).
 #[derive(Debug, Clone)]
 pub struct CloneKey {
-    /// Patient id.
-    pub patient_id: String,
+    /// Patient (interned).
+    pub patient: u32,
     /// Date of service.
     pub date_of_service: chrono::NaiveDate,
-    /// Encounter id.
-    pub encounter_id: String,
+    /// The encounter's row (index into the caller's encounters).
+    pub row: u32,
     /// Index of the session note in its encounter.
-    pub note: usize,
+    pub note: u32,
     /// The session note's id.
-    pub note_id: String,
+    pub note_id: Box<str>,
     /// Its MinHash sketch.
     pub sketch: crate::extract::similarity::Sketch,
 }
 
+/// Interned patient ids.
+#[derive(Default)]
+pub struct Patients(HashMap<String, u32>);
+
+impl Patients {
+    fn id(&mut self, p: &str) -> u32 {
+        if let Some(&i) = self.0.get(p) {
+            return i;
+        }
+        let i = self.0.len() as u32;
+        self.0.insert(p.to_string(), i);
+        i
+    }
+}
+
 impl CloneKey {
     /// The key of an encounter, when it has a session note on a treatment track.
-    pub fn of(e: &Encounter, f: &EncounterFacts) -> Option<CloneKey> {
+    pub fn of(e: &Encounter, f: &EncounterFacts, row: usize, patients: &mut Patients) -> Option<CloneKey> {
         let sn = f.session_note?;
         (f.track != Track::None).then(|| CloneKey {
-            patient_id: e.patient_id.clone(),
+            patient: patients.id(&e.patient_id),
             date_of_service: e.date_of_service,
-            encounter_id: e.encounter_id.clone(),
-            note: sn,
-            note_id: e.notes[sn].meta.note_id.clone(),
+            row: row as u32,
+            note: sn as u32,
+            note_id: e.notes[sn].meta.note_id.as_str().into(),
             sketch: e.notes[sn].facts.sketch.clone(),
         })
     }
@@ -499,8 +515,9 @@ impl CloneKey {
 
 /// Find session notes that are near-copies of the same patient's earlier
 /// sessions. Sessions are compared only within a patient, newest against
-/// the previous 20. Returns (index into `keys`, what it copies), sorted.
-pub fn detect_clones(keys: &[CloneKey]) -> Vec<(usize, ClonedFrom)> {
+/// the previous 20. `encounter_id` names a key's row. Returns (index into
+/// `keys`, what it copies), sorted.
+pub fn detect_clones(keys: &[CloneKey], encounter_id: &(dyn Fn(u32) -> String + Sync)) -> Vec<(usize, ClonedFrom)> {
     // Share of word 5-shingles in common (MinHash estimate, sd ~0.06). A
     // note written afresh from a template, with its own vitals, times and
     // narrative, shares well under half its 5-word runs with the last one;
@@ -509,34 +526,33 @@ pub fn detect_clones(keys: &[CloneKey]) -> Vec<(usize, ClonedFrom)> {
     // recall at 0.93-0.96 on the synthetic sets (0.70: 0.93-0.98) with a
     // margin for practices whose templates repeat more boilerplate.
     const THRESHOLD: f64 = 0.75;
-    let mut by_patient: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_patient: HashMap<u32, Vec<usize>> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
-        by_patient.entry(k.patient_id.as_str()).or_default().push(i);
+        by_patient.entry(k.patient).or_default().push(i);
     }
     let mut found: Vec<(usize, ClonedFrom)> = by_patient
         .par_iter()
         .flat_map_iter(|(_, idxs)| {
-            let mut idxs = idxs.clone();
-            idxs.sort_by(|a, b| {
-                (keys[*a].date_of_service, &keys[*a].encounter_id).cmp(&(keys[*b].date_of_service, &keys[*b].encounter_id))
-            });
+            let mut idxs: Vec<(usize, String)> = idxs.iter().map(|&i| (i, encounter_id(keys[i].row))).collect();
+            idxs.sort_by(|a, b| (keys[a.0].date_of_service, &a.1).cmp(&(keys[b.0].date_of_service, &b.1)));
             let mut out = Vec::new();
-            for (k, &i) in idxs.iter().enumerate() {
+            for (k, (i, _)) in idxs.iter().enumerate() {
                 let mut best: Option<(f64, usize)> = None;
-                for &j in idxs[k.saturating_sub(20)..k].iter() {
-                    let sim = keys[i].sketch.similarity(&keys[j].sketch);
+                for (j, (jk, _)) in idxs[k.saturating_sub(20)..k].iter().enumerate() {
+                    let sim = keys[*i].sketch.similarity(&keys[*jk].sketch);
                     if sim >= THRESHOLD && best.is_none_or(|b| sim > b.0) {
-                        best = Some((sim, j));
+                        best = Some((sim, k.saturating_sub(20) + j));
                     }
                 }
                 if let Some((sim, j)) = best {
+                    let (jk, ref jid) = idxs[j];
                     out.push((
-                        i,
+                        *i,
                         ClonedFrom {
-                            note: keys[i].note,
-                            other_note_id: keys[j].note_id.clone(),
-                            other_encounter_id: keys[j].encounter_id.clone(),
-                            other_date: keys[j].date_of_service,
+                            note: keys[*i].note as usize,
+                            other_note_id: keys[jk].note_id.to_string(),
+                            other_encounter_id: jid.clone(),
+                            other_date: keys[jk].date_of_service,
                             similarity: sim,
                         },
                     ));
@@ -578,16 +594,11 @@ pub fn score(
     overrides: &BTreeMap<String, crate::dict::PayerProfileToml>,
 ) -> (Vec<Encounter>, Vec<EncounterFacts>, Vec<Vec<Finding>>) {
     let mut facts: Vec<EncounterFacts> = encounters.par_iter().map(|e| assess(e, dict)).collect();
-    let mut key_of: Vec<usize> = Vec::new();
-    let mut keys: Vec<CloneKey> = Vec::new();
-    for (i, (e, f)) in encounters.iter().zip(&facts).enumerate() {
-        if let Some(k) = CloneKey::of(e, f) {
-            keys.push(k);
-            key_of.push(i);
-        }
-    }
-    for (k, c) in detect_clones(&keys) {
-        facts[key_of[k]].cloned_from = Some(c);
+    let mut patients = Patients::default();
+    let keys: Vec<CloneKey> =
+        encounters.iter().zip(&facts).enumerate().filter_map(|(i, (e, f))| CloneKey::of(e, f, i, &mut patients)).collect();
+    for (k, c) in detect_clones(&keys, &|row| encounters[row as usize].encounter_id.clone()) {
+        facts[keys[k].row as usize].cloned_from = Some(c);
     }
     let findings: Vec<Vec<Finding>> =
         encounters.par_iter().zip(facts.par_iter()).map(|(e, f)| evaluate_encounter(e, f, dict, settings, overrides)).collect();
@@ -747,7 +758,9 @@ fn score_ready(
             // note-cloned is decided across encounters after all are scored.
             let findings = evaluate_encounter(&e, &f, dict, &opts.settings, &opts.payer_overrides);
             let row = EncounterRow::new(&e, &f, &findings, &opts.settings);
-            Scored { row, findings, clone_key: CloneKey::of(&e, &f), payer }
+            // Patient and row are filled in by the caller, in order.
+            let clone_key = CloneKey::of(&e, &f, 0, &mut Patients::default());
+            Scored { row, findings, clone_key, payer }
         })
         .collect()
 }
@@ -787,7 +800,7 @@ fn scan_locked(
     // 1. Census.
     let t0 = std::time::Instant::now();
     progress.stage("read", Some(total_bytes));
-    let mut expected: HashMap<String, u32> = HashMap::new();
+    let mut expected: HashMap<u128, u32> = HashMap::new();
     {
         let mut on_reject = |r: Reject| {
             if let Err(e) = rejects.push(&r) {
@@ -795,7 +808,7 @@ fn scan_locked(
             }
         };
         read_note_files(opts, files, progress, &mut summary, &mut on_reject, &mut |n, _| {
-            *expected.entry(n.encounter_id).or_default() += 1;
+            *expected.entry(id_key(&n.encounter_id)).or_default() += 1;
         });
     }
     progress.finish();
@@ -813,7 +826,8 @@ fn scan_locked(
     let t1 = std::time::Instant::now();
     let mut findings_out = report::FindingsWriter::create(&fin_path).map_err(|e| out_err(&fin_path, e))?;
     let mut rows: Vec<EncounterRow> = Vec::with_capacity(expected.len());
-    let mut keys: Vec<(usize, CloneKey)> = Vec::new();
+    let mut keys: Vec<CloneKey> = Vec::new();
+    let mut patients = Patients::default();
     let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut pending: HashMap<String, Vec<NoteRecord>> = HashMap::new();
     let mut ready: Vec<(String, Vec<NoteRecord>)> = Vec::new();
@@ -826,8 +840,10 @@ fn scan_locked(
             for f in &s.findings {
                 *rule_counts.entry(f.rule_id).or_default() += 1;
             }
-            if let Some(k) = s.clone_key {
-                keys.push((rows.len(), k));
+            if let Some(mut k) = s.clone_key {
+                k.patient = patients.id(&s.row.patient_id);
+                k.row = rows.len() as u32;
+                keys.push(k);
             }
             rows.push(s.row);
             if let Err(e) = findings_out.push(s.findings) {
@@ -845,7 +861,7 @@ fn scan_locked(
                 Ok(rec) => {
                     accepted += 1;
                     let id = rec.meta.encounter_id.clone();
-                    let want = expected.get(&id).copied().unwrap_or(0) as usize;
+                    let want = expected.get(&id_key(&id)).copied().unwrap_or(0) as usize;
                     let notes = pending.entry(id.clone()).or_default();
                     notes.push(rec);
                     if notes.len() >= want {
@@ -899,11 +915,10 @@ fn scan_locked(
 
     // Clone pass over the session-note sketches.
     let t2 = std::time::Instant::now();
-    let only_keys: Vec<CloneKey> = keys.iter().map(|(_, k)| k.clone()).collect();
     let mut late = Vec::new();
-    for (k, c) in detect_clones(&only_keys) {
-        let (row_idx, key) = &keys[k];
-        let row = &mut rows[*row_idx];
+    for (k, c) in detect_clones(&keys, &|row| rows[row as usize].encounter_id.clone()) {
+        let key = &keys[k];
+        let row = &mut rows[key.row as usize];
         if let Some(f) = rules::clone_finding(&row.encounter_id, &key.note_id, row.track, row.date_of_service, &c, &opts.settings) {
             row.add_finding(&f, &opts.settings);
             *rule_counts.entry(f.rule_id).or_default() += 1;
@@ -911,7 +926,7 @@ fn scan_locked(
         }
     }
     drop(keys);
-    drop(only_keys);
+    drop(patients);
     if let Err(e) = findings_out.push(late) {
         write_err.get_or_insert(e);
     }

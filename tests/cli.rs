@@ -294,3 +294,21 @@ fn explain_shows_findings_and_marked_evidence() {
     let o = run(&["explain", "nope", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A reader that goes away (`ketaudit rules | head -0`) ends the process
+/// quietly, never as an internal error.
+#[test]
+fn closed_stdout_pipe_exits_quietly() {
+    let mut child = common::bin()
+        .args(["rules", "--format", "markdown"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start ketaudit");
+    // Close the read end before the child writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("internal error"), "stderr: {err}");
+    assert!(!err.contains("panicked"), "stderr: {err}");
+}

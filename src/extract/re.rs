@@ -56,7 +56,7 @@ pub fn ascii_boundaries(p: &str) -> String {
 
 /// Compile a pattern, case-insensitive when `ci`, with ASCII word boundaries.
 pub fn build(p: &str, ci: bool) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(&ascii_boundaries(p)).case_insensitive(ci).size_limit(64 << 20).dfa_size_limit(16 << 20).build()
+    RegexBuilder::new(&ascii_boundaries(p)).case_insensitive(ci).build()
 }
 
 /// Case-insensitive pattern; panics on an invalid built-in pattern.
