@@ -161,6 +161,15 @@ impl PhraseExtractor {
                     PhraseKind::DischargeReady | PhraseKind::Transport => {
                         let after = super::text::sub(text, m.end()..m.end() + 16);
                         counts = visit_fact;
+                        // A negation cue after the statement ("criteria met,
+                        // dissociation resolved", "steady gait, nausea none")
+                        // is about the symptoms listed after it.
+                        if a.negated && !(a.hypothetical || a.possible) {
+                            let (_, cue) = ctx.context.assess_with_cue(span.clone());
+                            if cue.is_some_and(|c| c.start >= span.end) {
+                                counts = true;
+                            }
+                        }
                         if self.p.answer_no.is_match(after) {
                             counts = false;
                         }
@@ -745,6 +754,19 @@ mod tests {
         assert!(counts("Safe to leave, gait steady, ride home arranged.", EvKind::DischargeReady));
         assert!(!counts("Discharged at 12:10.", EvKind::DischargeReady));
         assert!(!counts("Discharge criteria met: No", EvKind::DischargeReady));
+        for t in [
+            "pt d/c'd home @ 1120 - ambulating w/o difficulty, A&Ox3, criteria for d/c met",
+            "1445 d/c - criteria met, father driving",
+            "Discharge 16:10, dischage critera met, mother driving.",
+            "Discharge: met all criteria (alert, oriented, no dissociation, steady gait), left with daughter.",
+            "Pt ambulatory, steady, A&O x4, no dissociation, discharged with friend at 10:55.",
+            "D/C criteria met, resolved, steady, spouse driving.",
+        ] {
+            assert!(counts(t, EvKind::DischargeReady), "{t}");
+        }
+        assert!(counts("D/C 1040 - stable, steady gait, A&Ox3, ride w/ spouse", EvKind::Transport));
+        assert!(counts("mom driving", EvKind::Transport));
+        assert!(!counts("Discharge criteria not met.", EvKind::DischargeReady));
     }
 
     #[test]
