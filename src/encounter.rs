@@ -663,7 +663,8 @@ fn dose(enc: &Encounter, track: Track, session: Option<usize>) -> (Option<f64>, 
             }
         }
     }
-    if track == Track::IvKetamine && !cands.iter().any(|c| c.0 >= 3) {
+    // A weight-based dose (IV, or an oral solution dosed per kg) is the product.
+    if matches!(track, Track::IvKetamine | Track::OralKetamine) && !cands.iter().any(|c| c.0 >= 3) {
         for (n, note) in enc.notes.iter().enumerate() {
             if let (Some((k, ev)), Some((w, _))) = (note.facts.mg_per_kg, note.facts.weight_kg) {
                 let mg = (k * w * 10.0).round() / 10.0;

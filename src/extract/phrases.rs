@@ -301,7 +301,9 @@ impl PhraseExtractor {
             }
             let cl = clause(text, m.start());
             let around = super::text::sub(text, cl.clone());
-            let (iv, oral) = (p.iv_ctx.is_match(around), p.oral_ctx.is_match(around));
+            let oral = p.oral_ctx.is_match(around);
+            // A weight-based dose ("1 mg/kg PO") is IV only without an oral route word.
+            let iv = p.iv_ctx.find_iter(around).any(|m| !m.as_str().eq_ignore_ascii_case("mg/kg") || !oral);
             let route = if iv {
                 facts.track.iv += 1;
                 "iv_ketamine"

@@ -49,6 +49,7 @@ pub struct TimingExtractor {
     log_dose: Regex,
     line_lead: Regex,
     before_discharge: Regex,
+    dose_at: Regex,
 }
 
 impl Default for TimingExtractor {
@@ -183,6 +184,7 @@ impl TimingExtractor {
             infusion_minutes: re(
                 r"\b(?:over|x|for|duration(?:\s+of)?|infused\s+over|run\s+over|ran\s+over|lasting)\s*[:=]?\s*(?:approximately|approx\.?|about|~)?\s*(?P<n>\d{1,3})\s*(?:min|minutes|mins)\b",
             ),
+            dose_at: re(r"\b(?:ketamine|esketamine|spravato)\b[^.;\n|]{0,50}?\d\s*mg\b[^.;\n|]{0,40}?(?:\bat|@)\s*$"),
             before_discharge: re(r"\b(?:prior\s+to|before|pending|awaiting|until|till)\s*$"),
             log_dose: re(r"^[ \t]*(?:-[ \t]*)?(?:ketamine|esketamine|spravato)\b[^\n]{0,40}?\b\d+(?:\.\d+)?\s*mg\b"),
             line_lead: re(r"^[ \t>*\-]*(?:\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})[ \t]+)?$"),
@@ -364,6 +366,21 @@ impl TimingExtractor {
         // an administration.
         for t in times {
             let line = super::text::line_of(text, t.span.start);
+            // "Ketamine 200 mg SL troche at 1000", "1 mg/kg = 75 mg PO at 1330".
+            let cl = clause(text, t.span.start);
+            let lead = super::text::sub(text, cl.start..t.span.start);
+            if let Some(m) = self.dose_at.find(lead) {
+                let clause_text = super::text::sub(text, cl.clone());
+                let a = ctx.context.assess(cl.start + m.start()..t.span.start);
+                if !(self.distractor.is_match(clause_text) || self.modal.is_match(clause_text) || a.negated || a.hypothetical) {
+                    let i = push_time(facts, EvKind::DoseEvent, "dose-at-time", cl.start + m.start()..t.span.end, t.clock);
+                    facts.timing.dose_times.push((t.clock, i));
+                    if facts.timing.first_admin_pos.is_none_or(|p| cl.start + m.start() < p) {
+                        facts.timing.first_admin_pos = Some(cl.start + m.start());
+                    }
+                    continue;
+                }
+            }
             if !self.line_lead.is_match(super::text::sub(text, line.start..t.span.start)) {
                 continue;
             }
@@ -693,6 +710,9 @@ mod tests {
         assert_eq!(doses("07/01/2026 1215  esketamine 56 mg intranasal (2 x 28 mg)  GIVEN  RN"), vec![735]);
         assert_eq!(doses("Pre 13:50 BP 126/80.\n14:00 ketamine 100 mg SL troche.\nPsychotherapy 14:00-15:00."), vec![840]);
         assert_eq!(doses("0900 BP 128/86 pre\n0910 dev 1, 0915 dev 2 (56mg)"), vec![550, 555]);
+        assert_eq!(doses("Ketamine 200 mg SL troche at 1000, swished 15 min, spit."), vec![600]);
+        assert_eq!(doses("Ketamine oral solution 1 mg/kg = 75 mg PO at 1330."), vec![810]);
+        assert!(doses("Next session: ketamine 200 mg SL at 1000 on 5/2.").is_empty());
         // A ratio or a date is not a list of times.
         assert!(facts("Ratio 1300/1400 noted.").timing.dose_times.is_empty());
         let f = facts("Start of monitoring: 0907     End of monitoring: 1108");

@@ -255,7 +255,9 @@ impl VitalsExtractor {
             let prev = line_of(text, end - 1);
             let l = super::text::sub(text, prev.clone());
             if l.matches(sep).count() < 2 {
-                if l.trim().is_empty() || l.chars().all(|c| "-=+|: \t".contains(c)) {
+                // Rule lines, blank lines and rows whose trailing empty cells
+                // the export trimmed ("09:32\tinfusion start") stay in the table.
+                if l.trim().is_empty() || l.chars().all(|c| "-=+|: \t".contains(c)) || l.contains(sep) {
                     end = prev.start;
                     continue;
                 }
@@ -382,6 +384,13 @@ mod tests {
         assert_eq!(bps("| Time | BP | HR |\n|---|---|---|\n| 10:00 | 128/82 | 72 |"), vec!["128/82"]);
         assert_eq!(bps("Vitals: 130/85, HR 72, SpO2 98%"), vec!["130/85"]);
         assert_eq!(bps("@40min 138/86, CADSS 12"), vec!["138/86"]);
+    }
+
+    #[test]
+    fn tab_table_with_trimmed_rows() {
+        // The export trimmed the empty trailing cells of the event-only row.
+        let t = "Time\tEvent\tBP\tHR\n09:25\tpre\t124/76\t72\n09:32\tinfusion start\n09:50\t\t133/84\t78\n";
+        assert_eq!(bps(t), vec!["124/76", "133/84"]);
     }
 
     #[test]
