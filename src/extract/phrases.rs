@@ -816,6 +816,20 @@ mod tests {
     }
 
     #[test]
+    fn vague_histories_as_written() {
+        for t in [
+            "PT HAS FAILED MULTIPLE ANTIDEPRESANTS PER OUTSIDE RECORDS.",
+            "Pt has trialed multiple SSRIs over the years.",
+            "She has been treated with several antidepressants in the past without adequate response.",
+            "Psych hx: TRD; SSRIs x3, SNRI x1, all failed per pt.",
+            "Past meds per pt: \"a couple of SSRIs\".",
+        ] {
+            assert!(counts(t, EvKind::VagueHistory), "{t}");
+        }
+        assert!(!counts("Failed sertraline 200 mg x 8 wk.", EvKind::VagueHistory));
+    }
+
+    #[test]
     fn export_style_doses() {
         assert_eq!(session_dose("She self-administered two 28-mg devices at 10:15 and 10:20."), Some(56.0));
         assert_eq!(session_dose("DEVICES X2 (56MG) ADMINISTERED 1000 AND 1005."), Some(56.0));
