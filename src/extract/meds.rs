@@ -67,6 +67,8 @@ struct Pats {
     share: Regex,
     continuation: Regex,
     next_sentence: Regex,
+    follow_up: Regex,
+    follow_up_span: Regex,
 }
 
 fn pats() -> &'static Pats {
@@ -74,8 +76,8 @@ fn pats() -> &'static Pats {
     P.get_or_init(|| {
         let re = super::re::ci;
         Pats {
-            trial_cue: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|no\s+response|non-?respon\w*|partial(?:\s+response)?|inadequate|ineffective|not\s+effective|did\s*n[o']t\s+(?:help|work|respond|tolerate)|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|side\s+effects?|intoleran\w*|intolerable|adverse|was\s+on|were\s+on|been\s+on|previously\s+on|prior(?:ly)?\s+on|history\s+of|hx\s+of|took|taken|tx\s+with|treated\s+with|titrated|augment\w*|responded|response|remission|relapse|helped|worked|benefit|improvement|lost\s+efficacy|poop[- ]?out|currently\s+on|continues?\s+on|maintained\s+on|course\s+of|weeks?|wks?|months?|mos)\b|[x×]\s*\d"),
-            outcome: re(r"\b(?:(?:no|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:response|resp|improvement|improvt?|benefit|effect|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.)\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction)|weight\s+gain|over-?sedation|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
+            trial_cue: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|no\s+response|non-?respon\w*|partial(?:\s+response)?|inadequate|ineffective|not\s+effective|did\s*n[o']t\s+(?:help|work|respond|tolerate)|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|side\s+effects?|intoleran\w*|intolerable|adverse|was\s+on|were\s+on|been\s+on|previously\s+on|prior(?:ly)?\s+on|history\s+of|hx\s+of|took|taken|tx\s+with|treated\s+with|titrated|augment\w*|responded|response|remission|relapse|helped|worked|benefit|improvement|lost\s+efficacy|poop[- ]?out|recalls?|recalled|course\s+of|weeks?|wks?|months?|mos)\b|[x×]\s*\d"),
+            outcome: re(r"\b(?:(?:no|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:response|resp|improvement|improvt?|benefit|effect|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.)\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
             dose: re(r"(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|–|to|→|->|=>|>)\s*(?P<n2>\d+(?:\.\d+)?))?\s*(?P<u>mg|mcg|milligrams?)\b(?:\s*(?:/\s*(?:day|d)\b|per\s+day|a\s+day|daily|qd|q\.d\.|qam|qpm|qhs|q\.?h\.?s\.?|hs|once\s+daily|every\s+day|nightly|at\s+bedtime|(?P<bid>bid|b\.i\.d\.|twice\s+(?:daily|a\s+day))|(?P<tid>tid|t\.i\.d\.|three\s+times\s+(?:daily|a\s+day))))?"),
             bare_dose: re(r"^\s*(?:xl|sr|xr|cr|er)?\s*(?P<n>\d{1,4}(?:\.\d+)?)\b(?P<unit>\s*(?:weeks?|wks?|w\b|months?|mos?|days?|years?|yrs?|%|/|x))?"),
             duration: re(&format!(r"(?P<n>{NUM})(?:\s*\+)?(?:\s*(?:-|–|to)\s*(?P<n2>{NUM}))?[\s-]*(?P<u>weeks?|wks?|wk|w|months?|mos?|mo|mths?|years?|yrs?|yr|y|days?|d)\b(?P<ago>\s+ago|\s+prior|\s+before)?")),
@@ -83,6 +85,8 @@ fn pats() -> &'static Pats {
             sleep: re(r"\b(?:sleep|insomnia|qhs|q\.?h\.?s\.?|hs|bedtime|nightly|at\s+night|hypnotic|pain|neuropath\w*|migraine|fibromyalgia|hot\s+flash\w*)\b"),
             share: re(r"\b(?:both|all|each|neither|none|either|all\s+of\s+which|both\s+of\s+which)\b"),
             continuation: re(r"^[ \t>*•\-]*(?:dose|dosage|max(?:imum)?\s+dose|duration|length|response|outcome|result|reason(?:\s+\w+){0,3}|stopped|dates?|start(?:ed)?|stop(?:ped)?|end(?:ed)?|side\s+effects?|tolerability|comments?|notes?|trial\s+length|adequate|adherence)\s*[:=-]"),
+            follow_up: re(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*$"),
+            follow_up_span: re(&format!(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*{NUM}\s*(?:weeks?|wks?|w|months?|mos?|days?|d)\b")),
             next_sentence: re(r"^\s*(?:stopped|discontinued|d/c'?d|dc'?d|tapered|switched|it|this|which|that|no\s+response|no\s+improvement|partial|minimal|failed|caused|led\s+to|resulted|response|outcome|reason|side\s+effects?|due\s+to|discontinuation|was\s+(?:stopped|discontinued|ineffective|tapered)|had\s+(?:no|partial|minimal|side))\b"),
         }
     })
@@ -219,13 +223,21 @@ impl MedExtractor {
             let daily = daily_dose(own, p).or_else(|| {
                 p.bare_dose
                     .captures(own)
-                    .filter(|c| c.name("unit").is_none())
+                    // "lexapro 20 x 6 wks": a number before "x <duration>" is the dose.
+                    .filter(|c| {
+                        c.name("unit").is_none_or(|u| {
+                            u.as_str().trim().eq_ignore_ascii_case("x")
+                                && p.duration.find(&own[u.end()..]).is_some_and(|d| own[u.end()..u.end() + d.start()].trim().is_empty())
+                        })
+                    })
                     .and_then(|c| c["n"].parse::<f64>().ok())
                     .filter(|v| *v >= 1.0)
             });
             let (weeks, has_duration) = duration(own, p);
             let has_outcome = p.outcome.is_match(own) || lead_outcome || shared_outcome;
-            let cue_here = p.trial_cue.is_match(own) || lead_cue || has_outcome || has_duration;
+            // A follow-up interval ("RTC 8 wks") is no trial language either.
+            let own_cue = p.follow_up_span.replace_all(own, "");
+            let cue_here = p.trial_cue.is_match(&own_cue) || lead_cue || has_outcome || has_duration;
             let mut excluded: Option<&'static str> = None;
             if a.negated {
                 excluded = Some("negated");
@@ -241,7 +253,8 @@ impl MedExtractor {
                 excluded = Some("no trial language");
             } else if let Some(max) = sleep_max {
                 let sleep_words = p.sleep.is_match(own) && !own.to_ascii_lowercase().contains("depress");
-                if sleep_words || daily.is_some_and(|mg| mg <= max) {
+                let for_depression = own.to_ascii_lowercase().contains("depress");
+                if sleep_words || daily.is_some_and(|mg| mg <= max) && !for_depression {
                     excluded = Some("sleep or pain dose");
                 }
             }
@@ -319,6 +332,10 @@ fn duration(own: &str, p: &Pats) -> (Option<f64>, bool) {
         // "2 d" after a dose or "5 y/o" are not durations.
         let after = &own[m.end()..];
         if after.starts_with("/o") || after.starts_with("o ") {
+            continue;
+        }
+        // "RTC 8 wks", "f/u in 4 weeks": a follow-up interval, not how long the drug was taken.
+        if p.follow_up.is_match(&own[..m.start()]) {
             continue;
         }
         let unit = c["u"].to_ascii_lowercase();
@@ -415,6 +432,28 @@ mod tests {
     fn arrow_dose_range_takes_the_top() {
         let f = Extractor::builtin().extract_text("Celexa 20 → 40 mg over 10 wks, partial", None);
         assert_eq!(f.trials[0].daily_mg, Some(40.0));
+    }
+
+    #[test]
+    fn export_style_trial_attributes() {
+        // Side effects as reasons stopped, unitless doses before "x N wks",
+        // "without response".
+        for t in [
+            "Trials: lexapro 20 x 6 wks - GI upset.",
+            "Remeron 45 mg 8 wks (wt gain).",
+            "phenelzine 60 mg x 8 wk - orthostasis, stopped.",
+            "vilazodone 40 mg x 8 wk (GI, stopped).",
+            "PRIOR TRIALS INCLUDE DULOXETINE 60 MG FOR 12 WEEKS WITHOUT RESPONSE.",
+        ] {
+            let v = trials(t);
+            assert!(v.len() == 1 && v[0].1 && v[0].2 && v[0].3 && v[0].4, "{t}: {v:?}");
+        }
+        // Trazodone at an antidepressant dose written "for depression" is a trial.
+        assert!(trials("Trials trazodone 150 mg daily x 8 wk for depression - no response").iter().any(|t| t.1));
+        // A follow-up interval is not a duration or trial language.
+        assert!(trials("Plan: continue Trintellix, RTC 8 wks.").iter().all(|t| !t.1));
+        // "Currently on X" alone is a current medication.
+        assert!(trials("Currently on Lexapro 20 mg daily").iter().all(|t| !t.1));
     }
 
     #[test]
