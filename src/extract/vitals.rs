@@ -189,7 +189,8 @@ impl VitalsExtractor {
             if worded == Phase::Unknown {
                 (worded, offset, at_dc) = self.phase_of(after);
             }
-            let clock = pick_clock(times, before_start..span.start, span.end..after_end.max(span.end));
+            let clock = pick_clock(times, before_start..span.start, span.end..after_end.max(span.end))
+                .or_else(|| column_clock(text, times, &accepted, k));
             let section = match section_at(&ctx.sections, span.start).map(|s| s.kind) {
                 Some(SectionKind::PreDose) => Phase::Pre,
                 Some(SectionKind::PostDose | SectionKind::Discharge) => Phase::Post,
@@ -357,6 +358,32 @@ fn minutes_of(c: &regex::Captures<'_>) -> Option<u32> {
     c.name("h").and_then(|h| super::text::parse_number(h.as_str())).map(|h| (h * 60.0) as u32)
 }
 
+/// A flowsheet printed with times across ("Row Name  03/17/26 0848  03/17/26
+/// 0946" above "BP  131/82  139/88"): the k-th value of a row takes the k-th
+/// time of the nearest header row above it with as many times.
+fn column_clock(text: &str, times: &[TimeMention], accepted: &[(Range<usize>, u16, u16)], k: usize) -> Option<super::text::Clock> {
+    let line = line_of(text, accepted[k].0.start);
+    let row: Vec<usize> =
+        accepted.iter().enumerate().filter(|(_, a)| a.0.start >= line.start && a.0.end <= line.end).map(|(i, _)| i).collect();
+    if row.len() < 2 {
+        return None;
+    }
+    let col = row.iter().position(|&i| i == k)?;
+    let mut end = line.start;
+    for _ in 0..8 {
+        if end == 0 {
+            break;
+        }
+        let prev = line_of(text, end - 1);
+        let ts: Vec<&TimeMention> = times.iter().filter(|t| t.span.start >= prev.start && t.span.end <= prev.end).collect();
+        if ts.len() == row.len() {
+            return Some(ts[col].clock);
+        }
+        end = prev.start;
+    }
+    None
+}
+
 fn pick_clock(times: &[TimeMention], before: Range<usize>, after: Range<usize>) -> Option<super::text::Clock> {
     times
         .iter()
@@ -384,6 +411,14 @@ mod tests {
         assert_eq!(bps("| Time | BP | HR |\n|---|---|---|\n| 10:00 | 128/82 | 72 |"), vec!["128/82"]);
         assert_eq!(bps("Vitals: 130/85, HR 72, SpO2 98%"), vec!["130/85"]);
         assert_eq!(bps("@40min 138/86, CADSS 12"), vec!["138/86"]);
+    }
+
+    #[test]
+    fn flowsheet_with_times_across() {
+        let t = "Row Name        03/17/26 0848   03/17/26 0946   03/17/26 1108\nBP              131/82          139/88          124/78\n";
+        let f = Extractor::builtin().extract_text(t, None);
+        let c: Vec<Option<u32>> = f.bps.iter().map(|b| b.clock.map(|c| c.0)).collect();
+        assert_eq!(c, vec![Some(528), Some(586), Some(668)]);
     }
 
     #[test]
