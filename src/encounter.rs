@@ -719,10 +719,11 @@ fn separate_em(enc: &Encounter, track: Track, session: Option<usize>) -> (Option
             continue;
         }
         let nt = n.meta.note_type.as_deref().unwrap_or("");
-        if psychotherapy_note_type(nt) {
+        let em = n.facts.em;
+        // "Psychiatry Visit + Psychotherapy": an E/M with psychotherapy added on.
+        if psychotherapy_note_type(nt) && !em_note_type(nt) && !em.em_section {
             continue;
         }
-        let em = n.facts.em;
         if em.stub {
             continue;
         }
@@ -734,7 +735,10 @@ fn separate_em(enc: &Encounter, track: Track, session: Option<usize>) -> (Option
             }
         }
         let parts = [em.history, em.assessment, em.plan, em.exam].iter().filter(|b| **b).count();
-        if parts >= 2 || (em_note_type(nt) && em.words >= 40) || (track == Track::None && em.words >= 40) || em.em_section_complete {
+        // Without a ketamine session the billed E/M is the visit itself
+        // (medication management, telehealth): its note documents it.
+        let visit_note = track == Track::None && (em.words >= 15 || parts >= 1);
+        if parts >= 2 || (em_note_type(nt) && em.words >= 40) || visit_note || em.em_section_complete {
             separate = true;
         }
     }
