@@ -203,7 +203,11 @@ impl TimingExtractor {
         for (ev, r) in &self.events {
             for m in r.find_iter(text) {
                 let cl = clause(text, m.start());
-                let clause_text = super::text::sub(text, cl.clone());
+                // Distractor words count up to just past the event's own time:
+                // "Discharge 15:45 - criteria met, mother driving, f/u 2/3" is a
+                // discharge; "next appointment ... at 10:00" is not.
+                let near = cl.start..super::text::floor_char(text, cl.end.min(m.end() + 25));
+                let clause_text = super::text::sub(text, near);
                 if self.distractor.is_match(clause_text) && !matches!(ev, Ev::InfusionStart | Ev::InfusionEnd | Ev::InfusionRange) {
                     continue;
                 }
@@ -728,6 +732,9 @@ mod tests {
         assert!(facts("11:30. BP 120/74 prior to discharge.").timing.discharge.is_empty());
         assert_eq!(facts("pt left @ 1105").timing.discharge[0].0 .0, 665);
         assert_eq!(facts("IV ketamine 45 mg. 1500 start, 1540 end. D/C home 1610.").timing.discharge[0].0 .0, 970);
+        // A follow-up date later in the clause does not hide the discharge time.
+        assert_eq!(facts("Discharge 15:45 - discharge criteria met, mother driving, f/u 2/3.").timing.discharge[0].0 .0, 945);
+        assert!(facts("Next appointment 3/4 at 10:00, discharge planning reviewed.").timing.discharge.is_empty());
     }
 
     #[test]

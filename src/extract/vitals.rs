@@ -28,6 +28,8 @@ pub struct VitalsExtractor {
     score: Regex,
     threshold: Regex,
     prior_visit: Regex,
+    reported: Regex,
+    reported_before: Regex,
     vitals_line: Regex,
     rel_marker: Regex,
     post_minutes: Regex,
@@ -66,10 +68,14 @@ impl VitalsExtractor {
             threshold: re(
                 r"[<>≤≥]|=<|>=|\b(?:above|below|under|greater|less|exceed\w*|hold|if|goal|target|parameters?|threshold|keep|maintain|call|notify|range|limits?|maximum|minimum|up\s+to|ceiling|cutoff|cut-off|should\s+be|not\s+to\s+exceed|contraindicated|elevated\s+(?:above|over))\b|\bover\s*$",
             ),
+            reported: re(
+                r"\b(?:at\s+home|home|kiosk|pharmacy|outside|per\s+(?:pt|patient)|(?:pt|patient|self)[- ]reported|yesterday|around|approx\w*|roughly|usually|typically|runs?|running)\b",
+            ),
+            reported_before: re(r"\b(?:home|kiosk|pharmacy|outside|self[- ]reported|pt[- ]reported|patient[- ]reported)\W*$"),
             prior_visit: re(r"\b(?:last|previous|prior)\s+(?:session|visit|treatment|week|time|appointment|tx)\b|\bon\s+\d{1,2}/\d{1,2}\b"),
             vitals_line: re(r"\b(?:vitals?|v/s|vs|hr|pulse|spo2|sp02|o2\s*sat|sat|rr|resp|temp|bp)\b"),
             rel_marker: re(
-                r"(?:@\s*\d{1,3}\s*(?:min|m\b)|\bt\s*\+\s*\d{1,3}|\b\d{1,3}\s*(?:min|mins|minutes)\b|\bbaseline\b|\bpre\b|\bpost\b|\bdischarge\b)",
+                r"(?:@\s*\d{1,3}\s*(?:min|m\b)|\bt\s*\+\s*\d{1,3}|\b\d{1,3}\s*-?\s*(?:min|mins|minutes)\b|\bbaseline\b|\bpre\b|\bpost\b|\bdischarge\b)",
             ),
             post_minutes: re(
                 r"\b(?P<hc>\d)\s*(?:h|hr|hrs|hours?)\s*(?:and\s*)?(?P<mc>[0-5]?\d)\s*(?:m|min|mins|minutes?)\b|(?:@|\bat|\bt\s*\+|\+)\s*(?P<m>\d{1,3})\s*(?:min|m\b|minutes?|mins?)|\b(?P<m2>\d{1,3})\s*(?:-\s*)?(?:min|minutes?|mins?)\b\s*(?:post|after|following|pd|mark|check|reading|:|-)?|\bt\s*\+\s*(?P<m3>\d{1,3})|\b(?P<h>\d(?:\.\d)?|one|two)\s*(?:h|hr|hrs|hour|hours)\b\s*(?:post|after|mark|check|:)?",
@@ -151,8 +157,15 @@ impl VitalsExtractor {
                 Some(m) => &lead[m.end()..],
                 None => lead,
             };
-            if self.threshold.is_match(gap) || self.prior_visit.is_match(gap) {
+            if self.threshold.is_match(gap) || self.prior_visit.is_match(gap) || self.reported.is_match(gap) {
                 continue;
+            }
+            // "Home BP 130/80": a value the patient reports from elsewhere.
+            if let Some(lm) = label_pos {
+                let pre = &lead[super::text::floor_char(lead, lm.start().saturating_sub(12))..lm.start()];
+                if self.reported_before.is_match(pre) {
+                    continue;
+                }
             }
             let next_start = cands.get(k + 1).map(|c| c.0.start).unwrap_or(text.len());
             let tail_end = line.end.min(next_start).min(span.end + 40);
@@ -241,10 +254,13 @@ impl VitalsExtractor {
     /// A table row whose header row (a previous line with the same separator) has a BP column.
     fn table_bp_column(&self, text: &str, line: Range<usize>) -> bool {
         let row = super::text::sub(text, line.clone());
+        // Columns split by bars, tabs, or (space-aligned printouts) runs of spaces.
         let sep = if row.matches('|').count() >= 2 {
-            '|'
+            "|"
         } else if row.matches('\t').count() >= 2 {
-            '\t'
+            "\t"
+        } else if row.trim().matches("   ").count() >= 2 {
+            "   "
         } else {
             return false;
         };
@@ -419,6 +435,17 @@ mod tests {
         let f = Extractor::builtin().extract_text(t, None);
         let c: Vec<Option<u32>> = f.bps.iter().map(|b| b.clock.map(|c| c.0)).collect();
         assert_eq!(c, vec![Some(528), Some(586), Some(668)]);
+    }
+
+    #[test]
+    fn space_aligned_table_and_patient_reports() {
+        let t = "Time    Event              BP        HR    SpO2\n0900    Pre-dose           126/74    72    98\n0907    Device 1 (28mg)\n0952    40-min check       132/80    78    97\n";
+        assert_eq!(bps(t), vec!["126/74", "132/80"]);
+        // Values the patient reports from home or a kiosk are not readings.
+        assert!(bps("Reports BP at home \"around 130/80\", no log.").is_empty());
+        assert!(bps("States BP at pharmacy kiosk yesterday 150/95.").is_empty());
+        assert!(bps("Home BP 142/90 per log.").is_empty());
+        assert_eq!(bps("Pt reports feeling well. BP 120/80 HR 70."), vec!["120/80"]);
     }
 
     #[test]
