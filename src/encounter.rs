@@ -728,8 +728,17 @@ fn separate_em(enc: &Encounter, track: Track, session: Option<usize>) -> (Option
             continue;
         }
         if let Some(s) = session.filter(|s| *s != i) {
-            let sim = n.facts.sketch.similarity(&enc.notes[s].facts.sketch);
-            if sim >= 0.75 {
+            let (a, b) = (&enc.notes[s].facts.sketch, &n.facts.sketch);
+            let sim = b.similarity(a);
+            // Share of this note's text found in the session note (from the
+            // Jaccard estimate and the two shingle counts): a copy of the
+            // session note with an assessment line added is still a copy.
+            let contained = if b.shingles > 0 && sim > 0.0 {
+                (sim / (1.0 + sim) * (a.shingles + b.shingles) as f64 / b.shingles as f64).min(1.0)
+            } else {
+                0.0
+            };
+            if sim >= 0.75 || contained >= 0.8 {
                 copies.push((i, sim));
                 continue;
             }
