@@ -46,6 +46,10 @@ pub struct MedExtractor {
     names: Regex,
     by_name: HashMap<String, usize>,
     roles: Vec<(DrugRole, Option<f64>)>,
+    /// Single-word names of 7+ letters, for misspellings one edit away.
+    fuzzy: Vec<(Vec<u8>, usize)>,
+    word: Regex,
+    dose_after: Regex,
 }
 
 fn norm_name(s: &str) -> String {
@@ -108,13 +112,52 @@ impl MedExtractor {
         alts.sort_by_key(|a| std::cmp::Reverse(a.len()));
         let names = super::re::ci(&format!(r"\b(?:{})\b", alts.join("|")));
         let roles = dict.drugs.iter().map(|d| (d.role, d.sleep_max_mg)).collect();
-        MedExtractor { names, by_name, roles }
+        let mut fuzzy: Vec<(Vec<u8>, usize)> = by_name
+            .iter()
+            .filter(|(n, _)| n.len() >= 7 && n.bytes().all(|b| b.is_ascii_lowercase()))
+            .map(|(n, i)| (n.as_bytes().to_vec(), *i))
+            .collect();
+        fuzzy.sort();
+        MedExtractor {
+            names,
+            by_name,
+            roles,
+            fuzzy,
+            word: super::re::ci(r"\b[a-z]{6,}\b"),
+            dose_after: super::re::ci(r"^[ \t]*(?:(?:xr|xl|sr|er|cr)[ \t]+)?\d+(?:\.\d+)?[ \t]*mg\b"),
+        }
     }
 
     /// Whether a header label is a drug name ("Sertraline:" rows of a trial list).
     pub fn is_drug_label(&self, label: &str) -> bool {
         let l = label.trim();
         self.names.find(l).is_some_and(|m| m.start() == 0 && m.end() >= l.len().saturating_sub(12))
+    }
+
+    /// Misspelled drug names written with a dose ("venlafaxin XR 225 mg",
+    /// "sertaline 100mg"): a word one edit (insert, delete, substitute,
+    /// swap) from a dictionary name of 7+ letters, with the same first
+    /// letter, followed by a mg dose.
+    fn misspelled(&self, text: &str, mentions: &mut Vec<(Range<usize>, usize)>) {
+        let mut extra = Vec::new();
+        for m in self.word.find_iter(text) {
+            if mentions.iter().any(|(r, _)| r.start < m.end() && m.start() < r.end) {
+                continue;
+            }
+            let after = super::text::sub(text, m.end()..super::text::floor_char(text, (m.end() + 24).min(text.len())));
+            if !self.dose_after.is_match(after) {
+                continue;
+            }
+            let w = m.as_str().to_ascii_lowercase();
+            let w = w.as_bytes();
+            if let Some((_, d)) = self.fuzzy.iter().find(|(n, _)| n[0] == w[0] && n.len().abs_diff(w.len()) <= 1 && one_edit(n, w)) {
+                extra.push((m.start()..m.end(), *d));
+            }
+        }
+        if !extra.is_empty() {
+            mentions.extend(extra);
+            mentions.sort_by_key(|(r, _)| r.start);
+        }
     }
 
     /// Drug index for a matched name.
@@ -126,8 +169,9 @@ impl MedExtractor {
     pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
         let p = pats();
-        let mentions: Vec<(Range<usize>, usize)> =
+        let mut mentions: Vec<(Range<usize>, usize)> =
             self.names.find_iter(text).filter_map(|m| self.drug_of(m.as_str()).map(|d| (m.start()..m.end(), d))).collect();
+        self.misspelled(text, &mut mentions);
         if mentions.is_empty() {
             return;
         }
@@ -300,6 +344,21 @@ impl MedExtractor {
     }
 }
 
+/// Whether `a` and `b` differ by exactly one insertion, deletion,
+/// substitution or adjacent transposition.
+fn one_edit(a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return false;
+    }
+    let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[pre..], &b[pre..]);
+    match ra.len().cmp(&rb.len()) {
+        std::cmp::Ordering::Equal => ra[1..] == rb[1..] || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..]),
+        std::cmp::Ordering::Greater => ra[1..] == *rb,
+        std::cmp::Ordering::Less => *ra == rb[1..],
+    }
+}
+
 fn daily_dose(own: &str, p: &Pats) -> Option<f64> {
     let mut best: Option<f64> = None;
     for c in p.dose.captures_iter(own) {
@@ -432,6 +491,18 @@ mod tests {
     fn arrow_dose_range_takes_the_top() {
         let f = Extractor::builtin().extract_text("Celexa 20 → 40 mg over 10 wks, partial", None);
         assert_eq!(f.trials[0].daily_mg, Some(40.0));
+    }
+
+    #[test]
+    fn misspelled_names_with_a_dose() {
+        let v = trials("trials: paroxetine 40 mg x 12 wk no response, venlafaxin XR 225 mg x 8 wk - HTN, stoped");
+        assert_eq!(v.iter().filter(|t| t.1).count(), 2, "{v:?}");
+        assert!(v.iter().any(|t| t.0 == "venlafaxine" && t.2 && t.3 && t.4), "{v:?}");
+        assert_eq!(trials("failed sertaline 100mg x 8 wk (no response)").len(), 1);
+        // Without a dose, or far from any name, a word is left alone.
+        assert!(trials("Patient is a venlafaxin user.").is_empty());
+        assert!(!super::one_edit(b"sertraline", b"sertraline"));
+        assert!(super::one_edit(b"escitalopram", b"escitaolpram"));
     }
 
     #[test]
