@@ -27,6 +27,7 @@ pub struct PhraseExtractor {
 
 struct Pats {
     answer_no: Regex,
+    not_yet: Regex,
     rems_neg: Regex,
     rems_affirm: Regex,
     form_done: Regex,
@@ -73,6 +74,7 @@ impl PhraseExtractor {
             phrases,
             present,
             p: Pats {
+                not_yet: re(r"\b(?:will|to\s+be|plan\w*|once|when|until|arrival|admission|intake|before)\b"),
                 answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\])"),
                 rems_neg: re(
                     r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b",
@@ -171,6 +173,11 @@ impl PhraseExtractor {
                             }
                         }
                         if self.p.answer_no.is_match(after) {
+                            counts = false;
+                        }
+                        // "A&Ox3 on arrival, will be discharged after 2 h": an
+                        // admission finding and a plan, not a readiness check.
+                        if id.as_str() == "assessed-then-discharged" && self.p.not_yet.is_match(m.as_str()) {
                             counts = false;
                         }
                         if *kind == PhraseKind::DischargeReady {
@@ -792,6 +799,7 @@ mod tests {
         assert!(counts("D/C 1040 - stable, steady gait, A&Ox3, ride w/ spouse", EvKind::Transport));
         assert!(counts("mom driving", EvKind::Transport));
         assert!(!counts("Discharge criteria not met.", EvKind::DischargeReady));
+        assert!(!counts("Pt A&Ox3 on arrival, will be discharged after 2 hrs of observation.", EvKind::DischargeReady));
     }
 
     #[test]
