@@ -50,6 +50,7 @@ pub struct TimingExtractor {
     line_lead: Regex,
     before_discharge: Regex,
     dose_at: Regex,
+    future: Regex,
 }
 
 impl Default for TimingExtractor {
@@ -184,6 +185,7 @@ impl TimingExtractor {
             infusion_minutes: re(
                 r"\b(?:over|x|for|duration(?:\s+of)?|infused\s+over|run\s+over|ran\s+over|lasting)\s*[:=]?\s*(?:approximately|approx\.?|about|~)?\s*(?P<n>\d{1,3})\s*(?:min|minutes|mins)\b",
             ),
+            future: re(r"\b(?:next|tomorrow|scheduled|plan\w*|upcoming|future|on\s+\d{1,2}/\d{1,2})\b"),
             dose_at: re(r"\b(?:ketamine|esketamine|spravato)\b[^.;\n|]{0,50}?\d\s*mg\b[^.;\n|]{0,40}?(?:\bat|@)\s*$"),
             before_discharge: re(r"\b(?:prior\s+to|before|pending|awaiting|until|till)\s*$"),
             log_dose: re(r"^[ \t]*(?:-[ \t]*)?(?:ketamine|esketamine|spravato)\b[^\n]{0,40}?\b\d+(?:\.\d+)?\s*mg\b"),
@@ -376,7 +378,12 @@ impl TimingExtractor {
             if let Some(m) = self.dose_at.find(lead) {
                 let clause_text = super::text::sub(text, cl.clone());
                 let a = ctx.context.assess(cl.start + m.start()..t.span.start);
-                if !(self.distractor.is_match(clause_text) || self.modal.is_match(clause_text) || a.negated || a.hypothetical) {
+                if !(self.distractor.is_match(clause_text)
+                    || self.modal.is_match(clause_text)
+                    || self.future.is_match(clause_text)
+                    || a.negated
+                    || a.hypothetical)
+                {
                     let i = push_time(facts, EvKind::DoseEvent, "dose-at-time", cl.start + m.start()..t.span.end, t.clock);
                     facts.timing.dose_times.push((t.clock, i));
                     if facts.timing.first_admin_pos.is_none_or(|p| cl.start + m.start() < p) {
@@ -392,7 +399,7 @@ impl TimingExtractor {
             let Some(m) = self.log_dose.find(rest) else { continue };
             let at = t.span.end + m.start();
             let line_text = super::text::sub(text, line.clone());
-            if self.distractor.is_match(line_text) || self.modal.is_match(line_text) {
+            if self.distractor.is_match(line_text) || self.modal.is_match(line_text) || self.future.is_match(line_text) {
                 continue;
             }
             let a = ctx.context.assess(at..t.span.end + m.end());
@@ -717,6 +724,8 @@ mod tests {
         assert_eq!(doses("Ketamine 200 mg SL troche at 1000, swished 15 min, spit."), vec![600]);
         assert_eq!(doses("Ketamine oral solution 1 mg/kg = 75 mg PO at 1330."), vec![810]);
         assert!(doses("Next session: ketamine 200 mg SL at 1000 on 5/2.").is_empty());
+        assert!(doses("Next Spravato session: esketamine 56 mg at 10:00 on 6/3.").is_empty());
+        assert!(doses("Plan: ketamine 100 mg SL at 1400 next week.").is_empty());
         // A ratio or a date is not a list of times.
         assert!(facts("Ratio 1300/1400 noted.").timing.dose_times.is_empty());
         let f = facts("Start of monitoring: 0907     End of monitoring: 1108");
