@@ -663,7 +663,8 @@ fn dose(enc: &Encounter, track: Track, session: Option<usize>) -> (Option<f64>, 
             }
         }
     }
-    if track == Track::IvKetamine && !cands.iter().any(|c| c.0 >= 3) {
+    // A weight-based dose (IV, or an oral solution dosed per kg) is the product.
+    if matches!(track, Track::IvKetamine | Track::OralKetamine) && !cands.iter().any(|c| c.0 >= 3) {
         for (n, note) in enc.notes.iter().enumerate() {
             if let (Some((k, ev)), Some((w, _))) = (note.facts.mg_per_kg, note.facts.weight_kg) {
                 let mg = (k * w * 10.0).round() / 10.0;
@@ -718,22 +719,35 @@ fn separate_em(enc: &Encounter, track: Track, session: Option<usize>) -> (Option
             continue;
         }
         let nt = n.meta.note_type.as_deref().unwrap_or("");
-        if psychotherapy_note_type(nt) {
+        let em = n.facts.em;
+        // "Psychiatry Visit + Psychotherapy": an E/M with psychotherapy added on.
+        if psychotherapy_note_type(nt) && !em_note_type(nt) && !em.em_section {
             continue;
         }
-        let em = n.facts.em;
         if em.stub {
             continue;
         }
         if let Some(s) = session.filter(|s| *s != i) {
-            let sim = n.facts.sketch.similarity(&enc.notes[s].facts.sketch);
-            if sim >= 0.75 {
+            let (a, b) = (&enc.notes[s].facts.sketch, &n.facts.sketch);
+            let sim = b.similarity(a);
+            // Share of this note's text found in the session note (from the
+            // Jaccard estimate and the two shingle counts): a copy of the
+            // session note with an assessment line added is still a copy.
+            let contained = if b.shingles > 0 && sim > 0.0 {
+                (sim / (1.0 + sim) * (a.shingles + b.shingles) as f64 / b.shingles as f64).min(1.0)
+            } else {
+                0.0
+            };
+            if sim >= 0.75 || contained >= 0.8 {
                 copies.push((i, sim));
                 continue;
             }
         }
         let parts = [em.history, em.assessment, em.plan, em.exam].iter().filter(|b| **b).count();
-        if parts >= 2 || (em_note_type(nt) && em.words >= 40) || (track == Track::None && em.words >= 40) || em.em_section_complete {
+        // Without a ketamine session the billed E/M is the visit itself
+        // (medication management, telehealth): its note documents it.
+        let visit_note = track == Track::None && (em.words >= 15 || parts >= 1);
+        if parts >= 2 || (em_note_type(nt) && em.words >= 40) || visit_note || em.em_section_complete {
             separate = true;
         }
     }

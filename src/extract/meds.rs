@@ -46,6 +46,10 @@ pub struct MedExtractor {
     names: Regex,
     by_name: HashMap<String, usize>,
     roles: Vec<(DrugRole, Option<f64>)>,
+    /// Single-word names of 7+ letters, for misspellings one edit away.
+    fuzzy: Vec<(Vec<u8>, usize)>,
+    word: Regex,
+    dose_after: Regex,
 }
 
 fn norm_name(s: &str) -> String {
@@ -67,6 +71,8 @@ struct Pats {
     share: Regex,
     continuation: Regex,
     next_sentence: Regex,
+    follow_up: Regex,
+    follow_up_span: Regex,
 }
 
 fn pats() -> &'static Pats {
@@ -74,8 +80,8 @@ fn pats() -> &'static Pats {
     P.get_or_init(|| {
         let re = super::re::ci;
         Pats {
-            trial_cue: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|no\s+response|non-?respon\w*|partial(?:\s+response)?|inadequate|ineffective|not\s+effective|did\s*n[o']t\s+(?:help|work|respond|tolerate)|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|side\s+effects?|intoleran\w*|intolerable|adverse|was\s+on|were\s+on|been\s+on|previously\s+on|prior(?:ly)?\s+on|history\s+of|hx\s+of|took|taken|tx\s+with|treated\s+with|titrated|augment\w*|responded|response|remission|relapse|helped|worked|benefit|improvement|lost\s+efficacy|poop[- ]?out|currently\s+on|continues?\s+on|maintained\s+on|course\s+of|weeks?|wks?|months?|mos)\b|[x×]\s*\d"),
-            outcome: re(r"\b(?:(?:no|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:response|resp|improvement|improvt?|benefit|effect|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.)\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction)|weight\s+gain|over-?sedation|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
+            trial_cue: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|no\s+response|non-?respon\w*|partial(?:\s+response)?|inadequate|ineffective|not\s+effective|did\s*n[o']t\s+(?:help|work|respond|tolerate)|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|side\s+effects?|intoleran\w*|intolerable|adverse|was\s+on|were\s+on|been\s+on|previously\s+on|prior(?:ly)?\s+on|history\s+of|hx\s+of|took|taken|tx\s+with|treated\s+with|titrated|augment\w*|responded|response|remission|relapse|helped|worked|benefit|improvement|lost\s+efficacy|poop[- ]?out|recalls?|recalled|course\s+of|weeks?|wks?|months?|mos)\b|[x×]\s*\d"),
+            outcome: re(r"\b(?:(?:no|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:response|resp|improvement|improvt?|benefit|effect|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.)\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
             dose: re(r"(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|–|to|→|->|=>|>)\s*(?P<n2>\d+(?:\.\d+)?))?\s*(?P<u>mg|mcg|milligrams?)\b(?:\s*(?:/\s*(?:day|d)\b|per\s+day|a\s+day|daily|qd|q\.d\.|qam|qpm|qhs|q\.?h\.?s\.?|hs|once\s+daily|every\s+day|nightly|at\s+bedtime|(?P<bid>bid|b\.i\.d\.|twice\s+(?:daily|a\s+day))|(?P<tid>tid|t\.i\.d\.|three\s+times\s+(?:daily|a\s+day))))?"),
             bare_dose: re(r"^\s*(?:xl|sr|xr|cr|er)?\s*(?P<n>\d{1,4}(?:\.\d+)?)\b(?P<unit>\s*(?:weeks?|wks?|w\b|months?|mos?|days?|years?|yrs?|%|/|x))?"),
             duration: re(&format!(r"(?P<n>{NUM})(?:\s*\+)?(?:\s*(?:-|–|to)\s*(?P<n2>{NUM}))?[\s-]*(?P<u>weeks?|wks?|wk|w|months?|mos?|mo|mths?|years?|yrs?|yr|y|days?|d)\b(?P<ago>\s+ago|\s+prior|\s+before)?")),
@@ -83,6 +89,8 @@ fn pats() -> &'static Pats {
             sleep: re(r"\b(?:sleep|insomnia|qhs|q\.?h\.?s\.?|hs|bedtime|nightly|at\s+night|hypnotic|pain|neuropath\w*|migraine|fibromyalgia|hot\s+flash\w*)\b"),
             share: re(r"\b(?:both|all|each|neither|none|either|all\s+of\s+which|both\s+of\s+which)\b"),
             continuation: re(r"^[ \t>*•\-]*(?:dose|dosage|max(?:imum)?\s+dose|duration|length|response|outcome|result|reason(?:\s+\w+){0,3}|stopped|dates?|start(?:ed)?|stop(?:ped)?|end(?:ed)?|side\s+effects?|tolerability|comments?|notes?|trial\s+length|adequate|adherence)\s*[:=-]"),
+            follow_up: re(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*$"),
+            follow_up_span: re(&format!(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*{NUM}\s*(?:weeks?|wks?|w|months?|mos?|days?|d)\b")),
             next_sentence: re(r"^\s*(?:stopped|discontinued|d/c'?d|dc'?d|tapered|switched|it|this|which|that|no\s+response|no\s+improvement|partial|minimal|failed|caused|led\s+to|resulted|response|outcome|reason|side\s+effects?|due\s+to|discontinuation|was\s+(?:stopped|discontinued|ineffective|tapered)|had\s+(?:no|partial|minimal|side))\b"),
         }
     })
@@ -104,13 +112,52 @@ impl MedExtractor {
         alts.sort_by_key(|a| std::cmp::Reverse(a.len()));
         let names = super::re::ci(&format!(r"\b(?:{})\b", alts.join("|")));
         let roles = dict.drugs.iter().map(|d| (d.role, d.sleep_max_mg)).collect();
-        MedExtractor { names, by_name, roles }
+        let mut fuzzy: Vec<(Vec<u8>, usize)> = by_name
+            .iter()
+            .filter(|(n, _)| n.len() >= 7 && n.bytes().all(|b| b.is_ascii_lowercase()))
+            .map(|(n, i)| (n.as_bytes().to_vec(), *i))
+            .collect();
+        fuzzy.sort();
+        MedExtractor {
+            names,
+            by_name,
+            roles,
+            fuzzy,
+            word: super::re::ci(r"\b[a-z]{6,}\b"),
+            dose_after: super::re::ci(r"^[ \t]*(?:(?:xr|xl|sr|er|cr)[ \t]+)?\d+(?:\.\d+)?[ \t]*mg\b"),
+        }
     }
 
     /// Whether a header label is a drug name ("Sertraline:" rows of a trial list).
     pub fn is_drug_label(&self, label: &str) -> bool {
         let l = label.trim();
         self.names.find(l).is_some_and(|m| m.start() == 0 && m.end() >= l.len().saturating_sub(12))
+    }
+
+    /// Misspelled drug names written with a dose ("venlafaxin XR 225 mg",
+    /// "sertaline 100mg"): a word one edit (insert, delete, substitute,
+    /// swap) from a dictionary name of 7+ letters, with the same first
+    /// letter, followed by a mg dose.
+    fn misspelled(&self, text: &str, mentions: &mut Vec<(Range<usize>, usize)>) {
+        let mut extra = Vec::new();
+        for m in self.word.find_iter(text) {
+            if mentions.iter().any(|(r, _)| r.start < m.end() && m.start() < r.end) {
+                continue;
+            }
+            let after = super::text::sub(text, m.end()..super::text::floor_char(text, (m.end() + 24).min(text.len())));
+            if !self.dose_after.is_match(after) {
+                continue;
+            }
+            let w = m.as_str().to_ascii_lowercase();
+            let w = w.as_bytes();
+            if let Some((_, d)) = self.fuzzy.iter().find(|(n, _)| n[0] == w[0] && n.len().abs_diff(w.len()) <= 1 && one_edit(n, w)) {
+                extra.push((m.start()..m.end(), *d));
+            }
+        }
+        if !extra.is_empty() {
+            mentions.extend(extra);
+            mentions.sort_by_key(|(r, _)| r.start);
+        }
     }
 
     /// Drug index for a matched name.
@@ -122,8 +169,9 @@ impl MedExtractor {
     pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
         let p = pats();
-        let mentions: Vec<(Range<usize>, usize)> =
+        let mut mentions: Vec<(Range<usize>, usize)> =
             self.names.find_iter(text).filter_map(|m| self.drug_of(m.as_str()).map(|d| (m.start()..m.end(), d))).collect();
+        self.misspelled(text, &mut mentions);
         if mentions.is_empty() {
             return;
         }
@@ -219,13 +267,21 @@ impl MedExtractor {
             let daily = daily_dose(own, p).or_else(|| {
                 p.bare_dose
                     .captures(own)
-                    .filter(|c| c.name("unit").is_none())
+                    // "lexapro 20 x 6 wks": a number before "x <duration>" is the dose.
+                    .filter(|c| {
+                        c.name("unit").is_none_or(|u| {
+                            u.as_str().trim().eq_ignore_ascii_case("x")
+                                && p.duration.find(&own[u.end()..]).is_some_and(|d| own[u.end()..u.end() + d.start()].trim().is_empty())
+                        })
+                    })
                     .and_then(|c| c["n"].parse::<f64>().ok())
                     .filter(|v| *v >= 1.0)
             });
             let (weeks, has_duration) = duration(own, p);
             let has_outcome = p.outcome.is_match(own) || lead_outcome || shared_outcome;
-            let cue_here = p.trial_cue.is_match(own) || lead_cue || has_outcome || has_duration;
+            // A follow-up interval ("RTC 8 wks") is no trial language either.
+            let own_cue = p.follow_up_span.replace_all(own, "");
+            let cue_here = p.trial_cue.is_match(&own_cue) || lead_cue || has_outcome || has_duration;
             let mut excluded: Option<&'static str> = None;
             if a.negated {
                 excluded = Some("negated");
@@ -241,7 +297,8 @@ impl MedExtractor {
                 excluded = Some("no trial language");
             } else if let Some(max) = sleep_max {
                 let sleep_words = p.sleep.is_match(own) && !own.to_ascii_lowercase().contains("depress");
-                if sleep_words || daily.is_some_and(|mg| mg <= max) {
+                let for_depression = own.to_ascii_lowercase().contains("depress");
+                if sleep_words || daily.is_some_and(|mg| mg <= max) && !for_depression {
                     excluded = Some("sleep or pain dose");
                 }
             }
@@ -287,6 +344,21 @@ impl MedExtractor {
     }
 }
 
+/// Whether `a` and `b` differ by exactly one insertion, deletion,
+/// substitution or adjacent transposition.
+fn one_edit(a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return false;
+    }
+    let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[pre..], &b[pre..]);
+    match ra.len().cmp(&rb.len()) {
+        std::cmp::Ordering::Equal => ra[1..] == rb[1..] || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..]),
+        std::cmp::Ordering::Greater => ra[1..] == *rb,
+        std::cmp::Ordering::Less => *ra == rb[1..],
+    }
+}
+
 fn daily_dose(own: &str, p: &Pats) -> Option<f64> {
     let mut best: Option<f64> = None;
     for c in p.dose.captures_iter(own) {
@@ -319,6 +391,10 @@ fn duration(own: &str, p: &Pats) -> (Option<f64>, bool) {
         // "2 d" after a dose or "5 y/o" are not durations.
         let after = &own[m.end()..];
         if after.starts_with("/o") || after.starts_with("o ") {
+            continue;
+        }
+        // "RTC 8 wks", "f/u in 4 weeks": a follow-up interval, not how long the drug was taken.
+        if p.follow_up.is_match(&own[..m.start()]) {
             continue;
         }
         let unit = c["u"].to_ascii_lowercase();
@@ -415,6 +491,40 @@ mod tests {
     fn arrow_dose_range_takes_the_top() {
         let f = Extractor::builtin().extract_text("Celexa 20 → 40 mg over 10 wks, partial", None);
         assert_eq!(f.trials[0].daily_mg, Some(40.0));
+    }
+
+    #[test]
+    fn misspelled_names_with_a_dose() {
+        let v = trials("trials: paroxetine 40 mg x 12 wk no response, venlafaxin XR 225 mg x 8 wk - HTN, stoped");
+        assert_eq!(v.iter().filter(|t| t.1).count(), 2, "{v:?}");
+        assert!(v.iter().any(|t| t.0 == "venlafaxine" && t.2 && t.3 && t.4), "{v:?}");
+        assert_eq!(trials("failed sertaline 100mg x 8 wk (no response)").len(), 1);
+        // Without a dose, or far from any name, a word is left alone.
+        assert!(trials("Patient is a venlafaxin user.").is_empty());
+        assert!(!super::one_edit(b"sertraline", b"sertraline"));
+        assert!(super::one_edit(b"escitalopram", b"escitaolpram"));
+    }
+
+    #[test]
+    fn export_style_trial_attributes() {
+        // Side effects as reasons stopped, unitless doses before "x N wks",
+        // "without response".
+        for t in [
+            "Trials: lexapro 20 x 6 wks - GI upset.",
+            "Remeron 45 mg 8 wks (wt gain).",
+            "phenelzine 60 mg x 8 wk - orthostasis, stopped.",
+            "vilazodone 40 mg x 8 wk (GI, stopped).",
+            "PRIOR TRIALS INCLUDE DULOXETINE 60 MG FOR 12 WEEKS WITHOUT RESPONSE.",
+        ] {
+            let v = trials(t);
+            assert!(v.len() == 1 && v[0].1 && v[0].2 && v[0].3 && v[0].4, "{t}: {v:?}");
+        }
+        // Trazodone at an antidepressant dose written "for depression" is a trial.
+        assert!(trials("Trials trazodone 150 mg daily x 8 wk for depression - no response").iter().any(|t| t.1));
+        // A follow-up interval is not a duration or trial language.
+        assert!(trials("Plan: continue Trintellix, RTC 8 wks.").iter().all(|t| !t.1));
+        // "Currently on X" alone is a current medication.
+        assert!(trials("Currently on Lexapro 20 mg daily").iter().all(|t| !t.1));
     }
 
     #[test]

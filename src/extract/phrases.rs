@@ -27,6 +27,7 @@ pub struct PhraseExtractor {
 
 struct Pats {
     answer_no: Regex,
+    not_yet: Regex,
     rems_neg: Regex,
     rems_affirm: Regex,
     form_done: Regex,
@@ -73,6 +74,7 @@ impl PhraseExtractor {
             phrases,
             present,
             p: Pats {
+                not_yet: re(r"\b(?:will|to\s+be|plan\w*|once|when|until|arrival|admission|intake|before)\b"),
                 answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\])"),
                 rems_neg: re(
                     r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b",
@@ -100,7 +102,7 @@ impl PhraseExtractor {
                 ),
                 esk_mg: re(r"\b(?P<n>28|56|84)\s*mg\b"),
                 devices: re(&format!(
-                    r"\b(?P<n>{NUM})\s*(?:x\s*)?(?:\(?\s*28\s*mg\s*\)?\s*)?(?:nasal\s+spray\s+)?devices?\b|\bdevices?\s*(?:used|administered|given)?\s*[:=#]\s*(?P<n2>[1-3])\b"
+                    r"\b(?P<n>{NUM})\s*(?:x\s*)?(?:\(?\s*28\s*-?\s*mg\s*\)?\s*)?(?:nasal\s+spray\s+)?devices?\b|\bdevices?\s*(?:used|administered|given)?\s*(?:[:=#]|x)\s*(?P<n2>[1-3])\b|\b(?P<n3>[1-3])\s*x\s*28\s*-?\s*mg\b"
                 )),
                 device_idx: re(
                     r"\b(?:device|dev\.?)\s*#?\s*(?P<n>[1-3])\b|\b(?P<w>first|second|third|1st|2nd|3rd)\s+(?:nasal\s+spray\s+)?device\b|(?m:^[ \t>*\-]*D(?P<d>[1-3])\b\s*[:\-@]?\s*(?:at\s+)?(?:\d{1,2}:\d{2}|\d{4}\b|given|administered|done|self[- ]?admin\w*))",
@@ -112,17 +114,17 @@ impl PhraseExtractor {
                     r"\b(?:at\s+home|home\s+(?:dose|dosing|use|supply)|take[- ]?home|rx\b|prescri\w*|refills?|dispens\w*|pharmacy|mail[- ]order|supply\s+of|(?:once|twice|three\s+times)\s+(?:a\s+|per\s+)?(?:week|weekly|wk))",
                 ),
                 total_mg: re(
-                    r"\b(?:total(?:\s+(?:dose|mg|of|administered|given|this\s+admin(?:istration)?|today))?|dose\s+(?:given|administered|today|total)|today'?s\s+dose|administered\s+dose|dose)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d+(?:\.\d+)?)\s*mg\b",
+                    r"\b(?:total(?:\s+(?:dose|mg|of|administered|given|this\s+admin(?:istration)?|today))?|dose\s+(?:given|administered|today|total)|today'?s\s+dose|administered\s+dose|dose)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d+(?:\.\d+)?)\s*mg\b|\btotal(?:\s+dose)?\s*\(\s*mg\s*\)\s*[:=]?\s*(?P<n2>\d+(?:\.\d+)?)\b",
                 ),
                 not_this_dose: re(
                     r"\b(?:last|previous|prior|next|future|planned?|plan\s+to|will|would|increase\s+to|decrease\s+to|titrate\s+to|titrating\s+to|consider|recommend\w*|induction|maintenance\s+dose\s+of|label\w*|approved\s+dos\w*|or\b|vs\.?|versus|up\s+to|max\w*|scheduled)\b",
                 ),
-                mgkg: re(r"(?P<n>\d+(?:\.\d+)?)\s*mg\s*/\s*kg\b"),
+                mgkg: re(r"(?P<n>\d+(?:\.\d+)?)\s*mg\s*(?:/|per)\s*kg\b"),
                 weight: re(
                     r"\b(?:weight|wt|weighs|weighing)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?P<u>kg|kilograms?|lbs?|pounds?)\b|\b(?P<n2>\d{2,3}(?:\.\d+)?)\s*(?P<u2>kg)\b",
                 ),
                 ket_mg: re(
-                    r"\bketamine\b[^.;\n]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*mg\b(?P<kg>\s*/\s*kg)?|\b(?P<n2>\d+(?:\.\d+)?)\s*mg\b(?P<kg2>\s*/\s*kg)?[^.;\n]{0,25}?\bketamine\b",
+                    r"\bketamine\b[^.;\n]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*mg\b(?P<kg>\s*(?:/|per)\s*kg)?|\b(?P<n2>\d+(?:\.\d+)?)\s*mg\b(?P<kg2>\s*(?:/|per)\s*kg)?[^.;\n]{0,25}?\bketamine\b",
                 ),
                 icd: re(r"\b(?P<c>[A-TV-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4}|[0-9A-Z]{1,4})?)\b"),
                 dx_ctx: re(r"\b(?:dx|diagnos\w*|icd|impression|assessment|code)\b"),
@@ -161,7 +163,21 @@ impl PhraseExtractor {
                     PhraseKind::DischargeReady | PhraseKind::Transport => {
                         let after = super::text::sub(text, m.end()..m.end() + 16);
                         counts = visit_fact;
+                        // A negation cue after the statement ("criteria met,
+                        // dissociation resolved", "steady gait, nausea none")
+                        // is about the symptoms listed after it.
+                        if a.negated && !(a.hypothetical || a.possible) {
+                            let (_, cue) = ctx.context.assess_with_cue(span.clone());
+                            if cue.is_some_and(|c| c.start >= span.end) {
+                                counts = true;
+                            }
+                        }
                         if self.p.answer_no.is_match(after) {
+                            counts = false;
+                        }
+                        // "A&Ox3 on arrival, will be discharged after 2 h": an
+                        // admission finding and a plan, not a readiness check.
+                        if id.as_str() == "assessed-then-discharged" && self.p.not_yet.is_match(m.as_str()) {
                             counts = false;
                         }
                         if *kind == PhraseKind::DischargeReady {
@@ -292,7 +308,9 @@ impl PhraseExtractor {
             }
             let cl = clause(text, m.start());
             let around = super::text::sub(text, cl.clone());
-            let (iv, oral) = (p.iv_ctx.is_match(around), p.oral_ctx.is_match(around));
+            let oral = p.oral_ctx.is_match(around);
+            // A weight-based dose ("1 mg/kg PO") is IV only without an oral route word.
+            let iv = p.iv_ctx.find_iter(around).any(|m| !m.as_str().eq_ignore_ascii_case("mg/kg") || !oral);
             let route = if iv {
                 facts.track.iv += 1;
                 "iv_ketamine"
@@ -343,10 +361,16 @@ impl PhraseExtractor {
         };
         for c in p.total_mg.captures_iter(text) {
             let m = c.get(0).unwrap();
-            let n: f64 = c["n"].parse().unwrap_or(0.0);
+            let n: f64 = c.name("n").or(c.name("n2")).and_then(|x| x.as_str().parse().ok()).unwrap_or(0.0);
             let cl = clause(text, m.start());
             let lower = super::text::sub(text, cl.clone()).to_ascii_lowercase();
             if n <= 0.0 || lower.contains("mg/kg") || excluded(m.start(), m.end()) {
+                continue;
+            }
+            // A MAR line's per-administration "Dose: 28 mg" of a
+            // "28 mg/device" entry is one device, not the session total.
+            let line = super::text::sub(text, line_of(text, m.start())).to_ascii_lowercase();
+            if n == 28.0 && !m.as_str().to_ascii_lowercase().contains("total") && p.single_device.is_match(&line) {
                 continue;
             }
             push_dose(facts, n, m.start()..m.end(), "total-dose", 3);
@@ -372,8 +396,11 @@ impl PhraseExtractor {
                 continue;
             }
             let before = super::text::sub(text, cl.start..m.start());
-            if before.to_ascii_lowercase().trim_end().trim_end_matches('(').trim_end().ends_with(|c: char| c.is_ascii_digit())
-                && before.to_ascii_lowercase().contains("device")
+            let before_l = before.to_ascii_lowercase();
+            if &c["n"] == "28"
+                && (before_l.trim_end().trim_end_matches('(').trim_end().ends_with(|c: char| c.is_ascii_digit())
+                    && before_l.contains("device")
+                    || before_l.trim_end().ends_with('x'))
             {
                 continue;
             }
@@ -393,7 +420,7 @@ impl PhraseExtractor {
         }
         for c in p.devices.captures_iter(text) {
             let m = c.get(0).unwrap();
-            let Some(n) = c.name("n").or(c.name("n2")).and_then(|x| parse_number(x.as_str())) else { continue };
+            let Some(n) = c.name("n").or(c.name("n2")).or(c.name("n3")).and_then(|x| parse_number(x.as_str())) else { continue };
             if !(1.0..=3.0).contains(&n) || excluded(m.start(), m.end()) {
                 continue;
             }
@@ -427,6 +454,20 @@ impl PhraseExtractor {
         }
         if max_idx > 0 {
             push_dose(facts, max_idx as f64 * 28.0, idx_span, "device-log", 0);
+        } else {
+            // MAR: one "esketamine 28 mg/device ... given 0902" line per device.
+            let mut lines: Vec<std::ops::Range<usize>> = Vec::new();
+            for (_, i) in &facts.timing.dose_times {
+                let line = line_of(text, facts.evidence[*i].span.start);
+                let lt = super::text::sub(text, line.clone());
+                if p.esk.is_match(lt) && p.single_device.is_match(lt) && !lines.contains(&line) {
+                    lines.push(line);
+                }
+            }
+            if (1..=3).contains(&lines.len()) {
+                let span = lines[0].start..lines[lines.len() - 1].end;
+                push_dose(facts, lines.len() as f64 * 28.0, span, "device-log", 0);
+            }
         }
         // IV / oral ketamine.
         for c in p.mgkg.captures_iter(text) {
@@ -745,6 +786,20 @@ mod tests {
         assert!(counts("Safe to leave, gait steady, ride home arranged.", EvKind::DischargeReady));
         assert!(!counts("Discharged at 12:10.", EvKind::DischargeReady));
         assert!(!counts("Discharge criteria met: No", EvKind::DischargeReady));
+        for t in [
+            "pt d/c'd home @ 1120 - ambulating w/o difficulty, A&Ox3, criteria for d/c met",
+            "1445 d/c - criteria met, father driving",
+            "Discharge 16:10, dischage critera met, mother driving.",
+            "Discharge: met all criteria (alert, oriented, no dissociation, steady gait), left with daughter.",
+            "Pt ambulatory, steady, A&O x4, no dissociation, discharged with friend at 10:55.",
+            "D/C criteria met, resolved, steady, spouse driving.",
+        ] {
+            assert!(counts(t, EvKind::DischargeReady), "{t}");
+        }
+        assert!(counts("D/C 1040 - stable, steady gait, A&Ox3, ride w/ spouse", EvKind::Transport));
+        assert!(counts("mom driving", EvKind::Transport));
+        assert!(!counts("Discharge criteria not met.", EvKind::DischargeReady));
+        assert!(!counts("Pt A&Ox3 on arrival, will be discharged after 2 hrs of observation.", EvKind::DischargeReady));
     }
 
     #[test]
@@ -758,6 +813,43 @@ mod tests {
         let f = Extractor::builtin().extract_text("Ketamine 0.5 mg/kg IV, weight 80 kg.", None);
         assert_eq!(f.mg_per_kg.unwrap().0, 0.5);
         assert_eq!(f.weight_kg.unwrap().0, 80.0);
+        assert_eq!(Extractor::builtin().extract_text("KETAMINE 0.5 MG PER KG, 35 MG, INFUSED", None).mg_per_kg.unwrap().0, 0.5);
+    }
+
+    /// The session dose as the encounter reads it: the highest-priority candidate.
+    fn session_dose(t: &str) -> Option<f64> {
+        let f = Extractor::builtin().extract_text(t, None);
+        let top = f.doses.iter().map(|d| d.priority).max()?;
+        f.doses.iter().find(|d| d.priority == top).map(|d| d.mg)
+    }
+
+    #[test]
+    fn vague_histories_as_written() {
+        for t in [
+            "PT HAS FAILED MULTIPLE ANTIDEPRESANTS PER OUTSIDE RECORDS.",
+            "Pt has trialed multiple SSRIs over the years.",
+            "She has been treated with several antidepressants in the past without adequate response.",
+            "Psych hx: TRD; SSRIs x3, SNRI x1, all failed per pt.",
+            "Past meds per pt: \"a couple of SSRIs\".",
+        ] {
+            assert!(counts(t, EvKind::VagueHistory), "{t}");
+        }
+        assert!(!counts("Failed sertraline 200 mg x 8 wk.", EvKind::VagueHistory));
+    }
+
+    #[test]
+    fn export_style_doses() {
+        assert_eq!(session_dose("She self-administered two 28-mg devices at 10:15 and 10:20."), Some(56.0));
+        assert_eq!(session_dose("DEVICES X2 (56MG) ADMINISTERED 1000 AND 1005."), Some(56.0));
+        assert_eq!(session_dose("Spravato 84 mg (3 x 28 mg) self-admin 0900/0905/0910, observed."), Some(84.0));
+        assert_eq!(session_dose("07/01/2026 1215  esketamine 56 mg intranasal (2 x 28 mg)  GIVEN  RN"), Some(56.0));
+        assert_eq!(session_dose("Total (mg)\t47.5"), Some(47.5));
+        let mar = "esketamine (SPRAVATO) 28 mg/device nasal spray   Given 0902   Dose: 28 mg\n\
+                   esketamine (SPRAVATO) 28 mg/device nasal spray   Given 0907   Dose: 28 mg\n";
+        assert_eq!(session_dose(mar), Some(56.0));
+        let mar =
+            "1015 ESKETAMINE 28MG/DEVICE NASAL GIVEN\n1020 ESKETAMINE 28MG/DEVICE NASAL GIVEN\n1025 ESKETAMINE 28MG/DEVICE NASAL GIVEN\n";
+        assert_eq!(session_dose(mar), Some(84.0));
     }
 
     #[test]

@@ -190,7 +190,7 @@ fn time_re() -> &'static Regex {
             | (?P<h2>1[0-2]|0?[1-9]) [\ \t]* (?P<ap2>[ap]\.?\s?m\.?\b)
             | (?P<hh>[01]\d|2[0-3])(?P<mm>[0-5]\d) [\ \t]* (?:h(?:rs|ours)?\b|(?P<ap3>[ap]\.?m\.?\b))?
             )
-            (?P<post>[^\d/:]|:(?:[^\d]|$)|$)",
+            (?P<post>[^\d/:]|:(?:[^\d]|$)|$|/)",
         )
     })
 }
@@ -199,7 +199,7 @@ fn time_re() -> &'static Regex {
 fn hhmm_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        super::re::ci(r"(?:\bat|@|\btime|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*\d?|\bdevs?|\barrived?|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then))\W{0,3}$")
+        super::re::ci(r"(?:\bat|@|\btime|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*(?:x\s*)?\d?|\bdevs?|\barrived?|\bmonitor(?:ing|ed)?|\bobserv(?:ation|ed)|\bobs|\bleaving|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\b(?:d/c|dc|discharged?)\s+home|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then))\W{0,3}$")
     })
 }
 
@@ -216,6 +216,29 @@ fn hhmm_weak_context_re() -> &'static Regex {
 fn hhmm_weak_after_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| super::re::ci(r"^[ \t]*(?:bp|b/p|nibp|sbp|vs|v/s|vitals?|hr|pt|patient|device|d[1-3])\b"))
+}
+
+/// "0912/0917", "1:02/1:07": a second time a few minutes after the first,
+/// right after a slash, is a list of event times (devices), not a ratio or a
+/// date. Returns the minutes between them and the second time's length.
+fn slash_time_list(text: &str, end: usize, first: u32) -> Option<(u32, usize)> {
+    let rest = text.get(end + 1..)?.as_bytes();
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let (h, m, len) = if digits == 4 {
+        let n = |i: usize| (rest[i] - b'0') as u32;
+        (n(0) * 10 + n(1), n(2) * 10 + n(3), 4)
+    } else if (1..=2).contains(&digits) && rest.get(digits) == Some(&b':') && rest.len() >= digits + 3 {
+        let mm = &rest[digits + 1..digits + 3];
+        if !mm.iter().all(u8::is_ascii_digit) || rest.get(digits + 3).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        let h: u32 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+        (h, ((mm[0] - b'0') * 10 + (mm[1] - b'0')) as u32, digits + 3)
+    } else {
+        return None;
+    };
+    let second = h * 60 + m;
+    (h < 24 && m < 60 && second > first && second - first <= 30).then_some((second - first, len))
 }
 
 /// All clock times in `text`. 12-hour times without am/pm are read in clinic
@@ -270,7 +293,10 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             // A year right after ("1415 2025") or a unit ("1415 mg") is not a time.
             // ("1300/1400" is a ratio, but "1300 / 1305" is a list of times.)
             let after = text[end..].trim_start();
-            if after.starts_with("mg") || after.starts_with("units") || text[end..].starts_with('/') {
+            if after.starts_with("mg")
+                || after.starts_with("units")
+                || (text[end..].starts_with('/') && slash_time_list(text, end, h * 60 + m).is_none())
+            {
                 continue;
             }
         } else if c.name("h").is_some() {
@@ -284,6 +310,11 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             }
             // Ratios and scores like "18:27"? Real times have minutes < 60 (checked);
             // keep them, callers look for context.
+            if text[end..].starts_with('/') && slash_time_list(text, end, h * 60 + m).is_none() {
+                continue;
+            }
+        } else if text[end..].starts_with('/') {
+            continue;
         }
         let is_pm = ap.as_deref().is_some_and(|a| a.starts_with('p'));
         let is_am = ap.as_deref().is_some_and(|a| a.starts_with('a'));
@@ -303,6 +334,14 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
         }
         let _ = bytes;
         out.push(TimeMention { clock: Clock(hour * 60 + m), span: start..end, explicit });
+        // "0912/0917": the time after the slash is the next item of the list.
+        if text[end..].starts_with('/') {
+            if let Some((delta, len)) = slash_time_list(text, end, h * 60 + m) {
+                let s2 = end + 1;
+                out.push(TimeMention { clock: Clock(hour * 60 + m + delta), span: s2..s2 + len, explicit });
+                at = s2 + len;
+            }
+        }
     }
     out
 }

@@ -46,6 +46,11 @@ pub struct TimingExtractor {
     stated_after_last: Regex,
     infusion_minutes: Regex,
     range: Regex,
+    log_dose: Regex,
+    line_lead: Regex,
+    before_discharge: Regex,
+    dose_at: Regex,
+    future: Regex,
 }
 
 impl Default for TimingExtractor {
@@ -103,7 +108,7 @@ impl TimingExtractor {
             (
                 Ev::InfusionRange,
                 re(
-                    r"\b(?:infusion|infused|drip)\b(?:\s+(?:time|period|duration|window))?(?:\s+(?:was\s+)?(?:ran|run|running|given|infused))?\s*(?::|from|-)?\s*(?:from\s+)?",
+                    r"\b(?:infusion|infused|drip|iv)\b(?:\s+(?:time|period|duration|window))?(?:\s+(?:was\s+)?(?:ran|run|running|given|infused))?\s*(?::|from|-)?\s*(?:from\s+)?",
                 ),
             ),
             (
@@ -115,7 +120,7 @@ impl TimingExtractor {
             (
                 Ev::InfusionEnd,
                 re(
-                    r"\binfusion\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b|\b(?:stop(?:ped)?|ended|off)\b\s*(?:at|@|:)?",
+                    r"\binfusion\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b|\b(?:stop(?:ped)?|end(?:ed)?|off)\b\s*(?:at|@|:)?",
                 ),
             ),
             (
@@ -145,7 +150,7 @@ impl TimingExtractor {
             (
                 Ev::Discharge,
                 re(
-                    r"\bdis?charg\w*|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:with|ambulatory|in\s+stable|at)\b",
+                    r"\bdis?charg\w*|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\bleaving\b",
                 ),
             ),
         ];
@@ -168,7 +173,7 @@ impl TimingExtractor {
             stated_after_last: re(&format!(
                 r"\b(?P<n>{NUM})\s*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?)\b)?\s+(?:after|post|from|following|since)\s+(?:the\s+)?(?:last|final|third|second|2nd|3rd|last\s+spravato|end\s+of)\s*(?:device|dose|spray|administration|infusion)"
             )),
-            infusion_note: re(r"infus|\biv\b|\bi\.v\.|intravenous|\bdrip\b"),
+            infusion_note: re(r"infus|\biv\b|\bi\.v\.|intravenous|\bdrip\b|mg\s*/\s*kg|\bover\s+\d{2,3}\s*min"),
             list_sep: re(r"^\s*(?:[,/+&;]|and|then|,\s*and)?\s*(?:#?[1-3]\s*[:=-]?\s*)?$"),
             dc_vitals_before: re(
                 r"(?:\b(?:vitals?|vs|v/s|bp|b/p|blood\s+pressure|sbp|nibp)\W{1,3}(?:(?:at|on|@|prior\s+to|before|upon)\W{1,3})?|\bpre[- ]?)$",
@@ -180,8 +185,13 @@ impl TimingExtractor {
             infusion_minutes: re(
                 r"\b(?:over|x|for|duration(?:\s+of)?|infused\s+over|run\s+over|ran\s+over|lasting)\s*[:=]?\s*(?:approximately|approx\.?|about|~)?\s*(?P<n>\d{1,3})\s*(?:min|minutes|mins)\b",
             ),
+            future: re(r"\b(?:next|tomorrow|scheduled|plan\w*|upcoming|future|on\s+\d{1,2}/\d{1,2})\b"),
+            dose_at: re(r"\b(?:ketamine|esketamine|spravato)\b[^.;\n|]{0,50}?\d\s*mg\b[^.;\n|]{0,40}?(?:\bat|@)\s*$"),
+            before_discharge: re(r"\b(?:prior\s+to|before|pending|awaiting|until|till)\s*$"),
+            log_dose: re(r"^[ \t]*(?:-[ \t]*)?(?:ketamine|esketamine|spravato)\b[^\n]{0,40}?\b\d+(?:\.\d+)?\s*mg\b"),
+            line_lead: re(r"^[ \t>*\-]*(?:\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})[ \t]+)?$"),
             range: re(
-                r"^\s*(?P<a>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)\s*(?:-|–|—|to|until|through|thru)\s*(?P<b>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)",
+                r"^[^|;\n]{0,40}?\b(?P<a>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)\s*(?:-|–|—|to|until|through|thru)\s*(?P<b>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)",
             ),
         }
     }
@@ -195,11 +205,18 @@ impl TimingExtractor {
         for (ev, r) in &self.events {
             for m in r.find_iter(text) {
                 let cl = clause(text, m.start());
-                let clause_text = super::text::sub(text, cl.clone());
+                // Distractor words count up to just past the event's own time:
+                // "Discharge 15:45 - criteria met, mother driving, f/u 2/3" is a
+                // discharge; "next appointment ... at 10:00" is not.
+                let near = cl.start..super::text::floor_char(text, cl.end.min(m.end() + 25));
+                let clause_text = super::text::sub(text, near);
                 if self.distractor.is_match(clause_text) && !matches!(ev, Ev::InfusionStart | Ev::InfusionEnd | Ev::InfusionRange) {
                     continue;
                 }
-                if *ev == Ev::Discharge && self.is_discharge_vitals(text, m.start()..m.end()) {
+                if *ev == Ev::Discharge
+                    && (self.is_discharge_vitals(text, m.start()..m.end())
+                        || self.before_discharge.is_match(super::text::sub(text, cl.start..m.start())))
+                {
                     continue;
                 }
                 if matches!(ev, Ev::InfusionStart | Ev::InfusionEnd) {
@@ -268,6 +285,17 @@ impl TimingExtractor {
                         let rest = super::text::sub(text, m.end()..cl.end);
                         if let Some(c) = self.range.captures(rest) {
                             let a = c.name("a").unwrap();
+                            // "post-infusion monitoring 10:45-11:30" is the monitoring
+                            // window, not the infusion's; "observed ... infusion 10-11" the reverse.
+                            let gap = rest[..a.start()].to_ascii_lowercase();
+                            let other = if *ev == Ev::MonitorRange {
+                                ["infus", "drip", "dose", "device"].iter().any(|w| gap.contains(w))
+                            } else {
+                                ["monitor", "observ", "obs ", "disch", "d/c"].iter().any(|w| gap.contains(w))
+                            };
+                            if other {
+                                continue;
+                            }
                             let b = c.name("b").unwrap();
                             let ta = time_in(times, m.end() + a.start(), m.end() + a.end());
                             let tb = time_in(times, m.end() + b.start(), m.end() + b.end());
@@ -337,6 +365,51 @@ impl TimingExtractor {
                         }
                     }
                 }
+            }
+        }
+        // Timestamped log / MAR line "14:00 ketamine 100 mg SL troche",
+        // "07/01/2026 1215 esketamine 56 mg intranasal": the line's time is
+        // an administration.
+        for t in times {
+            let line = super::text::line_of(text, t.span.start);
+            // "Ketamine 200 mg SL troche at 1000", "1 mg/kg = 75 mg PO at 1330".
+            let cl = clause(text, t.span.start);
+            let lead = super::text::sub(text, cl.start..t.span.start);
+            if let Some(m) = self.dose_at.find(lead) {
+                let clause_text = super::text::sub(text, cl.clone());
+                let a = ctx.context.assess(cl.start + m.start()..t.span.start);
+                if !(self.distractor.is_match(clause_text)
+                    || self.modal.is_match(clause_text)
+                    || self.future.is_match(clause_text)
+                    || a.negated
+                    || a.hypothetical)
+                {
+                    let i = push_time(facts, EvKind::DoseEvent, "dose-at-time", cl.start + m.start()..t.span.end, t.clock);
+                    facts.timing.dose_times.push((t.clock, i));
+                    if facts.timing.first_admin_pos.is_none_or(|p| cl.start + m.start() < p) {
+                        facts.timing.first_admin_pos = Some(cl.start + m.start());
+                    }
+                    continue;
+                }
+            }
+            if !self.line_lead.is_match(super::text::sub(text, line.start..t.span.start)) {
+                continue;
+            }
+            let rest = super::text::sub(text, t.span.end..line.end);
+            let Some(m) = self.log_dose.find(rest) else { continue };
+            let at = t.span.end + m.start();
+            let line_text = super::text::sub(text, line.clone());
+            if self.distractor.is_match(line_text) || self.modal.is_match(line_text) || self.future.is_match(line_text) {
+                continue;
+            }
+            let a = ctx.context.assess(at..t.span.end + m.end());
+            if a.negated || a.hypothetical {
+                continue;
+            }
+            let i = push_time(facts, EvKind::DoseEvent, "dose-log-line", t.span.start..t.span.end + m.end(), t.clock);
+            facts.timing.dose_times.push((t.clock, i));
+            if facts.timing.first_admin_pos.is_none_or(|p| t.span.start < p) {
+                facts.timing.first_admin_pos = Some(t.span.start);
             }
         }
         // "10:02 Device 1 administered" matches two event words: one event.
@@ -482,6 +555,19 @@ fn time_in(times: &[TimeMention], start: usize, end: usize) -> Option<&TimeMenti
 /// (a log line's leading time).
 fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: Range<usize>) -> Option<&'t TimeMention> {
     let after = times.iter().find(|t| t.span.start >= ev.end && t.span.start <= ev.end + 40 && t.span.end <= cl.end.max(ev.end));
+    // Log form "0910 dev 1, 0915 dev 2": the time right before the event
+    // word is its own; the next one belongs to the next entry.
+    let adjacent_before = times.iter().rev().find(|t| {
+        t.span.end <= ev.start
+            && super::text::sub(text, t.span.end..ev.start).chars().all(|c| c == ' ' || c == '\t' || c == '-' || c == ':')
+            && ev.start - t.span.end <= 3
+    });
+    if let (Some(b), Some(t)) = (adjacent_before, after) {
+        let between = super::text::sub(text, ev.end..t.span.start);
+        if between.contains(',') || between.contains(';') {
+            return Some(b);
+        }
+    }
     if let Some(t) = after {
         // Skip a time that belongs to another event word between ("device 1 10:00, device 2 10:05").
         let between = super::text::sub(text, ev.end..t.span.start);
@@ -625,6 +711,39 @@ mod tests {
         assert!(f.timing.dose_times.is_empty());
         let f = facts("19:00 pt took ketamine 200 mg RDT sublingually on camera.");
         assert_eq!(f.timing.dose_times[0].0 .0, 1140);
+    }
+
+    #[test]
+    fn export_style_times() {
+        // Slash lists of device times, date-stamped MAR lines, log entries.
+        assert_eq!(doses("Spravato 56 mg.\ndevice x2 0912/0917 (56mg)"), vec![552, 557]);
+        assert_eq!(doses("56 mg spravato (2 devices) 1:30/1:35 pm."), vec![810, 815]);
+        assert_eq!(doses("07/01/2026 1215  esketamine 56 mg intranasal (2 x 28 mg)  GIVEN  RN"), vec![735]);
+        assert_eq!(doses("Pre 13:50 BP 126/80.\n14:00 ketamine 100 mg SL troche.\nPsychotherapy 14:00-15:00."), vec![840]);
+        assert_eq!(doses("0900 BP 128/86 pre\n0910 dev 1, 0915 dev 2 (56mg)"), vec![550, 555]);
+        assert_eq!(doses("Ketamine 200 mg SL troche at 1000, swished 15 min, spit."), vec![600]);
+        assert_eq!(doses("Ketamine oral solution 1 mg/kg = 75 mg PO at 1330."), vec![810]);
+        assert!(doses("Next session: ketamine 200 mg SL at 1000 on 5/2.").is_empty());
+        assert!(doses("Next Spravato session: esketamine 56 mg at 10:00 on 6/3.").is_empty());
+        assert!(doses("Plan: ketamine 100 mg SL at 1400 next week.").is_empty());
+        // A ratio or a date is not a list of times.
+        assert!(facts("Ratio 1300/1400 noted.").timing.dose_times.is_empty());
+        let f = facts("Start of monitoring: 0907     End of monitoring: 1108");
+        assert_eq!(f.timing.monitor_start[0].0 .0, 547);
+        assert_eq!(f.timing.monitor_end[0].0 .0, 668);
+        let f = facts("Ketamine 30 mg IV over 40 minutes, 11:00 to 11:40.");
+        assert_eq!(f.timing.infusion_end[0].0 .0, 700);
+        // The monitoring window after "post-infusion" is not the infusion's.
+        let f = facts("Infusion pump start 10:05, pump stop 10:45. Post-infusion monitoring 10:45-11:30.");
+        assert_eq!(f.timing.monitor_end[0].0 .0, 690);
+        assert!(f.timing.infusion_end.iter().all(|e| e.0 .0 == 645));
+        // "BP ... prior to discharge" is not the discharge time; "pt left @ 1105" is.
+        assert!(facts("11:30. BP 120/74 prior to discharge.").timing.discharge.is_empty());
+        assert_eq!(facts("pt left @ 1105").timing.discharge[0].0 .0, 665);
+        assert_eq!(facts("IV ketamine 45 mg. 1500 start, 1540 end. D/C home 1610.").timing.discharge[0].0 .0, 970);
+        // A follow-up date later in the clause does not hide the discharge time.
+        assert_eq!(facts("Discharge 15:45 - discharge criteria met, mother driving, f/u 2/3.").timing.discharge[0].0 .0, 945);
+        assert!(facts("Next appointment 3/4 at 10:00, discharge planning reviewed.").timing.discharge.is_empty());
     }
 
     #[test]

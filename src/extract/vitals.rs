@@ -28,6 +28,8 @@ pub struct VitalsExtractor {
     score: Regex,
     threshold: Regex,
     prior_visit: Regex,
+    reported: Regex,
+    reported_before: Regex,
     vitals_line: Regex,
     rel_marker: Regex,
     post_minutes: Regex,
@@ -66,10 +68,14 @@ impl VitalsExtractor {
             threshold: re(
                 r"[<>≤≥]|=<|>=|\b(?:above|below|under|greater|less|exceed\w*|hold|if|goal|target|parameters?|threshold|keep|maintain|call|notify|range|limits?|maximum|minimum|up\s+to|ceiling|cutoff|cut-off|should\s+be|not\s+to\s+exceed|contraindicated|elevated\s+(?:above|over))\b|\bover\s*$",
             ),
+            reported: re(
+                r"\b(?:at\s+home|home|kiosk|pharmacy|outside|per\s+(?:pt|patient)|(?:pt|patient|self)[- ]reported|yesterday|around|approx\w*|roughly|usually|typically|runs?|running)\b",
+            ),
+            reported_before: re(r"\b(?:home|kiosk|pharmacy|outside|self[- ]reported|pt[- ]reported|patient[- ]reported)\W*$"),
             prior_visit: re(r"\b(?:last|previous|prior)\s+(?:session|visit|treatment|week|time|appointment|tx)\b|\bon\s+\d{1,2}/\d{1,2}\b"),
             vitals_line: re(r"\b(?:vitals?|v/s|vs|hr|pulse|spo2|sp02|o2\s*sat|sat|rr|resp|temp|bp)\b"),
             rel_marker: re(
-                r"(?:@\s*\d{1,3}\s*(?:min|m\b)|\bt\s*\+\s*\d{1,3}|\b\d{1,3}\s*(?:min|mins|minutes)\b|\bbaseline\b|\bpre\b|\bpost\b|\bdischarge\b)",
+                r"(?:@\s*\d{1,3}\s*(?:min|m\b)|\bt\s*\+\s*\d{1,3}|\b\d{1,3}\s*-?\s*(?:min|mins|minutes)\b|\bbaseline\b|\bpre\b|\bpost\b|\bdischarge\b)",
             ),
             post_minutes: re(
                 r"\b(?P<hc>\d)\s*(?:h|hr|hrs|hours?)\s*(?:and\s*)?(?P<mc>[0-5]?\d)\s*(?:m|min|mins|minutes?)\b|(?:@|\bat|\bt\s*\+|\+)\s*(?P<m>\d{1,3})\s*(?:min|m\b|minutes?|mins?)|\b(?P<m2>\d{1,3})\s*(?:-\s*)?(?:min|minutes?|mins?)\b\s*(?:post|after|following|pd|mark|check|reading|:|-)?|\bt\s*\+\s*(?P<m3>\d{1,3})|\b(?P<h>\d(?:\.\d)?|one|two)\s*(?:h|hr|hrs|hour|hours)\b\s*(?:post|after|mark|check|:)?",
@@ -151,8 +157,15 @@ impl VitalsExtractor {
                 Some(m) => &lead[m.end()..],
                 None => lead,
             };
-            if self.threshold.is_match(gap) || self.prior_visit.is_match(gap) {
+            if self.threshold.is_match(gap) || self.prior_visit.is_match(gap) || self.reported.is_match(gap) {
                 continue;
+            }
+            // "Home BP 130/80": a value the patient reports from elsewhere.
+            if let Some(lm) = label_pos {
+                let pre = &lead[super::text::floor_char(lead, lm.start().saturating_sub(12))..lm.start()];
+                if self.reported_before.is_match(pre) {
+                    continue;
+                }
             }
             let next_start = cands.get(k + 1).map(|c| c.0.start).unwrap_or(text.len());
             let tail_end = line.end.min(next_start).min(span.end + 40);
@@ -189,7 +202,8 @@ impl VitalsExtractor {
             if worded == Phase::Unknown {
                 (worded, offset, at_dc) = self.phase_of(after);
             }
-            let clock = pick_clock(times, before_start..span.start, span.end..after_end.max(span.end));
+            let clock = pick_clock(times, before_start..span.start, span.end..after_end.max(span.end))
+                .or_else(|| column_clock(text, times, &accepted, k));
             let section = match section_at(&ctx.sections, span.start).map(|s| s.kind) {
                 Some(SectionKind::PreDose) => Phase::Pre,
                 Some(SectionKind::PostDose | SectionKind::Discharge) => Phase::Post,
@@ -240,10 +254,13 @@ impl VitalsExtractor {
     /// A table row whose header row (a previous line with the same separator) has a BP column.
     fn table_bp_column(&self, text: &str, line: Range<usize>) -> bool {
         let row = super::text::sub(text, line.clone());
+        // Columns split by bars, tabs, or (space-aligned printouts) runs of spaces.
         let sep = if row.matches('|').count() >= 2 {
-            '|'
+            "|"
         } else if row.matches('\t').count() >= 2 {
-            '\t'
+            "\t"
+        } else if row.trim().matches("   ").count() >= 2 {
+            "   "
         } else {
             return false;
         };
@@ -255,7 +272,9 @@ impl VitalsExtractor {
             let prev = line_of(text, end - 1);
             let l = super::text::sub(text, prev.clone());
             if l.matches(sep).count() < 2 {
-                if l.trim().is_empty() || l.chars().all(|c| "-=+|: \t".contains(c)) {
+                // Rule lines, blank lines and rows whose trailing empty cells
+                // the export trimmed ("09:32\tinfusion start") stay in the table.
+                if l.trim().is_empty() || l.chars().all(|c| "-=+|: \t".contains(c)) || l.contains(sep) {
                     end = prev.start;
                     continue;
                 }
@@ -355,6 +374,32 @@ fn minutes_of(c: &regex::Captures<'_>) -> Option<u32> {
     c.name("h").and_then(|h| super::text::parse_number(h.as_str())).map(|h| (h * 60.0) as u32)
 }
 
+/// A flowsheet printed with times across ("Row Name  03/17/26 0848  03/17/26
+/// 0946" above "BP  131/82  139/88"): the k-th value of a row takes the k-th
+/// time of the nearest header row above it with as many times.
+fn column_clock(text: &str, times: &[TimeMention], accepted: &[(Range<usize>, u16, u16)], k: usize) -> Option<super::text::Clock> {
+    let line = line_of(text, accepted[k].0.start);
+    let row: Vec<usize> =
+        accepted.iter().enumerate().filter(|(_, a)| a.0.start >= line.start && a.0.end <= line.end).map(|(i, _)| i).collect();
+    if row.len() < 2 {
+        return None;
+    }
+    let col = row.iter().position(|&i| i == k)?;
+    let mut end = line.start;
+    for _ in 0..8 {
+        if end == 0 {
+            break;
+        }
+        let prev = line_of(text, end - 1);
+        let ts: Vec<&TimeMention> = times.iter().filter(|t| t.span.start >= prev.start && t.span.end <= prev.end).collect();
+        if ts.len() == row.len() {
+            return Some(ts[col].clock);
+        }
+        end = prev.start;
+    }
+    None
+}
+
 fn pick_clock(times: &[TimeMention], before: Range<usize>, after: Range<usize>) -> Option<super::text::Clock> {
     times
         .iter()
@@ -382,6 +427,32 @@ mod tests {
         assert_eq!(bps("| Time | BP | HR |\n|---|---|---|\n| 10:00 | 128/82 | 72 |"), vec!["128/82"]);
         assert_eq!(bps("Vitals: 130/85, HR 72, SpO2 98%"), vec!["130/85"]);
         assert_eq!(bps("@40min 138/86, CADSS 12"), vec!["138/86"]);
+    }
+
+    #[test]
+    fn flowsheet_with_times_across() {
+        let t = "Row Name        03/17/26 0848   03/17/26 0946   03/17/26 1108\nBP              131/82          139/88          124/78\n";
+        let f = Extractor::builtin().extract_text(t, None);
+        let c: Vec<Option<u32>> = f.bps.iter().map(|b| b.clock.map(|c| c.0)).collect();
+        assert_eq!(c, vec![Some(528), Some(586), Some(668)]);
+    }
+
+    #[test]
+    fn space_aligned_table_and_patient_reports() {
+        let t = "Time    Event              BP        HR    SpO2\n0900    Pre-dose           126/74    72    98\n0907    Device 1 (28mg)\n0952    40-min check       132/80    78    97\n";
+        assert_eq!(bps(t), vec!["126/74", "132/80"]);
+        // Values the patient reports from home or a kiosk are not readings.
+        assert!(bps("Reports BP at home \"around 130/80\", no log.").is_empty());
+        assert!(bps("States BP at pharmacy kiosk yesterday 150/95.").is_empty());
+        assert!(bps("Home BP 142/90 per log.").is_empty());
+        assert_eq!(bps("Pt reports feeling well. BP 120/80 HR 70."), vec!["120/80"]);
+    }
+
+    #[test]
+    fn tab_table_with_trimmed_rows() {
+        // The export trimmed the empty trailing cells of the event-only row.
+        let t = "Time\tEvent\tBP\tHR\n09:25\tpre\t124/76\t72\n09:32\tinfusion start\n09:50\t\t133/84\t78\n";
+        assert_eq!(bps(t), vec!["124/76", "133/84"]);
     }
 
     #[test]
