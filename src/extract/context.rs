@@ -549,7 +549,8 @@ impl ContextRules {
         stops.dedup();
         cell_stops.sort_unstable();
 
-        NoteContext { rules: self, text, cues, stops, cell_stops, terms, token_starts, seg_starts, line_headers, labels }
+        let max_cue_len = cues.iter().map(|c| c.end - c.start).max().unwrap_or(0);
+        NoteContext { rules: self, text, cues, stops, cell_stops, terms, token_starts, seg_starts, line_headers, labels, max_cue_len }
     }
 }
 
@@ -920,6 +921,8 @@ pub struct NoteContext<'a> {
     seg_starts: Vec<usize>,
     line_headers: Vec<Section>,
     labels: Vec<Section>,
+    /// Longest cue in bytes (bounds which cues can still reach a target).
+    max_cue_len: usize,
 }
 
 /// One cue found in a note (for debugging and evidence display).
@@ -956,7 +959,27 @@ impl NoteContext<'_> {
         let lo = self.cues.partition_point(|c| c.start < seg.start);
         let hi = self.cues.partition_point(|c| c.start < seg.end);
         let in_seg = &self.cues[lo..hi];
-        for (k, c) in in_seg.iter().enumerate() {
+        // Only cues within token reach can govern the target: one before it
+        // ending more than max_forward tokens away, or one after it starting
+        // more than max_backward tokens away, never does. Skipping them
+        // up front keeps a segment with thousands of cues (one endless
+        // sentence) linear instead of quadratic.
+        let ti = self.token_starts.partition_point(|&p| p < s);
+        let first = match ti.checked_sub(self.rules.max_forward + 1) {
+            // tokens_in(end, s) > max_forward exactly when end <= p.
+            Some(i) => {
+                let p = self.token_starts[i];
+                in_seg.partition_point(|c| c.start + self.max_cue_len <= p)
+            }
+            None => 0,
+        };
+        let tj = self.token_starts.partition_point(|&p| p < e);
+        let last = match self.token_starts.get(tj + self.rules.max_backward) {
+            // tokens_in(e, start) > max_backward exactly when start > q.
+            Some(&q) => in_seg.partition_point(|c| c.start <= q),
+            None => in_seg.len(),
+        };
+        for (k, c) in in_seg.iter().enumerate().take(last).skip(first) {
             if c.start < e && c.end > s {
                 continue; // the cue is part of the target phrase
             }

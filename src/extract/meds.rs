@@ -4,7 +4,8 @@
 //! outcome wording ("failed", "no response", "stopped due to GI upset"), a
 //! duration, or a prior-treatment section. Dose, duration and outcome are
 //! attached only from the drug's own stretch of its sentence or list item
-//! (up to the next drug named there), never from a neighbour's. Negated,
+//! (up to the next drug named there, across at most a few repeats of its
+//! own name), never from a neighbour's. Negated,
 //! hypothetical, planned, family-history, current-medication-list and
 //! sleep-dose mentions are kept as evidence but do not count.
 
@@ -141,7 +142,10 @@ impl MedExtractor {
     fn misspelled(&self, text: &str, mentions: &mut Vec<(Range<usize>, usize)>) {
         let mut extra = Vec::new();
         for m in self.word.find_iter(text) {
-            if mentions.iter().any(|(r, _)| r.start < m.end() && m.start() < r.end) {
+            // Name matches do not overlap, so ends ascend with starts: the
+            // first mention ending after the word is the only one to check.
+            let k = mentions.partition_point(|(r, _)| r.end <= m.start());
+            if mentions.get(k).is_some_and(|(r, _)| r.start < m.end()) {
                 continue;
             }
             let after = super::text::sub(text, m.end()..super::text::floor_char(text, (m.end() + 24).min(text.len())));
@@ -208,7 +212,7 @@ impl MedExtractor {
                     let off = rest.len() - tail.len();
                     if off > 0 && p.next_sentence.is_match(tail) {
                         let next = ctx.context.segment_of((end + off).min(text.len().saturating_sub(1)));
-                        if next.end > end && !mentions.iter().any(|(r, _)| r.start >= end && r.start < next.end) {
+                        if next.end > end && !mention_in(mentions, end, next.end) {
                             end = next.end;
                             continue;
                         }
@@ -221,7 +225,7 @@ impl MedExtractor {
             }
             let line_end = super::text::sub(text, nl..).find('\n').map(|k| nl + k).unwrap_or(text.len());
             let line = super::text::sub(text, nl..line_end);
-            if p.continuation.is_match(line) && !mentions.iter().any(|(r, _)| r.start >= nl && r.start < line_end) {
+            if p.continuation.is_match(line) && !mention_in(mentions, nl, line_end) {
                 end = line_end;
             } else {
                 break;
@@ -235,12 +239,22 @@ impl MedExtractor {
         let lead = super::text::sub(text, item.start..group[0].0.start.max(item.start));
         let lead_outcome = p.outcome.is_match(lead);
         let lead_cue = p.trial_cue.is_match(lead);
-        // Own spans: to the next *different* drug in the item.
-        let mut owns: Vec<Range<usize>> = Vec::with_capacity(group.len());
-        for (k, (r, d)) in group.iter().enumerate() {
-            let next = group[k + 1..].iter().find(|(_, d2)| d2 != d).map(|(r2, _)| r2.start).unwrap_or(item.end);
-            owns.push(r.end..next.max(r.end));
+        // Own spans: to the next *different* drug in the item, but across at
+        // most MAX_SAME_AHEAD further mentions of the same drug, so a run of
+        // n repeats is scanned O(n) times, not O(n^2).
+        let mut next_diff = vec![group.len(); group.len()];
+        for k in (0..group.len().saturating_sub(1)).rev() {
+            next_diff[k] = if group[k + 1].1 != group[k].1 { k + 1 } else { next_diff[k + 1] };
         }
+        let owns: Vec<Range<usize>> = group
+            .iter()
+            .enumerate()
+            .map(|(k, (r, _))| {
+                let stop = next_diff[k].min(k + 1 + MAX_SAME_AHEAD);
+                let next = group.get(stop).map_or(item.end, |(r2, _)| r2.start);
+                r.end..next.max(r.end)
+            })
+            .collect();
         let shared_outcome = owns.last().is_some_and(|o| {
             let s = super::text::sub(text, o.clone());
             p.share.find(s).is_some_and(|m| p.outcome.find(&s[m.start()..]).is_some())
@@ -342,6 +356,19 @@ impl MedExtractor {
             });
         }
     }
+}
+
+/// How many further mentions of the same drug a mention's own stretch may
+/// run across before it ends (its doses, durations and outcomes are the
+/// drug's until another drug is named). Realistic notes repeat a name a few
+/// times in one item at most; the cap only bounds the work on pathological
+/// runs ("sertraline ... sertraline ..." thousands of times in one sentence).
+const MAX_SAME_AHEAD: usize = 8;
+
+/// Whether a mention (sorted by start) starts in `[a, b)`.
+fn mention_in(mentions: &[(Range<usize>, usize)], a: usize, b: usize) -> bool {
+    let k = mentions.partition_point(|(r, _)| r.start < a);
+    mentions.get(k).is_some_and(|(r, _)| r.start < b)
 }
 
 /// Whether `a` and `b` differ by exactly one insertion, deletion,
