@@ -225,7 +225,7 @@ impl NoteIndexWriter {
         Ok(NoteIndexWriter { writer, index, fields, dir: dir.to_path_buf(), rescored: (prior > 0).then(|| Mutex::new(HashMap::new())) })
     }
 
-    /// Add (or replace) a note.
+    /// Add (or replace) a note. Each note id is added at most once per writer.
     pub fn add(&self, d: &NoteDoc<'_>) -> Result<(), IndexError> {
         if let Some(m) = &self.rescored {
             let mut m = m.lock().unwrap_or_else(|p| p.into_inner());
@@ -249,7 +249,13 @@ impl NoteIndexWriter {
 
     fn add_doc(&self, d: &NoteDoc<'_>) -> Result<(), IndexError> {
         let f = &self.fields;
-        self.writer.delete_term(Term::from_field_text(f.note_id, d.note_id));
+        // Replacing by note id matters only when the index already held
+        // notes: into an empty index (the caller adds each id once) a delete
+        // per note would only fill tantivy's delete queue, about 80 MB and a
+        // delete pass per segment at a million notes.
+        if self.rescored.is_some() {
+            self.writer.delete_term(Term::from_field_text(f.note_id, d.note_id));
+        }
         let mut doc = TantivyDocument::default();
         doc.add_text(f.note_id, d.note_id);
         doc.add_text(f.encounter_id, d.encounter_id);
