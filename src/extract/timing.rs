@@ -59,6 +59,36 @@ impl Default for TimingExtractor {
     }
 }
 
+/// Drugs given during a ketamine session for something else (nausea,
+/// anxiety, blood pressure, pain): their "given" is not a dose event.
+const OTHER_DRUGS: &[&str] = &[
+    "zofran",
+    "ondansetron",
+    "lorazepam",
+    "ativan",
+    "midazolam",
+    "versed",
+    "clonidine",
+    "labetalol",
+    "hydralazine",
+    "metoprolol",
+    "acetaminophen",
+    "tylenol",
+    "ibuprofen",
+    "motrin",
+    "diphenhydramine",
+    "benadryl",
+    "promethazine",
+    "phenergan",
+    "metoclopramide",
+    "reglan",
+    "glycopyrrolate",
+    "diazepam",
+    "valium",
+    "alprazolam",
+    "xanax",
+];
+
 fn re(p: &str) -> Regex {
     super::re::ci(p)
 }
@@ -259,6 +289,14 @@ impl TimingExtractor {
                         if !treat || nearest_time(text, times, m.start()..m.end(), cl.clone()).is_none() {
                             continue;
                         }
+                    }
+                    // "1010 zofran 4 mg ODT given": another drug given during
+                    // monitoring is not a ketamine administration.
+                    let own = super::text::sub(text, cl.clone()).to_ascii_lowercase();
+                    if OTHER_DRUGS.iter().any(|w| own.contains(w))
+                        && !["esketamine", "spravato", "ketamine", "device", "spray", "troche", "lozenge"].iter().any(|w| own.contains(w))
+                    {
+                        continue;
                     }
                     if self.pre_admin.is_match(before) {
                         continue;
@@ -607,6 +645,13 @@ mod tests {
     fn requirement_is_not_a_statement() {
         let f = facts("Per REMS, patients must be monitored for at least 2 hours.");
         assert!(f.timing.stated_minutes.is_empty());
+    }
+
+    #[test]
+    fn another_drug_given_is_not_a_dose() {
+        let f = facts("Spravato 56 mg: device 1 at 0905, device 2 at 0910.\n1010 zofran 4 mg ODT given for nausea.\nDischarged 1112.");
+        let doses: Vec<u32> = f.timing.dose_times.iter().map(|(c, _)| c.0).collect();
+        assert_eq!(doses, vec![9 * 60 + 5, 9 * 60 + 10]);
     }
 
     #[test]
