@@ -191,7 +191,11 @@ impl PhraseExtractor {
                             continue;
                         }
                         let clause_text = super::text::sub(text, cl.clone());
-                        let neg = self.p.rems_neg.is_match(clause_text) || !visit_fact;
+                        // Status words count near the mention, not anywhere in a
+                        // run-on dictated clause ("who is enrolled in the REMS
+                        // program and ... her husband who will be driving").
+                        let near = super::text::sub(text, cl.start.max(m.start().saturating_sub(80))..(m.end() + 40).min(cl.end));
+                        let neg = self.p.rems_neg.is_match(near) || !visit_fact;
                         let affirmed = match kind {
                             PhraseKind::RemsForm => self.p.form_done.is_match(clause_text),
                             PhraseKind::RemsEnrollment | PhraseKind::RemsSite => true,
@@ -695,6 +699,16 @@ mod tests {
         assert!(counts("REMS Patient Monitoring Form submitted.", EvKind::Rems));
         assert!(!counts("REMS monitoring form not yet submitted.", EvKind::Rems));
         assert!(!counts("Will complete REMS form tomorrow.", EvKind::Rems));
+    }
+
+    #[test]
+    fn rems_status_words_count_near_the_mention() {
+        assert!(counts(
+            "56 y/o woman who is enrolled in the Spravato REMS program and who comes in today with her husband who will be driving her home",
+            EvKind::Rems
+        ));
+        assert!(!counts("Patient will be enrolled in the REMS program at the next visit", EvKind::Rems));
+        assert!(!counts("REMS enrollment pending", EvKind::Rems));
     }
 
     #[test]
