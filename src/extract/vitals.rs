@@ -78,7 +78,7 @@ impl VitalsExtractor {
                 r"(?:@\s*\d{1,3}\s*(?:min|m\b)|\bt\s*\+\s*\d{1,3}|\b\d{1,3}\s*-?\s*(?:min|mins|minutes)\b|\bbaseline\b|\bpre\b|\bpost\b|\bdischarge\b)",
             ),
             post_minutes: re(
-                r"\b(?P<hc>\d)\s*(?:h|hr|hrs|hours?)\s*(?:and\s*)?(?P<mc>[0-5]?\d)\s*(?:m|min|mins|minutes?)\b|(?:@|\bat|\bt\s*\+|\+)\s*(?P<m>\d{1,3})\s*(?:min|m\b|minutes?|mins?)|\b(?P<m2>\d{1,3})\s*(?:-\s*)?(?:min|minutes?|mins?)\b\s*(?:post|after|following|pd|mark|check|reading|:|-)?|\bt\s*\+\s*(?P<m3>\d{1,3})|\b(?P<h>\d(?:\.\d)?|one|two)\s*(?:h|hr|hrs|hour|hours)\b\s*(?:post|after|mark|check|:)?",
+                r"\b(?P<hc>\d)\s*(?:h|hr|hrs|hours?)\s*(?:and\s*)?(?P<mc>[0-5]?\d)\s*(?:m|min|mins|minutes?)\b|(?:@|\bat|\bt\s*\+|\+)\s*(?P<m>\d{1,3})\s*(?:min|m\b|minutes?|mins?)|\b(?P<m2>\d{1,3})\s*(?:-\s*)?(?:min|minutes?|mins?)\b\s*(?:post|after|following|pd|mark|check|reading|:|-)?|\bt\s*\+\s*(?P<m3>\d{1,3})|\b(?P<h>\d(?:\.\d)?|one|two)\s*(?:h|hr|hrs|hour|hours)\b\s*(?:post|after|mark|check|:)?|\b(?P<mw>(?:twenty|thirty|forty|fourty|fifty)(?:[- ]five)?|ten|fifteen|sixty|ninety)[- ]?(?:min|minutes?|mins?)\b",
             ),
             restated: re(
                 r"\b(?:reviewed|per\s+(?:nursing|nurse|rn|flowsheet|mar)|as\s+above|(?:noted|documented|recorded)\s+above|see\s+above|from\s+(?:nursing|the\s+flowsheet|flowsheet))\b",
@@ -371,7 +371,31 @@ fn minutes_of(c: &regex::Captures<'_>) -> Option<u32> {
     if let Some(x) = c.name("m").or(c.name("m2")).or(c.name("m3")) {
         return x.as_str().parse::<u32>().ok();
     }
+    if let Some(w) = c.name("mw") {
+        return word_minutes(w.as_str());
+    }
     c.name("h").and_then(|h| super::text::parse_number(h.as_str())).map(|h| (h * 60.0) as u32)
+}
+
+/// Minutes written as words in dictation ("at forty minutes", "forty-five min").
+fn word_minutes(w: &str) -> Option<u32> {
+    let w = w.to_ascii_lowercase();
+    let (tens, five) = match w.split_once(['-', ' ']) {
+        Some((t, "five")) => (t.to_string(), 5),
+        _ => (w.clone(), 0),
+    };
+    let base = match tens.as_str() {
+        "ten" => 10,
+        "fifteen" => 15,
+        "twenty" => 20,
+        "thirty" => 30,
+        "forty" | "fourty" => 40,
+        "fifty" => 50,
+        "sixty" => 60,
+        "ninety" => 90,
+        _ => return None,
+    };
+    Some(base + five)
 }
 
 /// A flowsheet printed with times across ("Row Name  03/17/26 0848  03/17/26
@@ -495,6 +519,17 @@ mod tests {
         assert_eq!(ph("BP at 1h 5m: 130/80"), vec![("130/80".into(), Phase::Post, Some(65))]);
         let f = Extractor::builtin().extract_text("Vitals @ 10:45 \u{2014} 138/86\r\nBP 150/95 repeated 15 min later 138/84\r\n", None);
         assert_eq!(f.bps.len(), 3);
+    }
+
+    #[test]
+    fn minutes_in_words() {
+        let f = Extractor::builtin().extract_text(
+            "She self-administered both devices. At forty minutes her blood pressure was 146/92 and she was mildly dissociated.",
+            None,
+        );
+        assert_eq!((f.bps[0].worded, f.bps[0].offset_min), (Phase::Post, Some(40)));
+        let f = Extractor::builtin().extract_text("Forty-five minutes after the last device BP 132/80.", None);
+        assert_eq!((f.bps[0].worded, f.bps[0].offset_min), (Phase::Post, Some(45)));
     }
 
     #[test]
