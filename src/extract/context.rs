@@ -162,6 +162,8 @@ struct RawSettings {
     #[serde(default)]
     abbreviations: Vec<String>,
     #[serde(default)]
+    unit_abbreviations: Vec<String>,
+    #[serde(default)]
     continuation_words: Vec<String>,
 }
 
@@ -224,6 +226,7 @@ pub struct ContextRules {
     semicolon_ends_scope: bool,
     comma_new_cue_ends_scope: bool,
     abbreviations: HashSet<String>,
+    unit_abbreviations: HashSet<String>,
     continuation: HashSet<String>,
     section_historical: Vec<String>,
     section_family: Vec<String>,
@@ -362,6 +365,7 @@ impl ContextRules {
             semicolon_ends_scope: raw.settings.semicolon_ends_scope,
             comma_new_cue_ends_scope: raw.settings.comma_new_cue_ends_scope,
             abbreviations: lower_set(&raw.settings.abbreviations),
+            unit_abbreviations: lower_set(&raw.settings.unit_abbreviations),
             continuation: lower_set(&raw.settings.continuation_words),
             section_historical: labels(&raw.sections.historical),
             section_family: labels(&raw.sections.family),
@@ -759,7 +763,7 @@ impl<'r, 't> Segmenter<'r, 't> {
                 b'.' | b'!' | b'?' => {
                     let next = if i + 1 < end { bytes[i + 1] } else { b' ' };
                     let next_ok = next.is_ascii_whitespace() || next == b'"' || next == b')';
-                    if next_ok && !(b == b'.' && self.is_abbreviation(start, i)) {
+                    if next_ok && !(b == b'.' && self.is_abbreviation(start, i) && !self.unit_ends_sentence(start, i, end)) {
                         let mut j = i + 1;
                         while j < end && (bytes[j] == b'"' || bytes[j] == b')') {
                             j += 1;
@@ -799,6 +803,29 @@ impl<'r, 't> Segmenter<'r, 't> {
             }
             i += 1;
         }
+    }
+
+    /// A unit abbreviation after a number ends the sentence when the next
+    /// word is capitalized: "observed x 90 min. Mild dissociation".
+    fn unit_ends_sentence(&self, line_start: usize, dot: usize, end: usize) -> bool {
+        let bytes = self.text.as_bytes();
+        let mut s = dot;
+        while s > line_start && bytes[s - 1].is_ascii_alphabetic() {
+            s -= 1;
+        }
+        if !self.rules.unit_abbreviations.contains(&self.text[s..dot].to_ascii_lowercase()) {
+            return false;
+        }
+        let mut k = s;
+        while k > line_start && bytes[k - 1] == b' ' {
+            k -= 1;
+        }
+        let after_number = k > line_start && bytes[k - 1].is_ascii_digit();
+        let mut n = dot + 1;
+        while n < end && bytes[n].is_ascii_whitespace() {
+            n += 1;
+        }
+        after_number && n < end && bytes[n].is_ascii_uppercase()
     }
 
     fn is_abbreviation(&self, line_start: usize, dot: usize) -> bool {
@@ -1348,6 +1375,15 @@ mod tests {
     fn assess(text: &str, target: &str) -> Assertion {
         let s = text.find(target).expect("target in text");
         rules().analyze(text).assess(s..s + target.len())
+    }
+
+    #[test]
+    fn unit_abbreviation_before_a_capital_ends_the_sentence() {
+        let t = "Observed x 90 min. Mild dissociation, resolved.";
+        assert!(!rules().analyze(t).assess(0..17).negated);
+        // Still an abbreviation mid-sentence.
+        let t = "Vitals q15 min. until discharge, no hypotension";
+        assert!(rules().analyze(t).assess(t.find("hypotension").unwrap()..t.len()).negated);
     }
 
     #[test]
