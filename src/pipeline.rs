@@ -499,13 +499,14 @@ impl Patients {
 }
 
 impl CloneKey {
-    /// The key of an encounter, when it has a session note on a treatment track.
-    pub fn of(e: &Encounter, f: &EncounterFacts, row: usize, patients: &mut Patients) -> Option<CloneKey> {
+    /// The key of an encounter, when it has a session note on a treatment
+    /// track; the caller sets `patient` (interned) and `row`.
+    pub fn of(e: &Encounter, f: &EncounterFacts) -> Option<CloneKey> {
         let sn = f.session_note?;
         (f.track != Track::None).then(|| CloneKey {
-            patient: patients.id(&e.patient_id),
+            patient: 0,
             date_of_service: e.date_of_service,
-            row: row as u32,
+            row: 0,
             note: sn as u32,
             note_id: e.notes[sn].meta.note_id.as_str().into(),
             sketch: e.notes[sn].facts.sketch.clone(),
@@ -595,8 +596,12 @@ pub fn score(
 ) -> (Vec<Encounter>, Vec<EncounterFacts>, Vec<Vec<Finding>>) {
     let mut facts: Vec<EncounterFacts> = encounters.par_iter().map(|e| assess(e, dict)).collect();
     let mut patients = Patients::default();
-    let keys: Vec<CloneKey> =
-        encounters.iter().zip(&facts).enumerate().filter_map(|(i, (e, f))| CloneKey::of(e, f, i, &mut patients)).collect();
+    let keys: Vec<CloneKey> = encounters
+        .iter()
+        .zip(&facts)
+        .enumerate()
+        .filter_map(|(i, (e, f))| CloneKey::of(e, f).map(|k| CloneKey { patient: patients.id(&e.patient_id), row: i as u32, ..k }))
+        .collect();
     for (k, c) in detect_clones(&keys, &|row| encounters[row as usize].encounter_id.clone()) {
         facts[keys[k].row as usize].cloned_from = Some(c);
     }
@@ -759,7 +764,7 @@ fn score_ready(
             let findings = evaluate_encounter(&e, &f, dict, &opts.settings, &opts.payer_overrides);
             let row = EncounterRow::new(&e, &f, &findings, &opts.settings);
             // Patient and row are filled in by the caller, in order.
-            let clone_key = CloneKey::of(&e, &f, 0, &mut Patients::default());
+            let clone_key = CloneKey::of(&e, &f);
             Scored { row, findings, clone_key, payer }
         })
         .collect()

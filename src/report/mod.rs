@@ -193,26 +193,10 @@ pub fn restrict_tree(dir: &Path) -> io::Result<()> {
 
 /// Write a file atomically: `write` fills a temporary file next to `path`,
 /// which is synced and renamed over `path` only if `write` succeeds.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = temp_name(path);
-    let res = (|| {
-        let f = create_private(&tmp)?;
-        let mut w = BufWriter::new(f);
-        write(&mut w)?;
-        w.flush()?;
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if res.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    res
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut SharedWriter) -> io::Result<()>) -> io::Result<()> {
+    let file = AtomicFile::create(path)?;
+    write(&mut file.writer())?;
+    file.commit()
 }
 
 /// A file written over time (a batched report) under a temporary name in
