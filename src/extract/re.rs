@@ -5,10 +5,12 @@
 //!
 //! Why: the `regex` crate's lazy DFA cannot evaluate a Unicode word boundary
 //! on a haystack with non-ASCII bytes, so a pattern with Unicode `\b` falls
-//! back to the PikeVM/backtracker (5–20x slower) on every note that contains
-//! a degree sign, a smart quote or a check box, about one note in six in
-//! real exports. The patterns are English clinical vocabulary: a boundary
-//! between an ASCII letter and "é" is not something they rely on.
+//! back to the PikeVM/backtracker on every note that contains a degree sign,
+//! a smart quote or a check box (15% of the synthetic notes). Measured: a
+//! single-thread scan of 5,000 synthetic notes went from 3.80 s to 2.21 s
+//! with byte-identical reports. The patterns are English clinical
+//! vocabulary: a boundary between an ASCII letter and "é" is not something
+//! they rely on.
 
 use regex::{Regex, RegexBuilder};
 
