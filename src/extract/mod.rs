@@ -309,6 +309,9 @@ impl NoteFacts {
 pub struct NoteCtx<'a> {
     /// Note text.
     pub text: &'a str,
+    /// `text` with ASCII letters lowercased (same byte offsets), the haystack
+    /// of the patterns compiled by [`re::Lc`].
+    pub lower: String,
     /// Cue matches for assertions.
     pub context: context::NoteContext<'a>,
     /// Sections.
@@ -363,8 +366,13 @@ impl Extractor {
     /// Extract from raw text (and an optional exported note type).
     pub fn extract_text(&self, text: &str, note_type: Option<&str>) -> NoteFacts {
         let is_drug = |label: &str| self.meds.is_drug_label(label);
-        let ctx =
-            NoteCtx { text, context: self.context.analyze(text), sections: text::sections(text, &is_drug), times: text::clock_times(text) };
+        let ctx = NoteCtx {
+            text,
+            lower: text.to_ascii_lowercase(),
+            context: self.context.analyze(text),
+            sections: text::sections(text, &is_drug),
+            times: text::clock_times(text),
+        };
         let mut facts = NoteFacts { text_len: text.len(), ..Default::default() };
         self.timing.extract(&ctx, &mut facts);
         self.meds.extract(&ctx, &mut facts);
@@ -411,6 +419,7 @@ mod profile {
         });
         let mk = |t: &'static str| super::NoteCtx {
             text: t,
+            lower: t.to_ascii_lowercase(),
             context: ex.context.analyze(t),
             sections: super::text::sections(t, &is_drug),
             times: super::text::clock_times(t),

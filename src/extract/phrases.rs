@@ -20,7 +20,7 @@ use crate::dict::{Dictionaries, PhraseKind};
 
 /// Compiled phrase patterns and polarity checks.
 pub struct PhraseExtractor {
-    phrases: Vec<(PhraseKind, String, Regex)>,
+    phrases: Vec<(PhraseKind, String, super::re::Lc)>,
     present: regex::RegexSet,
     p: Pats,
 }
@@ -63,13 +63,16 @@ fn re(p: &str) -> Regex {
 impl PhraseExtractor {
     /// Compile from dictionaries.
     pub fn new(dict: &Dictionaries) -> Self {
-        let phrases = dict.phrases.iter().map(|p| (p.kind, p.id.clone(), re(&p.pattern))).collect();
-        let present = regex::RegexSetBuilder::new(dict.phrases.iter().map(|p| super::re::ascii_boundaries(&p.pattern)))
-            .case_insensitive(true)
-            .size_limit(256 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()
-            .expect("phrase patterns were validated when the dictionaries loaded");
+        let phrases = dict.phrases.iter().map(|p| (p.kind, p.id.clone(), super::re::Lc::new(&p.pattern))).collect();
+        // The presence gate runs on the lowercased text; a pattern with a
+        // case-sensitive part gates on its lowercased superset.
+        let present = regex::RegexSetBuilder::new(
+            dict.phrases.iter().map(|p| super::re::ascii_boundaries(&super::re::lowercase_literals(&p.pattern))),
+        )
+        .size_limit(256 << 20)
+        .dfa_size_limit(64 << 20)
+        .build()
+        .expect("phrase patterns were validated when the dictionaries loaded");
         PhraseExtractor {
             phrases,
             present,
@@ -142,12 +145,13 @@ impl PhraseExtractor {
         let mut rems_spans: Vec<std::ops::Range<usize>> = Vec::new();
         // One pass tells which phrases occur at all; only those are searched
         // for their positions.
-        let present = self.present.matches(text);
+        let present = self.present.matches(&ctx.lower);
         for (i, (kind, id, r)) in self.phrases.iter().enumerate() {
             if !present.matched(i) {
                 continue;
             }
-            for m in r.find_iter(text) {
+            for m in r.find_iter(text, &ctx.lower) {
+                let m = super::text::Span::new(text, m);
                 let span = m.start()..m.end();
                 let a = ctx.context.assess(span.clone());
                 let mut counts = a.is_patient_fact();

@@ -525,3 +525,31 @@ mod tests {
         assert!(s.len() <= 5);
     }
 }
+
+/// A match found in the lowercased haystack, read back from the original
+/// text (same byte offsets): `as_str` keeps the note's own case.
+#[derive(Debug, Clone, Copy)]
+pub struct Span<'t> {
+    text: &'t str,
+    start: usize,
+    end: usize,
+}
+
+impl<'t> Span<'t> {
+    /// The match `r` of `text`.
+    pub fn new(text: &'t str, r: Range<usize>) -> Self {
+        Span { text, start: r.start, end: r.end }
+    }
+    /// Start offset.
+    pub fn start(&self) -> usize {
+        self.start
+    }
+    /// End offset.
+    pub fn end(&self) -> usize {
+        self.end
+    }
+    /// Matched text, in the original case.
+    pub fn as_str(&self) -> &'t str {
+        &self.text[self.start..self.end]
+    }
+}

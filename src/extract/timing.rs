@@ -31,7 +31,7 @@ type TimeList = fn(&mut NoteFacts) -> &mut Vec<(Clock, usize)>;
 
 /// Compiled timing patterns.
 pub struct TimingExtractor {
-    events: Vec<(Ev, Regex)>,
+    events: Vec<(Ev, super::re::Lc)>,
     distractor: Regex,
     pre_admin: Regex,
     stated: Regex,
@@ -137,49 +137,49 @@ impl TimingExtractor {
         let events = vec![
             (
                 Ev::InfusionRange,
-                re(
+                super::re::Lc::new(
                     r"\b(?:infusion|infused|drip|iv)\b(?:\s+(?:time|period|duration|window))?(?:\s+(?:was\s+)?(?:ran|run|running|given|infused))?\s*(?::|from|-)?\s*(?:from\s+)?",
                 ),
             ),
             (
                 Ev::MonitorRange,
-                re(
+                super::re::Lc::new(
                     r"\b(?:monitor(?:ing|ed)?|observ(?:ation|ed)|obs)\b(?:\s+(?:time|period|window|duration))?\s*(?::|from|-)?\s*(?:from\s+)?",
                 ),
             ),
             (
                 Ev::InfusionEnd,
-                re(
+                super::re::Lc::new(
                     r"\binfusion\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b|\b(?:stop(?:ped)?|end(?:ed)?|off)\b\s*(?:at|@|:)?",
                 ),
             ),
             (
                 Ev::InfusionStart,
-                re(
+                super::re::Lc::new(
                     r"\binfusion\s+(?:was\s+)?(?:start\w*|began|begun|initiat\w*|commenced|hung)|\b(?:start\w*|began|begin|initiat\w*|commenced|hung)\s+(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip|iv\b)|\b(?:infusion|iv)\s+start\s+time|\bstart\s+time\b|\b(?:start(?:ed)?|began|begun|on)\b\s*(?:at|@|:)?",
                 ),
             ),
             (
                 Ev::MonitorStart,
-                re(
+                super::re::Lc::new(
                     r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:start\w*|began|begin\w*|initiat\w*|commenced)|\b(?:start\w*|began|begin|initiat\w*|commenced)\s+(?:of\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)",
                 ),
             ),
             (
                 Ev::MonitorEnd,
-                re(
+                super::re::Lc::new(
                     r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:end\w*|complet\w*|conclud\w*|stop\w*|finish\w*|over)|\b(?:end|ended|completion|completed|conclusion|concluded|finished)\s+(?:of\s+)?(?:the\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)|\b(?:monitored|observed|watched)\s+(?:until|till|til|through|thru)\b",
                 ),
             ),
             (
                 Ev::Dose,
-                re(
+                super::re::Lc::new(
                     r"\bdevice\s*(?:#\s*)?(?:[1-3]|one|two|three)\b|\b(?:1st|2nd|3rd|first|second|third|last|final)\s+(?:device|spray|dose|administration)|\bself[- ]?administ\w*|\badminist\w*|\binstill\w*|\binsufflat\w*|\bdose\s+(?:given|administered|taken|start\w*)|\bdosing\s+(?:start\w*|began|time)|\bdose\s+time|\btime\s+of\s+(?:dose|dosing|administration)|\b(?:ketamine|esketamine|spravato|troche|lozenge|rdt|odt)\s+(?:was\s+)?(?:given|administered|started|taken|dosed|placed)|\b(?:took|taken|placed|dissolved)\s+(?:the\s+|first\s+|1st\s+|his\s+|her\s+|their\s+)?(?:[\w-]+\s+){0,3}?(?:ketamine|troche|lozenge|rdt|odt|dose|tablet)|\bsprays?\s+(?:given|administered|completed)|\b(?:tablets?|tabs?|solution|film|wafer)\s+(?:was\s+)?(?:given|administered|taken|placed|dosed)|\bdosed\b|\bd(?:ev)?\s?#?[1-3]\b|\bdevices?\b(?:\s*(?:used|given|administered))?\s*(?:@|at|:|-)?|\bdosing\b|\bself[- ]?admin\b|\b(?:given|admin'?d)\b",
                 ),
             ),
             (
                 Ev::Discharge,
-                re(
+                super::re::Lc::new(
                     r"\bdis?charg\w*|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\bleaving\b",
                 ),
             ),
@@ -233,7 +233,8 @@ impl TimingExtractor {
         let times = &ctx.times;
         let mut used_range_ends: Vec<usize> = Vec::new();
         for (ev, r) in &self.events {
-            for m in r.find_iter(text) {
+            for m in r.find_iter(text, &ctx.lower) {
+                let m = super::text::Span::new(text, m);
                 let cl = clause(text, m.start());
                 // Distractor words count up to just past the event's own time:
                 // "Discharge 15:45 - criteria met, mother driving, f/u 2/3" is a
