@@ -34,23 +34,24 @@ struct Pats {
     pa_yes: Regex,
     pa_no: Regex,
     esk: Regex,
-    ketamine: Regex,
+    esk_all: super::re::Lc,
+    ketamine: super::re::Lc,
     iv_ctx: Regex,
     oral_ctx: Regex,
-    admin_ctx: Regex,
-    esk_mg: Regex,
-    devices: Regex,
-    device_idx: Regex,
+    admin_ctx: super::re::Lc,
+    esk_mg: super::re::Lc,
+    devices: super::re::Lc,
+    device_idx: super::re::Lc,
     single_device: Regex,
     home_rx: Regex,
-    total_mg: Regex,
+    total_mg: super::re::Lc,
     not_this_dose: Regex,
-    mgkg: Regex,
-    weight: Regex,
-    ket_mg: Regex,
+    mgkg: super::re::Lc,
+    weight: super::re::Lc,
+    ket_mg: super::re::Lc,
     icd: Regex,
     dx_ctx: Regex,
-    ndc: Regex,
+    ndc: super::re::Lc,
     note_type_esk: Regex,
     note_type_iv: Regex,
     note_type_oral: Regex,
@@ -95,19 +96,20 @@ impl PhraseExtractor {
                     r"\b(?:pending|submitted|awaiting|requested|request|in\s+process|in\s+review|under\s+review|denied|denial|rejected|not\s+required|not\s+needed|no\s+(?:prior\s+)?auth\w*|expired|lapsed|appeal\w*|not\s+(?:yet\s+)?(?:approved|obtained|on\s+file|received|active)|without|needed|needs|required\s+but|will\s+(?:submit|request|obtain)|to\s+be\s+(?:submitted|obtained)|n/a|not\s+applicable)\b",
                 ),
                 esk: re(r"\b(?:spravato|esketamine|es-ketamine|esk)\b"),
-                ketamine: re(r"\bketamine\b|\bketalar\b"),
+                esk_all: super::re::Lc::new(r"\b(?:spravato|esketamine|es-ketamine|esk)\b"),
+                ketamine: super::re::Lc::new(r"\bketamine\b|\bketalar\b"),
                 iv_ctx: re(r"\b(?:iv|i\.v\.|intravenous\w*|infusion|infused|drip|mg/kg|pump)\b"),
                 oral_ctx: re(
                     r"\b(?:oral|orally|po|p\.o\.|sublingual\w*|sl|troches?|lozenges?|rdts?|odts?|tablets?|capsules?|compounded|buccal)\b",
                 ),
-                admin_ctx: re(
+                admin_ctx: super::re::Lc::new(
                     r"\b(?:device|devices|administ\w*|self[- ]?admin\w*|intranasal|nasal\s+spray|sprays?|dose|dosed|mg|session|treatment|monitor\w*|given)\b",
                 ),
-                esk_mg: re(r"\b(?P<n>28|56|84)\s*mg\b"),
-                devices: re(&format!(
+                esk_mg: super::re::Lc::new(r"\b(?P<n>28|56|84)\s*mg\b"),
+                devices: super::re::Lc::new(&format!(
                     r"\b(?P<n>{NUM})\s*(?:x\s*)?(?:\(?\s*28\s*-?\s*mg\s*\)?\s*)?(?:nasal\s+spray\s+)?devices?\b|\bdevices?\s*(?:used|administered|given)?\s*(?:[:=#]|x)\s*(?P<n2>[1-3])\b|\b(?P<n3>[1-3])\s*x\s*28\s*-?\s*mg\b"
                 )),
-                device_idx: re(
+                device_idx: super::re::Lc::new(
                     r"\b(?:device|dev\.?)\s*#?\s*(?P<n>[1-3])\b|\b(?P<w>first|second|third|1st|2nd|3rd)\s+(?:nasal\s+spray\s+)?device\b|(?m:^[ \t>*\-]*D(?P<d>[1-3])\b\s*[:\-@]?\s*(?:at\s+)?(?:\d{1,2}:\d{2}|\d{4}\b|given|administered|done|self[- ]?admin\w*))",
                 ),
                 single_device: re(
@@ -116,22 +118,22 @@ impl PhraseExtractor {
                 home_rx: re(
                     r"\b(?:at\s+home|home\s+(?:dose|dosing|use|supply)|take[- ]?home|rx\b|prescri\w*|refills?|dispens\w*|pharmacy|mail[- ]order|supply\s+of|(?:once|twice|three\s+times)\s+(?:a\s+|per\s+)?(?:week|weekly|wk))",
                 ),
-                total_mg: re(
+                total_mg: super::re::Lc::new(
                     r"\b(?:total(?:\s+(?:dose|mg|of|administered|given|this\s+admin(?:istration)?|today))?|dose\s+(?:given|administered|today|total)|today'?s\s+dose|administered\s+dose|dose)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d+(?:\.\d+)?)\s*mg\b|\btotal(?:\s+dose)?\s*\(\s*mg\s*\)\s*[:=]?\s*(?P<n2>\d+(?:\.\d+)?)\b",
                 ),
                 not_this_dose: re(
                     r"\b(?:last|previous|prior|next|future|planned?|plan\s+to|will|would|increase\s+to|decrease\s+to|titrate\s+to|titrating\s+to|consider|recommend\w*|induction|maintenance\s+dose\s+of|label\w*|approved\s+dos\w*|or\b|vs\.?|versus|up\s+to|max\w*|scheduled)\b",
                 ),
-                mgkg: re(r"(?P<n>\d+(?:\.\d+)?)\s*mg\s*(?:/|per)\s*kg\b"),
-                weight: re(
+                mgkg: super::re::Lc::new(r"(?P<n>\d+(?:\.\d+)?)\s*mg\s*(?:/|per)\s*kg\b"),
+                weight: super::re::Lc::new(
                     r"\b(?:weight|wt|weighs|weighing)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?P<u>kg|kilograms?|lbs?|pounds?)\b|\b(?P<n2>\d{2,3}(?:\.\d+)?)\s*(?P<u2>kg)\b",
                 ),
-                ket_mg: re(
+                ket_mg: super::re::Lc::new(
                     r"\bketamine\b[^.;\n]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*mg\b(?P<kg>\s*(?:/|per)\s*kg)?|\b(?P<n2>\d+(?:\.\d+)?)\s*mg\b(?P<kg2>\s*(?:/|per)\s*kg)?[^.;\n]{0,25}?\bketamine\b",
                 ),
                 icd: re(r"\b(?P<c>[A-TV-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4}|[0-9A-Z]{1,4})?)\b"),
                 dx_ctx: re(r"\b(?:dx|diagnos\w*|icd|impression|assessment|code)\b"),
-                ndc: re(r"\bNDC\b[\s#:]*\d{4,5}-\d{3,4}-\d{1,2}\b"),
+                ndc: super::re::Lc::new(r"\bNDC\b[\s#:]*\d{4,5}-\d{3,4}-\d{1,2}\b"),
                 note_type_esk: re(r"spravato|esketamine|\besk\b|intranasal"),
                 note_type_iv: re(r"infusion|\biv\b|intravenous"),
                 note_type_oral: re(r"oral|sublingual|troche|\bsl\b|lozenge"),
@@ -283,7 +285,7 @@ impl PhraseExtractor {
         let text = ctx.text;
         let p = &self.p;
         let nt = note_type.unwrap_or("");
-        let admin_in_note = p.admin_ctx.is_match(text);
+        let admin_in_note = p.admin_ctx.is_match(text, &ctx.lower);
         // A mention on the line of a timed administration ("Ketamine 200 mg
         // RDT given 1:47 PM") is today's treatment even when a section above
         // it (a past-history table without a closing header) reads as history.
@@ -291,7 +293,8 @@ impl PhraseExtractor {
             facts.timing.dose_times.iter().filter_map(|(_, ev)| facts.evidence.get(*ev)).map(|e| line_of(text, e.span.start)).collect();
         let current =
             |a: &Assertion, pos: usize| -> bool { a.is_patient_fact() && (!a.historical || dose_lines.iter().any(|l| l.contains(&pos))) };
-        for m in p.esk.find_iter(text) {
+        for m in p.esk_all.find_iter(text, &ctx.lower) {
+            let m = super::text::Span::new(text, m);
             let a = ctx.context.assess(m.start()..m.end());
             if !current(&a, m.start()) {
                 continue;
@@ -308,7 +311,8 @@ impl PhraseExtractor {
                 counts: true,
             });
         }
-        for m in p.ketamine.find_iter(text) {
+        for m in p.ketamine.find_iter(text, &ctx.lower) {
+            let m = super::text::Span::new(text, m);
             // "esketamine" is matched above; \bketamine\b does not match inside it.
             let a = ctx.context.assess(m.start()..m.end());
             if !current(&a, m.start()) {
@@ -367,7 +371,7 @@ impl PhraseExtractor {
                 a.negated || a.hypothetical
             }
         };
-        for c in p.total_mg.captures_iter(text) {
+        for c in p.total_mg.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let n: f64 = c.name("n").or(c.name("n2")).and_then(|x| x.as_str().parse().ok()).unwrap_or(0.0);
             let cl = clause(text, m.start());
@@ -383,7 +387,7 @@ impl PhraseExtractor {
             }
             push_dose(facts, n, m.start()..m.end(), "total-dose", 3);
         }
-        for c in p.esk_mg.captures_iter(text) {
+        for c in p.esk_mg.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let cl = clause(text, m.start());
             let ct = super::text::sub(text, cl.clone());
@@ -426,7 +430,7 @@ impl PhraseExtractor {
             let n: f64 = c["n"].parse().unwrap();
             push_dose(facts, n, m.start()..m.end(), "esketamine-mg", 2);
         }
-        for c in p.devices.captures_iter(text) {
+        for c in p.devices.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let Some(n) = c.name("n").or(c.name("n2")).or(c.name("n3")).and_then(|x| parse_number(x.as_str())) else { continue };
             if !(1.0..=3.0).contains(&n) || excluded(m.start(), m.end()) {
@@ -436,7 +440,7 @@ impl PhraseExtractor {
         }
         let mut max_idx = 0u32;
         let mut idx_span = 0..0;
-        for c in p.device_idx.captures_iter(text) {
+        for c in p.device_idx.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let k = c
                 .name("n")
@@ -478,7 +482,7 @@ impl PhraseExtractor {
             }
         }
         // IV / oral ketamine.
-        for c in p.mgkg.captures_iter(text) {
+        for c in p.mgkg.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let n: f64 = c["n"].parse().unwrap_or(0.0);
             if n > 0.0 && n <= 5.0 && facts.mg_per_kg.is_none() && !excluded(m.start(), m.end()) {
@@ -493,7 +497,7 @@ impl PhraseExtractor {
                 facts.mg_per_kg = Some((n, ev));
             }
         }
-        for c in p.weight.captures_iter(text) {
+        for c in p.weight.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let (n, u) = match (c.name("n"), c.name("n2")) {
                 (Some(n), _) => (n.as_str(), c.name("u").map(|u| u.as_str()).unwrap_or("kg")),
@@ -516,7 +520,7 @@ impl PhraseExtractor {
                 facts.weight_kg = Some((w, ev));
             }
         }
-        for c in p.ket_mg.captures_iter(text) {
+        for c in p.ket_mg.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             if c.name("kg").is_some() || c.name("kg2").is_some() {
                 continue;
@@ -537,7 +541,8 @@ impl PhraseExtractor {
             }
             push_dose(facts, n, m.start()..m.end(), "ketamine-mg", 2);
         }
-        for m in p.ndc.find_iter(text) {
+        for m in p.ndc.find_iter(text, &ctx.lower) {
+            let m = super::text::Span::new(text, m);
             facts.push(Evidence {
                 kind: EvKind::Ndc,
                 entry_id: "ndc".into(),

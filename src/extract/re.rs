@@ -170,6 +170,11 @@ impl Lc {
     pub fn find_iter<'t>(&'t self, text: &'t str, lower: &'t str) -> impl Iterator<Item = std::ops::Range<usize>> + 't {
         self.re.find_iter(self.hay(text, lower)).map(|m| m.range())
     }
+    /// Captures over the searched haystack. Group offsets index `text`;
+    /// group strings are lowercased when the pattern runs on `lower`.
+    pub fn captures_iter<'t>(&'t self, text: &'t str, lower: &'t str) -> regex::CaptureMatches<'t, 't> {
+        self.re.captures_iter(self.hay(text, lower))
+    }
     /// Whether it matches anywhere.
     pub fn is_match(&self, text: &str, lower: &str) -> bool {
         self.re.is_match(self.hay(text, lower))

@@ -34,17 +34,17 @@ pub struct TimingExtractor {
     events: Vec<(Ev, super::re::Lc)>,
     distractor: Regex,
     pre_admin: Regex,
-    stated: Regex,
-    stated2: Regex,
-    stated3: Regex,
+    stated: super::re::Lc,
+    stated2: super::re::Lc,
+    stated3: super::re::Lc,
     modal: Regex,
     dc_vitals_before: Regex,
     dc_vitals_after: Regex,
     device_short: Regex,
     list_sep: Regex,
-    infusion_note: Regex,
-    stated_after_last: Regex,
-    infusion_minutes: Regex,
+    infusion_note: super::re::Lc,
+    stated_after_last: super::re::Lc,
+    infusion_minutes: super::re::Lc,
     range: Regex,
     log_dose: Regex,
     line_lead: Regex,
@@ -190,20 +190,20 @@ impl TimingExtractor {
                 r"\b(?:sign(?:ed|ature)|e-?sign\w*|electronically|attest\w*|co-?sign\w*|dictated|transcribed|printed|next\s+(?:appt|appointment|session|visit|treatment|dose|tx)|follow[- ]?up|f/u|return(?:s|ing)?\s+(?:on|in|for)|rtc|scheduled|psychotherapy|therapy\s+(?:session|start|end|began|time)|time\s+spent|face[- ]to[- ]face|last\s+(?:session|visit|treatment)|previous|prior\s+session)",
             ),
             pre_admin: re(r"(?:prior\s+to|before|pre-?|pending|after|post-?|following|since|until|awaiting|for)\s*$"),
-            stated: re(&format!(
+            stated: super::re::Lc::new(&format!(
                 r"\b(?:observ\w*|monitor\w*|watched|remained\s+in\s+clinic|stayed|in\s+clinic)\b[^.;\n|]{{0,40}}?\b(?:for|x|×|total(?:\s+of)?|period\s+of|duration\s+of|time\s+of|time|duration|period|of)\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?|m)\b)?"
             )),
-            stated3: re(&format!(
+            stated3: super::re::Lc::new(&format!(
                 r"\b(?:observed|monitored|watched|observation|monitoring|obs)\b(?:[ \t]+(?:time|period|duration|window))?[ \t]*[:=]?[ \t]*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?[ \t]*(?P<n>{NUM}|\d+\.\d+)[ \t]*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:[ \t]*(?:and[ \t]*)?(?P<n2>\d+)[ \t]*(?:minutes?|mins?|m)\b)?"
             )),
-            stated2: re(&format!(
+            stated2: super::re::Lc::new(&format!(
                 r"\b(?P<n>{NUM}|\d+\.\d+)[\s-]*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?)\b)?\s+(?:of\s+)?(?:post[- ]?(?:dose|administration|treatment|infusion)\s+)?(?:observation|monitoring)\b"
             )),
             device_short: re(r"^d(?:ev)?\s?#?[1-3]$"),
-            stated_after_last: re(&format!(
+            stated_after_last: super::re::Lc::new(&format!(
                 r"\b(?P<n>{NUM})\s*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?)\b)?\s+(?:after|post|from|following|since)\s+(?:the\s+)?(?:last|final|third|second|2nd|3rd|last\s+spravato|end\s+of)\s*(?:device|dose|spray|administration|infusion)"
             )),
-            infusion_note: re(r"infus|\biv\b|\bi\.v\.|intravenous|\bdrip\b|mg\s*/\s*kg|\bover\s+\d{2,3}\s*min"),
+            infusion_note: super::re::Lc::new(r"infus|\biv\b|\bi\.v\.|intravenous|\bdrip\b|mg\s*/\s*kg|\bover\s+\d{2,3}\s*min"),
             list_sep: re(r"^\s*(?:[,/+&;]|and|then|,\s*and)?\s*(?:#?[1-3]\s*[:=-]?\s*)?$"),
             dc_vitals_before: re(
                 r"(?:\b(?:vitals?|vs|v/s|bp|b/p|blood\s+pressure|sbp|nibp)\W{1,3}(?:(?:at|on|@|prior\s+to|before|upon)\W{1,3})?|\bpre[- ]?)$",
@@ -212,7 +212,7 @@ impl TimingExtractor {
             modal: re(
                 r"\b(?:must|should|shall|required?|requires|requirement|need(?:s|ed)?\s+to|minimum|per\s+(?:rems\s+)?(?:protocol|label|policy)|will\s+be|to\s+be|plan(?:ned)?\s+to|policy|standard|recommended|instructed|educated|reviewed)\b",
             ),
-            infusion_minutes: re(
+            infusion_minutes: super::re::Lc::new(
                 r"\b(?:over|x|for|duration(?:\s+of)?|infused\s+over|run\s+over|ran\s+over|lasting)\s*[:=]?\s*(?:approximately|approx\.?|about|~)?\s*(?P<n>\d{1,3})\s*(?:min|minutes|mins)\b",
             ),
             future: re(r"\b(?:next|tomorrow|scheduled|plan\w*|upcoming|future|on\s+\d{1,2}/\d{1,2})\b"),
@@ -229,7 +229,7 @@ impl TimingExtractor {
     /// Extract timing evidence into `facts`.
     pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
-        let infusion_note = self.infusion_note.is_match(text);
+        let infusion_note = self.infusion_note.is_match(text, &ctx.lower);
         let times = &ctx.times;
         let mut used_range_ends: Vec<usize> = Vec::new();
         for (ev, r) in &self.events {
@@ -490,7 +490,7 @@ impl TimingExtractor {
         let text = ctx.text;
         let mut seen: Vec<Range<usize>> = Vec::new();
         for r in [&self.stated, &self.stated2, &self.stated3, &self.stated_after_last] {
-            for c in r.captures_iter(text) {
+            for c in r.captures_iter(text, &ctx.lower) {
                 let m = c.get(0).unwrap();
                 if seen.iter().any(|s| s.start < m.end() && m.start() < s.end) {
                     continue;
@@ -534,7 +534,7 @@ impl TimingExtractor {
                 facts.timing.stated_minutes.push((minutes.round() as u32, i));
             }
         }
-        for c in self.infusion_minutes.captures_iter(text) {
+        for c in self.infusion_minutes.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let cl = clause(text, m.start());
             let lower = super::text::sub(text, cl.clone()).to_ascii_lowercase();
