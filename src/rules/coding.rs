@@ -464,6 +464,9 @@ fn prolonged(ctx: &Ctx<'_>) -> Vec<Hit> {
         let Some(m) = stated_minutes(&e.value) else { continue };
         let cred = ctx.enc.notes[r.0].meta.provider_credential.as_deref().map(cred_norm).unwrap_or_default();
         let by_staff = STAFF_CREDENTIALS.iter().any(|s| cred.split(|c: char| !c.is_alphanumeric()).any(|w| w == *s));
+        if !matches!(e.entry_id.as_str(), "staff-time" | "practitioner-time") {
+            continue; // psychotherapy minutes are not E/M or staff time
+        }
         if e.entry_id == "staff-time" || by_staff {
             staff_min = Some(staff_min.map_or(m, |x| x.max(m)));
         } else if prac.is_none_or(|(x, _)| m > x) {
@@ -501,6 +504,88 @@ fn prolonged(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     if staff > 0.0 && staff_min.is_none() {
         out.push(Hit::absent("99415/99416 is billed but no clinical-staff face-to-face time is documented."));
+    }
+    out
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Each billed psychotherapy code has psychotherapy minutes documented
+    /// apart from E/M and monitoring time, meeting the CPT time rule: 90833
+    /// and 90832 from 16 minutes, 90836 and 90834 from 38, 90838 and 90837
+    /// from 53. Minutes are read from a statement naming the psychotherapy
+    /// ("Psychotherapy: 45 min (11:00-11:45)", "30 minutes supportive
+    /// therapy") or, in a psychotherapy / therapy / counseling note, a
+    /// "Start .. End .. (N min)" or "Session 53 min" line.
+    /// ## Why an auditor cares
+    /// Psychotherapy codes are time-based; minutes that are not written, or
+    /// that fall short of the code's threshold, do not support the code, and
+    /// add-on minutes may not be counted toward the E/M.
+    /// ## Evidence
+    /// The 9083x claim lines and psychotherapy time statements
+    /// (`psychotherapy-time`, `session-clock-time`, `session-minutes` in
+    /// `dictionaries/phrases.toml`). Limits: minutes are not matched to the
+    /// billing provider (the longest statement counts), and whether the
+    /// minutes overlap passive esketamine observation is not judged.
+    /// ## Example
+    /// 99214-25 + 90836 with "supportive therapy provided" and no minutes, or
+    /// "Psychotherapy: 25 min" with 90836.
+    /// ## How to fix
+    /// Write the psychotherapy start and stop times or minutes separately
+    /// from the E/M, and bill the code the minutes support.
+    pub PSY_ADDON_TIME_UNSUPPORTED {
+        id: "psy-addon-time-unsupported",
+        severity: High,
+        applies: Any,
+        family: "psy",
+        authority: "CPT psychiatry guidelines (psychotherapy time rule: 16-37, 38-52, 53+ minutes; rules-reference C13, unverified)",
+        valid_from: Some("2013-01-01"),
+        valid_to: None,
+        since: "0.1.0",
+        check: psy_time,
+    }
+}
+
+fn psy_time(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let billed: Vec<(&str, u32)> = ctx
+        .enc
+        .codes()
+        .filter_map(|c| match c {
+            "90832" | "90833" => Some((c, 16)),
+            "90834" | "90836" => Some((c, 38)),
+            "90837" | "90838" => Some((c, 53)),
+            _ => None,
+        })
+        .collect();
+    if billed.is_empty() {
+        return vec![];
+    }
+    let mut best: Option<(u32, EvRef)> = None;
+    for r in ctx.enc.counting(EvKind::TimeSpent) {
+        let e = ctx.enc.ev(r);
+        let therapy_note = ctx.enc.notes[r.0].meta.note_type.as_deref().is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.contains("therapy") || t.contains("counsel") || t.contains("cbt")
+        });
+        let ok =
+            e.entry_id == "psychotherapy-time" || (matches!(e.entry_id.as_str(), "session-clock-time" | "session-minutes") && therapy_note);
+        if let (true, Some(m)) = (ok, stated_minutes(&e.value)) {
+            if best.is_none_or(|(b, _)| m > b) {
+                best = Some((m, r));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (code, need) in billed {
+        match best {
+            None => out.push(Hit::absent(format!(
+                "{code} is billed but no psychotherapy minutes are documented separately from E/M and monitoring time ({need} minutes needed)."
+            ))),
+            Some((m, r)) if m < need => {
+                out.push(Hit::at(format!("{code} needs at least {need} minutes of psychotherapy; {m} minutes are documented."), r))
+            }
+            _ => {}
+        }
     }
     out
 }
