@@ -391,6 +391,18 @@ pub enum PhraseKind {
     Stub,
     /// Psychotic features documented.
     Psychosis,
+    /// Indication / diagnosis the treatment is for.
+    Indication,
+    /// Follow-up plan (next session, return visit).
+    FollowUp,
+    /// Infusion rate or planned infusion duration.
+    InfusionRate,
+    /// Post-treatment mental status / recovery (A&Ox3, Aldrete, recovered).
+    PostStatus,
+    /// Esketamine taken or sent home (not administered in the setting).
+    TakeHome,
+    /// Time spent statement ("total time 75 min"); the entry id says whose.
+    TimeSpent,
 }
 
 /// One phrase dictionary entry.

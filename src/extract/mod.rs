@@ -86,6 +86,18 @@ pub enum EvKind {
     Ndc,
     /// Psychotic features.
     Psychosis,
+    /// Indication / diagnosis the treatment is for.
+    Indication,
+    /// Follow-up plan.
+    FollowUp,
+    /// Infusion rate or planned infusion duration.
+    InfusionRate,
+    /// Post-treatment mental status / recovery.
+    PostStatus,
+    /// Esketamine taken or sent home.
+    TakeHome,
+    /// Time spent statement (practitioner or clinical staff, by entry id).
+    TimeSpent,
 }
 
 impl EvKind {
@@ -121,6 +133,12 @@ impl EvKind {
             EvKind::Treatment => "treatment",
             EvKind::Ndc => "ndc",
             EvKind::Psychosis => "psychosis",
+            EvKind::Indication => "indication",
+            EvKind::FollowUp => "follow_up",
+            EvKind::InfusionRate => "infusion_rate",
+            EvKind::PostStatus => "post_status",
+            EvKind::TakeHome => "take_home",
+            EvKind::TimeSpent => "time_spent",
         }
     }
 }

@@ -259,6 +259,25 @@ impl PhraseExtractor {
                     PhraseKind::SeverityScale => EvKind::SeverityScale,
                     PhraseKind::Stub => EvKind::Stub,
                     PhraseKind::Psychosis => EvKind::Psychosis,
+                    PhraseKind::TakeHome => EvKind::TakeHome,
+                    PhraseKind::TimeSpent => {
+                        counts = !(a.negated || a.hypothetical || a.family);
+                        EvKind::TimeSpent
+                    }
+                    PhraseKind::Indication | PhraseKind::FollowUp | PhraseKind::InfusionRate | PhraseKind::PostStatus => {
+                        // A plan is worded as a future ("will return in 1 week"):
+                        // only negated mentions do not count, and a relative
+                        // named nearby ("mother driving, f/u 2/3") is the escort,
+                        // not whose plan it is. A relative's diagnosis is not
+                        // the indication.
+                        counts = !(a.negated || (a.family && *kind == PhraseKind::Indication));
+                        match kind {
+                            PhraseKind::Indication => EvKind::Indication,
+                            PhraseKind::FollowUp => EvKind::FollowUp,
+                            PhraseKind::InfusionRate => EvKind::InfusionRate,
+                            _ => EvKind::PostStatus,
+                        }
+                    }
                 };
                 facts.push(Evidence { kind: ev_kind, entry_id: id.clone(), span, assertion: a, value, counts });
             }

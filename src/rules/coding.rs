@@ -4,6 +4,7 @@
 use super::{Ctx, Hit};
 use crate::dict::CodeKind;
 use crate::encounter::is_em_code;
+use crate::encounter::EvRef;
 use crate::extract::EvKind;
 
 crate::declare_rule! {
@@ -397,4 +398,194 @@ fn em_copies(ctx: &Ctx<'_>) -> Vec<Hit> {
             note: Some(*n),
         })
         .collect()
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Prolonged-service lines are backed by documented time of the right
+    /// person. 99417 and G2212 (practitioner time) need a 99205 or 99215 on
+    /// the claim and a practitioner total-time statement reaching the billed
+    /// units: G2212 from 89 minutes (99205) or 69 minutes (99215) plus 15 per
+    /// further unit (rules-reference C6); 99417 from 75 (99205) or 55 (99215)
+    /// plus 15 per further unit (CPT 2021 E/M guidelines: each 15 minutes
+    /// beyond the level's required time). 99415/99416 (clinical staff time)
+    /// need a clinical-staff time statement and are never billed with 99417
+    /// or G2212. Observation or monitoring durations are not practitioner
+    /// time.
+    /// ## Why an auditor cares
+    /// Prolonged-service codes are paid per time unit; physician time cannot
+    /// be claimed for passive observation the physician did not personally
+    /// spend, and staff and practitioner prolonged codes exclude each other.
+    /// ## Evidence
+    /// The claim lines, and time statements (`practitioner-time`,
+    /// `staff-time` in `dictionaries/phrases.toml`); a practitioner-worded
+    /// total in a note by RN/LPN/MA staff counts as staff time. Limit: the
+    /// 99415 threshold beyond the E/M's highest time is not computed (the
+    /// CPT time ranges changed in 2024); only documented staff time is required.
+    /// ## Example
+    /// 99215 + G2212 x 2 with "total time 60 minutes", or 99214 + 99417
+    /// billed for the 2-hour Spravato observation.
+    /// ## How to fix
+    /// Document the practitioner's own total time on the date of service, bill
+    /// units the time supports, and do not bill observation as prolonged time.
+    pub PROLONGED_TIME_INSUFFICIENT {
+        id: "prolonged-time-insufficient",
+        severity: Critical,
+        applies: EskIvk,
+        family: "prolonged",
+        authority: "CPT 2021 E/M guidelines (99417, 99415/99416 descriptors); NGS prolonged-services timetable 2025; CY2021 PFS final rule (G2212)",
+        valid_from: Some("2021-01-01"),
+        valid_to: None,
+        since: "0.1.0",
+        check: prolonged,
+    }
+}
+
+/// Minutes in a time statement ("total time 75 min" -> 75).
+fn stated_minutes(v: &str) -> Option<u32> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| regex::Regex::new(r"(\d{1,3})\s*(?:min|minutes|mins)\b").expect("valid"));
+    re.captures(v).and_then(|c| c[1].parse().ok())
+}
+
+const STAFF_CREDENTIALS: &[&str] = &["RN", "LPN", "LVN", "MA", "CMA", "CNA", "TECH"];
+
+fn prolonged(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let units = |codes: &[&str]| -> f64 { ctx.enc.claims.iter().filter(|l| codes.contains(&l.code.as_str())).map(|l| l.units).sum() };
+    let (u417, g2212, staff) = (units(&["99417"]), units(&["G2212"]), units(&["99415", "99416"]));
+    if u417 + g2212 + staff == 0.0 {
+        return vec![];
+    }
+    let mut out = Vec::new();
+    // Time statements, split by whose time they are.
+    let (mut prac, mut staff_min): (Option<(u32, EvRef)>, Option<u32>) = (None, None);
+    for r in ctx.enc.counting(EvKind::TimeSpent) {
+        let e = ctx.enc.ev(r);
+        let Some(m) = stated_minutes(&e.value) else { continue };
+        let cred = ctx.enc.notes[r.0].meta.provider_credential.as_deref().map(cred_norm).unwrap_or_default();
+        let by_staff = STAFF_CREDENTIALS.iter().any(|s| cred.split(|c: char| !c.is_alphanumeric()).any(|w| w == *s));
+        if !matches!(e.entry_id.as_str(), "staff-time" | "practitioner-time") {
+            continue; // psychotherapy minutes are not E/M or staff time
+        }
+        if e.entry_id == "staff-time" || by_staff {
+            staff_min = Some(staff_min.map_or(m, |x| x.max(m)));
+        } else if prac.is_none_or(|(x, _)| m > x) {
+            prac = Some((m, r));
+        }
+    }
+    if staff > 0.0 && u417 + g2212 > 0.0 {
+        out.push(Hit::absent("Clinical-staff prolonged service (99415/99416) is billed with practitioner prolonged service (99417/G2212); they cannot be combined."));
+    }
+    for (code, billed, new_base, est_base) in [("99417", u417, 60u32, 40u32), ("G2212", g2212, 74, 54)] {
+        if billed == 0.0 {
+            continue;
+        }
+        let base = if ctx.enc.codes().any(|c| c == "99205") {
+            new_base
+        } else if ctx.enc.codes().any(|c| c == "99215") {
+            est_base
+        } else {
+            out.push(Hit::absent(format!(
+                "{code} is billed without 99205 or 99215; practitioner prolonged time is reported only beyond the highest-level E/M."
+            )));
+            continue;
+        };
+        let need = base + 15 * billed.round() as u32;
+        match prac {
+            None => out.push(Hit::absent(format!(
+                "{code} x {billed} is billed but no practitioner total time is documented ({need} minutes needed); monitoring or observation time is not practitioner time."
+            ))),
+            Some((m, r)) if m < need => out.push(Hit::at(
+                format!("{code} x {billed} needs at least {need} minutes of practitioner total time; {m} minutes are documented."),
+                r,
+            )),
+            _ => {}
+        }
+    }
+    if staff > 0.0 && staff_min.is_none() {
+        out.push(Hit::absent("99415/99416 is billed but no clinical-staff face-to-face time is documented."));
+    }
+    out
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Each billed psychotherapy code has psychotherapy minutes documented
+    /// apart from E/M and monitoring time, meeting the CPT time rule: 90833
+    /// and 90832 from 16 minutes, 90836 and 90834 from 38, 90838 and 90837
+    /// from 53. Minutes are read from a statement naming the psychotherapy
+    /// ("Psychotherapy: 45 min (11:00-11:45)", "30 minutes supportive
+    /// therapy") or, in a psychotherapy / therapy / counseling note, a
+    /// "Start .. End .. (N min)" or "Session 53 min" line.
+    /// ## Why an auditor cares
+    /// Psychotherapy codes are time-based; minutes that are not written, or
+    /// that fall short of the code's threshold, do not support the code, and
+    /// add-on minutes may not be counted toward the E/M.
+    /// ## Evidence
+    /// The 9083x claim lines and psychotherapy time statements
+    /// (`psychotherapy-time`, `session-clock-time`, `session-minutes` in
+    /// `dictionaries/phrases.toml`). Limits: minutes are not matched to the
+    /// billing provider (the longest statement counts), and whether the
+    /// minutes overlap passive esketamine observation is not judged.
+    /// ## Example
+    /// 99214-25 + 90836 with "supportive therapy provided" and no minutes, or
+    /// "Psychotherapy: 25 min" with 90836.
+    /// ## How to fix
+    /// Write the psychotherapy start and stop times or minutes separately
+    /// from the E/M, and bill the code the minutes support.
+    pub PSY_ADDON_TIME_UNSUPPORTED {
+        id: "psy-addon-time-unsupported",
+        severity: High,
+        applies: Any,
+        family: "psy",
+        authority: "CPT psychiatry guidelines (psychotherapy time rule: 16-37, 38-52, 53+ minutes; rules-reference C13, unverified)",
+        valid_from: Some("2013-01-01"),
+        valid_to: None,
+        since: "0.1.0",
+        check: psy_time,
+    }
+}
+
+fn psy_time(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let billed: Vec<(&str, u32)> = ctx
+        .enc
+        .codes()
+        .filter_map(|c| match c {
+            "90832" | "90833" => Some((c, 16)),
+            "90834" | "90836" => Some((c, 38)),
+            "90837" | "90838" => Some((c, 53)),
+            _ => None,
+        })
+        .collect();
+    if billed.is_empty() {
+        return vec![];
+    }
+    let mut best: Option<(u32, EvRef)> = None;
+    for r in ctx.enc.counting(EvKind::TimeSpent) {
+        let e = ctx.enc.ev(r);
+        let therapy_note = ctx.enc.notes[r.0].meta.note_type.as_deref().is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.contains("therapy") || t.contains("counsel") || t.contains("cbt")
+        });
+        let ok =
+            e.entry_id == "psychotherapy-time" || (matches!(e.entry_id.as_str(), "session-clock-time" | "session-minutes") && therapy_note);
+        if let (true, Some(m)) = (ok, stated_minutes(&e.value)) {
+            if best.is_none_or(|(b, _)| m > b) {
+                best = Some((m, r));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (code, need) in billed {
+        match best {
+            None => out.push(Hit::absent(format!(
+                "{code} is billed but no psychotherapy minutes are documented separately from E/M and monitoring time ({need} minutes needed)."
+            ))),
+            Some((m, r)) if m < need => {
+                out.push(Hit::at(format!("{code} needs at least {need} minutes of psychotherapy; {m} minutes are documented."), r))
+            }
+            _ => {}
+        }
+    }
+    out
 }

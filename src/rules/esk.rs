@@ -596,3 +596,74 @@ fn gcode_em(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     out
 }
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// An esketamine session documents that the patient self-administered
+    /// in the setting under a healthcare provider's direct observation.
+    /// Documented means an affirmed supervision statement ("self-administered
+    /// under direct observation", "RN observed", "prescriber on site
+    /// throughout"), or, failing that, an in-clinic post-dose monitoring
+    /// record (a post-dose BP, a monitoring time or a sedation/dissociation
+    /// assessment), which staff can only write if the patient dosed and stayed
+    /// in front of them. It fires when a session dose is documented with
+    /// neither, when supervision is written as not done ("not observed"), and
+    /// on any affirmed take-home or at-home esketamine.
+    /// ## Why an auditor cares
+    /// Spravato may only be self-administered under direct supervision of a
+    /// healthcare provider in a REMS-certified setting, never taken home; a
+    /// session whose record cannot show that is a REMS violation and the
+    /// G2082/G2083 descriptors ("with supervision") are not met.
+    /// ## Evidence
+    /// Supervision and take-home phrases (`dictionaries/phrases.toml`), the
+    /// session dose, post-dose BP, monitoring minutes and sedation phrases.
+    /// Limits: that the *prescriber* was on site and the treatment setting
+    /// itself are rarely restated per note and are not required; the
+    /// monitoring-record inference accepts staff-written monitoring as proof
+    /// of observed administration.
+    /// ## Example
+    /// "Spravato 56 mg. Pt tolerated well. See flowsheet." with nothing else,
+    /// or "2 devices sent home with patient for Thursday's dose".
+    /// ## How to fix
+    /// Record "self-administered under direct observation by <name, role>",
+    /// the device times and that the prescriber was on site.
+    pub ESK_SUPERVISION_NOT_DOCUMENTED {
+        id: "esk-supervision-not-documented",
+        severity: Critical,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato PI section 2.1 and boxed warning (administration under HCP supervision); Spravato REMS (REMS@FDA id 386)",
+        valid_from: Some("2019-03-05"),
+        valid_to: None,
+        since: "0.1.0",
+        check: supervision,
+    }
+}
+
+fn supervision(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if let Some(r) = ctx.enc.counting(EvKind::TakeHome).into_iter().next() {
+        return vec![Hit::at(
+            "Esketamine is documented as taken or used at home; Spravato may only be self-administered under direct supervision in a certified setting.",
+            r,
+        )];
+    }
+    // Only sessions: a documented dose this encounter or a billed esketamine line.
+    let session = ctx.facts.dose_mg.is_some()
+        || !ctx.enc.counting(EvKind::DoseEvent).is_empty()
+        || ctx.enc.has_kind(ctx.dict, CodeKind::EskDrug)
+        || ctx.enc.has_kind(ctx.dict, CodeKind::EskGcode);
+    if !session || !ctx.enc.counting(EvKind::Supervision).is_empty() {
+        return vec![];
+    }
+    let negated = ctx.enc.all(EvKind::Supervision).into_iter().find(|r| ctx.enc.ev(*r).assertion.negated);
+    if let Some(r) = negated {
+        return vec![Hit::at("Self-administration is documented as not observed by a healthcare provider.", r)];
+    }
+    let monitored = ctx.facts.post_dose_bp || ctx.facts.monitoring_minutes.is_some() || !ctx.enc.all(EvKind::Sedation).is_empty();
+    if monitored {
+        return vec![];
+    }
+    vec![Hit::absent(
+        "Nothing documents that the patient self-administered under direct healthcare-provider observation: no supervision statement and no in-clinic post-dose monitoring record.",
+    )]
+}

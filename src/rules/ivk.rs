@@ -2,7 +2,7 @@
 
 use super::{Ctx, Hit};
 use crate::dict::CodeKind;
-use crate::extract::EvKind;
+use crate::extract::{EvKind, Phase};
 
 crate::declare_rule! {
     /// ## What it checks
@@ -132,17 +132,31 @@ fn drug_line(ctx: &Ctx<'_>) -> Vec<Hit> {
 
 crate::declare_rule! {
     /// ## What it checks
-    /// The pre-infusion record has a pre-infusion blood pressure, the weight
-    /// in kg and the dose (mg/kg or total mg).
+    /// The pre-infusion record has every element the rules reference lists:
+    /// the indication (an indication line or the depression diagnosis), a
+    /// prior-treatment summary (named trials or a summary phrase), a
+    /// pre-infusion blood pressure (heart rate and SpO2 are listed by the
+    /// reference but not required: pulse in vitals-table columns and "P72"
+    /// shorthand are not extracted yet, so requiring them would misfire), the
+    /// weight in kg, the dose in mg/kg, the total mg (stated, or the product
+    /// of mg/kg and weight), and the rate or planned duration ("over 40 min",
+    /// "150 mL/hr"; documented start and stop times are accepted as the
+    /// duration actually given).
     /// ## Why an auditor cares
-    /// Weight-based dosing and baseline vitals are the core of the APA
-    /// consensus protocol; without them the dose cannot be checked.
+    /// Weight-based dosing, a documented indication and baseline vitals are
+    /// the core of the APA consensus protocol; without them the dose, the
+    /// medical necessity and the infusion time cannot be checked.
     /// ## Evidence
-    /// pre_dose_bp, weight and dose evidence.
+    /// Indication and rate phrases (`dictionaries/phrases.toml`), trials and
+    /// vague-history phrases, ICD-10 depression codes written in the note,
+    /// pre_dose_bp, weight, mg/kg and dose evidence,
+    /// stated infusion duration and start/stop times.
     /// ## Example
-    /// "Ketamine infusion started 10:05" with no weight or dose.
+    /// "Wt 75 kg. Drug: ketamine 50 mg IV. Pre BP 130/84 HR 76" with no
+    /// indication, no mg/kg and no rate or duration.
     /// ## How to fix
-    /// Record baseline vitals, weight, mg/kg and total mg before starting.
+    /// Record the indication, prior treatments, baseline BP/HR/SpO2, weight,
+    /// mg/kg and total mg, and the rate or planned duration before starting.
     pub IVK_PRE_INFUSION_ELEMENTS_MISSING {
         id: "ivk-pre-infusion-elements-missing",
         severity: High,
@@ -158,14 +172,33 @@ crate::declare_rule! {
 
 fn pre_elements(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut missing = Vec::new();
+    // A depressive-disorder code written in a note is a documented indication.
+    let dx_written = ctx.enc.counting(EvKind::Icd10).iter().any(|r| {
+        let v = ctx.enc.ev(*r).value.to_ascii_uppercase();
+        v.starts_with("F32") || v.starts_with("F33") || v.starts_with("F34") || v.starts_with("F39")
+    });
+    if ctx.enc.counting(EvKind::Indication).is_empty() && !dx_written {
+        missing.push("indication");
+    }
+    if ctx.facts.trials.is_empty() && ctx.enc.all(EvKind::VagueHistory).is_empty() {
+        missing.push("prior-treatment summary");
+    }
     if !ctx.facts.pre_dose_bp {
         missing.push("pre-infusion blood pressure");
     }
     if ctx.enc.counting(EvKind::Weight).is_empty() {
         missing.push("weight (kg)");
     }
-    if ctx.facts.dose_mg.is_none() && !ctx.enc.notes.iter().any(|n| n.facts.mg_per_kg.is_some()) {
-        missing.push("dose (mg/kg or total mg)");
+    if !ctx.enc.notes.iter().any(|n| n.facts.mg_per_kg.is_some()) {
+        missing.push("dose in mg/kg");
+    }
+    if ctx.facts.dose_mg.is_none() {
+        missing.push("total dose (mg)");
+    }
+    let stated_duration = ctx.enc.notes.iter().any(|n| n.facts.timing.infusion_minutes.is_some());
+    let clock_duration = ctx.facts.infusion_start_ev.is_some() && ctx.facts.infusion_end_ev.is_some();
+    if !stated_duration && !clock_duration && ctx.enc.counting(EvKind::InfusionRate).is_empty() {
+        missing.push("infusion rate or planned duration");
     }
     if missing.is_empty() {
         return vec![];
@@ -175,17 +208,27 @@ fn pre_elements(ctx: &Ctx<'_>) -> Vec<Hit> {
 
 crate::declare_rule! {
     /// ## What it checks
-    /// The post-infusion record has a post-infusion blood pressure and a
-    /// discharge-readiness assessment.
+    /// The intra- and post-infusion record has every element the rules
+    /// reference lists: vital signs during the infusion (a BP after the start
+    /// and not after the end), an assessment of dissociative or
+    /// psychotomimetic effects, the post-infusion status (recovery, mental
+    /// status or a post-infusion reading), a discharge-readiness assessment,
+    /// the escort or transport, and the follow-up plan.
     /// ## Why an auditor cares
-    /// Ketamine raises blood pressure and causes dissociation; post-infusion
-    /// status and safe discharge are the consensus protocol's end points.
+    /// Ketamine raises blood pressure and causes dissociation; monitoring
+    /// during the infusion, safe discharge and the plan for the next session
+    /// are the consensus protocol's end points.
     /// ## Evidence
-    /// post_dose_bp and discharge_criteria_documented.
+    /// BP readings with their offset from the infusion start, sedation /
+    /// dissociation phrases, recovery and mental-status phrases, discharge
+    /// readiness, escort/transport phrases and follow-up phrases
+    /// (`dictionaries/phrases.toml`).
     /// ## Example
-    /// Infusion note ending at the stop time.
+    /// An infusion flowsheet with mid-infusion and post BPs, "discharge
+    /// criteria met, escorted by mother" and no follow-up plan.
     /// ## How to fix
-    /// Record post-infusion vitals, mental status, discharge criteria and escort.
+    /// Record vitals during the infusion, dissociation and its resolution,
+    /// post-infusion status, discharge criteria, the escort and the next visit.
     pub IVK_POST_INFUSION_ELEMENTS_MISSING {
         id: "ivk-post-infusion-elements-missing",
         severity: High,
@@ -201,11 +244,37 @@ crate::declare_rule! {
 
 fn post_elements(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut missing = Vec::new();
-    if !ctx.facts.post_dose_bp {
-        missing.push("post-infusion blood pressure");
+    let dur = ctx.facts.infusion_minutes.map(i64::from);
+    let post: Vec<_> = ctx.facts.bps.iter().filter(|b| b.phase == Phase::Post).collect();
+    // During the infusion: offset within the infusion's minutes, or a post-start
+    // reading whose time cannot be placed that is not the discharge reading.
+    let intra = post.iter().any(|b| match (b.offset_min, dur) {
+        (Some(o), Some(d)) => (0..=d).contains(&o),
+        (Some(o), None) => (0..=60).contains(&o) && !b.at_discharge,
+        (None, _) => !b.at_discharge,
+    });
+    if !intra {
+        missing.push("vital signs during the infusion");
+    }
+    if ctx.enc.all(EvKind::Sedation).is_empty() {
+        missing.push("dissociative/psychotomimetic effects assessment");
+    }
+    let after_end = post.iter().any(|b| b.at_discharge || matches!((b.offset_min, dur), (Some(o), Some(d)) if o > d));
+    let status = after_end
+        || !ctx.enc.counting(EvKind::Resolution).is_empty()
+        || !ctx.enc.counting(EvKind::PostStatus).is_empty()
+        || ctx.enc.all(EvKind::Transport).iter().any(|r| ctx.enc.ev(*r).entry_id == "gait-steady");
+    if !status {
+        missing.push("post-infusion status");
     }
     if !ctx.facts.discharge_criteria_documented {
         missing.push("discharge-readiness assessment");
+    }
+    if !ctx.enc.counting(EvKind::Transport).iter().any(|r| ctx.enc.ev(*r).entry_id != "gait-steady") {
+        missing.push("escort/transport");
+    }
+    if ctx.enc.counting(EvKind::FollowUp).is_empty() {
+        missing.push("follow-up plan");
     }
     if missing.is_empty() {
         return vec![];
