@@ -45,11 +45,13 @@ pub struct TrialMention {
 /// Compiled medication matcher.
 pub struct MedExtractor {
     names: Regex,
+    /// `names` for whole-note scans on the lowercased text.
+    names_all: super::re::Lc,
     by_name: HashMap<String, usize>,
     roles: Vec<(DrugRole, Option<f64>)>,
     /// Single-word names of 7+ letters, for misspellings one edit away.
     fuzzy: Vec<(Vec<u8>, usize)>,
-    word: Regex,
+    word: super::re::Lc,
     dose_after: Regex,
 }
 
@@ -111,7 +113,9 @@ impl MedExtractor {
             }
         }
         alts.sort_by_key(|a| std::cmp::Reverse(a.len()));
-        let names = super::re::ci(&format!(r"\b(?:{})\b", alts.join("|")));
+        let names_pat = format!(r"\b(?:{})\b", alts.join("|"));
+        let names = super::re::ci(&names_pat);
+        let names_all = super::re::Lc::new(&names_pat);
         let roles = dict.drugs.iter().map(|d| (d.role, d.sleep_max_mg)).collect();
         let mut fuzzy: Vec<(Vec<u8>, usize)> = by_name
             .iter()
@@ -121,10 +125,11 @@ impl MedExtractor {
         fuzzy.sort();
         MedExtractor {
             names,
+            names_all,
             by_name,
             roles,
             fuzzy,
-            word: super::re::ci(r"\b[a-z]{6,}\b"),
+            word: super::re::Lc::new(r"\b[a-z]{6,}\b"),
             dose_after: super::re::ci(r"^[ \t]*(?:(?:xr|xl|sr|er|cr)[ \t]+)?\d+(?:\.\d+)?[ \t]*mg\b"),
         }
     }
@@ -139,9 +144,10 @@ impl MedExtractor {
     /// "sertaline 100mg"): a word one edit (insert, delete, substitute,
     /// swap) from a dictionary name of 7+ letters, with the same first
     /// letter, followed by a mg dose.
-    fn misspelled(&self, text: &str, mentions: &mut Vec<(Range<usize>, usize)>) {
+    fn misspelled(&self, text: &str, lower: &str, mentions: &mut Vec<(Range<usize>, usize)>) {
         let mut extra = Vec::new();
-        for m in self.word.find_iter(text) {
+        for m in self.word.find_iter(text, lower) {
+            let m = super::text::Span::new(text, m);
             // Name matches do not overlap, so ends ascend with starts: the
             // first mention ending after the word is the only one to check.
             let k = mentions.partition_point(|(r, _)| r.end <= m.start());
@@ -174,8 +180,8 @@ impl MedExtractor {
         let text = ctx.text;
         let p = pats();
         let mut mentions: Vec<(Range<usize>, usize)> =
-            self.names.find_iter(text).filter_map(|m| self.drug_of(m.as_str()).map(|d| (m.start()..m.end(), d))).collect();
-        self.misspelled(text, &mut mentions);
+            self.names_all.find_iter(text, &ctx.lower).filter_map(|r| self.drug_of(&text[r.clone()]).map(|d| (r, d))).collect();
+        self.misspelled(text, &ctx.lower, &mut mentions);
         if mentions.is_empty() {
             return;
         }

@@ -21,8 +21,8 @@ type Cand = (Range<usize>, Range<usize>, u16, u16, bool);
 
 /// Compiled vital-sign patterns.
 pub struct VitalsExtractor {
-    pair: Regex,
-    sbp_dbp: Regex,
+    pair: super::re::Lc,
+    sbp_dbp: super::re::Lc,
     label: Regex,
     mmhg: Regex,
     score: Regex,
@@ -37,9 +37,9 @@ pub struct VitalsExtractor {
     restated: Regex,
     post_cue: Regex,
     pre_cue: Regex,
-    hr: Regex,
-    spo2: Regex,
-    rr: Regex,
+    hr: super::re::Lc,
+    spo2: super::re::Lc,
+    rr: super::re::Lc,
 }
 
 impl Default for VitalsExtractor {
@@ -56,8 +56,8 @@ impl VitalsExtractor {
     /// Compile.
     pub fn new() -> Self {
         VitalsExtractor {
-            pair: re(r"(?P<sys>\d{2,3})\s*(?:/|\\|\s(?:over|ov)\s)\s*(?P<dia>\d{2,3})"),
-            sbp_dbp: re(
+            pair: super::re::Lc::new(r"(?P<sys>\d{2,3})\s*(?:/|\\|\s(?:over|ov)\s)\s*(?P<dia>\d{2,3})"),
+            sbp_dbp: super::re::Lc::new(
                 r"\b(?:sbp|systolic(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<sys>\d{2,3})\b[^0-9\n]{0,25}?\b(?:dbp|diastolic(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<dia>\d{2,3})\b",
             ),
             label: re(r"\b(?:bp|b/p|b\.p\.?|nibp|blood\s+pres+ure|bld\s+press?|blood\s+presure|arterial\s+pressure)s?\b"),
@@ -90,11 +90,11 @@ impl VitalsExtractor {
             pre_cue: re(
                 r"\b(?:pre|prior\s+to|before|baseline|base\s*line|arrival|initial|intake|check[- ]?in|pre-?dose|predose|pre-?treatment|pre-?procedure|pre-?infusion|pretreatment|pre-?admin\w*|t\s*0|t\s*=\s*0|time\s+0|0\s*min)\b",
             ),
-            hr: re(r"\b(?:hr|heart\s+rate|pulse(?:\s+rate)?)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{2,3})\b"),
-            spo2: re(
+            hr: super::re::Lc::new(r"\b(?:hr|heart\s+rate|pulse(?:\s+rate)?)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{2,3})\b"),
+            spo2: super::re::Lc::new(
                 r"\b(?:spo2|sp02|o2\s*sat\w*|sats?|saturation|pulse\s*ox\w*|oxygen\s+saturation)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{2,3})\s*%?",
             ),
-            rr: re(r"\b(?:rr|resp(?:iratory)?\s*rate|respirations|resp)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{1,2})\b"),
+            rr: super::re::Lc::new(r"\b(?:rr|resp(?:iratory)?\s*rate|respirations|resp)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{1,2})\b"),
         }
     }
 
@@ -103,12 +103,12 @@ impl VitalsExtractor {
         let text = ctx.text;
         let times = &ctx.times;
         let mut cands: Vec<Cand> = Vec::new();
-        for c in self.sbp_dbp.captures_iter(text) {
+        for c in self.sbp_dbp.captures_iter(text, &ctx.lower) {
             let (Ok(s), Ok(d)) = (c["sys"].parse::<u16>(), c["dia"].parse::<u16>()) else { continue };
             let m = c.get(0).unwrap();
             cands.push((m.start()..m.end(), m.start()..m.end(), s, d, true));
         }
-        for c in self.pair.captures_iter(text) {
+        for c in self.pair.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             if cands.iter().any(|x| x.0.start < m.end() && m.start() < x.0.end) {
                 continue;
@@ -339,7 +339,7 @@ impl VitalsExtractor {
         for (r, kind, lo, hi) in
             [(&self.hr, EvKind::HeartRate, 30u32, 220u32), (&self.spo2, EvKind::Spo2, 70, 100), (&self.rr, EvKind::RespRate, 6, 40)]
         {
-            for c in r.captures_iter(text) {
+            for c in r.captures_iter(text, &ctx.lower) {
                 let v = c.name("v").unwrap();
                 let Ok(n) = v.as_str().parse::<u32>() else { continue };
                 if n < lo || n > hi {
