@@ -194,13 +194,17 @@ fn id_key(s: &str) -> u128 {
 struct Dedup {
     ids: HashMap<u128, u64>,
     texts: std::collections::HashSet<u64>,
+    /// Note ids read more than once (usually none).
+    repeated: std::collections::HashSet<u128>,
 }
 
 impl Dedup {
     fn check(&mut self, n: &Note, summary: &mut ScanSummary) -> Result<(), Reject> {
         let h = text_hash(&n.text);
-        match self.ids.entry(id_key(&n.note_id)) {
+        let key = id_key(&n.note_id);
+        match self.ids.entry(key) {
             std::collections::hash_map::Entry::Occupied(prev) => {
+                self.repeated.insert(key);
                 let same = *prev.get() == h;
                 if same {
                     summary.duplicate_same_text += 1;
@@ -241,7 +245,7 @@ fn read_note_files(
     summary: &mut ScanSummary,
     on_reject: &mut dyn FnMut(Reject),
     on_note: &mut dyn FnMut(Note, &mut ScanSummary),
-) {
+) -> FirstRecords {
     let mut dedup = Dedup::default();
     for f in files {
         let mut on_event = |ev: NoteEvent, summary: &mut ScanSummary| match ev {
@@ -288,6 +292,32 @@ fn read_note_files(
                 summary.notes_read += 1;
             }
         }
+    }
+    FirstRecords { repeated: dedup.repeated, used: Default::default() }
+}
+
+/// Which record of a note id a later read of the inputs uses: the first,
+/// as the census decided. Only ids the census saw more than once are
+/// tracked, so a re-read holds no per-note set (it would be ~35 MB at a
+/// million notes). Assumes the inputs did not change between reads.
+struct FirstRecords {
+    repeated: std::collections::HashSet<u128>,
+    used: std::collections::HashSet<u128>,
+}
+
+impl FirstRecords {
+    /// Whether this record is the one to use (call once per record, in
+    /// input order).
+    fn take(&mut self, note_id: &str) -> bool {
+        if self.repeated.is_empty() {
+            return true;
+        }
+        let k = id_key(note_id);
+        !self.repeated.contains(&k) || self.used.insert(k)
+    }
+    /// Start another read of the inputs.
+    fn restart(&mut self) {
+        self.used.clear();
     }
 }
 
@@ -340,7 +370,7 @@ fn read_and_extract(
             }
         }
     };
-    read_note_files(opts, files, progress, summary, &mut |r| rejects.borrow_mut().push(r), &mut |n, summary| {
+    let _ = read_note_files(opts, files, progress, summary, &mut |r| rejects.borrow_mut().push(r), &mut |n, summary| {
         batch.push(n);
         if batch.len() >= EXTRACT_BATCH {
             let out = extract_batch(&mut batch, ex, summary);
@@ -1121,7 +1151,7 @@ fn scan_locked(
     let t0 = std::time::Instant::now();
     progress.stage("read", Some(total_bytes));
     let mut expected: HashMap<u128, u32> = HashMap::new();
-    {
+    let mut first = {
         let mut on_reject = |r: Reject| {
             if let Err(e) = rejects.push(&r) {
                 reject_err.get_or_insert(e);
@@ -1129,8 +1159,8 @@ fn scan_locked(
         };
         read_note_files(opts, files, progress, &mut summary, &mut on_reject, &mut |n, _| {
             *expected.entry(id_key(&n.encounter_id)).or_default() += 1;
-        });
-    }
+        })
+    };
     progress.finish();
     let mut claims = {
         let mut on_reject = |r: Reject| {
@@ -1160,7 +1190,6 @@ fn scan_locked(
     let mut accepted: u64 = 0;
     let mut write_err: Option<std::io::Error> = None;
     let mut spill_err: Option<std::io::Error> = None;
-    let mut done_ids: std::collections::HashSet<u128> = std::collections::HashSet::with_capacity(summary.notes_read as usize);
     let mut spill_buf: Vec<u8> = Vec::new();
     let mut keep = |scored: Vec<Scored>, summary: &mut ScanSummary| {
         for s in scored {
@@ -1228,7 +1257,7 @@ fn scan_locked(
         let mut on = |ev: NoteEvent| {
             if let NoteEvent::Note(n) = ev {
                 // The census decided which record of an id is used: the first.
-                if !done_ids.insert(id_key(&n.note_id)) {
+                if !first.take(&n.note_id) {
                     return;
                 }
                 batch.push(n);
@@ -1254,7 +1283,6 @@ fn scan_locked(
     ready.extend(rest);
     let s = score_ready(&mut ready, &mut claims, opts, dict);
     keep(s, &mut summary);
-    drop(done_ids);
     drop(expected);
     drop(patients);
     progress.finish();
@@ -1366,12 +1394,12 @@ fn scan_locked(
         let t4 = std::time::Instant::now();
         let index_dir = opts.index.clone().unwrap_or_else(|| opts.out.join("index"));
         progress.stage("index", Some(summary.notes_accepted));
-        let mut seen: std::collections::HashSet<u128> = std::collections::HashSet::with_capacity(summary.notes_accepted as usize);
+        first.restart();
         let mut err: Option<crate::index::IndexError> = None;
         for f in files {
             let mut on = |ev: NoteEvent| {
                 if let NoteEvent::Note(n) = ev {
-                    if err.is_some() || !seen.insert(id_key(&n.note_id)) {
+                    if err.is_some() || !first.take(&n.note_id) {
                         return;
                     }
                     let Ok(i) = order.binary_search_by(|&r| ids.get(r).cmp(n.encounter_id.as_str())) else { return };
