@@ -16,9 +16,11 @@ use serde::Serialize;
 
 use crate::dict::Dictionaries;
 use crate::encounter::{assess, merge_claims, ClonedFrom, Encounter, EncounterFacts, NoteMeta, NoteRecord, Track};
+use crate::extract::similarity::{Sketch, SKETCH_WORDS};
 use crate::extract::Extractor;
 use crate::ingest::{self, ClaimEvent, IngestOptions, NoteEvent};
 use crate::model::{ClaimLine, Note, Reject};
+use crate::report::spill::{Dec, Enc, SpillFile};
 use crate::report::{self, EncounterRow};
 use crate::rules::{self, Finding, RuleSettings};
 
@@ -192,13 +194,17 @@ fn id_key(s: &str) -> u128 {
 struct Dedup {
     ids: HashMap<u128, u64>,
     texts: std::collections::HashSet<u64>,
+    /// Note ids read more than once (usually none).
+    repeated: std::collections::HashSet<u128>,
 }
 
 impl Dedup {
     fn check(&mut self, n: &Note, summary: &mut ScanSummary) -> Result<(), Reject> {
         let h = text_hash(&n.text);
-        match self.ids.entry(id_key(&n.note_id)) {
+        let key = id_key(&n.note_id);
+        match self.ids.entry(key) {
             std::collections::hash_map::Entry::Occupied(prev) => {
+                self.repeated.insert(key);
                 let same = *prev.get() == h;
                 if same {
                     summary.duplicate_same_text += 1;
@@ -239,7 +245,7 @@ fn read_note_files(
     summary: &mut ScanSummary,
     on_reject: &mut dyn FnMut(Reject),
     on_note: &mut dyn FnMut(Note, &mut ScanSummary),
-) {
+) -> FirstRecords {
     let mut dedup = Dedup::default();
     for f in files {
         let mut on_event = |ev: NoteEvent, summary: &mut ScanSummary| match ev {
@@ -286,6 +292,32 @@ fn read_note_files(
                 summary.notes_read += 1;
             }
         }
+    }
+    FirstRecords { repeated: dedup.repeated, used: Default::default() }
+}
+
+/// Which record of a note id a later read of the inputs uses: the first,
+/// as the census decided. Only ids the census saw more than once are
+/// tracked, so a re-read holds no per-note set (it would be ~35 MB at a
+/// million notes). Assumes the inputs did not change between reads.
+struct FirstRecords {
+    repeated: std::collections::HashSet<u128>,
+    used: std::collections::HashSet<u128>,
+}
+
+impl FirstRecords {
+    /// Whether this record is the one to use (call once per record, in
+    /// input order).
+    fn take(&mut self, note_id: &str) -> bool {
+        if self.repeated.is_empty() {
+            return true;
+        }
+        let k = id_key(note_id);
+        !self.repeated.contains(&k) || self.used.insert(k)
+    }
+    /// Start another read of the inputs.
+    fn restart(&mut self) {
+        self.used.clear();
     }
 }
 
@@ -338,7 +370,7 @@ fn read_and_extract(
             }
         }
     };
-    read_note_files(opts, files, progress, summary, &mut |r| rejects.borrow_mut().push(r), &mut |n, summary| {
+    let _ = read_note_files(opts, files, progress, summary, &mut |r| rejects.borrow_mut().push(r), &mut |n, summary| {
         batch.push(n);
         if batch.len() >= EXTRACT_BATCH {
             let out = extract_batch(&mut batch, ex, summary);
@@ -360,11 +392,23 @@ fn read_claim_files(
     summary: &mut ScanSummary,
 ) -> Result<HashMap<String, Vec<ClaimLine>>, ScanError> {
     let mut by_enc: HashMap<String, Vec<ClaimLine>> = HashMap::new();
+    read_claim_files_with(opts, on_reject, summary, &mut |id, line| by_enc.entry(id).or_default().push(line))?;
+    Ok(by_enc)
+}
+
+/// Read every claims file, handing each accepted line to `on_claim` with
+/// its encounter id.
+fn read_claim_files_with(
+    opts: &ScanOptions,
+    on_reject: &mut dyn FnMut(Reject),
+    summary: &mut ScanSummary,
+    on_claim: &mut dyn FnMut(String, ClaimLine),
+) -> Result<(), ScanError> {
     let files = ingest::expand_inputs(&opts.claims).map_err(|e| ScanError::Input(e.to_string()))?;
     for f in &files {
         let mut rejected = 0u64;
         let mut on = |ev: ClaimEvent| match ev {
-            ClaimEvent::Claim(c) => by_enc.entry(c.encounter_id).or_default().push(c.line),
+            ClaimEvent::Claim(c) => on_claim(c.encounter_id, c.line),
             ClaimEvent::Reject(r) => {
                 rejected += 1;
                 on_reject(r)
@@ -387,7 +431,113 @@ fn read_claim_files(
             io_error: st.io_error.clone(),
         });
     }
-    Ok(by_enc)
+    Ok(())
+}
+
+/// Claim lines from the claims files, kept in a spill file until their
+/// encounter is scored: memory holds 32 bytes a line (the encounter's key
+/// and where the line is), not the lines.
+struct SpilledClaims {
+    spill: SpillFile,
+    /// (encounter key, offset, length), sorted by key then file order.
+    lines: Vec<(u128, u64, u32)>,
+    /// Lines already given to an encounter.
+    taken: Vec<bool>,
+    /// The first read failure (the scan fails with it).
+    err: Option<std::io::Error>,
+}
+
+fn encode_claim(c: &ClaimLine, out: &mut Vec<u8>) {
+    let mut e = Enc(out);
+    e.str(&c.code);
+    e.f64(c.units);
+    e.u32(c.modifiers.len() as u32);
+    for m in &c.modifiers {
+        e.str(m);
+    }
+    e.u32(c.icd10.len() as u32);
+    for m in &c.icd10 {
+        e.str(m);
+    }
+    e.opt_str(c.place_of_service.as_deref());
+}
+
+fn decode_claim(buf: &[u8]) -> std::io::Result<ClaimLine> {
+    let mut d = Dec(buf);
+    let code = d.string()?;
+    let units = d.f64()?;
+    let strings = |d: &mut Dec<'_>| -> std::io::Result<Vec<String>> {
+        let n = d.u32()? as usize;
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(d.string()?);
+        }
+        Ok(v)
+    };
+    let modifiers = strings(&mut d)?;
+    let icd10 = strings(&mut d)?;
+    let place_of_service = d.opt_string()?;
+    Ok(ClaimLine { code, units, modifiers, icd10, place_of_service })
+}
+
+impl SpilledClaims {
+    /// Read the claims files into a spill file in `dir`.
+    fn read(opts: &ScanOptions, dir: &Path, on_reject: &mut dyn FnMut(Reject), summary: &mut ScanSummary) -> Result<Self, ScanError> {
+        let mut spill = SpillFile::create(dir, "claim-lines").map_err(|e| ScanError::Output(format!("{}: {e}", dir.display())))?;
+        let mut lines = Vec::new();
+        let mut err = None;
+        let mut buf = Vec::new();
+        read_claim_files_with(opts, on_reject, summary, &mut |id, line| {
+            buf.clear();
+            encode_claim(&line, &mut buf);
+            match spill.append(&buf) {
+                Ok(at) => lines.push((id_key(&id), at, buf.len() as u32)),
+                Err(e) => {
+                    err.get_or_insert(e);
+                }
+            }
+        })?;
+        let path = spill.path().to_path_buf();
+        let spill_err = |e: std::io::Error| ScanError::Output(format!("{}: {e}", path.display()));
+        if let Some(e) = err {
+            return Err(spill_err(e));
+        }
+        spill.flush().map_err(spill_err)?;
+        lines.sort_unstable_by_key(|l| (l.0, l.1));
+        lines.shrink_to_fit();
+        let taken = vec![false; lines.len()];
+        Ok(SpilledClaims { spill, lines, taken, err: None })
+    }
+
+    /// The lines of an encounter, in file order (once: a second call for
+    /// the same encounter gets none).
+    fn take(&mut self, encounter_id: &str) -> Vec<ClaimLine> {
+        let k = id_key(encounter_id);
+        let from = self.lines.partition_point(|l| l.0 < k);
+        let to = from + self.lines[from..].partition_point(|l| l.0 == k);
+        if from == to || self.taken[from] {
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(to - from);
+        let mut buf = Vec::new();
+        for i in from..to {
+            self.taken[i] = true;
+            let (_, at, len) = self.lines[i];
+            buf.resize(len as usize, 0);
+            match self.spill.read_at(at, &mut buf).and_then(|()| decode_claim(&buf)) {
+                Ok(c) => out.push(c),
+                Err(e) => {
+                    self.err.get_or_insert(e);
+                }
+            }
+        }
+        out
+    }
+
+    /// Lines no encounter took.
+    fn untaken(&self) -> u64 {
+        self.taken.iter().filter(|t| !**t).count() as u64
+    }
 }
 
 /// How an encounter's payer resolved (for the summary).
@@ -483,18 +633,14 @@ pub struct CloneKey {
     pub sketch: crate::extract::similarity::Sketch,
 }
 
-/// Interned patient ids.
+/// Interned patient ids (by their 128-bit key: no id strings are kept).
 #[derive(Default)]
-pub struct Patients(HashMap<String, u32>);
+pub struct Patients(HashMap<u128, u32>);
 
 impl Patients {
     fn id(&mut self, p: &str) -> u32 {
-        if let Some(&i) = self.0.get(p) {
-            return i;
-        }
-        let i = self.0.len() as u32;
-        self.0.insert(p.to_string(), i);
-        i
+        let n = self.0.len() as u32;
+        *self.0.entry(id_key(p)).or_insert(n)
     }
 }
 
@@ -514,19 +660,39 @@ impl CloneKey {
     }
 }
 
+/// Share of word 5-shingles in common (MinHash estimate, sd ~0.06) at or
+/// above which a session note is a copy of an earlier one. A note written
+/// afresh from a template, with its own vitals, times and narrative, shares
+/// well under half its 5-word runs with the last one; a copied-forward note
+/// with a few values edited shares most of them. 0.92 only caught verbatim
+/// copies and missed edited clones; 0.75 keeps recall at 0.93-0.96 on the
+/// synthetic sets (0.70: 0.93-0.98) with a margin for practices whose
+/// templates repeat more boilerplate.
+const CLONE_THRESHOLD: f64 = 0.75;
+
+/// Sessions a note is compared with: the patient's previous 20.
+const CLONE_WINDOW: usize = 20;
+
+/// Within one patient's sessions in (date, encounter id) order, the earlier
+/// session (of the previous [`CLONE_WINDOW`]) that session `k` copies, most
+/// similar first and earliest on a tie, with the similarity.
+fn copied_from<'a>(sketch: impl Fn(usize) -> &'a Sketch, k: usize) -> Option<(usize, f64)> {
+    let mut best: Option<(f64, usize)> = None;
+    let from = k.saturating_sub(CLONE_WINDOW);
+    for j in from..k {
+        let sim = sketch(k).similarity(sketch(j));
+        if sim >= CLONE_THRESHOLD && best.is_none_or(|b| sim > b.0) {
+            best = Some((sim, j));
+        }
+    }
+    best.map(|(sim, j)| (j, sim))
+}
+
 /// Find session notes that are near-copies of the same patient's earlier
 /// sessions. Sessions are compared only within a patient, newest against
 /// the previous 20. `encounter_id` names a key's row. Returns (index into
 /// `keys`, what it copies), sorted.
 pub fn detect_clones(keys: &[CloneKey], encounter_id: &(dyn Fn(u32) -> String + Sync)) -> Vec<(usize, ClonedFrom)> {
-    // Share of word 5-shingles in common (MinHash estimate, sd ~0.06). A
-    // note written afresh from a template, with its own vitals, times and
-    // narrative, shares well under half its 5-word runs with the last one;
-    // a copied-forward note with a few values edited shares most of them.
-    // 0.92 only caught verbatim copies and missed edited clones; 0.75 keeps
-    // recall at 0.93-0.96 on the synthetic sets (0.70: 0.93-0.98) with a
-    // margin for practices whose templates repeat more boilerplate.
-    const THRESHOLD: f64 = 0.75;
     let mut by_patient: HashMap<u32, Vec<usize>> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
         by_patient.entry(k.patient).or_default().push(i);
@@ -537,22 +703,15 @@ pub fn detect_clones(keys: &[CloneKey], encounter_id: &(dyn Fn(u32) -> String + 
             let mut idxs: Vec<(usize, String)> = idxs.iter().map(|&i| (i, encounter_id(keys[i].row))).collect();
             idxs.sort_by(|a, b| (keys[a.0].date_of_service, &a.1).cmp(&(keys[b.0].date_of_service, &b.1)));
             let mut out = Vec::new();
-            for (k, (i, _)) in idxs.iter().enumerate() {
-                let mut best: Option<(f64, usize)> = None;
-                for (j, (jk, _)) in idxs[k.saturating_sub(20)..k].iter().enumerate() {
-                    let sim = keys[*i].sketch.similarity(&keys[*jk].sketch);
-                    if sim >= THRESHOLD && best.is_none_or(|b| sim > b.0) {
-                        best = Some((sim, k.saturating_sub(20) + j));
-                    }
-                }
-                if let Some((sim, j)) = best {
-                    let (jk, ref jid) = idxs[j];
+            for k in 0..idxs.len() {
+                if let Some((j, sim)) = copied_from(|x| &keys[idxs[x].0].sketch, k) {
+                    let (i, jk) = (idxs[k].0, idxs[j].0);
                     out.push((
-                        *i,
+                        i,
                         ClonedFrom {
-                            note: keys[*i].note as usize,
+                            note: keys[i].note as usize,
                             other_note_id: keys[jk].note_id.to_string(),
-                            other_encounter_id: jid.clone(),
+                            other_encounter_id: idxs[j].1.clone(),
                             other_date: keys[jk].date_of_service,
                             similarity: sim,
                         },
@@ -564,6 +723,118 @@ pub fn detect_clones(keys: &[CloneKey], encounter_id: &(dyn Fn(u32) -> String + 
         .collect();
     found.sort_by_key(|f| f.0);
     found
+}
+
+/// Encounter ids of the scored rows in one buffer (row number to id), so
+/// the rows themselves can live in the spill file.
+struct RowIds {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl RowIds {
+    /// Add the next row's id; returns its row number.
+    fn push(&mut self, id: &str) -> u32 {
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+        (self.ends.len() - 1) as u32
+    }
+    fn get(&self, row: u32) -> &str {
+        let i = row as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+/// A scored encounter's session note, its sketch and id in the spill file.
+struct SessionRef {
+    patient: u32,
+    date_of_service: chrono::NaiveDate,
+    row: u32,
+    note: u32,
+    track: Track,
+    /// Offset of (sketch words, note id) in the sessions spill file.
+    at: u64,
+}
+
+const SKETCH_BYTES: usize = SKETCH_WORDS * 4;
+
+/// Spill a session note's sketch and id; returns the record's offset.
+fn spill_session(spill: &mut SpillFile, buf: &mut Vec<u8>, k: &CloneKey) -> std::io::Result<u64> {
+    buf.clear();
+    for w in k.sketch.to_words() {
+        buf.extend_from_slice(&w.to_le_bytes());
+    }
+    buf.extend_from_slice(&(k.note_id.len() as u32).to_le_bytes());
+    buf.extend_from_slice(k.note_id.as_bytes());
+    spill.append(buf)
+}
+
+fn read_sketch(spill: &SpillFile, at: u64) -> std::io::Result<Sketch> {
+    let mut b = [0u8; SKETCH_BYTES];
+    spill.read_at(at, &mut b)?;
+    let mut w = [0u32; SKETCH_WORDS];
+    for (i, c) in b.chunks_exact(4).enumerate() {
+        w[i] = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+    Ok(Sketch::from_words(&w))
+}
+
+fn read_session_note_id(spill: &SpillFile, at: u64) -> std::io::Result<String> {
+    let mut n = [0u8; 4];
+    spill.read_at(at + SKETCH_BYTES as u64, &mut n)?;
+    let mut b = vec![0u8; u32::from_le_bytes(n) as usize];
+    spill.read_at(at + SKETCH_BYTES as u64 + 4, &mut b)?;
+    String::from_utf8(b).map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "spilled note id is not UTF-8"))
+}
+
+/// Sessions whose sketches are in memory at once in the clone pass.
+const CLONE_CHUNK: usize = 32_768;
+
+/// [`detect_clones`] over spilled sessions: sessions are ordered by
+/// (patient, date, encounter id) and compared a few thousand patients at a
+/// time, reading only those sketches. Returns (session, the session it
+/// copies, similarity), by session.
+fn detect_spilled_clones(sessions: &[SessionRef], ids: &RowIds, spill: &SpillFile) -> std::io::Result<Vec<(u32, u32, f64)>> {
+    let mut order: Vec<u32> = (0..sessions.len() as u32).collect();
+    let key = |i: u32| {
+        let s = &sessions[i as usize];
+        (s.patient, s.date_of_service, ids.get(s.row))
+    };
+    order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
+    let patient = |i: u32| sessions[i as usize].patient;
+    let mut found = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = (start + CLONE_CHUNK).min(order.len());
+        while end < order.len() && patient(order[end]) == patient(order[end - 1]) {
+            end += 1;
+        }
+        let chunk = &order[start..end];
+        let sketches: Vec<Sketch> = chunk.iter().map(|&i| read_sketch(spill, sessions[i as usize].at)).collect::<std::io::Result<_>>()?;
+        let mut groups = Vec::new();
+        let mut g = 0;
+        for k in 1..=chunk.len() {
+            if k == chunk.len() || patient(chunk[k]) != patient(chunk[g]) {
+                groups.push((g, k));
+                g = k;
+            }
+        }
+        let part: Vec<(u32, u32, f64)> = groups
+            .par_iter()
+            .flat_map_iter(|&(a, b)| {
+                let sk = &sketches[a..b];
+                (0..b - a).filter_map(move |k| copied_from(|x| &sk[x], k).map(|(j, sim)| (chunk[a + k], chunk[a + j], sim)))
+            })
+            .collect();
+        found.extend(part);
+        start = end;
+    }
+    found.sort_unstable_by_key(|f| f.0);
+    Ok(found)
 }
 
 /// Rules for one assessed encounter, under its payer profile (with the
@@ -745,14 +1016,14 @@ struct Scored {
 /// Build, assess and evaluate encounters whose notes are all in, in parallel.
 fn score_ready(
     ready: &mut Vec<(String, Vec<NoteRecord>)>,
-    claims: &mut HashMap<String, Vec<ClaimLine>>,
+    claims: &mut SpilledClaims,
     opts: &ScanOptions,
     dict: &Dictionaries,
 ) -> Vec<Scored> {
     let work: Vec<(String, Vec<NoteRecord>, Vec<ClaimLine>)> = ready
         .drain(..)
         .map(|(id, notes)| {
-            let c = claims.remove(&id).unwrap_or_default();
+            let c = claims.take(&id);
             (id, notes, c)
         })
         .collect();
@@ -770,6 +1041,75 @@ fn score_ready(
         .collect()
 }
 
+/// What the index needs of each encounter (payer, track, risk, rules), in
+/// report order, about 20 bytes an encounter: payers and rule sets are
+/// interned (there are few distinct ones).
+#[derive(Default)]
+struct RiskTable {
+    rows: Vec<RiskRow>,
+    payers: Vec<String>,
+    payer_ids: HashMap<String, u32>,
+    rule_sets: Vec<Vec<&'static str>>,
+    rule_set_ids: HashMap<Vec<&'static str>, u32>,
+}
+
+struct RiskRow {
+    risk_score: f64,
+    payer: u32,
+    rules: u32,
+    track: Track,
+    level: u8,
+}
+
+/// One encounter's fields from a [`RiskTable`].
+struct Risk<'a> {
+    payer: Option<&'a str>,
+    track: Track,
+    risk_level: &'static str,
+    risk_score: f64,
+    rules: &'a [&'static str],
+}
+
+impl RiskTable {
+    fn push(&mut self, r: &EncounterRow) {
+        let payer = match &r.payer {
+            None => u32::MAX,
+            Some(p) => match self.payer_ids.get(p) {
+                Some(&i) => i,
+                None => {
+                    let i = self.payers.len() as u32;
+                    self.payers.push(p.clone());
+                    self.payer_ids.insert(p.clone(), i);
+                    i
+                }
+            },
+        };
+        let rules = match self.rule_set_ids.get(&r.rules) {
+            Some(&i) => i,
+            None => {
+                let i = self.rule_sets.len() as u32;
+                self.rule_sets.push(r.rules.clone());
+                self.rule_set_ids.insert(r.rules.clone(), i);
+                i
+            }
+        };
+        // A row's level is always `RuleSettings::level` of its score, one of LEVELS.
+        let level = report::level_code(r.risk_level).unwrap_or(0);
+        self.rows.push(RiskRow { risk_score: r.risk_score, payer, rules, track: r.track, level });
+    }
+
+    fn get(&self, i: usize) -> Risk<'_> {
+        let r = &self.rows[i];
+        Risk {
+            payer: self.payers.get(r.payer as usize).map(String::as_str),
+            track: r.track,
+            risk_level: report::LEVELS[r.level as usize],
+            risk_score: r.risk_score,
+            rules: &self.rule_sets[r.rules as usize],
+        }
+    }
+}
+
 /// The body of a scan, run while the output lock is held.
 ///
 /// Streaming, in three reads of the inputs:
@@ -777,13 +1117,18 @@ fn score_ready(
 ///    number of accepted notes of each encounter;
 /// 2. extraction in parallel batches; an encounter is assessed, scored and
 ///    its findings written (in row groups) as soon as its last note is
-///    extracted, and only its report row and session-note sketch are kept;
-///    then the per-patient clone pass adds `note-cloned` findings;
+///    extracted; its report row and session-note sketch go to spill files
+///    in the output folder (owner-only, unlinked while open). Then the
+///    per-patient clone pass reads the sketches a chunk of patients at a
+///    time and adds `note-cloned` findings, and the rows are read back in
+///    encounter id order into the encounter report, a row group at a time;
 /// 3. indexing, with each encounter's risk.
 ///
 /// Memory holds the census (about 40 bytes a note), one batch of notes,
 /// the encounters whose notes are still arriving (few when an export keeps
-/// an encounter's notes near each other), and one compact row per encounter.
+/// an encounter's notes near each other), and per encounter its id and
+/// spill offsets (about 40 bytes), then what the index needs of it (about
+/// 30 bytes with its place in id order).
 fn scan_locked(
     opts: &ScanOptions,
     files: &[PathBuf],
@@ -806,7 +1151,7 @@ fn scan_locked(
     let t0 = std::time::Instant::now();
     progress.stage("read", Some(total_bytes));
     let mut expected: HashMap<u128, u32> = HashMap::new();
-    {
+    let mut first = {
         let mut on_reject = |r: Reject| {
             if let Err(e) = rejects.push(&r) {
                 reject_err.get_or_insert(e);
@@ -814,8 +1159,8 @@ fn scan_locked(
         };
         read_note_files(opts, files, progress, &mut summary, &mut on_reject, &mut |n, _| {
             *expected.entry(id_key(&n.encounter_id)).or_default() += 1;
-        });
-    }
+        })
+    };
     progress.finish();
     let mut claims = {
         let mut on_reject = |r: Reject| {
@@ -823,34 +1168,60 @@ fn scan_locked(
                 reject_err.get_or_insert(e);
             }
         };
-        read_claim_files(opts, &mut on_reject, &mut summary)?
+        SpilledClaims::read(opts, &opts.out, &mut on_reject, &mut summary)?
     };
     summary.stage_seconds.insert("read".into(), t0.elapsed().as_secs_f64());
 
-    // 2. Extract and score.
+    // 2. Extract and score. Each scored encounter's report row and its
+    // session note's sketch go to spill files; memory keeps its id and
+    // where its records are.
     let t1 = std::time::Instant::now();
     let mut findings_out = report::FindingsWriter::create(&fin_path).map_err(|e| out_err(&fin_path, e))?;
-    let mut rows: Vec<EncounterRow> = Vec::with_capacity(expected.len());
-    let mut keys: Vec<CloneKey> = Vec::new();
+    let mut rows_spill = SpillFile::create(&opts.out, "encounter-rows").map_err(|e| out_err(&opts.out, e))?;
+    let mut sessions_spill = SpillFile::create(&opts.out, "session-sketches").map_err(|e| out_err(&opts.out, e))?;
+    // Sized once from the census (no doubling of the per-encounter vectors).
+    let mut ids = RowIds { text: String::new(), ends: Vec::with_capacity(expected.len()) };
+    let mut row_at: Vec<u64> = Vec::with_capacity(expected.len());
+    let mut sessions: Vec<SessionRef> = Vec::with_capacity(expected.len());
     let mut patients = Patients::default();
     let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut pending: HashMap<String, Vec<NoteRecord>> = HashMap::new();
     let mut ready: Vec<(String, Vec<NoteRecord>)> = Vec::new();
     let mut accepted: u64 = 0;
     let mut write_err: Option<std::io::Error> = None;
-    let mut done_ids: std::collections::HashSet<u128> = std::collections::HashSet::with_capacity(summary.notes_read as usize);
+    let mut spill_err: Option<std::io::Error> = None;
+    let mut spill_buf: Vec<u8> = Vec::new();
     let mut keep = |scored: Vec<Scored>, summary: &mut ScanSummary| {
         for s in scored {
             count_payer(summary, s.payer);
             for f in &s.findings {
                 *rule_counts.entry(f.rule_id).or_default() += 1;
             }
-            if let Some(mut k) = s.clone_key {
-                k.patient = patients.id(&s.row.patient_id);
-                k.row = rows.len() as u32;
-                keys.push(k);
+            let row = ids.push(&s.row.encounter_id);
+            spill_buf.clear();
+            let spilled = s.row.encode(&mut spill_buf).and_then(|()| rows_spill.append(&spill_buf));
+            match spilled {
+                Ok(at) => row_at.push(at),
+                Err(e) => {
+                    row_at.push(rows_spill.len());
+                    spill_err.get_or_insert(e);
+                }
             }
-            rows.push(s.row);
+            if let Some(k) = s.clone_key {
+                match spill_session(&mut sessions_spill, &mut spill_buf, &k) {
+                    Ok(at) => sessions.push(SessionRef {
+                        patient: patients.id(&s.row.patient_id),
+                        date_of_service: k.date_of_service,
+                        row,
+                        note: k.note,
+                        track: s.row.track,
+                        at,
+                    }),
+                    Err(e) => {
+                        spill_err.get_or_insert(e);
+                    }
+                }
+            }
             if let Err(e) = findings_out.push(s.findings) {
                 write_err.get_or_insert(e);
             }
@@ -886,7 +1257,7 @@ fn scan_locked(
         let mut on = |ev: NoteEvent| {
             if let NoteEvent::Note(n) = ev {
                 // The census decided which record of an id is used: the first.
-                if !done_ids.insert(id_key(&n.note_id)) {
+                if !first.take(&n.note_id) {
                     return;
                 }
                 batch.push(n);
@@ -912,29 +1283,51 @@ fn scan_locked(
     ready.extend(rest);
     let s = score_ready(&mut ready, &mut claims, opts, dict);
     keep(s, &mut summary);
-    drop(done_ids);
+    drop(expected);
+    drop(patients);
     progress.finish();
-    summary.claims_without_notes = claims.values().map(|v| v.len() as u64).sum();
+    summary.claims_without_notes = claims.untaken();
+    if let Some(e) = claims.err.take() {
+        return Err(out_err(claims.spill.path(), e));
+    }
     drop(claims);
     summary.stage_seconds.insert("extract+score".into(), t1.elapsed().as_secs_f64());
 
-    // Clone pass over the session-note sketches.
+    // Clone pass over the spilled session-note sketches: the late
+    // `note-cloned` findings are written, and remembered by row (at most
+    // one per encounter) to rescore the rows as they are read back.
     let t2 = std::time::Instant::now();
-    let mut late = Vec::new();
-    for (k, c) in detect_clones(&keys, &|row| rows[row as usize].encounter_id.clone()) {
-        let key = &keys[k];
-        let row = &mut rows[key.row as usize];
-        if let Some(f) = rules::clone_finding(&row.encounter_id, &key.note_id, row.track, row.date_of_service, &c, &opts.settings) {
-            row.add_finding(&f, &opts.settings);
-            *rule_counts.entry(f.rule_id).or_default() += 1;
-            late.push(f);
+    let spill_path = |f: &SpillFile| f.path().to_path_buf();
+    if let Some(e) = spill_err.take() {
+        return Err(out_err(&spill_path(&rows_spill), e));
+    }
+    rows_spill.flush().map_err(|e| out_err(&spill_path(&rows_spill), e))?;
+    sessions_spill.flush().map_err(|e| out_err(&spill_path(&sessions_spill), e))?;
+    let mut late: Vec<(u32, &'static str, rules::Severity)> = Vec::new();
+    {
+        let sessions_err = |e| out_err(&spill_path(&sessions_spill), e);
+        let found = detect_spilled_clones(&sessions, &ids, &sessions_spill).map_err(sessions_err)?;
+        for (i, j, similarity) in found {
+            let (a, b) = (&sessions[i as usize], &sessions[j as usize]);
+            let c = ClonedFrom {
+                note: a.note as usize,
+                other_note_id: read_session_note_id(&sessions_spill, b.at).map_err(sessions_err)?,
+                other_encounter_id: ids.get(b.row).to_string(),
+                other_date: b.date_of_service,
+                similarity,
+            };
+            let note_id = read_session_note_id(&sessions_spill, a.at).map_err(sessions_err)?;
+            if let Some(f) = rules::clone_finding(ids.get(a.row), &note_id, a.track, a.date_of_service, &c, &opts.settings) {
+                *rule_counts.entry(f.rule_id).or_default() += 1;
+                late.push((a.row, f.rule_id, f.severity));
+                if let Err(e) = findings_out.push(std::iter::once(f)) {
+                    write_err.get_or_insert(e);
+                }
+            }
         }
     }
-    drop(keys);
-    drop(patients);
-    if let Err(e) = findings_out.push(late) {
-        write_err.get_or_insert(e);
-    }
+    drop(sessions);
+    drop(sessions_spill);
     if let Some(e) = reject_err.take() {
         return Err(out_err(&rej_path, e));
     }
@@ -946,24 +1339,46 @@ fn scan_locked(
     // Summary counts.
     summary.notes_accepted = accepted;
     summary.notes_rejected = summary.notes_read - accepted;
-    rows.sort_by(|a, b| a.encounter_id.cmp(&b.encounter_id));
-    for r in &rows {
-        *summary.by_level.entry(r.risk_level.to_string()).or_default() += 1;
-        *summary.by_track.entry(r.track.as_str().to_string()).or_default() += 1;
-    }
-    summary.encounters = rows.len() as u64;
+    summary.encounters = ids.len() as u64;
     summary.findings = rule_counts.values().sum();
     let mut top: Vec<(String, u64)> = rule_counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     summary.top_rules = top;
 
-    // Reports: encounters (from the compact rows), then the findings and
-    // rejects files are renamed over their final names.
+    // Reports: encounters, read back from the spill file in encounter id
+    // order and written a row group at a time, then the findings and
+    // rejects files are renamed over their final names. What the index
+    // needs of each encounter is kept, in the same order.
     let t3 = std::time::Instant::now();
     progress.stage("write", Some(3));
-    let mut df = report::encounters_frame(&rows).map_err(|e| ScanError::Output(e.to_string()))?;
-    report::write_parquet(&enc_path, &mut df).map_err(|e| out_err(&enc_path, e))?;
-    drop(df);
+    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| ids.get(a).cmp(ids.get(b)).then(a.cmp(&b)));
+    let mut risks = RiskTable::default();
+    {
+        let rows_err = |e| out_err(&spill_path(&rows_spill), e);
+        let mut enc_out = report::EncountersWriter::create(&enc_path, order.len()).map_err(|e| out_err(&enc_path, e))?;
+        let mut buf = Vec::new();
+        for &r in &order {
+            let at = row_at[r as usize];
+            let end = row_at.get(r as usize + 1).copied().unwrap_or(rows_spill.len());
+            buf.resize((end - at) as usize, 0);
+            rows_spill.read_at(at, &mut buf).map_err(rows_err)?;
+            let mut row = EncounterRow::decode(&buf).map_err(rows_err)?;
+            if let Ok(k) = late.binary_search_by_key(&r, |l| l.0) {
+                row.add_late_finding(late[k].1, late[k].2, &opts.settings);
+            }
+            *summary.by_level.entry(row.risk_level.to_string()).or_default() += 1;
+            *summary.by_track.entry(row.track.as_str().to_string()).or_default() += 1;
+            if writer.is_some() {
+                risks.push(&row);
+            }
+            enc_out.push(row).map_err(|e| out_err(&enc_path, e))?;
+        }
+        enc_out.finish().map_err(|e| out_err(&enc_path, e))?;
+    }
+    drop(row_at);
+    drop(rows_spill);
+    drop(late);
     progress.inc(1);
     findings_out.finish().map_err(|e| out_err(&fin_path, e))?;
     progress.inc(1);
@@ -979,28 +1394,28 @@ fn scan_locked(
         let t4 = std::time::Instant::now();
         let index_dir = opts.index.clone().unwrap_or_else(|| opts.out.join("index"));
         progress.stage("index", Some(summary.notes_accepted));
-        let mut seen: std::collections::HashSet<u128> = std::collections::HashSet::new();
+        first.restart();
         let mut err: Option<crate::index::IndexError> = None;
         for f in files {
             let mut on = |ev: NoteEvent| {
                 if let NoteEvent::Note(n) = ev {
-                    if err.is_some() || !seen.insert(id_key(&n.note_id)) {
+                    if err.is_some() || !first.take(&n.note_id) {
                         return;
                     }
-                    let Ok(i) = rows.binary_search_by(|r| r.encounter_id.as_str().cmp(n.encounter_id.as_str())) else { return };
-                    let row = &rows[i];
+                    let Ok(i) = order.binary_search_by(|&r| ids.get(r).cmp(n.encounter_id.as_str())) else { return };
+                    let row = risks.get(i);
                     let doc = crate::index::NoteDoc {
                         note_id: &n.note_id,
                         encounter_id: &n.encounter_id,
                         patient_id: &n.patient_id,
                         date_of_service: n.date_of_service,
                         provider_id: n.provider_id.as_deref(),
-                        payer: row.payer.as_deref(),
+                        payer: row.payer,
                         note_type: n.note_type.as_deref(),
                         track: row.track.as_str(),
                         risk_level: row.risk_level,
                         risk_score: row.risk_score,
-                        rules: &row.rules,
+                        rules: row.rules,
                         text: &n.text,
                     };
                     if let Err(e) = writer.add(&doc) {

@@ -80,6 +80,27 @@ impl Sketch {
     }
 }
 
+/// Words of a sketch stored outside memory (the scan spills session-note
+/// sketches to a scratch file until the per-patient clone pass).
+pub const SKETCH_WORDS: usize = K + 1;
+
+impl Sketch {
+    /// The sketch as [`SKETCH_WORDS`] words: the minima, then the shingle count.
+    pub fn to_words(&self) -> [u32; SKETCH_WORDS] {
+        let mut w = [0u32; SKETCH_WORDS];
+        w[..K].copy_from_slice(&self.mins);
+        w[K] = self.shingles;
+        w
+    }
+
+    /// The sketch [`Sketch::to_words`] gave.
+    pub fn from_words(w: &[u32; SKETCH_WORDS]) -> Sketch {
+        let mut mins = [0u32; K];
+        mins.copy_from_slice(&w[..K]);
+        Sketch { mins, shingles: w[K] }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,11 @@ use std::sync::{Arc, Mutex};
 use polars::prelude::*;
 
 use crate::encounter::{Encounter, EncounterFacts, Track};
-use crate::rules::Finding;
+use crate::rules::{Finding, Severity};
+
+pub mod spill;
+
+use spill::{Dec, Enc};
 
 /// One encounter's report row, owned and compact: what stays in memory of
 /// an encounter after it is scored (its notes and evidence are dropped).
@@ -118,9 +122,14 @@ impl EncounterRow {
     /// Add a finding decided after the row was made (the per-patient clone
     /// pass), rescoring the row.
     pub fn add_finding(&mut self, f: &Finding, settings: &crate::rules::RuleSettings) {
-        self.severities.push(f.severity);
-        if let Err(i) = self.rules.binary_search(&f.rule_id) {
-            self.rules.insert(i, f.rule_id);
+        self.add_late_finding(f.rule_id, f.severity, settings);
+    }
+
+    /// [`EncounterRow::add_finding`] given the finding's rule and severity.
+    pub fn add_late_finding(&mut self, rule_id: &'static str, severity: Severity, settings: &crate::rules::RuleSettings) {
+        self.severities.push(severity);
+        if let Err(i) = self.rules.binary_search(&rule_id) {
+            self.rules.insert(i, rule_id);
         }
         self.risk_score = settings.score_severities(&self.severities);
         self.risk_level = settings.level(self.risk_score);
@@ -130,6 +139,140 @@ impl EncounterRow {
     pub fn finding_count(&self) -> u32 {
         self.severities.len() as u32
     }
+
+    /// Append the row's compact binary form (for a [`spill::SpillFile`]).
+    pub fn encode(&self, out: &mut Vec<u8>) -> io::Result<()> {
+        let mut e = Enc(out);
+        e.str(&self.encounter_id);
+        e.str(&self.patient_id);
+        e.i32(date_days(self.date_of_service));
+        e.opt_str(self.provider_id.as_deref());
+        e.opt_str(self.payer.as_deref());
+        e.u8(track_code(self.track));
+        e.u32(self.note_count);
+        e.f64(self.risk_score);
+        e.u8(level_code(self.risk_level).ok_or_else(|| io::Error::other(format!("unknown risk level {}", self.risk_level)))?);
+        e.u32(self.rules.len() as u32);
+        for r in &self.rules {
+            let i = crate::rules::ALL.iter().position(|x| x.id == *r).ok_or_else(|| io::Error::other(format!("unknown rule id {r}")))?;
+            e.u8(i as u8);
+        }
+        e.u32(self.severities.len() as u32);
+        for s in &self.severities {
+            e.u8(*s as u8);
+        }
+        e.u32(self.antidepressant_trials);
+        e.u32(self.adequate_trials);
+        e.u8(self.vague_trial_history as u8);
+        e.u8(self.pre_dose_bp as u8);
+        e.u8(self.post_dose_bp as u8);
+        e.u32(self.bp_reading_count);
+        e.opt_u32(self.monitoring_minutes);
+        e.u8(self.discharge_criteria_documented as u8);
+        e.u8(self.rems_documented as u8);
+        e.u8(self.prior_auth_documented as u8);
+        e.opt_f64(self.dose_mg);
+        e.opt_u32(self.billed_drug_units);
+        e.opt_bool(self.units_match_dose);
+        e.u32(self.icd10_codes.len() as u32);
+        for c in &self.icd10_codes {
+            e.str(c);
+        }
+        e.opt_bool(self.icd10_specific);
+        e.opt_bool(self.separate_em_documentation);
+        Ok(())
+    }
+
+    /// Read a row written by [`EncounterRow::encode`].
+    pub fn decode(buf: &[u8]) -> io::Result<Self> {
+        let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("spilled encounter row: bad {what}"));
+        let mut d = Dec(buf);
+        let encounter_id = d.string()?;
+        let patient_id = d.string()?;
+        let date_of_service = epoch() + chrono::Duration::days(d.i32()? as i64);
+        let provider_id = d.opt_string()?;
+        let payer = d.opt_string()?;
+        let track = *TRACKS.get(d.u8()? as usize).ok_or_else(|| bad("track"))?;
+        let note_count = d.u32()?;
+        let risk_score = d.f64()?;
+        let risk_level = *LEVELS.get(d.u8()? as usize).ok_or_else(|| bad("risk level"))?;
+        let n = d.u32()? as usize;
+        let mut rules = Vec::with_capacity(n);
+        for _ in 0..n {
+            rules.push(crate::rules::ALL.get(d.u8()? as usize).ok_or_else(|| bad("rule"))?.id);
+        }
+        let n = d.u32()? as usize;
+        let mut severities = Vec::with_capacity(n);
+        for _ in 0..n {
+            severities.push(*SEVERITIES.get(d.u8()? as usize).ok_or_else(|| bad("severity"))?);
+        }
+        Ok(EncounterRow {
+            encounter_id,
+            patient_id,
+            date_of_service,
+            provider_id,
+            payer,
+            track,
+            note_count,
+            risk_score,
+            risk_level,
+            rules,
+            severities,
+            antidepressant_trials: d.u32()?,
+            adequate_trials: d.u32()?,
+            vague_trial_history: d.bool()?,
+            pre_dose_bp: d.bool()?,
+            post_dose_bp: d.bool()?,
+            bp_reading_count: d.u32()?,
+            monitoring_minutes: d.opt_u32()?,
+            discharge_criteria_documented: d.bool()?,
+            rems_documented: d.bool()?,
+            prior_auth_documented: d.bool()?,
+            dose_mg: d.opt_f64()?,
+            billed_drug_units: d.opt_u32()?,
+            units_match_dose: d.opt_bool()?,
+            icd10_codes: {
+                let n = d.u32()? as usize;
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    v.push(d.string()?);
+                }
+                v
+            },
+            icd10_specific: d.opt_bool()?,
+            separate_em_documentation: d.opt_bool()?,
+        })
+    }
+}
+
+/// Tracks by their spilled code.
+const TRACKS: [Track; 4] = [Track::Esketamine, Track::IvKetamine, Track::OralKetamine, Track::None];
+/// Risk levels by their code ([`crate::rules::RuleSettings::level`] gives one of these).
+pub const LEVELS: [&str; 4] = ["low", "medium", "high", "critical"];
+/// Severities by their code (`Severity as u8`).
+const SEVERITIES: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+/// The spilled code of a track (its index in [`TRACKS`]).
+pub fn track_code(t: Track) -> u8 {
+    match t {
+        Track::Esketamine => 0,
+        Track::IvKetamine => 1,
+        Track::OralKetamine => 2,
+        Track::None => 3,
+    }
+}
+
+/// The code of a risk level, if it is one of [`LEVELS`].
+pub fn level_code(l: &str) -> Option<u8> {
+    LEVELS.iter().position(|x| *x == l).map(|i| i as u8)
+}
+
+fn epoch() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
+}
+
+fn date_days(d: chrono::NaiveDate) -> i32 {
+    (d - epoch()).num_days() as i32
 }
 
 /// Create a file owner-only for writing (truncating).
@@ -333,6 +476,89 @@ impl FindingsWriter {
     }
 }
 
+/// Row-group sizes of a one-chunk frame of `n` rows written by polars'
+/// `ParquetWriter::finish` with row-group size `rg` (`chunk_df_for_writing`:
+/// `n / rg` equal groups, the last taking the remainder; one group below
+/// `rg`). Writing groups of these sizes one at a time gives the same file,
+/// byte for byte, as writing the whole frame.
+pub fn row_groups(n: usize, rg: usize) -> Vec<usize> {
+    let k = n / rg.max(1);
+    if k <= 1 {
+        return vec![n];
+    }
+    let size = n / k;
+    let mut v = vec![size; k - 1];
+    v.push(n - size * (k - 1));
+    v
+}
+
+/// Polars' default row-group size (rows).
+pub const ROW_GROUP: usize = 512 * 512;
+
+/// The encounter report written one row group at a time from rows given in
+/// report order, so the rows are never all in memory; the file is the one
+/// [`encounters_frame`] and [`write_parquet`] give for the same rows.
+pub struct EncountersWriter {
+    file: AtomicFile,
+    writer: Option<polars::io::parquet::write::BatchedWriter<SharedWriter>>,
+    groups: std::vec::IntoIter<usize>,
+    want: usize,
+    buf: Vec<EncounterRow>,
+    rows: u64,
+}
+
+impl EncountersWriter {
+    /// Start `path` for `n` rows (written under a temporary name until
+    /// [`EncountersWriter::finish`]).
+    pub fn create(path: &Path, n: usize) -> io::Result<Self> {
+        Self::with_row_group_size(path, n, ROW_GROUP)
+    }
+
+    /// As [`EncountersWriter::create`], with another row-group size (tests).
+    pub fn with_row_group_size(path: &Path, n: usize, rg: usize) -> io::Result<Self> {
+        let file = AtomicFile::create(path)?;
+        let mut groups = row_groups(n, rg).into_iter();
+        let want = groups.next().unwrap_or(0);
+        Ok(EncountersWriter { file, writer: None, groups, want, buf: Vec::new(), rows: 0 })
+    }
+
+    /// Add the next row; a row group is written when it is complete.
+    pub fn push(&mut self, row: EncounterRow) -> io::Result<()> {
+        self.buf.push(row);
+        if self.buf.len() >= self.want {
+            self.flush()?;
+            self.want = self.groups.next().unwrap_or(usize::MAX);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let df = encounters_frame(&self.buf).map_err(pe)?;
+        if self.writer.is_none() {
+            self.writer = Some(parquet_writer(self.file.writer()).batched(df.schema()).map_err(pe)?);
+        }
+        self.writer.as_mut().expect("writer open").write_batch(&df).map_err(pe)?;
+        self.rows += self.buf.len() as u64;
+        self.buf = Vec::new();
+        Ok(())
+    }
+
+    /// Write the rest and the footer, then rename over the final name.
+    /// Returns the number of rows.
+    pub fn finish(mut self) -> io::Result<u64> {
+        if !self.buf.is_empty() || self.writer.is_none() {
+            self.flush()?;
+        }
+        let w = self.writer.take().expect("writer open");
+        w.finish().map_err(pe)?;
+        drop(w);
+        let rows = self.rows;
+        let EncountersWriter { file, .. } = self;
+        file.commit()?;
+        Ok(rows)
+    }
+}
+
 /// The rejects file, one JSON object per line, written as records are
 /// rejected.
 pub struct RejectsWriter {
@@ -469,4 +695,82 @@ pub fn create_private_lock(path: &Path) -> io::Result<File> {
         o.mode(0o600);
     }
     o.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(i: usize) -> EncounterRow {
+        let rules: Vec<&'static str> = crate::rules::ALL.iter().skip(i % 7).step_by(5).take(i % 4).map(|r| r.id).collect();
+        EncounterRow {
+            encounter_id: format!("ENC{i:07}"),
+            patient_id: format!("PT{:05}", i / 3),
+            date_of_service: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Duration::days((i % 400) as i64),
+            provider_id: (!i.is_multiple_of(5)).then(|| format!("PRV{}", i % 17)),
+            payer: (!i.is_multiple_of(6)).then(|| ["medicare", "aetna", "cigna"][i % 3].to_string()),
+            track: TRACKS[i % 4],
+            note_count: (i % 3) as u32 + 1,
+            risk_score: (i % 1000) as f64 / 10.0,
+            risk_level: LEVELS[i % 4],
+            severities: rules.iter().enumerate().map(|(k, _)| SEVERITIES[(i + k) % 5]).collect(),
+            rules,
+            antidepressant_trials: (i % 5) as u32,
+            adequate_trials: (i % 3) as u32,
+            vague_trial_history: i.is_multiple_of(2),
+            pre_dose_bp: i.is_multiple_of(3),
+            post_dose_bp: i.is_multiple_of(5),
+            bp_reading_count: (i % 7) as u32,
+            monitoring_minutes: (!i.is_multiple_of(4)).then_some((i % 180) as u32),
+            discharge_criteria_documented: i.is_multiple_of(7),
+            rems_documented: i.is_multiple_of(11),
+            prior_auth_documented: i.is_multiple_of(13),
+            dose_mg: (!i.is_multiple_of(3)).then_some(28.0 * (i % 4) as f64),
+            billed_drug_units: (i % 5 != 1).then_some((i % 90) as u32),
+            units_match_dose: [None, Some(true), Some(false)][i % 3],
+            icd10_codes: (0..i % 3).map(|k| format!("F3{k}.{}", i % 10)).collect(),
+            icd10_specific: [None, Some(true), Some(false)][(i / 3) % 3],
+            separate_em_documentation: [None, Some(true), Some(false)][(i / 7) % 3],
+        }
+    }
+
+    #[test]
+    fn rows_round_trip_through_their_spilled_form() {
+        for i in 0..500 {
+            let r = row(i);
+            let mut buf = Vec::new();
+            r.encode(&mut buf).unwrap();
+            let back = EncounterRow::decode(&buf).unwrap();
+            assert_eq!(format!("{r:?}"), format!("{back:?}"));
+            assert!(EncounterRow::decode(&buf[..buf.len() - 1]).is_err(), "a short record is an error");
+        }
+    }
+
+    #[test]
+    fn row_groups_follow_polars() {
+        assert_eq!(row_groups(0, 10), vec![0]);
+        assert_eq!(row_groups(9, 10), vec![9]);
+        assert_eq!(row_groups(19, 10), vec![19]);
+        assert_eq!(row_groups(20, 10), vec![10, 10]);
+        assert_eq!(row_groups(29, 10), vec![14, 15]);
+        assert_eq!(row_groups(35, 10), vec![11, 11, 13]);
+    }
+
+    #[test]
+    fn streamed_encounters_file_is_the_whole_frame_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in [0usize, 1, 999, 1000, 2500, 3999, 4321] {
+            let rows: Vec<EncounterRow> = (0..n).map(row).collect();
+            let whole = dir.path().join(format!("whole-{n}.parquet"));
+            let mut df = encounters_frame(&rows).unwrap();
+            write_atomic(&whole, |w| parquet_writer(w).with_row_group_size(Some(1000)).finish(&mut df).map(|_| ()).map_err(pe)).unwrap();
+            let streamed = dir.path().join(format!("streamed-{n}.parquet"));
+            let mut w = EncountersWriter::with_row_group_size(&streamed, n, 1000).unwrap();
+            for r in rows {
+                w.push(r).unwrap();
+            }
+            assert_eq!(w.finish().unwrap(), n as u64);
+            assert!(fs::read(&whole).unwrap() == fs::read(&streamed).unwrap(), "{n} rows: files differ");
+        }
+    }
 }
