@@ -75,8 +75,8 @@ pub fn cs(p: &str) -> Regex {
 /// matches the same strings in an ASCII-lowercased haystack: literal ASCII
 /// letters are lowercased; escapes (`\D`, `\S`, `\B`...), group names and
 /// `\p{..}`/`\x{..}` bodies are kept. `None` when the pattern depends on case
-/// (a `(?-i` group or a Unicode property class), so it must run on the
-/// original text.
+/// (a `(?-i` group, a Unicode property class or a code-point escape), so it
+/// must run on the original text.
 ///
 /// Why: the `regex` crate cannot use its literal prefilters on long
 /// case-insensitive alternations (every literal has 2^n case variants), so
@@ -86,7 +86,9 @@ pub fn cs(p: &str) -> Regex {
 /// infusion start 6.9 -> 2.7. Byte offsets are unchanged by ASCII
 /// lowercasing, so matches index the original text.
 pub fn lowercase_pattern(p: &str) -> Option<String> {
-    if p.contains("(?-i") || p.contains("\\p") || p.contains("\\P") {
+    // A code-point escape may name an uppercase letter (`\x41`), which the
+    // lowercased text never contains.
+    if ["(?-i", "\\p", "\\P", "\\x", "\\u", "\\U"].iter().any(|c| p.contains(c)) {
         return None;
     }
     Some(lowercase_literals(p))
@@ -150,13 +152,6 @@ impl Lc {
             None => Lc { re: ci(p), on_lower: false },
         }
     }
-    /// Compile a dictionary pattern, returning the error.
-    pub fn try_new(p: &str) -> Result<Lc, regex::Error> {
-        match lowercase_pattern(p) {
-            Some(l) => Ok(Lc { re: build(&l, false)?, on_lower: true }),
-            None => Ok(Lc { re: build(p, true)?, on_lower: false }),
-        }
-    }
     /// The haystack to search: `lower` must be `text.to_ascii_lowercase()`.
     #[inline]
     pub fn hay<'t>(&self, text: &'t str, lower: &'t str) -> &'t str {
@@ -187,7 +182,9 @@ mod tests {
 
     #[test]
     fn lowercased_patterns_keep_escapes_names_and_offsets() {
-        assert_eq!(lowercase_pattern(r"\bREMS\s+(?P<N>\D+)\B\x{41}"), Some(r"\brems\s+(?P<N>\D+)\B\x{41}".to_string()));
+        assert_eq!(lowercase_pattern(r"\bREMS\s+(?P<N>\D+)\B"), Some(r"\brems\s+(?P<N>\D+)\B".to_string()));
+        assert_eq!(lowercase_pattern(r"\x{41}"), None);
+        assert_eq!(lowercase_literals(r"A\x{41}"), r"a\x{41}");
         assert_eq!(lowercase_pattern(r"(?-i:\bPA\b)x"), None);
         assert_eq!(lowercase_literals(r"(?-i:\bPA\b)x"), r"(?-i:\bpa\b)x");
         assert_eq!(lowercase_pattern(r"[A-Z]{2}\d"), Some("[a-z]{2}\\d".to_string()));
