@@ -1070,29 +1070,21 @@ struct Risk<'a> {
     rules: &'a [&'static str],
 }
 
+/// The number of `v` in `values`, adding it on first sight.
+fn intern<T: Clone + Eq + std::hash::Hash>(values: &mut Vec<T>, ids: &mut HashMap<T, u32>, v: &T) -> u32 {
+    if let Some(&i) = ids.get(v) {
+        return i;
+    }
+    let i = values.len() as u32;
+    values.push(v.clone());
+    ids.insert(v.clone(), i);
+    i
+}
+
 impl RiskTable {
     fn push(&mut self, r: &EncounterRow) {
-        let payer = match &r.payer {
-            None => u32::MAX,
-            Some(p) => match self.payer_ids.get(p) {
-                Some(&i) => i,
-                None => {
-                    let i = self.payers.len() as u32;
-                    self.payers.push(p.clone());
-                    self.payer_ids.insert(p.clone(), i);
-                    i
-                }
-            },
-        };
-        let rules = match self.rule_set_ids.get(&r.rules) {
-            Some(&i) => i,
-            None => {
-                let i = self.rule_sets.len() as u32;
-                self.rule_sets.push(r.rules.clone());
-                self.rule_set_ids.insert(r.rules.clone(), i);
-                i
-            }
-        };
+        let payer = r.payer.as_ref().map_or(u32::MAX, |p| intern(&mut self.payers, &mut self.payer_ids, p));
+        let rules = intern(&mut self.rule_sets, &mut self.rule_set_ids, &r.rules);
         // A row's level is always `RuleSettings::level` of its score, one of LEVELS.
         let level = report::level_code(r.risk_level).unwrap_or(0);
         self.rows.push(RiskRow { risk_score: r.risk_score, payer, rules, track: r.track, level });

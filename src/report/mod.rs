@@ -254,12 +254,7 @@ const SEVERITIES: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medi
 
 /// The spilled code of a track (its index in [`TRACKS`]).
 pub fn track_code(t: Track) -> u8 {
-    match t {
-        Track::Esketamine => 0,
-        Track::IvKetamine => 1,
-        Track::OralKetamine => 2,
-        Track::None => 3,
-    }
+    TRACKS.iter().position(|x| *x == t).expect("every track is in TRACKS") as u8
 }
 
 /// The code of a risk level, if it is one of [`LEVELS`].
