@@ -80,7 +80,12 @@ fn cred_norm(c: &str) -> String {
 /// Whether a normalized credential names a non-prescriber, also with a
 /// state suffix or several credentials ("LPC-S", "LCSW-C", "LCSW, LADC").
 fn is_non_prescriber(c: &str) -> bool {
-    NON_PRESCRIBERS.iter().any(|p| c.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == *p))
+    has_credential(c, NON_PRESCRIBERS)
+}
+
+/// Whether a normalized credential contains one of `list` as a word.
+fn has_credential(c: &str, list: &[&str]) -> bool {
+    c.split(|ch: char| !ch.is_alphanumeric()).any(|w| list.contains(&w))
 }
 
 crate::declare_rule! {
@@ -444,7 +449,7 @@ crate::declare_rule! {
 /// Minutes in a time statement ("total time 75 min" -> 75).
 fn stated_minutes(v: &str) -> Option<u32> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| regex::Regex::new(r"(\d{1,3})\s*(?:min|minutes|mins)\b").expect("valid"));
+    let re = RE.get_or_init(|| crate::extract::re::cs(r"(\d{1,3})\s*(?:min|minutes|mins)\b"));
     re.captures(v).and_then(|c| c[1].parse().ok())
 }
 
@@ -463,7 +468,7 @@ fn prolonged(ctx: &Ctx<'_>) -> Vec<Hit> {
         let e = ctx.enc.ev(r);
         let Some(m) = stated_minutes(&e.value) else { continue };
         let cred = ctx.enc.notes[r.0].meta.provider_credential.as_deref().map(cred_norm).unwrap_or_default();
-        let by_staff = STAFF_CREDENTIALS.iter().any(|s| cred.split(|c: char| !c.is_alphanumeric()).any(|w| w == *s));
+        let by_staff = has_credential(&cred, STAFF_CREDENTIALS);
         if !matches!(e.entry_id.as_str(), "staff-time" | "practitioner-time") {
             continue; // psychotherapy minutes are not E/M or staff time
         }
