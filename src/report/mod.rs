@@ -429,7 +429,7 @@ pub struct FindingsWriter {
 }
 
 /// Findings buffered before a row group is written.
-pub const FINDINGS_BATCH: usize = 65_536;
+pub const FINDINGS_BATCH: usize = ROW_GROUP;
 
 impl FindingsWriter {
     /// Start `path` (written under a temporary name until [`FindingsWriter::finish`]).
@@ -487,8 +487,12 @@ pub fn row_groups(n: usize, rg: usize) -> Vec<usize> {
     v
 }
 
-/// Polars' default row-group size (rows).
-pub const ROW_GROUP: usize = 512 * 512;
+/// Row-group size of both reports (rows). Polars' default (262,144) made the
+/// encounter writer hold up to twice that many rows, plus their frame, before
+/// writing: at 1,000,000 notes that buffer was the largest thing in memory.
+/// 65,536 rows bounds it while keeping groups large enough for good
+/// compression and fast scans.
+pub const ROW_GROUP: usize = 65_536;
 
 /// The encounter report written one row group at a time from rows given in
 /// report order, so the rows are never all in memory; the file is the one
@@ -590,6 +594,7 @@ fn parquet_writer<W: Write>(w: W) -> ParquetWriter<W> {
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::default())
         .set_parallel(false)
+        .with_row_group_size(Some(ROW_GROUP))
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata())))
 }
 
