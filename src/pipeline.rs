@@ -1286,8 +1286,9 @@ fn scan_locked(
     summary.stage_seconds.insert("extract+score".into(), t1.elapsed().as_secs_f64());
 
     // Clone pass over the spilled session-note sketches: the late
-    // `note-cloned` findings are written, and remembered by row (at most
-    // one per encounter) to rescore the rows as they are read back.
+    // `note-cloned` findings are written, and remembered by row (sorted by
+    // row; an encounter may have several) to rescore the rows as they are
+    // read back.
     let t2 = std::time::Instant::now();
     let spill_path = |f: &SpillFile| f.path().to_path_buf();
     if let Some(e) = spill_err.take() {
@@ -1320,6 +1321,7 @@ fn scan_locked(
     }
     drop(sessions);
     drop(sessions_spill);
+    late.sort_by_key(|l| l.0);
     if let Some(e) = reject_err.take() {
         return Err(out_err(&rej_path, e));
     }
@@ -1356,8 +1358,9 @@ fn scan_locked(
             buf.resize((end - at) as usize, 0);
             rows_spill.read_at(at, &mut buf).map_err(rows_err)?;
             let mut row = EncounterRow::decode(&buf).map_err(rows_err)?;
-            if let Ok(k) = late.binary_search_by_key(&r, |l| l.0) {
-                row.add_late_finding(late[k].1, late[k].2, &opts.settings);
+            let from = late.partition_point(|l| l.0 < r);
+            for l in late[from..].iter().take_while(|l| l.0 == r) {
+                row.add_late_finding(l.1, l.2, &opts.settings);
             }
             *summary.by_level.entry(row.risk_level.to_string()).or_default() += 1;
             *summary.by_track.entry(row.track.as_str().to_string()).or_default() += 1;
