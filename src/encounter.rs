@@ -219,6 +219,19 @@ pub struct EncounterFacts {
     /// The session note is a near-copy of an earlier session of the same
     /// patient (filled in by the pipeline's per-patient pass).
     pub cloned_from: Option<ClonedFrom>,
+    /// This esketamine session is the third or later of the patient's
+    /// sessions within 7 consecutive days (filled in by the pipeline's
+    /// per-patient pass).
+    pub sessions_in_week: Option<SessionsInWeek>,
+}
+
+/// Evidence for an esketamine session over the label's schedule: the
+/// patient's earlier administration sessions in the 7 days ending on this
+/// one's date of service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionsInWeek {
+    /// The earlier sessions in the window, by date: (encounter id, date of service).
+    pub others: Vec<(String, NaiveDate)>,
 }
 
 /// Evidence for a cloned session note.
@@ -485,6 +498,7 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
         infusion_end_ev,
         em_copies,
         cloned_from: None,
+        sessions_in_week: None,
     }
 }
 

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::dict::Dictionaries;
-use crate::encounter::{assess, merge_claims, ClonedFrom, Encounter, EncounterFacts, NoteMeta, NoteRecord, Track};
+use crate::encounter::{assess, merge_claims, ClonedFrom, Encounter, EncounterFacts, NoteMeta, NoteRecord, SessionsInWeek, Track};
 use crate::extract::similarity::{Sketch, SKETCH_WORDS};
 use crate::extract::Extractor;
 use crate::ingest::{self, ClaimEvent, IngestOptions, NoteEvent};
@@ -837,6 +837,44 @@ fn detect_spilled_clones(sessions: &[SessionRef], ids: &RowIds, spill: &SpillFil
     Ok(found)
 }
 
+/// An esketamine administration session, as the per-patient dosing
+/// schedule pass keeps it (12 bytes: no ids or text).
+#[derive(Debug, Clone, Copy)]
+struct AdminRef {
+    /// Patient (interned).
+    patient: u32,
+    date_of_service: chrono::NaiveDate,
+    /// The encounter's row.
+    row: u32,
+}
+
+/// Sessions that are the third or later of their patient's esketamine
+/// administration sessions within 7 consecutive days
+/// ([`rules::over_weekly_limit`]), each patient's sessions in (date,
+/// encounter id) order. `encounter_id` names a row. Returns (the session,
+/// the earlier sessions in its window by date), by row.
+fn detect_over_schedule<'a>(admins: &[AdminRef], encounter_id: impl Fn(u32) -> &'a str) -> Vec<(AdminRef, Vec<AdminRef>)> {
+    let mut order: Vec<AdminRef> = admins.to_vec();
+    order.sort_unstable_by(|a, b| {
+        (a.patient, a.date_of_service, encounter_id(a.row), a.row).cmp(&(b.patient, b.date_of_service, encounter_id(b.row), b.row))
+    });
+    let mut found = Vec::new();
+    for group in order.chunk_by(|a, b| a.patient == b.patient) {
+        let dates: Vec<chrono::NaiveDate> = group.iter().map(|a| a.date_of_service).collect();
+        for (k, others) in rules::over_weekly_limit(&dates) {
+            found.push((group[k], group[others].to_vec()));
+        }
+    }
+    found.sort_unstable_by_key(|f| f.0.row);
+    found
+}
+
+/// The evidence of an over-schedule session: the other sessions' encounter
+/// ids and dates.
+fn sessions_in_week<'a>(others: &[AdminRef], encounter_id: impl Fn(u32) -> &'a str) -> SessionsInWeek {
+    SessionsInWeek { others: others.iter().map(|o| (encounter_id(o.row).to_string(), o.date_of_service)).collect() }
+}
+
 /// Rules for one assessed encounter, under its payer profile (with the
 /// configuration's overrides), sorted.
 fn evaluate_encounter(
@@ -858,7 +896,8 @@ fn evaluate_encounter(
     v
 }
 
-/// Score encounters: assess, clone pass, rules (the in-memory path).
+/// Score encounters: assess, clone and dosing-schedule passes, rules (the
+/// in-memory path).
 pub fn score(
     encounters: Vec<Encounter>,
     dict: &Dictionaries,
@@ -875,6 +914,17 @@ pub fn score(
         .collect();
     for (k, c) in detect_clones(&keys, &|row| encounters[row as usize].encounter_id.clone()) {
         facts[keys[k].row as usize].cloned_from = Some(c);
+    }
+    let admins: Vec<AdminRef> = encounters
+        .iter()
+        .zip(&facts)
+        .enumerate()
+        .filter(|(_, (e, f))| rules::administration_session(e, f, dict))
+        .map(|(i, (e, _))| AdminRef { patient: patients.id(&e.patient_id), date_of_service: e.date_of_service, row: i as u32 })
+        .collect();
+    let id_of = |row: u32| encounters[row as usize].encounter_id.as_str();
+    for (a, others) in detect_over_schedule(&admins, id_of) {
+        facts[a.row as usize].sessions_in_week = Some(sessions_in_week(&others, id_of));
     }
     let findings: Vec<Vec<Finding>> =
         encounters.par_iter().zip(facts.par_iter()).map(|(e, f)| evaluate_encounter(e, f, dict, settings, overrides)).collect();
@@ -1010,6 +1060,8 @@ struct Scored {
     row: EncounterRow,
     findings: Vec<Finding>,
     clone_key: Option<CloneKey>,
+    /// An esketamine administration session (for the dosing-schedule pass).
+    esk_admin: bool,
     payer: PayerStatus,
 }
 
@@ -1031,12 +1083,14 @@ fn score_ready(
         .map(|(id, notes, c)| {
             let (e, payer) = build_encounter(id, notes, c, dict);
             let f = assess(&e, dict);
-            // note-cloned is decided across encounters after all are scored.
+            // note-cloned and esk-dosing-schedule-exceeded are decided across
+            // encounters after all are scored.
             let findings = evaluate_encounter(&e, &f, dict, &opts.settings, &opts.payer_overrides);
             let row = EncounterRow::new(&e, &f, &findings, &opts.settings);
             // Patient and row are filled in by the caller, in order.
             let clone_key = CloneKey::of(&e, &f);
-            Scored { row, findings, clone_key, payer }
+            let esk_admin = rules::administration_session(&e, &f, dict);
+            Scored { row, findings, clone_key, esk_admin, payer }
         })
         .collect()
 }
@@ -1112,15 +1166,18 @@ impl RiskTable {
 ///    extracted; its report row and session-note sketch go to spill files
 ///    in the output folder (owner-only, unlinked while open). Then the
 ///    per-patient clone pass reads the sketches a chunk of patients at a
-///    time and adds `note-cloned` findings, and the rows are read back in
+///    time and adds `note-cloned` findings, the per-patient dosing pass
+///    counts esketamine sessions in 7-day windows and adds
+///    `esk-dosing-schedule-exceeded` findings, and the rows are read back in
 ///    encounter id order into the encounter report, a row group at a time;
 /// 3. indexing, with each encounter's risk.
 ///
 /// Memory holds the census (about 40 bytes a note), one batch of notes,
 /// the encounters whose notes are still arriving (few when an export keeps
 /// an encounter's notes near each other), and per encounter its id and
-/// spill offsets (about 40 bytes), then what the index needs of it (about
-/// 30 bytes with its place in id order).
+/// spill offsets (about 40 bytes; 12 more for an esketamine session, for
+/// the dosing pass), then what the index needs of it (about 30 bytes with
+/// its place in id order).
 fn scan_locked(
     opts: &ScanOptions,
     files: &[PathBuf],
@@ -1175,6 +1232,7 @@ fn scan_locked(
     let mut ids = RowIds { text: String::new(), ends: Vec::with_capacity(expected.len()) };
     let mut row_at: Vec<u64> = Vec::with_capacity(expected.len());
     let mut sessions: Vec<SessionRef> = Vec::with_capacity(expected.len());
+    let mut admins: Vec<AdminRef> = Vec::new();
     let mut patients = Patients::default();
     let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut pending: HashMap<String, Vec<NoteRecord>> = HashMap::new();
@@ -1198,6 +1256,9 @@ fn scan_locked(
                     row_at.push(rows_spill.len());
                     spill_err.get_or_insert(e);
                 }
+            }
+            if s.esk_admin {
+                admins.push(AdminRef { patient: patients.id(&s.row.patient_id), date_of_service: s.row.date_of_service, row });
             }
             if let Some(k) = s.clone_key {
                 match spill_session(&mut sessions_spill, &mut spill_buf, &k) {
@@ -1285,9 +1346,10 @@ fn scan_locked(
     drop(claims);
     summary.stage_seconds.insert("extract+score".into(), t1.elapsed().as_secs_f64());
 
-    // Clone pass over the spilled session-note sketches: the late
-    // `note-cloned` findings are written, and remembered by row (at most
-    // one per encounter) to rescore the rows as they are read back.
+    // Clone pass over the spilled session-note sketches, then the dosing
+    // schedule pass over the esketamine sessions: the late `note-cloned` and
+    // `esk-dosing-schedule-exceeded` findings are written, and remembered by
+    // row (several per encounter) to rescore the rows as they are read back.
     let t2 = std::time::Instant::now();
     let spill_path = |f: &SpillFile| f.path().to_path_buf();
     if let Some(e) = spill_err.take() {
@@ -1320,6 +1382,19 @@ fn scan_locked(
     }
     drop(sessions);
     drop(sessions_spill);
+    for (a, others) in detect_over_schedule(&admins, |r| ids.get(r)) {
+        let w = sessions_in_week(&others, |r| ids.get(r));
+        // Administration sessions are on the esketamine track.
+        if let Some(f) = rules::schedule_finding(ids.get(a.row), Track::Esketamine, a.date_of_service, &w, &opts.settings) {
+            *rule_counts.entry(f.rule_id).or_default() += 1;
+            late.push((a.row, f.rule_id, f.severity));
+            if let Err(e) = findings_out.push(std::iter::once(f)) {
+                write_err.get_or_insert(e);
+            }
+        }
+    }
+    drop(admins);
+    late.sort_by_key(|l| l.0);
     if let Some(e) = reject_err.take() {
         return Err(out_err(&rej_path, e));
     }
@@ -1356,8 +1431,9 @@ fn scan_locked(
             buf.resize((end - at) as usize, 0);
             rows_spill.read_at(at, &mut buf).map_err(rows_err)?;
             let mut row = EncounterRow::decode(&buf).map_err(rows_err)?;
-            if let Ok(k) = late.binary_search_by_key(&r, |l| l.0) {
-                row.add_late_finding(late[k].1, late[k].2, &opts.settings);
+            let from = late.partition_point(|l| l.0 < r);
+            for l in late[from..].iter().take_while(|l| l.0 == r) {
+                row.add_late_finding(l.1, l.2, &opts.settings);
             }
             *summary.by_level.entry(row.risk_level.to_string()).or_default() += 1;
             *summary.by_track.entry(row.track.as_str().to_string()).or_default() += 1;

@@ -48,6 +48,8 @@ struct Scan {
     findings: BTreeMap<(String, String), Vec<Row>>,
     /// Note text by (rule dir, kind, note id), to check evidence spans.
     texts: BTreeMap<(String, String, String), String>,
+    /// The merged input.
+    merged: String,
 }
 
 fn prefix(rule: &str, kind: &str) -> String {
@@ -89,7 +91,7 @@ fn scan() -> &'static Scan {
             }
         }
         let input = tmp.path().join("fixtures.jsonl");
-        std::fs::write(&input, merged).unwrap();
+        std::fs::write(&input, &merged).unwrap();
         let out = tmp.path().join("out");
         let o = Command::new(env!("CARGO_BIN_EXE_ketaudit"))
             .args(["scan", input.to_str().unwrap(), "--no-index", "--quiet", "--threads", "2", "--out", out.to_str().unwrap()])
@@ -106,27 +108,57 @@ fn scan() -> &'static Scan {
             (s("encounter_id"), s("note_id"), s("rule_id"), s("severity"), s("message"), s("evidence"), u("start"), u("end"));
         let mut findings: BTreeMap<(String, String), Vec<Row>> = BTreeMap::new();
         for i in 0..df.height() {
-            let e = enc.get(i).unwrap();
-            let mut parts = e.splitn(3, ':');
-            let (r, k, id) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
-            let pre = prefix(r, k);
-            findings.entry((r.to_string(), k.to_string())).or_default().push(Row {
-                encounter_id: id.to_string(),
-                rule_id: rule.get(i).unwrap().to_string(),
-                note_id: note.get(i).map(|n| n.strip_prefix(&pre).unwrap_or(n).to_string()),
+            let f = Finding {
+                encounter_id: enc.get(i).unwrap(),
+                rule_id: rule.get(i).unwrap(),
+                note_id: note.get(i),
                 start: st.get(i),
                 end: en.get(i),
-                severity: sev.get(i).unwrap().to_string(),
-                // Messages may name other notes of the fixture (note-cloned).
-                message: msg.get(i).unwrap().replace(&pre, ""),
-                evidence: ev.get(i).map(str::to_string),
-            });
+                severity: sev.get(i).unwrap(),
+                message: msg.get(i).unwrap(),
+                evidence: ev.get(i),
+            };
+            let (k, row) = unprefixed(&f);
+            findings.entry(k).or_default().push(row);
         }
         for rows in findings.values_mut() {
             rows.sort();
         }
-        Scan { encounters, findings, texts }
+        Scan { encounters, findings, texts, merged }
     })
+}
+
+/// A finding of the merged input, as read from a report.
+struct Finding<'a> {
+    encounter_id: &'a str,
+    rule_id: &'a str,
+    note_id: Option<&'a str>,
+    start: Option<u32>,
+    end: Option<u32>,
+    severity: &'a str,
+    message: &'a str,
+    evidence: Option<&'a str>,
+}
+
+/// The fixture file (rule dir, kind) a finding of the merged input is
+/// from, and the finding with the prefixes removed.
+fn unprefixed(f: &Finding<'_>) -> ((String, String), Row) {
+    let mut parts = f.encounter_id.splitn(3, ':');
+    let (r, k, id) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    let pre = prefix(r, k);
+    let row = Row {
+        encounter_id: id.to_string(),
+        rule_id: f.rule_id.to_string(),
+        note_id: f.note_id.map(|n| n.strip_prefix(&pre).unwrap_or(n).to_string()),
+        start: f.start,
+        end: f.end,
+        severity: f.severity.to_string(),
+        // Messages may name other notes and encounters of the fixture
+        // (note-cloned, esk-dosing-schedule-exceeded).
+        message: f.message.replace(&pre, ""),
+        evidence: f.evidence.map(str::to_string),
+    };
+    ((r.to_string(), k.to_string()), row)
 }
 
 fn key(rule: &str, kind: &str) -> (String, String) {
@@ -181,6 +213,52 @@ fn fires_fixture_findings() {
             insta::assert_json_snapshot!(r.id, rows);
         });
     }
+}
+
+/// The in-memory path (`eval`) finds what the streaming scan finds,
+/// including the findings decided across encounters after the scan
+/// (note-cloned, esk-dosing-schedule-exceeded).
+#[test]
+fn in_memory_path_finds_what_the_scan_finds() {
+    let scan = scan();
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("fixtures.jsonl");
+    std::fs::write(&input, &scan.merged).unwrap();
+    let opts = ketaudit::pipeline::ScanOptions {
+        inputs: vec![input.clone()],
+        claims: vec![],
+        out: tmp.path().join("out"),
+        index: None,
+        no_index: true,
+        threads: 2,
+        settings: Default::default(),
+        payer_overrides: Default::default(),
+        ingest: Default::default(),
+    };
+    let (res, rejects) = ketaudit::pipeline::analyze(&opts, &[input], &ketaudit::pipeline::NoProgress).expect("analyze");
+    assert!(rejects.is_empty());
+    let mut findings: BTreeMap<(String, String), Vec<Row>> = BTreeMap::new();
+    for f in res.findings.iter().flatten() {
+        let (k, row) = unprefixed(&Finding {
+            encounter_id: &f.encounter_id,
+            rule_id: f.rule_id,
+            note_id: f.note_id.as_deref(),
+            start: f.start,
+            end: f.end,
+            severity: f.severity.as_str(),
+            message: &f.message,
+            evidence: f.evidence.as_deref(),
+        });
+        findings.entry(k).or_default().push(row);
+    }
+    for rows in findings.values_mut() {
+        rows.sort();
+    }
+    let rule_fixtures = |m: &BTreeMap<(String, String), Vec<Row>>| -> Vec<(String, String, usize)> {
+        m.iter().map(|(k, v)| (k.0.clone(), k.1.clone(), v.len())).collect()
+    };
+    assert_eq!(rule_fixtures(&findings), rule_fixtures(&scan.findings));
+    assert!(findings == scan.findings, "the in-memory path and the scan disagree");
 }
 
 #[test]

@@ -1,9 +1,30 @@
 //! Spravato REMS, session monitoring and esketamine coding rules
 //! (rules-reference 2.4 and 2.5).
 
+use chrono::NaiveDate;
+
 use super::{Ctx, Hit};
-use crate::dict::CodeKind;
+use crate::dict::{CodeKind, Dictionaries};
+use crate::encounter::{Encounter, EncounterFacts, SessionsInWeek, Track};
 use crate::extract::{EvKind, Phase};
+
+/// Whether an encounter is a dosing session: a documented dose this
+/// encounter, a timed dose or device administration, or a billed
+/// esketamine drug line or G2082/G2083.
+fn is_session(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries) -> bool {
+    facts.dose_mg.is_some()
+        || !enc.counting(EvKind::DoseEvent).is_empty()
+        || enc.has_kind(dict, CodeKind::EskDrug)
+        || enc.has_kind(dict, CodeKind::EskGcode)
+}
+
+/// Whether an encounter is an esketamine administration session, as the
+/// dosing-schedule rule counts them: on the esketamine track and a dosing
+/// session (see `is_session`). A follow-up or E/M visit on the esketamine
+/// track with no dose, device time or esketamine line is not one.
+pub fn administration_session(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries) -> bool {
+    facts.track == Track::Esketamine && is_session(enc, facts, dict)
+}
 
 /// Places of service where the REMS patient-enrollment and monitoring-form
 /// duties do not apply (inpatient hospital, ER, inpatient psychiatric facility).
@@ -328,6 +349,87 @@ fn discharge(ctx: &Ctx<'_>) -> Vec<Hit> {
 
 crate::declare_rule! {
     /// ## What it checks
+    /// A patient has at most 2 esketamine administration sessions in any 7
+    /// consecutive calendar days. It fires on each session that is the third
+    /// (or later) of the patient's sessions dated within 7 days, i.e. on or
+    /// within 6 days after the first of them; two sessions on the same day
+    /// count as two. A session is an esketamine-track encounter with a
+    /// documented dose, a timed dose or device administration, or a billed
+    /// S0013/J0013/G2082/G2083 line; a follow-up or E/M visit without one is
+    /// not counted. Only this part of the label schedule is checked: whether
+    /// a session falls in induction (weeks 1-4, twice weekly), weeks 5-8
+    /// (weekly) or maintenance (weekly or every 2 weeks), and whether an
+    /// MDSI course is past its 4 weeks, cannot be decided because an export
+    /// may start in the middle of a course. Sessions are counted across the
+    /// whole scan, per patient id.
+    /// ## Why an auditor cares
+    /// The Spravato label never doses more than twice a week (induction is
+    /// twice weekly, later phases weekly or every 2 weeks), and payer
+    /// schedules and prior-authorization quantity limits follow it; a third
+    /// session in 7 days is outside the labeled schedule and is denied or
+    /// recouped.
+    /// ## Evidence
+    /// The patient's other administration sessions in the 7-day window
+    /// (encounter ids and dates of service), named in the message.
+    /// ## Example
+    /// Spravato sessions on Monday, Wednesday and Friday of one week: the
+    /// Friday session fires, naming the Monday and Wednesday encounters.
+    /// ## How to fix
+    /// Check the dates of service (a session billed under the wrong date, or
+    /// the same session exported twice under different encounter ids), and
+    /// keep the course to at most 2 sessions a week; document the reason
+    /// and any payer approval for an off-schedule session.
+    pub ESK_DOSING_SCHEDULE_EXCEEDED {
+        id: "esk-dosing-schedule-exceeded",
+        severity: Medium,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato PI section 2 (dosage: induction twice weekly, then weekly or every 2 weeks); eviCore esketamine dosing schedule",
+        valid_from: Some("2019-03-05"),
+        valid_to: None,
+        since: "0.1.0",
+        check: schedule,
+    }
+}
+
+/// Sessions the label allows in any 7 consecutive calendar days.
+pub const MAX_SESSIONS_IN_7_DAYS: usize = 2;
+
+/// One patient's administration sessions, sorted by date of service (ties
+/// in encounter id order): each session that is the third or later within 7
+/// consecutive calendar days (its date and the 6 days before), with the
+/// range of the earlier sessions in that window.
+pub fn over_weekly_limit(dates: &[NaiveDate]) -> Vec<(usize, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    for (k, d) in dates.iter().enumerate() {
+        while (*d - dates[from]).num_days() >= 7 {
+            from += 1;
+        }
+        if k + 1 - from > MAX_SESSIONS_IN_7_DAYS {
+            out.push((k, from..k));
+        }
+    }
+    out
+}
+
+/// Message of an `esk-dosing-schedule-exceeded` finding.
+pub(crate) fn schedule_message(w: &SessionsInWeek, date_of_service: NaiveDate) -> String {
+    let others: Vec<String> = w.others.iter().map(|(e, d)| format!("encounter {e} on {d}")).collect();
+    format!(
+        "{} esketamine sessions within 7 days ({} and this one on {date_of_service}); the label schedule allows at most {MAX_SESSIONS_IN_7_DAYS} a week.",
+        w.others.len() + 1,
+        others.join(", "),
+    )
+}
+
+fn schedule(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(w) = &ctx.facts.sessions_in_week else { return vec![] };
+    vec![Hit::absent(schedule_message(w, ctx.enc.date_of_service))]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
     /// Units on the S0013/J0013 drug lines equal the documented dose in mg
     /// (1 unit = 1 mg: 56 mg = 56 units, 84 mg = 84 units).
     /// ## Why an auditor cares
@@ -647,12 +749,7 @@ fn supervision(ctx: &Ctx<'_>) -> Vec<Hit> {
             r,
         )];
     }
-    // Only sessions: a documented dose this encounter or a billed esketamine line.
-    let session = ctx.facts.dose_mg.is_some()
-        || !ctx.enc.counting(EvKind::DoseEvent).is_empty()
-        || ctx.enc.has_kind(ctx.dict, CodeKind::EskDrug)
-        || ctx.enc.has_kind(ctx.dict, CodeKind::EskGcode);
-    if !session || !ctx.enc.counting(EvKind::Supervision).is_empty() {
+    if !is_session(ctx.enc, ctx.facts, ctx.dict) || !ctx.enc.counting(EvKind::Supervision).is_empty() {
         return vec![];
     }
     let negated = ctx.enc.all(EvKind::Supervision).into_iter().find(|r| ctx.enc.ev(*r).assertion.negated);
@@ -666,4 +763,63 @@ fn supervision(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![Hit::absent(
         "Nothing documents that the patient self-administered under direct healthcare-provider observation: no supervision statement and no in-clinic post-dose monitoring record.",
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn days(d: &[i64]) -> Vec<NaiveDate> {
+        let base = NaiveDate::from_ymd_opt(2026, 2, 2).unwrap();
+        d.iter().map(|&n| base + chrono::Duration::days(n)).collect()
+    }
+
+    fn firing(d: &[i64]) -> Vec<(usize, std::ops::Range<usize>)> {
+        over_weekly_limit(&days(d))
+    }
+
+    #[test]
+    fn third_session_in_seven_days_fires() {
+        // Days 0, 3, 6: the third is within 7 consecutive days of the first.
+        assert_eq!(firing(&[0, 3, 6]), vec![(2, 0..2)]);
+        assert_eq!(firing(&[0, 2, 4]), vec![(2, 0..2)]);
+    }
+
+    #[test]
+    fn a_new_week_starts_on_day_seven() {
+        // Days 0, 3, 7: day 7 begins a new 7-day window.
+        assert!(firing(&[0, 3, 7]).is_empty());
+        // Twice weekly (Mon/Thu) for 3 weeks.
+        assert!(firing(&[0, 3, 7, 10, 14, 17]).is_empty());
+        // Weekly, every 2 weeks, a single session, none.
+        assert!(firing(&[0, 7, 14, 28]).is_empty());
+        assert!(firing(&[5]).is_empty());
+        assert!(firing(&[]).is_empty());
+    }
+
+    #[test]
+    fn same_day_sessions_count_twice() {
+        assert_eq!(firing(&[0, 0, 3]), vec![(2, 0..2)]);
+        assert_eq!(firing(&[4, 4, 4]), vec![(2, 0..2)]);
+        assert!(firing(&[0, 0, 7]).is_empty());
+    }
+
+    #[test]
+    fn every_later_session_over_the_limit_fires() {
+        // Mon/Wed/Fri, then Mon: Fri is the 3rd in days 0-6, and the next
+        // Monday the 3rd in days 2-8.
+        assert_eq!(firing(&[0, 2, 4, 7]), vec![(2, 0..2), (3, 1..3)]);
+        // Daily for 4 days: the 3rd and 4th, each with all earlier ones.
+        assert_eq!(firing(&[0, 1, 2, 3]), vec![(2, 0..2), (3, 0..3)]);
+    }
+
+    #[test]
+    fn message_names_the_other_sessions() {
+        let d = days(&[0, 2, 4]);
+        let w = SessionsInWeek { others: vec![("e1".into(), d[0]), ("e2".into(), d[1])] };
+        assert_eq!(
+            schedule_message(&w, d[2]),
+            "3 esketamine sessions within 7 days (encounter e1 on 2026-02-02, encounter e2 on 2026-02-04 and this one on 2026-02-06); the label schedule allows at most 2 a week."
+        );
+    }
 }

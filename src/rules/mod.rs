@@ -20,6 +20,8 @@ mod esk;
 mod ivk;
 mod trd;
 
+pub use esk::{administration_session, over_weekly_limit};
+
 /// Finding severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -240,6 +242,7 @@ pub static ALL: &[&Rule] = &[
     &esk::ESK_SEDATION_RESP_MONITORING_MISSING,
     &esk::ESK_MONITORING_UNDER_2H,
     &esk::ESK_DISCHARGE_NOT_DOCUMENTED,
+    &esk::ESK_DOSING_SCHEDULE_EXCEEDED,
     &esk::ESK_UNITS_MISMATCH_DOSE,
     &esk::ESK_WRONG_DRUG_CODE_J0222,
     &esk::ESK_DRUG_CODE_INVALID_ON_DOS,
@@ -283,7 +286,6 @@ pub static NOT_IMPLEMENTED: &[NotImplemented] = &[
     NotImplemented { id: "esk-rems-site-not-certified", severity: Severity::Critical, reason: "site certification is a property of the practice, rarely restated per note; KX/narrative check needs claim narrative fields the contract lacks" },
     NotImplemented { id: "esk-bp-elevation-unmanaged", severity: Severity::Medium, reason: "needs the PI threshold confirmed (rules-reference marks >140/90 as unverified) and a risk-benefit phrase dictionary" },
     NotImplemented { id: "esk-safety-screen-missing", severity: Severity::Medium, reason: "screens are usually documented once at intake, not per session; needs the patient's course across encounters" },
-    NotImplemented { id: "esk-dosing-schedule-exceeded", severity: Severity::Medium, reason: "needs the patient's sessions across encounters ordered by date (planned with the note-cloned patient index)" },
     NotImplemented { id: "esk-gcode-new-patient", severity: Severity::High, reason: "new vs established status is not in the input contract" },
     NotImplemented { id: "cocm-time-below-threshold", severity: Severity::High, reason: "CoCM minutes are monthly totals across encounters" },
     NotImplemented { id: "oral-telehealth-pos-mismatch", severity: Severity::Medium, reason: "needs patient-location extraction (home vs other site)" },
@@ -489,6 +491,33 @@ pub fn clone_finding(
     })
 }
 
+/// The `esk-dosing-schedule-exceeded` finding of an encounter scored before
+/// the per-patient session pass ran (the streaming scan counts each
+/// patient's sessions across encounters at the end). Gives the same finding
+/// [`evaluate`] gives with `sessions_in_week` set.
+pub fn schedule_finding(
+    encounter_id: &str,
+    track: crate::encounter::Track,
+    date_of_service: chrono::NaiveDate,
+    w: &crate::encounter::SessionsInWeek,
+    settings: &RuleSettings,
+) -> Option<Finding> {
+    let r = &esk::ESK_DOSING_SCHEDULE_EXCEEDED;
+    if !settings.enabled(r.id) || !r.applies.covers(track) || !r.in_force(date_of_service) {
+        return None;
+    }
+    Some(Finding {
+        encounter_id: encounter_id.to_string(),
+        note_id: None,
+        rule_id: r.id,
+        severity: settings.severity_of(r),
+        message: esk::schedule_message(w, date_of_service),
+        evidence: None,
+        start: None,
+        end: None,
+    })
+}
+
 /// Names of the drugs in a list of trial summaries.
 pub(crate) fn drug_names(ctx: &Ctx<'_>, pred: impl Fn(&crate::encounter::TrialSummary) -> bool) -> String {
     let v: Vec<&str> = ctx.facts.trials.iter().filter(|t| pred(t)).map(|t| ctx.dict.drugs[t.drug].id.as_str()).collect();
@@ -586,6 +615,32 @@ mod tests {
         assert_eq!(s.score(&[f(Severity::Critical), f(Severity::Critical)]), 75.0);
         assert_eq!(s.level(75.0), "critical");
         assert_eq!(s.level(0.0), "low");
+    }
+
+    #[test]
+    fn schedule_finding_respects_settings() {
+        let d = NaiveDate::from_ymd_opt(2026, 2, 6).unwrap();
+        let w = crate::encounter::SessionsInWeek {
+            others: vec![
+                ("e1".into(), NaiveDate::from_ymd_opt(2026, 2, 2).unwrap()),
+                ("e2".into(), NaiveDate::from_ymd_opt(2026, 2, 4).unwrap()),
+            ],
+        };
+        let esk = crate::encounter::Track::Esketamine;
+        let f = schedule_finding("e3", esk, d, &w, &RuleSettings::default()).unwrap();
+        assert_eq!((f.rule_id, f.severity, f.note_id, f.evidence), ("esk-dosing-schedule-exceeded", Severity::Medium, None, None));
+        assert!(f.message.contains("encounter e1 on 2026-02-02, encounter e2 on 2026-02-04"));
+        let ignored = RuleSettings { ignore: vec!["esk-dosing-schedule-exceeded".into()], ..Default::default() };
+        assert!(schedule_finding("e3", esk, d, &w, &ignored).is_none());
+        let not_selected = RuleSettings { select: vec!["trd".into()], ..Default::default() };
+        assert!(schedule_finding("e3", esk, d, &w, &not_selected).is_none());
+        let mut raised = RuleSettings::default();
+        raised.severity.insert("esk-dosing-schedule-exceeded".into(), Severity::High);
+        assert_eq!(schedule_finding("e3", esk, d, &w, &raised).unwrap().severity, Severity::High);
+        // Only the esketamine track, and not before the label's approval.
+        assert!(schedule_finding("e3", crate::encounter::Track::IvKetamine, d, &w, &RuleSettings::default()).is_none());
+        let early = NaiveDate::from_ymd_opt(2018, 6, 1).unwrap();
+        assert!(schedule_finding("e3", esk, early, &w, &RuleSettings::default()).is_none());
     }
 
     #[test]
