@@ -1052,6 +1052,7 @@ impl NoteContext<'_> {
         if self.stop_in(c.end, s)
             || in_sorted(&self.cell_stops, c.end, s)
             || self.term_between(c.end, s, true)
+            || self.term_starts_target(c.end, s)
             || self.tokens_in(c.end, s) > self.rules.max_forward
         {
             return false;
@@ -1092,6 +1093,14 @@ impl NoteContext<'_> {
                 self.tokens_in(t.end, b) > 0
             }
         })
+    }
+
+    /// A target that itself begins with a termination cue starts a new
+    /// clause ("no dissociation, discharged with friend"), unless it directly
+    /// follows the cue ("not discharged with ...").
+    fn term_starts_target(&self, cue_end: usize, s: usize) -> bool {
+        let i = self.terms.partition_point(|t| t.start < s);
+        self.terms.get(i).is_some_and(|t| t.start == s) && self.tokens_in(cue_end, s) > 0
     }
 
     fn stop_in(&self, a: usize, b: usize) -> bool {
