@@ -399,6 +399,8 @@ pub enum PhraseKind {
     InfusionRate,
     /// Post-treatment mental status / recovery (A&Ox3, Aldrete, recovered).
     PostStatus,
+    /// Vital signs during the treatment stated as a whole ("VSS throughout").
+    IntraVitals,
     /// Esketamine taken or sent home (not administered in the setting).
     TakeHome,
     /// Time spent statement ("total time 75 min"); the entry id says whose.

@@ -94,6 +94,8 @@ pub enum EvKind {
     InfusionRate,
     /// Post-treatment mental status / recovery.
     PostStatus,
+    /// Vital signs during the treatment stated as a whole.
+    IntraVitals,
     /// Esketamine taken or sent home.
     TakeHome,
     /// Time spent statement (practitioner or clinical staff, by entry id).
@@ -137,6 +139,7 @@ impl EvKind {
             EvKind::FollowUp => "follow_up",
             EvKind::InfusionRate => "infusion_rate",
             EvKind::PostStatus => "post_status",
+            EvKind::IntraVitals => "intra_vitals",
             EvKind::TakeHome => "take_home",
             EvKind::TimeSpent => "time_spent",
         }

@@ -124,9 +124,13 @@ impl PhraseExtractor {
                 not_this_dose: re(
                     r"\b(?:last|previous|prior|next|future|planned?|plan\s+to|will|would|increase\s+to|decrease\s+to|titrate\s+to|titrating\s+to|consider|recommend\w*|induction|maintenance\s+dose\s+of|label\w*|approved\s+dos\w*|or\b|vs\.?|versus|up\s+to|max\w*|scheduled)\b",
                 ),
-                mgkg: super::re::Lc::new(r"(?P<n>\d+(?:\.\d+)?)\s*mg\s*(?:/|per)\s*kg\b"),
+                // "0.5 mg/kg", or a flowsheet row with the unit in its label:
+                // "Dose (mg/kg)<tab>0.5".
+                mgkg: super::re::Lc::new(
+                    r"(?P<n>\d+(?:\.\d+)?)\s*mg\s*(?:/|per)\s*kg\b|\b(?:dose|ketamine(?:\s+dose)?)\s*[(\[]\s*mg\s*/\s*kg\s*[)\]]\s*[:=\-]?\s*(?P<n2>\d+(?:\.\d+)?)\b",
+                ),
                 weight: super::re::Lc::new(
-                    r"\b(?:weight|wt|weighs|weighing)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?P<u>kg|kilograms?|lbs?|pounds?)\b|\b(?P<n2>\d{2,3}(?:\.\d+)?)\s*(?P<u2>kg)\b",
+                    r"\b(?:weight|wt|weighs|weighing)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?P<u>kg|kilograms?|lbs?|pounds?)\b|\b(?P<n2>\d{2,3}(?:\.\d+)?)\s*(?P<u2>kg)\b|\b(?:weight|wt)\s*[(\[]\s*(?P<u3>kg|lbs?)\s*[)\]]\s*[:=\-]?\s*(?P<n3>\d{2,3}(?:\.\d+)?)\b",
                 ),
                 ket_mg: super::re::Lc::new(
                     r"\bketamine\b[^.;\n]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*mg\b(?P<kg>\s*(?:/|per)\s*kg)?|\b(?P<n2>\d+(?:\.\d+)?)\s*mg\b(?P<kg2>\s*(?:/|per)\s*kg)?[^.;\n]{0,25}?\bketamine\b",
@@ -264,7 +268,11 @@ impl PhraseExtractor {
                         counts = !(a.negated || a.hypothetical || a.family);
                         EvKind::TimeSpent
                     }
-                    PhraseKind::Indication | PhraseKind::FollowUp | PhraseKind::InfusionRate | PhraseKind::PostStatus => {
+                    PhraseKind::Indication
+                    | PhraseKind::FollowUp
+                    | PhraseKind::InfusionRate
+                    | PhraseKind::PostStatus
+                    | PhraseKind::IntraVitals => {
                         // A plan is worded as a future ("will return in 1 week"):
                         // only negated mentions do not count, and a relative
                         // named nearby ("mother driving, f/u 2/3") is the escort,
@@ -275,6 +283,7 @@ impl PhraseExtractor {
                             PhraseKind::Indication => EvKind::Indication,
                             PhraseKind::FollowUp => EvKind::FollowUp,
                             PhraseKind::InfusionRate => EvKind::InfusionRate,
+                            PhraseKind::IntraVitals => EvKind::IntraVitals,
                             _ => EvKind::PostStatus,
                         }
                     }
@@ -503,7 +512,7 @@ impl PhraseExtractor {
         // IV / oral ketamine.
         for c in p.mgkg.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
-            let n: f64 = c["n"].parse().unwrap_or(0.0);
+            let n: f64 = c.name("n").or_else(|| c.name("n2")).map_or(0.0, |n| n.as_str().parse().unwrap_or(0.0));
             if n > 0.0 && n <= 5.0 && facts.mg_per_kg.is_none() && !excluded(m.start(), m.end()) {
                 let ev = facts.push(Evidence {
                     kind: EvKind::Dose,
@@ -518,9 +527,10 @@ impl PhraseExtractor {
         }
         for c in p.weight.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
-            let (n, u) = match (c.name("n"), c.name("n2")) {
-                (Some(n), _) => (n.as_str(), c.name("u").map(|u| u.as_str()).unwrap_or("kg")),
-                (None, Some(n2)) => (n2.as_str(), c.name("u2").map(|u| u.as_str()).unwrap_or("kg")),
+            let (n, u) = match (c.name("n"), c.name("n2"), c.name("n3")) {
+                (Some(n), _, _) => (n.as_str(), c.name("u").map(|u| u.as_str()).unwrap_or("kg")),
+                (None, Some(n2), _) => (n2.as_str(), c.name("u2").map(|u| u.as_str()).unwrap_or("kg")),
+                (None, None, Some(n3)) => (n3.as_str(), c.name("u3").map(|u| u.as_str()).unwrap_or("kg")),
                 _ => continue,
             };
             let Ok(mut w) = n.parse::<f64>() else { continue };
@@ -856,6 +866,71 @@ mod tests {
         assert_eq!(f.mg_per_kg.unwrap().0, 0.5);
         assert_eq!(f.weight_kg.unwrap().0, 80.0);
         assert_eq!(Extractor::builtin().extract_text("KETAMINE 0.5 MG PER KG, 35 MG, INFUSED", None).mg_per_kg.unwrap().0, 0.5);
+    }
+
+    #[test]
+    fn escorts_after_times_and_handovers() {
+        for t in [
+            "Discharged 2:30 PM with wife; discharged criteria met.",
+            "1530 discharge criteria met, to lobby with husband",
+            "Pt ambulatory, steady, A&O x4, no dissociation, discharged with friend at 10:55.",
+            "D/C'd at 11:05 w/ her sister.",
+            "Walked to car with daughter.",
+            "Husband in lobby to drive her home.",
+            "DISCHARGED HOME WITH WIFE AT 3:45 PM.",
+        ] {
+            assert!(counts(t, EvKind::Transport), "{t}");
+        }
+        for t in [
+            "Lives with husband and two children.",
+            "Left arm IV placed with 20g catheter.",
+            "Pt not discharged with an escort; waited for cab.",
+        ] {
+            let f = Extractor::builtin().extract_text(t, None);
+            assert!(!f.counting(EvKind::Transport).any(|i| f.evidence[i].entry_id != "gait-steady"), "{t}");
+        }
+    }
+
+    #[test]
+    fn follow_up_plans() {
+        for t in [
+            "Return Thursday for infusion #3.",
+            "Plan: continue infusion series.",
+            "Will see pt again in 1 week.",
+            "Booked for Friday.",
+            "RTC 1 week.",
+            "Next infusion scheduled 3/5.",
+        ] {
+            assert!(counts(t, EvKind::FollowUp), "{t}");
+        }
+        for t in ["May return to work tomorrow.", "Returned to baseline.", "No follow-up needed."] {
+            assert!(!counts(t, EvKind::FollowUp), "{t}");
+        }
+    }
+
+    #[test]
+    fn flowsheet_weight_and_dose_rows() {
+        let f =
+            Extractor::builtin().extract_text("KETAMINE INFUSION FLOWSHEET\nWeight (kg)\t95\nDose (mg/kg)\t0.5\nTotal (mg)\t47.5", None);
+        assert_eq!(f.weight_kg.map(|w| w.0), Some(95.0));
+        assert_eq!(f.mg_per_kg.map(|m| m.0), Some(0.5));
+        let f = Extractor::builtin().extract_text("Wt (lbs): 200", None);
+        assert_eq!(f.weight_kg.map(|w| w.0.round()), Some(91.0));
+    }
+
+    #[test]
+    fn intra_infusion_vitals_summarised() {
+        for t in [
+            "Infusion 15:00-15:40. BP WNL throughout per continuous monitor.",
+            "1500 start, 1540 end. VSS throughout, pt tolerated well.",
+            "Vitals remained stable during the infusion.",
+            "Intra-infusion vitals stable.",
+        ] {
+            assert!(counts(t, EvKind::IntraVitals), "{t}");
+        }
+        for t in ["Vitals q15 min during infusion per protocol.", "Vitals were not stable during the infusion.", "Hold if BP > 160/100."] {
+            assert!(!counts(t, EvKind::IntraVitals), "{t}");
+        }
     }
 
     /// The session dose as the encounter reads it: the highest-priority candidate.

@@ -219,7 +219,8 @@ crate::declare_rule! {
     /// during the infusion, safe discharge and the plan for the next session
     /// are the consensus protocol's end points.
     /// ## Evidence
-    /// BP readings with their offset from the infusion start, sedation /
+    /// BP readings with their offset from the infusion start (or vitals
+    /// stated as stable throughout the infusion: "VSS throughout"), sedation /
     /// dissociation phrases, recovery and mental-status phrases, discharge
     /// readiness, escort/transport phrases and follow-up phrases
     /// (`dictionaries/phrases.toml`).
@@ -252,7 +253,7 @@ fn post_elements(ctx: &Ctx<'_>) -> Vec<Hit> {
         (Some(o), Some(d)) => (0..=d).contains(&o),
         (Some(o), None) => (0..=60).contains(&o) && !b.at_discharge,
         (None, _) => !b.at_discharge,
-    });
+    }) || !ctx.enc.counting(EvKind::IntraVitals).is_empty();
     if !intra {
         missing.push("vital signs during the infusion");
     }
