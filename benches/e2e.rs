@@ -113,12 +113,15 @@ fn main() {
         let mb = bytes as f64 / 1e6;
         println!();
         println!("corpus: {notes} notes, {mb:.1} MB of note text, {threads} threads");
-        println!("{:<16} {:>10} {:>9} {:>8}", "stage", "notes/s", "MB/s", "share");
+        // Stages in the order they run (the peak so far is read as each ends).
+        println!("{:<16} {:>10} {:>9} {:>8} {:>16}", "stage", "notes/s", "MB/s", "share", "peak RSS so far");
         if let Some(st) = sum["stage_seconds"].as_object() {
-            let mut st: Vec<(&String, f64)> = st.iter().map(|(k, v)| (k, v.as_f64().unwrap_or(0.0))).collect();
-            st.sort_by(|a, b| b.1.total_cmp(&a.1));
-            for (k, s) in st {
-                println!("{k:<16} {:>10.0} {:>9.1} {:>7.1}%", notes as f64 / s, mb / s, 100.0 * s / secs);
+            let peak = &sum["peak_rss_kib_after_stage"];
+            let mut st: Vec<(&String, f64, u64)> =
+                st.iter().map(|(k, v)| (k, v.as_f64().unwrap_or(0.0), peak[k.as_str()].as_u64().unwrap_or(0))).collect();
+            st.sort_by_key(|s| ["read", "extract+score", "clones", "write", "index"].iter().position(|n| n == s.0).unwrap_or(usize::MAX));
+            for (k, s, p) in st {
+                println!("{k:<16} {:>10.0} {:>9.1} {:>7.1}% {:>13.0} MB", notes as f64 / s, mb / s, 100.0 * s / secs, p as f64 / 1024.0);
             }
         }
         println!("{:<16} {:>10.0} {:>9.1} {:>7.1}%", "scan (wall)", notes as f64 / secs, mb / secs, 100.0);

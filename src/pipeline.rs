@@ -155,6 +155,10 @@ pub struct ScanSummary {
     pub files: Vec<FileSummary>,
     /// Stage wall times in seconds.
     pub stage_seconds: BTreeMap<String, f64>,
+    /// The process's peak resident memory (KiB) so far, read as each stage
+    /// ends: the stage at which it steps up is the one that set the peak
+    /// (Linux; empty elsewhere).
+    pub peak_rss_kib_after_stage: BTreeMap<String, u64>,
     /// Outputs written.
     pub outputs: Vec<String>,
 }
@@ -185,6 +189,20 @@ fn id_key(s: &str) -> u128 {
     let mut b = std::collections::hash_map::DefaultHasher::new();
     (1u8, s).hash(&mut b);
     ((a.finish() as u128) << 64) | b.finish() as u128
+}
+
+/// Peak resident memory of the process so far, in KiB (Linux `VmHWM`).
+fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Record a stage's wall time and the peak memory so far.
+fn end_stage(summary: &mut ScanSummary, stage: &str, started: std::time::Instant) {
+    summary.stage_seconds.insert(stage.into(), started.elapsed().as_secs_f64());
+    if let Some(k) = peak_rss_kib() {
+        summary.peak_rss_kib_after_stage.insert(stage.into(), k);
+    }
 }
 
 /// The duplicate-id policy: the first record of a note id is used; later
@@ -941,13 +959,13 @@ pub fn analyze(opts: &ScanOptions, files: &[PathBuf], progress: &dyn Progress) -
     let t0 = std::time::Instant::now();
     let (records, mut rejects) = read_and_extract(opts, files, ex, progress, &mut summary);
     let claims = read_claim_files(opts, &mut |r| rejects.push(r), &mut summary)?;
-    summary.stage_seconds.insert("read+extract".into(), t0.elapsed().as_secs_f64());
+    end_stage(&mut summary, "read+extract", t0);
     let t1 = std::time::Instant::now();
     progress.stage("score", None);
     let encounters = group(records, claims, dict, &mut summary);
     let (encounters, facts, findings) = score(encounters, dict, &opts.settings, &opts.payer_overrides);
     progress.finish();
-    summary.stage_seconds.insert("score".into(), t1.elapsed().as_secs_f64());
+    end_stage(&mut summary, "score", t1);
     summary.encounters = encounters.len() as u64;
     Ok((ScanResult { summary, encounters, facts, findings }, rejects))
 }
@@ -1219,7 +1237,7 @@ fn scan_locked(
         };
         SpilledClaims::read(opts, &opts.out, &mut on_reject, &mut summary)?
     };
-    summary.stage_seconds.insert("read".into(), t0.elapsed().as_secs_f64());
+    end_stage(&mut summary, "read", t0);
 
     // 2. Extract and score. Each scored encounter's report row and its
     // session note's sketch go to spill files; memory keeps its id and
@@ -1344,7 +1362,7 @@ fn scan_locked(
         return Err(out_err(claims.spill.path(), e));
     }
     drop(claims);
-    summary.stage_seconds.insert("extract+score".into(), t1.elapsed().as_secs_f64());
+    end_stage(&mut summary, "extract+score", t1);
 
     // Clone pass over the spilled session-note sketches, then the dosing
     // schedule pass over the esketamine sessions: the late `note-cloned` and
@@ -1401,7 +1419,7 @@ fn scan_locked(
     if let Some(e) = write_err.take() {
         return Err(out_err(&fin_path, e));
     }
-    summary.stage_seconds.insert("clones".into(), t2.elapsed().as_secs_f64());
+    end_stage(&mut summary, "clones", t2);
 
     // Summary counts.
     summary.notes_accepted = accepted;
@@ -1455,7 +1473,7 @@ fn scan_locked(
     progress.inc(1);
     progress.finish();
     summary.outputs = vec![enc_path.display().to_string(), fin_path.display().to_string(), rej_path.display().to_string()];
-    summary.stage_seconds.insert("write".into(), t3.elapsed().as_secs_f64());
+    end_stage(&mut summary, "write", t3);
 
     // 3. Index, with each encounter's risk.
     if let Some(writer) = writer {
@@ -1500,7 +1518,7 @@ fn scan_locked(
         writer.commit().map_err(ScanError::Index)?;
         progress.finish();
         summary.outputs.push(index_dir.display().to_string());
-        summary.stage_seconds.insert("index".into(), t4.elapsed().as_secs_f64());
+        end_stage(&mut summary, "index", t4);
     }
     Ok(summary)
 }
