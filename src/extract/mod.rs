@@ -234,6 +234,9 @@ pub struct Timing {
     pub stated_minutes: Vec<(u32, usize)>,
     /// Byte offset of the first administration statement (with or without time).
     pub first_admin_pos: Option<usize>,
+    /// Administration wording ("self-administered", "device 2", "dosed"),
+    /// not negated or hypothetical, with or without a time: byte ranges.
+    pub admin_statements: Vec<Range<usize>>,
 }
 
 /// Treatment track signals of one note.
@@ -306,6 +309,9 @@ pub struct NoteFacts {
     pub sketch: similarity::Sketch,
     /// Length of the text in bytes.
     pub text_len: usize,
+    /// Byte offset of the first statement that this note's treatment was
+    /// administered at this visit (see [`administration_today`]), if any.
+    pub administered_today: Option<usize>,
     /// `text[span]` of each evidence item, capped at [`SNIPPET_MAX`] bytes,
     /// kept so findings can quote evidence after the note text is dropped.
     pub snippets: Vec<Box<str>>,
@@ -396,10 +402,62 @@ impl Extractor {
         self.meds.extract(&ctx, &mut facts);
         self.vitals.extract(&ctx, &mut facts);
         self.phrases.extract(&ctx, note_type, &mut facts);
+        facts.administered_today = administration_today(&ctx, &facts);
         facts.sketch = similarity::Sketch::of(text);
         facts.snippets = facts.evidence.iter().map(|e| text::snippet(text, e.span.clone(), SNIPPET_MAX).into_boxed_str()).collect();
         facts
     }
+}
+
+/// Wording that makes a dose or administration mention a schedule, a
+/// continuation or another visit's treatment rather than today's: "continue
+/// Spravato 84 mg twice weekly", "on Spravato 56 mg", "next session",
+/// "last week's session".
+fn schedule_wording() -> &'static regex::Regex {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        re::ci(
+            r"\b(?:continu\w*|cont'?d|resum\w*|restart\w*|(?:once|twice|two\s+times|three\s+times|\dx)\s*(?:a\s+|per\s+|/\s*)?(?:week|wk)\w*|weekly|bi-?weekly|every|q\.?\s?(?:wk|week)\w*|per\s+week|/\s?(?:wk|week)\b|maintenance|induction|schedul\w*|next|(?:last|previous|prior)\s+(?:week|session|visit|treatment|time|tx|appointment|appt|dose)\w*|last\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|tues|wednes|thurs|fri|satur|sun)day'?s?\s+(?:session|treatment|dose|tx)|week'?s\s+(?:session|treatment|dose)|sessions|treatments|since|yesterday|ago|(?:mon|tues|wednes|thurs|fri|satur|sun)day|will|would|plan\w*|on\s+(?:spravato|esketamine)|tolerating|titrat\w*|increas\w*|decreas\w*)\b",
+        )
+    })
+}
+
+/// Where the note states that the treatment was administered at this visit:
+/// administration wording ("self-administered", "device 2", "dosed") or a
+/// dose / device count, that is current (not negated, hypothetical,
+/// historical or about someone else), outside medication-list, history,
+/// plan, family-history and psychotherapy sections, and not worded as a
+/// schedule or continuation (see [`schedule_wording`]). "Continue Spravato
+/// 84 mg twice weekly" in a plan or a medication list is the treatment being
+/// talked about, not given. Returns the first such position.
+pub fn administration_today(ctx: &NoteCtx<'_>, facts: &NoteFacts) -> Option<usize> {
+    let dose_spans = facts.doses.iter().filter_map(|d| facts.evidence.get(d.ev)).map(|e| e.span.clone());
+    let timed = facts.timing.dose_times.iter().filter_map(|(_, i)| facts.evidence.get(*i)).map(|e| e.span.clone());
+    let mut cands: Vec<Range<usize>> = facts.timing.admin_statements.iter().cloned().chain(dose_spans).chain(timed).collect();
+    cands.sort_by_key(|r| r.start);
+    cands.into_iter().find(|r| administered_here(ctx, r.clone())).map(|r| r.start)
+}
+
+fn administered_here(ctx: &NoteCtx<'_>, span: Range<usize>) -> bool {
+    let a = ctx.context.assess(span.clone());
+    if !a.is_affirmed() {
+        return false;
+    }
+    if matches!(
+        ctx.section_kind(span.start),
+        Some(
+            SectionKind::MedCurrent
+                | SectionKind::MedHistory
+                | SectionKind::History
+                | SectionKind::Plan
+                | SectionKind::FamilyHistory
+                | SectionKind::Psychotherapy
+        )
+    ) {
+        return false;
+    }
+    let cl = timing::clause(ctx.text, span.start);
+    !schedule_wording().is_match(text::sub(ctx.text, cl))
 }
 
 #[cfg(test)]

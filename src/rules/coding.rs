@@ -37,6 +37,14 @@ crate::declare_rule! {
 }
 
 fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    // The PA authorizes the esketamine treatment (drug and administration
+    // sessions, rules-reference 2.3: "approved on/before DOS ... units/sessions
+    // within the authorized quantity"); an E/M or med-management visit on the
+    // esketamine track with no administration and no esketamine line is not
+    // a claim under that authorization (see `esk::session_evidence`).
+    if super::esk::not_a_session(ctx) {
+        return vec![];
+    }
     if !ctx.payer.pa_required || ctx.facts.prior_auth_documented {
         return vec![];
     }

@@ -6,24 +6,93 @@ use chrono::NaiveDate;
 use super::{Ctx, Hit};
 use crate::dict::{CodeKind, Dictionaries};
 use crate::encounter::{Encounter, EncounterFacts, SessionsInWeek, Track};
+use crate::extract::phrases::{em_note_type, psychotherapy_note_type, session_note_type};
 use crate::extract::{EvKind, Phase};
 
-/// Whether an encounter is a dosing session: a documented dose this
-/// encounter, a timed dose or device administration, or a billed
-/// esketamine drug line or G2082/G2083.
-fn is_session(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries) -> bool {
-    facts.dose_mg.is_some()
-        || !enc.counting(EvKind::DoseEvent).is_empty()
-        || enc.has_kind(dict, CodeKind::EskDrug)
-        || enc.has_kind(dict, CodeKind::EskGcode)
+/// Why an encounter counts as an esketamine administration session: the
+/// first kind of evidence found, in the order below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEvidence {
+    /// An esketamine drug line (S0013/J0013) or G2082/G2083 is billed.
+    BilledEsketamine,
+    /// A dose or device administration with a clock time.
+    TimedAdministration,
+    /// A statement that the treatment was given at this visit
+    /// ("self-administered 3 devices", "84 mg administered", "device 2"),
+    /// current and outside plan, medication-list and history context (see
+    /// `extract::administration_today`).
+    AdministeredToday,
+    /// Post-dose monitoring: a monitoring start or end time, or a stated
+    /// observation length ("observed 2 hrs").
+    Monitoring,
+    /// The REMS Patient Monitoring Form is affirmed as completed or submitted
+    /// (it is filed per session).
+    RemsMonitoringForm,
+    /// A note typed as a treatment / session / monitoring note (and not as
+    /// an E/M, follow-up or med-management visit).
+    SessionNoteType,
 }
 
-/// Whether an encounter is an esketamine administration session, as the
-/// dosing-schedule rule counts them: on the esketamine track and a dosing
-/// session (see `is_session`). A follow-up or E/M visit on the esketamine
-/// track with no dose, device time or esketamine line is not one.
+/// The one decision whether an esketamine-track encounter is an
+/// administration session (the patient was dosed at this visit), with the
+/// evidence that decided it; `None` when nothing shows a dose was given.
+///
+/// The complement is the E/M, medication-management or psychotherapy visit
+/// that only talks about the esketamine course ("continue Spravato 56 mg
+/// twice weekly", "next session Thursday", a Spravato line in the med list)
+/// and bills E/M or psychotherapy codes, or none. A dose written in a plan
+/// or a medication list, or worded as a schedule, is not administration
+/// evidence; a dose written as given today is. A poor session note still
+/// counts: "Spravato session, pt self-administered 3 devices" or a billed
+/// G2083 with "observed 2 hrs" is a session without any dose or BP.
+///
+/// Per-session documentation rules (BP, monitoring, sedation, discharge,
+/// supervision, REMS enrollment and monitoring form) and the rules about the
+/// esketamine treatment claim (PA, TRD criteria) run only on sessions; the
+/// coding rules about lines actually billed run whenever those lines are.
+pub fn session_evidence(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries) -> Option<SessionEvidence> {
+    if enc.has_kind(dict, CodeKind::EskDrug) || enc.has_kind(dict, CodeKind::EskGcode) {
+        return Some(SessionEvidence::BilledEsketamine);
+    }
+    if !enc.counting(EvKind::DoseEvent).is_empty() {
+        return Some(SessionEvidence::TimedAdministration);
+    }
+    if enc.notes.iter().any(|n| n.facts.administered_today.is_some()) {
+        return Some(SessionEvidence::AdministeredToday);
+    }
+    let monitored = enc.notes.iter().any(|n| {
+        let t = &n.facts.timing;
+        !t.monitor_start.is_empty() || !t.monitor_end.is_empty() || !t.stated_minutes.is_empty()
+    });
+    if monitored || facts.monitoring_minutes.is_some() {
+        return Some(SessionEvidence::Monitoring);
+    }
+    let form = enc.counting(EvKind::Rems).into_iter().any(|r| enc.ev(r).value.starts_with("monitoring_form"));
+    if form {
+        return Some(SessionEvidence::RemsMonitoringForm);
+    }
+    let session_type = enc.notes.iter().any(|n| {
+        let nt = n.meta.note_type.as_deref().unwrap_or("");
+        session_note_type(nt) && !em_note_type(nt) && !psychotherapy_note_type(nt)
+    });
+    if session_type {
+        return Some(SessionEvidence::SessionNoteType);
+    }
+    None
+}
+
+/// Whether an encounter is an esketamine administration session: on the
+/// esketamine track with session evidence (see [`session_evidence`]). A
+/// follow-up or E/M visit on the esketamine track that only talks about the
+/// treatment is not one; the dosing-schedule rule counts only sessions.
 pub fn administration_session(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries) -> bool {
-    facts.track == Track::Esketamine && is_session(enc, facts, dict)
+    facts.track == Track::Esketamine && session_evidence(enc, facts, dict).is_some()
+}
+
+/// Gate of the per-session rules: true when the rule should not run
+/// because this esketamine-track encounter is not an administration session.
+pub(crate) fn not_a_session(ctx: &Ctx<'_>) -> bool {
+    ctx.facts.track == Track::Esketamine && session_evidence(ctx.enc, ctx.facts, ctx.dict).is_none()
 }
 
 /// Places of service where the REMS patient-enrollment and monitoring-form
@@ -79,6 +148,12 @@ crate::declare_rule! {
 }
 
 fn not_enrolled(ctx: &Ctx<'_>) -> Vec<Hit> {
+    // Enrollment is a precondition of outpatient *treatment*: an E/M or
+    // med-management visit that only discusses the course administers
+    // nothing, so its note is not where the duty is shown (the sessions are).
+    if not_a_session(ctx) {
+        return vec![];
+    }
     if inpatient(ctx) {
         return vec![];
     }
@@ -126,6 +201,10 @@ crate::declare_rule! {
 }
 
 fn form_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    // The form is filed per session; a visit without a dose has none.
+    if not_a_session(ctx) {
+        return vec![];
+    }
     if inpatient(ctx) {
         return vec![];
     }
@@ -172,6 +251,9 @@ crate::declare_rule! {
 }
 
 fn predose(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
     if ctx.facts.pre_dose_bp {
         return vec![];
     }
@@ -208,6 +290,9 @@ crate::declare_rule! {
 }
 
 fn forty_min(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
     let post: Vec<_> = ctx.facts.bps.iter().filter(|b| b.phase == Phase::Post).collect();
     if post.iter().any(|b| b.offset_min.is_some_and(|o| (25..=60).contains(&o))) {
         return vec![];
@@ -249,6 +334,9 @@ crate::declare_rule! {
 }
 
 fn sedation(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
     let sed = !ctx.enc.counting(EvKind::Sedation).is_empty() || !ctx.enc.counting(EvKind::Resolution).is_empty();
     let spo2 = !ctx.enc.counting(EvKind::Spo2).is_empty();
     if sed || spo2 {
@@ -287,6 +375,9 @@ crate::declare_rule! {
 }
 
 fn under_2h(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
     match ctx.facts.monitoring_minutes {
         Some(m) if m >= 120 => vec![],
         Some(m) => {
@@ -341,6 +432,9 @@ crate::declare_rule! {
 }
 
 fn discharge(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
     if ctx.facts.discharge_criteria_documented {
         return vec![];
     }
@@ -749,7 +843,15 @@ fn supervision(ctx: &Ctx<'_>) -> Vec<Hit> {
             r,
         )];
     }
-    if !is_session(ctx.enc, ctx.facts, ctx.dict) || !ctx.enc.counting(EvKind::Supervision).is_empty() {
+    // The absence check needs a dose given at this visit: a billed
+    // esketamine line, a timed or stated administration, or a documented
+    // dose on an encounter that is otherwise a session.
+    let dosed = match session_evidence(ctx.enc, ctx.facts, ctx.dict) {
+        Some(SessionEvidence::BilledEsketamine | SessionEvidence::TimedAdministration | SessionEvidence::AdministeredToday) => true,
+        Some(_) => ctx.facts.dose_mg.is_some(),
+        None => false,
+    };
+    if !dosed || !ctx.enc.counting(EvKind::Supervision).is_empty() {
         return vec![];
     }
     let negated = ctx.enc.all(EvKind::Supervision).into_iter().find(|r| ctx.enc.ev(*r).assertion.negated);

@@ -1,6 +1,17 @@
 //! Treatment-failure history rules (rules-reference 2.2).
 
 use super::{drug_names, Ctx, Hit};
+
+/// The TRD criteria are the medical necessity of the esketamine (or IV
+/// ketamine) treatment claim: the payer reads them against the sessions it
+/// pays and the PA request (rules-reference 2.2, "Label TRD definition; PA
+/// criteria"). An E/M, med-management or psychotherapy visit on the
+/// esketamine track at which nothing was administered and no esketamine line
+/// is billed makes no such claim, so they do not run on it (see
+/// `esk::session_evidence`).
+fn no_treatment_claim(ctx: &Ctx<'_>) -> bool {
+    super::esk::not_a_session(ctx)
+}
 use crate::extract::EvKind;
 
 crate::declare_rule! {
@@ -35,6 +46,9 @@ crate::declare_rule! {
 }
 
 fn fewer(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if no_treatment_claim(ctx) {
+        return vec![];
+    }
     let with_outcome = ctx.facts.trials.iter().filter(|t| !t.augmentation && t.has_outcome).count() as u32;
     let need = ctx.payer.min_trials;
     if with_outcome >= need {
@@ -75,6 +89,9 @@ crate::declare_rule! {
 }
 
 fn incomplete(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if no_treatment_claim(ctx) {
+        return vec![];
+    }
     ctx.facts
         .trials
         .iter()
@@ -126,6 +143,9 @@ crate::declare_rule! {
 }
 
 fn subtherapeutic(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if no_treatment_claim(ctx) {
+        return vec![];
+    }
     ctx.facts
         .trials
         .iter()
@@ -167,6 +187,9 @@ crate::declare_rule! {
 }
 
 fn too_short(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if no_treatment_claim(ctx) {
+        return vec![];
+    }
     let min = ctx.payer.min_trial_weeks;
     ctx.facts
         .trials
@@ -213,6 +236,9 @@ crate::declare_rule! {
 }
 
 fn vague(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if no_treatment_claim(ctx) {
+        return vec![];
+    }
     if !ctx.facts.vague_trial_history {
         return vec![];
     }
