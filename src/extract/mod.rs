@@ -417,7 +417,7 @@ fn schedule_wording() -> &'static regex::Regex {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     R.get_or_init(|| {
         re::ci(
-            r"\b(?:continu\w*|cont'?d|resum\w*|restart\w*|(?:once|twice|two\s+times|three\s+times|\dx)\s*(?:a\s+|per\s+|/\s*)?(?:week|wk)\w*|weekly|bi-?weekly|every|q\.?\s?(?:wk|week)\w*|per\s+week|/\s?(?:wk|week)\b|maintenance|induction|schedul\w*|next|(?:last|previous|prior)\s+(?:week|session|visit|treatment|time|tx|appointment|appt|dose)\w*|last\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|tues|wednes|thurs|fri|satur|sun)day'?s?\s+(?:session|treatment|dose|tx)|week'?s\s+(?:session|treatment|dose)|sessions|treatments|since|yesterday|ago|(?:mon|tues|wednes|thurs|fri|satur|sun)day|will|would|plan\w*|on\s+(?:spravato|esketamine)|tolerating|titrat\w*|increas\w*|decreas\w*)\b",
+            r"\b(?:continu\w*|cont'?d|resum\w*|restart\w*|(?:once|twice|two\s+times|three\s+times|\dx)\s*(?:a\s+|per\s+|/\s*)?(?:week|wk)\w*|weekly|bi-?weekly|every|q\.?\s?(?:wk|week)\w*|per\s+week|/\s?(?:wk|week)\b|maintenance|induction|schedul\w*|next|(?:last|previous|prior)\s+(?:week|session|visit|treatment|time|tx|appointment|appt|dose)\w*|last\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|tues|wednes|thurs|fri|satur|sun)day'?s?\s+(?:session|treatment|dose|tx)|week'?s\s+(?:session|treatment|dose)|sessions|treatments|since|yesterday|ago|(?:on|last|past|since|given|administered|received|clinic)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day|will|would|plan\w*|on\s+(?:spravato|esketamine)|tolerating|titrat\w*|increas\w*|decreas\w*)\b",
         )
     })
 }
@@ -457,7 +457,26 @@ fn administered_here(ctx: &NoteCtx<'_>, span: Range<usize>) -> bool {
         return false;
     }
     let cl = timing::clause(ctx.text, span.start);
-    !schedule_wording().is_match(text::sub(ctx.text, cl))
+    if schedule_wording().is_match(text::sub(ctx.text, cl)) {
+        return false;
+    }
+    // Another visit named earlier in the sentence ("Discussed last week's
+    // session; she self-administered 3 devices").
+    let before = text::sub(ctx.text, span.start.saturating_sub(200)..span.start);
+    let before = &before[before.rfind(['\n', '.']).map_or(0, |i| i + 1)..];
+    !past_visit_wording().is_match(before)
+}
+
+/// Wording that names an earlier visit: "last week's session", "previous
+/// treatment", "on Monday", "yesterday". A bare weekday is not one ("Spravato
+/// session Monday 2/10: ..." is a session's own date).
+fn past_visit_wording() -> &'static regex::Regex {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        re::ci(
+            r"\b(?:(?:last|previous|prior)\s+(?:week|session|visit|treatment|time|tx|appointment|appt)\w*|week'?s\s+(?:session|treatment|dose)|yesterday|ago|(?:on|last|past|since|given|administered|received|clinic)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+        )
+    })
 }
 
 #[cfg(test)]
@@ -530,5 +549,35 @@ mod profile {
         time("all", &|t| {
             ex.extract_text(t, None);
         });
+    }
+}
+
+#[cfg(test)]
+mod administration_tests {
+    use super::Extractor;
+
+    fn today(t: &str) -> bool {
+        Extractor::builtin().extract_text(t, None).administered_today.is_some()
+    }
+
+    #[test]
+    fn doses_in_plans_lists_and_schedules_are_not_given_today() {
+        assert!(!today("Pt continues Spravato 84 mg twice weekly, tolerating well."));
+        assert!(!today("Current medications:\n- Spravato 56 mg intranasal twice weekly\n- Sertraline 150 mg daily\n"));
+        assert!(!today("Plan:\nSpravato 56 mg, 2 devices.\n"));
+        assert!(!today("Discussed last week's Spravato session; she self-administered 3 devices."));
+        assert!(!today("Next session Thursday: Spravato 84 mg."));
+        assert!(!today("Esketamine 84 mg was given in clinic Monday, tolerated."));
+        assert!(!today("Pt declined Spravato today; no devices administered."));
+    }
+
+    #[test]
+    fn administration_statements_are_given_today() {
+        assert!(today("Spravato session. Pt self-administered 3 devices. Tolerated well."));
+        assert!(today("Spravato 84 mg administered (three 28 mg devices)."));
+        assert!(today("Device 1 10:02, device 2 10:07."));
+        assert!(today("Esketamine 56 mg intranasal, tolerated."));
+        // A session's own date is not another visit.
+        assert!(today("Spravato session Monday 2/10: pt self-administered 3 devices."));
     }
 }

@@ -14,6 +14,10 @@ crate::declare_rule! {
     /// requires one (payer profile `pa_required`; traditional Medicare and
     /// self-pay do not). Pending, denied, requested, expired or "not required"
     /// mentions do not count.
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// Sessions without an approved PA on the date of service are denied or
     /// recouped; PA windows and quantities are the first thing a payer checks.

@@ -18,6 +18,10 @@ crate::declare_rule! {
     /// ## What it checks
     /// At least two distinct antidepressant trials (the payer profile's
     /// `min_trials`) are documented by name with an outcome or reason stopped.
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// Treatment-resistant depression is defined by inadequate response to at
     /// least two oral antidepressants (Spravato label; payer PA criteria).
@@ -65,6 +69,10 @@ crate::declare_rule! {
     /// ## What it checks
     /// Each counted antidepressant trial has a daily dose and a duration (or
     /// start/stop dates).
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// PA criteria require a "therapeutic dose" for "at least 6 weeks"; a
     /// trial without dose or duration cannot be shown to be adequate.
@@ -120,6 +128,10 @@ crate::declare_rule! {
     /// ## What it checks
     /// A counted antidepressant trial's documented daily dose reaches the
     /// dictionary's minimum adequate dose (rules-reference section 3).
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// Payers count only trials at a therapeutic (or maximally tolerated) dose.
     /// ## Evidence
@@ -164,6 +176,10 @@ crate::declare_rule! {
     /// ## What it checks
     /// A counted antidepressant trial lasted at least the payer's minimum
     /// (default 6 weeks; CareFirst 8; BCBS ND 4).
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// Trials shorter than the payer's floor do not count toward TRD.
     /// ## Evidence
@@ -213,6 +229,10 @@ crate::declare_rule! {
     /// meds", "tried everything", "several SSRIs") instead of named, dosed
     /// trials (vague_trial_history: a vague phrase and fewer than two adequate
     /// trials).
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// PA criteria need named, dosed trials; a vague phrase is the most common
     /// reason a TRD history fails review.
