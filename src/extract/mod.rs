@@ -237,6 +237,9 @@ pub struct Timing {
     pub stated_minutes: Vec<(u32, usize)>,
     /// Byte offset of the first administration statement (with or without time).
     pub first_admin_pos: Option<usize>,
+    /// Administration wording ("self-administered", "device 2", "dosed"),
+    /// not negated or hypothetical, with or without a time: byte ranges.
+    pub admin_statements: Vec<Range<usize>>,
 }
 
 /// Treatment track signals of one note.
@@ -309,6 +312,9 @@ pub struct NoteFacts {
     pub sketch: similarity::Sketch,
     /// Length of the text in bytes.
     pub text_len: usize,
+    /// Byte offset of the first statement that this note's treatment was
+    /// administered at this visit (see [`administration_today`]), if any.
+    pub administered_today: Option<usize>,
     /// `text[span]` of each evidence item, capped at [`SNIPPET_MAX`] bytes,
     /// kept so findings can quote evidence after the note text is dropped.
     pub snippets: Vec<Box<str>>,
@@ -399,10 +405,81 @@ impl Extractor {
         self.meds.extract(&ctx, &mut facts);
         self.vitals.extract(&ctx, &mut facts);
         self.phrases.extract(&ctx, note_type, &mut facts);
+        facts.administered_today = administration_today(&ctx, &facts);
         facts.sketch = similarity::Sketch::of(text);
         facts.snippets = facts.evidence.iter().map(|e| text::snippet(text, e.span.clone(), SNIPPET_MAX).into_boxed_str()).collect();
         facts
     }
+}
+
+/// Wording that makes a dose or administration mention a schedule, a
+/// continuation or another visit's treatment rather than today's: "continue
+/// Spravato 84 mg twice weekly", "on Spravato 56 mg", "next session",
+/// "last week's session".
+fn schedule_wording() -> &'static regex::Regex {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        re::ci(
+            r"\b(?:continu\w*|cont'?d|resum\w*|restart\w*|(?:once|twice|two\s+times|three\s+times|\dx)\s*(?:a\s+|per\s+|/\s*)?(?:week|wk)\w*|weekly|bi-?weekly|every|q\.?\s?(?:wk|week)\w*|per\s+week|/\s?(?:wk|week)\b|maintenance|induction|schedul\w*|next|(?:last|previous|prior)\s+(?:week|session|visit|treatment|time|tx|appointment|appt|dose)\w*|last\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|tues|wednes|thurs|fri|satur|sun)day'?s?\s+(?:session|treatment|dose|tx)|week'?s\s+(?:session|treatment|dose)|sessions|treatments|since|yesterday|ago|(?:on|last|past|since|given|administered|received|clinic)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day|will|would|plan\w*|on\s+(?:spravato|esketamine)|tolerating|titrat\w*|increas\w*|decreas\w*)\b",
+        )
+    })
+}
+
+/// Where the note states that the treatment was administered at this visit:
+/// administration wording ("self-administered", "device 2", "dosed") or a
+/// dose / device count, that is current (not negated, hypothetical,
+/// historical or about someone else), outside medication-list, history,
+/// plan, family-history and psychotherapy sections, and not worded as a
+/// schedule or continuation (see [`schedule_wording`]). "Continue Spravato
+/// 84 mg twice weekly" in a plan or a medication list is the treatment being
+/// talked about, not given. Returns the first such position.
+pub fn administration_today(ctx: &NoteCtx<'_>, facts: &NoteFacts) -> Option<usize> {
+    let dose_spans = facts.doses.iter().filter_map(|d| facts.evidence.get(d.ev)).map(|e| e.span.clone());
+    let timed = facts.timing.dose_times.iter().filter_map(|(_, i)| facts.evidence.get(*i)).map(|e| e.span.clone());
+    let mut cands: Vec<Range<usize>> = facts.timing.admin_statements.iter().cloned().chain(dose_spans).chain(timed).collect();
+    cands.sort_by_key(|r| r.start);
+    cands.into_iter().find(|r| administered_here(ctx, r.clone())).map(|r| r.start)
+}
+
+fn administered_here(ctx: &NoteCtx<'_>, span: Range<usize>) -> bool {
+    let a = ctx.context.assess(span.clone());
+    if !a.is_affirmed() {
+        return false;
+    }
+    if matches!(
+        ctx.section_kind(span.start),
+        Some(
+            SectionKind::MedCurrent
+                | SectionKind::MedHistory
+                | SectionKind::History
+                | SectionKind::Plan
+                | SectionKind::FamilyHistory
+                | SectionKind::Psychotherapy
+        )
+    ) {
+        return false;
+    }
+    let cl = timing::clause(ctx.text, span.start);
+    if schedule_wording().is_match(text::sub(ctx.text, cl)) {
+        return false;
+    }
+    // Another visit named earlier in the sentence ("Discussed last week's
+    // session; she self-administered 3 devices").
+    let before = text::sub(ctx.text, span.start.saturating_sub(200)..span.start);
+    let before = &before[before.rfind(['\n', '.']).map_or(0, |i| i + 1)..];
+    !past_visit_wording().is_match(before)
+}
+
+/// Wording that names an earlier visit: "last week's session", "previous
+/// treatment", "on Monday", "yesterday". A bare weekday is not one ("Spravato
+/// session Monday 2/10: ..." is a session's own date).
+fn past_visit_wording() -> &'static regex::Regex {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        re::ci(
+            r"\b(?:(?:last|previous|prior)\s+(?:week|session|visit|treatment|time|tx|appointment|appt)\w*|week'?s\s+(?:session|treatment|dose)|yesterday|ago|(?:on|last|past|since|given|administered|received|clinic)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+        )
+    })
 }
 
 #[cfg(test)]
@@ -475,5 +552,35 @@ mod profile {
         time("all", &|t| {
             ex.extract_text(t, None);
         });
+    }
+}
+
+#[cfg(test)]
+mod administration_tests {
+    use super::Extractor;
+
+    fn today(t: &str) -> bool {
+        Extractor::builtin().extract_text(t, None).administered_today.is_some()
+    }
+
+    #[test]
+    fn doses_in_plans_lists_and_schedules_are_not_given_today() {
+        assert!(!today("Pt continues Spravato 84 mg twice weekly, tolerating well."));
+        assert!(!today("Current medications:\n- Spravato 56 mg intranasal twice weekly\n- Sertraline 150 mg daily\n"));
+        assert!(!today("Plan:\nSpravato 56 mg, 2 devices.\n"));
+        assert!(!today("Discussed last week's Spravato session; she self-administered 3 devices."));
+        assert!(!today("Next session Thursday: Spravato 84 mg."));
+        assert!(!today("Esketamine 84 mg was given in clinic Monday, tolerated."));
+        assert!(!today("Pt declined Spravato today; no devices administered."));
+    }
+
+    #[test]
+    fn administration_statements_are_given_today() {
+        assert!(today("Spravato session. Pt self-administered 3 devices. Tolerated well."));
+        assert!(today("Spravato 84 mg administered (three 28 mg devices)."));
+        assert!(today("Device 1 10:02, device 2 10:07."));
+        assert!(today("Esketamine 56 mg intranasal, tolerated."));
+        // A session's own date is not another visit.
+        assert!(today("Spravato session Monday 2/10: pt self-administered 3 devices."));
     }
 }

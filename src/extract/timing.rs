@@ -318,6 +318,7 @@ impl TimingExtractor {
                     if facts.timing.first_admin_pos.is_none_or(|p| m.start() < p) {
                         facts.timing.first_admin_pos = Some(m.start());
                     }
+                    facts.timing.admin_statements.push(m.start()..m.end());
                 }
                 match ev {
                     Ev::MonitorRange | Ev::InfusionRange => {

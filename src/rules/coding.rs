@@ -14,6 +14,10 @@ crate::declare_rule! {
     /// requires one (payer profile `pa_required`; traditional Medicare and
     /// self-pay do not). Pending, denied, requested, expired or "not required"
     /// mentions do not count.
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// Sessions without an approved PA on the date of service are denied or
     /// recouped; PA windows and quantities are the first thing a payer checks.
@@ -37,6 +41,14 @@ crate::declare_rule! {
 }
 
 fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    // The PA authorizes the esketamine treatment (drug and administration
+    // sessions, rules-reference 2.3: "approved on/before DOS ... units/sessions
+    // within the authorized quantity"); an E/M or med-management visit on the
+    // esketamine track with no administration and no esketamine line is not
+    // a claim under that authorization (see `esk::session_evidence`).
+    if super::esk::not_a_session(ctx) {
+        return vec![];
+    }
     if !ctx.payer.pa_required || ctx.facts.prior_auth_documented {
         return vec![];
     }

@@ -6,24 +6,93 @@ use chrono::NaiveDate;
 use super::{Ctx, Hit};
 use crate::dict::{CodeKind, Dictionaries};
 use crate::encounter::{Encounter, EncounterFacts, SessionsInWeek, Track};
+use crate::extract::phrases::{em_note_type, psychotherapy_note_type, session_note_type};
 use crate::extract::{EvKind, Phase};
 
-/// Whether an encounter is a dosing session: a documented dose this
-/// encounter, a timed dose or device administration, or a billed
-/// esketamine drug line or G2082/G2083.
-fn is_session(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries) -> bool {
-    facts.dose_mg.is_some()
-        || !enc.counting(EvKind::DoseEvent).is_empty()
-        || enc.has_kind(dict, CodeKind::EskDrug)
-        || enc.has_kind(dict, CodeKind::EskGcode)
+/// Why an encounter counts as an esketamine administration session: the
+/// first kind of evidence found, in the order below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEvidence {
+    /// An esketamine drug line (S0013/J0013) or G2082/G2083 is billed.
+    BilledEsketamine,
+    /// A dose or device administration with a clock time.
+    TimedAdministration,
+    /// A statement that the treatment was given at this visit
+    /// ("self-administered 3 devices", "84 mg administered", "device 2"),
+    /// current and outside plan, medication-list and history context (see
+    /// `extract::administration_today`).
+    AdministeredToday,
+    /// Post-dose monitoring: a monitoring start or end time, or a stated
+    /// observation length ("observed 2 hrs").
+    Monitoring,
+    /// The REMS Patient Monitoring Form is affirmed as completed or submitted
+    /// (it is filed per session).
+    RemsMonitoringForm,
+    /// A note typed as a treatment / session / monitoring note (and not as
+    /// an E/M, follow-up or med-management visit).
+    SessionNoteType,
 }
 
-/// Whether an encounter is an esketamine administration session, as the
-/// dosing-schedule rule counts them: on the esketamine track and a dosing
-/// session (see `is_session`). A follow-up or E/M visit on the esketamine
-/// track with no dose, device time or esketamine line is not one.
+/// The one decision whether an esketamine-track encounter is an
+/// administration session (the patient was dosed at this visit), with the
+/// evidence that decided it; `None` when nothing shows a dose was given.
+///
+/// The complement is the E/M, medication-management or psychotherapy visit
+/// that only talks about the esketamine course ("continue Spravato 56 mg
+/// twice weekly", "next session Thursday", a Spravato line in the med list)
+/// and bills E/M or psychotherapy codes, or none. A dose written in a plan
+/// or a medication list, or worded as a schedule, is not administration
+/// evidence; a dose written as given today is. A poor session note still
+/// counts: "Spravato session, pt self-administered 3 devices" or a billed
+/// G2083 with "observed 2 hrs" is a session without any dose or BP.
+///
+/// Per-session documentation rules (BP, monitoring, sedation, discharge,
+/// supervision, REMS enrollment and monitoring form) and the rules about the
+/// esketamine treatment claim (PA, TRD criteria) run only on sessions; the
+/// coding rules about lines actually billed run whenever those lines are.
+pub fn session_evidence(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries) -> Option<SessionEvidence> {
+    if enc.has_kind(dict, CodeKind::EskDrug) || enc.has_kind(dict, CodeKind::EskGcode) {
+        return Some(SessionEvidence::BilledEsketamine);
+    }
+    if !enc.counting(EvKind::DoseEvent).is_empty() {
+        return Some(SessionEvidence::TimedAdministration);
+    }
+    if enc.notes.iter().any(|n| n.facts.administered_today.is_some()) {
+        return Some(SessionEvidence::AdministeredToday);
+    }
+    let monitored = enc.notes.iter().any(|n| {
+        let t = &n.facts.timing;
+        !t.monitor_start.is_empty() || !t.monitor_end.is_empty() || !t.stated_minutes.is_empty()
+    });
+    if monitored || facts.monitoring_minutes.is_some() {
+        return Some(SessionEvidence::Monitoring);
+    }
+    let form = enc.counting(EvKind::Rems).into_iter().any(|r| enc.ev(r).value.starts_with("monitoring_form"));
+    if form {
+        return Some(SessionEvidence::RemsMonitoringForm);
+    }
+    let session_type = enc.notes.iter().any(|n| {
+        let nt = n.meta.note_type.as_deref().unwrap_or("");
+        session_note_type(nt) && !em_note_type(nt) && !psychotherapy_note_type(nt)
+    });
+    if session_type {
+        return Some(SessionEvidence::SessionNoteType);
+    }
+    None
+}
+
+/// Whether an encounter is an esketamine administration session: on the
+/// esketamine track with session evidence (see [`session_evidence`]). A
+/// follow-up or E/M visit on the esketamine track that only talks about the
+/// treatment is not one; the dosing-schedule rule counts only sessions.
 pub fn administration_session(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries) -> bool {
-    facts.track == Track::Esketamine && is_session(enc, facts, dict)
+    facts.track == Track::Esketamine && session_evidence(enc, facts, dict).is_some()
+}
+
+/// Gate of the per-session rules: true when the rule should not run
+/// because this esketamine-track encounter is not an administration session.
+pub(crate) fn not_a_session(ctx: &Ctx<'_>) -> bool {
+    ctx.facts.track == Track::Esketamine && session_evidence(ctx.enc, ctx.facts, ctx.dict).is_none()
 }
 
 /// Places of service where the REMS patient-enrollment and monitoring-form
@@ -52,6 +121,10 @@ crate::declare_rule! {
     /// ## What it checks
     /// Outpatient esketamine encounters document the patient's Spravato REMS
     /// enrollment (or affirmed REMS documentation that presupposes it).
+    /// Checked only on esketamine administration sessions: an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course (no esketamine line, dose given, device or
+    /// monitoring time) is not a session and is not checked.
     /// ## Why an auditor cares
     /// Under the Spravato REMS each outpatient must be enrolled before the
     /// first treatment; a session for a non-enrolled patient is not payable
@@ -79,6 +152,12 @@ crate::declare_rule! {
 }
 
 fn not_enrolled(ctx: &Ctx<'_>) -> Vec<Hit> {
+    // Enrollment is a precondition of outpatient *treatment*: an E/M or
+    // med-management visit that only discusses the course administers
+    // nothing, so its note is not where the duty is shown (the sessions are).
+    if not_a_session(ctx) {
+        return vec![];
+    }
     if inpatient(ctx) {
         return vec![];
     }
@@ -100,6 +179,10 @@ crate::declare_rule! {
     /// ## What it checks
     /// Outpatient esketamine encounters document that the REMS Patient
     /// Monitoring Form was completed or submitted.
+    /// Checked only on esketamine administration sessions: an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course (no esketamine line, dose given, device or
+    /// monitoring time) is not a session and is not checked.
     /// ## Why an auditor cares
     /// The REMS requires a Patient Monitoring Form after every outpatient
     /// session, within 7 days. Whether it was submitted within 7 days cannot
@@ -126,6 +209,10 @@ crate::declare_rule! {
 }
 
 fn form_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    // The form is filed per session; a visit without a dose has none.
+    if not_a_session(ctx) {
+        return vec![];
+    }
     if inpatient(ctx) {
         return vec![];
     }
@@ -146,6 +233,10 @@ fn form_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
 crate::declare_rule! {
     /// ## What it checks
     /// A numeric blood pressure is recorded before the first device.
+    /// Checked only on esketamine administration sessions: an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course (no esketamine line, dose given, device or
+    /// monitoring time) is not a session and is not checked.
     /// ## Why an auditor cares
     /// The Spravato label requires BP assessment before dosing; payers and
     /// REMS auditors look for it on every session.
@@ -172,6 +263,9 @@ crate::declare_rule! {
 }
 
 fn predose(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
     if ctx.facts.pre_dose_bp {
         return vec![];
     }
@@ -184,6 +278,10 @@ crate::declare_rule! {
     /// 25-60 minutes). A post-dose reading whose time cannot be placed is
     /// given the benefit of the doubt; a reading worded as the discharge
     /// reading is not the 40-minute check.
+    /// Checked only on esketamine administration sessions: an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course (no esketamine line, dose given, device or
+    /// monitoring time) is not a session and is not checked.
     /// ## Why an auditor cares
     /// The label asks for BP about 40 minutes after dosing, when the
     /// esketamine BP rise peaks; its absence is a monitoring gap.
@@ -208,6 +306,9 @@ crate::declare_rule! {
 }
 
 fn forty_min(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
     let post: Vec<_> = ctx.facts.bps.iter().filter(|b| b.phase == Phase::Post).collect();
     if post.iter().any(|b| b.offset_min.is_some_and(|o| (25..=60).contains(&o))) {
         return vec![];
@@ -226,6 +327,10 @@ crate::declare_rule! {
     /// Sedation/dissociation and respiratory status (SpO2 / pulse oximetry)
     /// are assessed during monitoring. The rule fires only when neither a
     /// sedation/dissociation assessment nor an SpO2 value is documented.
+    /// Checked only on esketamine administration sessions: an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course (no esketamine line, dose given, device or
+    /// monitoring time) is not a session and is not checked.
     /// ## Why an auditor cares
     /// The boxed warning covers sedation, dissociation and (since 2023)
     /// respiratory depression; the REMS requires a pulse oximeter on site.
@@ -249,6 +354,9 @@ crate::declare_rule! {
 }
 
 fn sedation(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
     let sed = !ctx.enc.counting(EvKind::Sedation).is_empty() || !ctx.enc.counting(EvKind::Resolution).is_empty();
     let spo2 = !ctx.enc.counting(EvKind::Spo2).is_empty();
     if sed || spo2 {
@@ -263,6 +371,10 @@ crate::declare_rule! {
     /// observation or discharge, or an explicit statement). Fires when the
     /// documented time is under 2 hours, and when no monitoring time, end of
     /// observation or discharge time is documented at all.
+    /// Checked only on esketamine administration sessions: an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course (no esketamine line, dose given, device or
+    /// monitoring time) is not a session and is not checked.
     /// ## Why an auditor cares
     /// The label and REMS require at least 2 hours of observation; G2082/G2083
     /// include 2 hours of observation in their descriptors.
@@ -287,6 +399,9 @@ crate::declare_rule! {
 }
 
 fn under_2h(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
     match ctx.facts.monitoring_minutes {
         Some(m) if m >= 120 => vec![],
         Some(m) => {
@@ -317,6 +432,10 @@ crate::declare_rule! {
     /// Discharge readiness is documented: an HCP judgment that the patient is
     /// clinically stable to leave (discharge criteria met, sedation and
     /// dissociation resolved), with transport arranged / no driving.
+    /// Checked only on esketamine administration sessions: an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course (no esketamine line, dose given, device or
+    /// monitoring time) is not a session and is not checked.
     /// ## Why an auditor cares
     /// The boxed warning requires monitoring until the patient is safe to
     /// leave and counselling not to drive until the next day.
@@ -341,6 +460,9 @@ crate::declare_rule! {
 }
 
 fn discharge(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
     if ctx.facts.discharge_criteria_documented {
         return vec![];
     }
@@ -353,10 +475,12 @@ crate::declare_rule! {
     /// consecutive calendar days. It fires on each session that is the third
     /// (or later) of the patient's sessions dated within 7 days, i.e. on or
     /// within 6 days after the first of them; two sessions on the same day
-    /// count as two. A session is an esketamine-track encounter with a
-    /// documented dose, a timed dose or device administration, or a billed
-    /// S0013/J0013/G2082/G2083 line; a follow-up or E/M visit without one is
-    /// not counted. Only this part of the label schedule is checked: whether
+    /// count as two. A session is an esketamine-track encounter with a billed
+    /// S0013/J0013/G2082/G2083 line, a timed dose or device administration,
+    /// a dose or administration written as given at this visit, monitoring
+    /// times, an affirmed REMS monitoring form or a session note type; a
+    /// follow-up or E/M visit that only discusses the course ("continue
+    /// Spravato 56 mg twice weekly") is not counted. Only this part of the label schedule is checked: whether
     /// a session falls in induction (weeks 1-4, twice weekly), weeks 5-8
     /// (weekly) or maintenance (weekly or every 2 weeks), and whether an
     /// MDSI course is past its 4 weeks, cannot be decided because an export
@@ -711,6 +835,10 @@ crate::declare_rule! {
     /// in front of them. It fires when a session dose is documented with
     /// neither, when supervision is written as not done ("not observed"), and
     /// on any affirmed take-home or at-home esketamine.
+    /// Checked only on esketamine administration sessions: an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course (no esketamine line, dose given, device or
+    /// monitoring time) is not a session and is not checked.
     /// ## Why an auditor cares
     /// Spravato may only be self-administered under direct supervision of a
     /// healthcare provider in a REMS-certified setting, never taken home; a
@@ -749,7 +877,15 @@ fn supervision(ctx: &Ctx<'_>) -> Vec<Hit> {
             r,
         )];
     }
-    if !is_session(ctx.enc, ctx.facts, ctx.dict) || !ctx.enc.counting(EvKind::Supervision).is_empty() {
+    // The absence check needs a dose given at this visit: a billed
+    // esketamine line, a timed or stated administration, or a documented
+    // dose on an encounter that is otherwise a session.
+    let dosed = match session_evidence(ctx.enc, ctx.facts, ctx.dict) {
+        Some(SessionEvidence::BilledEsketamine | SessionEvidence::TimedAdministration | SessionEvidence::AdministeredToday) => true,
+        Some(_) => ctx.facts.dose_mg.is_some(),
+        None => false,
+    };
+    if !dosed || !ctx.enc.counting(EvKind::Supervision).is_empty() {
         return vec![];
     }
     let negated = ctx.enc.all(EvKind::Supervision).into_iter().find(|r| ctx.enc.ev(*r).assertion.negated);
@@ -768,6 +904,93 @@ fn supervision(ctx: &Ctx<'_>) -> Vec<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encounter::{assess, NoteMeta, NoteRecord};
+    use crate::extract::Extractor;
+    use crate::model::ClaimLine;
+
+    /// One-note encounter: (note type, text, billed codes) through the real
+    /// extractor and `assess`.
+    fn decide(note_type: &str, text: &str, codes: &[&str]) -> (Option<SessionEvidence>, Track) {
+        let ex = Extractor::builtin();
+        let claims: Vec<ClaimLine> = codes
+            .iter()
+            .map(|c| ClaimLine { code: (*c).into(), units: 1.0, modifiers: vec![], icd10: vec!["F33.2".into()], place_of_service: None })
+            .collect();
+        let meta = NoteMeta {
+            note_id: "n1".into(),
+            encounter_id: "e1".into(),
+            patient_id: "p1".into(),
+            date_of_service: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
+            provider_id: None,
+            provider_credential: Some("MD".into()),
+            payer: None,
+            note_type: Some(note_type.into()),
+            place_of_service: Some("11".into()),
+            claim_lines: claims.clone(),
+        };
+        let enc = Encounter {
+            encounter_id: "e1".into(),
+            patient_id: "p1".into(),
+            date_of_service: meta.date_of_service,
+            provider_id: None,
+            payer: None,
+            place_of_service: Some("11".into()),
+            notes: vec![NoteRecord { facts: ex.extract_text(text, Some(note_type)), meta }],
+            claims,
+        };
+        let facts = assess(&enc, ex.dict);
+        (session_evidence(&enc, &facts, ex.dict), facts.track)
+    }
+
+    #[test]
+    fn visits_that_only_talk_about_spravato_are_not_sessions() {
+        for (nt, text, codes) in [
+            (
+                "Progress Note",
+                "Pt continues Spravato 84 mg twice weekly, tolerating well, PHQ-9 improved. Continue current plan.",
+                &["99214"][..],
+            ),
+            (
+                "Medication Management",
+                "Current medications:\n- Spravato 56 mg intranasal twice weekly\n- Sertraline 150 mg daily\nPlan: continue Spravato 56 mg twice weekly.",
+                &["99213"][..],
+            ),
+            ("Progress Note", "Doing well on Spravato 56 mg. Next session Thursday. Plan: continue esketamine.", &["99214"][..]),
+            (
+                "Psychiatric Visit + Psychotherapy",
+                "Interval history: discussed last week's Spravato session, where she self-administered 3 devices.\nPlan: continue Spravato 84 mg per schedule; next session Monday.",
+                &["99214", "90833"][..],
+            ),
+            ("Office Visit", "Esketamine 84 mg was given in clinic Monday, tolerated. Mood better today.", &["99214"][..]),
+            ("Progress Note", "Spravato 56 mg twice weekly, 4 sessions so far, tolerating well.", &[][..]),
+        ] {
+            let (ev, track) = decide(nt, text, codes);
+            assert_eq!(track, Track::Esketamine, "{text}");
+            assert_eq!(ev, None, "{text}");
+        }
+    }
+
+    #[test]
+    fn poor_session_notes_are_still_sessions() {
+        let cases: [(&str, &str, &[&str], SessionEvidence); 6] = [
+            (
+                "Progress Note",
+                "Spravato session. Pt self-administered 3 devices. Tolerated well. Monitored, discharged.",
+                &["99214"],
+                SessionEvidence::AdministeredToday,
+            ),
+            ("Progress Note", "Spravato treatment today, observed 2 hrs.", &["G2083"], SessionEvidence::BilledEsketamine),
+            ("Progress Note", "Spravato 84 mg. Devices at 10:02, 10:07, 10:12.", &[], SessionEvidence::TimedAdministration),
+            ("Progress Note", "Spravato today. Two devices administered. Tolerated.", &[], SessionEvidence::AdministeredToday),
+            ("Progress Note", "Spravato session today. Esketamine monitoring: observed 2 hrs, stable.", &[], SessionEvidence::Monitoring),
+            ("Spravato Treatment Note", "Spravato. Pt tolerated well. See flowsheet.", &[], SessionEvidence::SessionNoteType),
+        ];
+        for (nt, text, codes, want) in cases {
+            let (ev, track) = decide(nt, text, codes);
+            assert_eq!(track, Track::Esketamine, "{text}");
+            assert_eq!(ev, Some(want), "{text}");
+        }
+    }
 
     fn days(d: &[i64]) -> Vec<NaiveDate> {
         let base = NaiveDate::from_ymd_opt(2026, 2, 2).unwrap();

@@ -1,12 +1,27 @@
 //! Treatment-failure history rules (rules-reference 2.2).
 
 use super::{drug_names, Ctx, Hit};
+
+/// The TRD criteria are the medical necessity of the esketamine (or IV
+/// ketamine) treatment claim: the payer reads them against the sessions it
+/// pays and the PA request (rules-reference 2.2, "Label TRD definition; PA
+/// criteria"). An E/M, med-management or psychotherapy visit on the
+/// esketamine track at which nothing was administered and no esketamine line
+/// is billed makes no such claim, so they do not run on it (see
+/// `esk::session_evidence`).
+fn no_treatment_claim(ctx: &Ctx<'_>) -> bool {
+    super::esk::not_a_session(ctx)
+}
 use crate::extract::EvKind;
 
 crate::declare_rule! {
     /// ## What it checks
     /// At least two distinct antidepressant trials (the payer profile's
     /// `min_trials`) are documented by name with an outcome or reason stopped.
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// Treatment-resistant depression is defined by inadequate response to at
     /// least two oral antidepressants (Spravato label; payer PA criteria).
@@ -35,6 +50,9 @@ crate::declare_rule! {
 }
 
 fn fewer(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if no_treatment_claim(ctx) {
+        return vec![];
+    }
     let with_outcome = ctx.facts.trials.iter().filter(|t| !t.augmentation && t.has_outcome).count() as u32;
     let need = ctx.payer.min_trials;
     if with_outcome >= need {
@@ -51,6 +69,10 @@ crate::declare_rule! {
     /// ## What it checks
     /// Each counted antidepressant trial has a daily dose and a duration (or
     /// start/stop dates).
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// PA criteria require a "therapeutic dose" for "at least 6 weeks"; a
     /// trial without dose or duration cannot be shown to be adequate.
@@ -75,6 +97,9 @@ crate::declare_rule! {
 }
 
 fn incomplete(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if no_treatment_claim(ctx) {
+        return vec![];
+    }
     ctx.facts
         .trials
         .iter()
@@ -103,6 +128,10 @@ crate::declare_rule! {
     /// ## What it checks
     /// A counted antidepressant trial's documented daily dose reaches the
     /// dictionary's minimum adequate dose (rules-reference section 3).
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// Payers count only trials at a therapeutic (or maximally tolerated) dose.
     /// ## Evidence
@@ -126,6 +155,9 @@ crate::declare_rule! {
 }
 
 fn subtherapeutic(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if no_treatment_claim(ctx) {
+        return vec![];
+    }
     ctx.facts
         .trials
         .iter()
@@ -144,6 +176,10 @@ crate::declare_rule! {
     /// ## What it checks
     /// A counted antidepressant trial lasted at least the payer's minimum
     /// (default 6 weeks; CareFirst 8; BCBS ND 4).
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// Trials shorter than the payer's floor do not count toward TRD.
     /// ## Evidence
@@ -167,6 +203,9 @@ crate::declare_rule! {
 }
 
 fn too_short(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if no_treatment_claim(ctx) {
+        return vec![];
+    }
     let min = ctx.payer.min_trial_weeks;
     ctx.facts
         .trials
@@ -190,6 +229,10 @@ crate::declare_rule! {
     /// meds", "tried everything", "several SSRIs") instead of named, dosed
     /// trials (vague_trial_history: a vague phrase and fewer than two adequate
     /// trials).
+    /// On the esketamine track it runs only on administration sessions
+    /// (the esketamine treatment claim); an E/M, med-management or
+    /// psychotherapy visit that only discusses the Spravato course is
+    /// not checked.
     /// ## Why an auditor cares
     /// PA criteria need named, dosed trials; a vague phrase is the most common
     /// reason a TRD history fails review.
@@ -213,6 +256,9 @@ crate::declare_rule! {
 }
 
 fn vague(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if no_treatment_claim(ctx) {
+        return vec![];
+    }
     if !ctx.facts.vague_trial_history {
         return vec![];
     }
