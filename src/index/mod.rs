@@ -254,6 +254,11 @@ impl NoteIndexWriter {
             e => IndexError::Other(format!("{}: {e}", dir.display())),
         })?;
         writer.set_merge_policy(Box::new(CappedMerges::default()));
+        // A killed run can leave files its commit never referenced (a
+        // deletes file named by segment and opstamp, which this run would
+        // then write again and fail with "file already exists"). Tantivy
+        // collects them only after a commit; collect them before writing.
+        writer.garbage_collect_files().wait().map_err(|e| IndexError::Other(format!("{}: {e}", dir.display())))?;
         let prior = index.reader().map_err(|e| IndexError::Other(format!("{}: {e}", dir.display())))?.searcher().num_docs();
         Ok(NoteIndexWriter { writer, index, fields, dir: dir.to_path_buf(), rescored: (prior > 0).then(|| Mutex::new(HashMap::new())) })
     }
