@@ -401,6 +401,8 @@ pub enum PhraseKind {
     PostStatus,
     /// Vital signs during the treatment stated as a whole ("VSS throughout").
     IntraVitals,
+    /// The ketamine / esketamine treatment being started or evaluated for.
+    Initiation,
     /// Esketamine taken or sent home (not administered in the setting).
     TakeHome,
     /// Time spent statement ("total time 75 min"); the entry id says whose.

@@ -96,6 +96,8 @@ pub enum EvKind {
     PostStatus,
     /// Vital signs during the treatment stated as a whole.
     IntraVitals,
+    /// The treatment being started or evaluated for.
+    Initiation,
     /// Esketamine taken or sent home.
     TakeHome,
     /// Time spent statement (practitioner or clinical staff, by entry id).
@@ -140,6 +142,7 @@ impl EvKind {
             EvKind::InfusionRate => "infusion_rate",
             EvKind::PostStatus => "post_status",
             EvKind::IntraVitals => "intra_vitals",
+            EvKind::Initiation => "initiation",
             EvKind::TakeHome => "take_home",
             EvKind::TimeSpent => "time_spent",
         }

@@ -264,6 +264,12 @@ impl PhraseExtractor {
                     PhraseKind::Stub => EvKind::Stub,
                     PhraseKind::Psychosis => EvKind::Psychosis,
                     PhraseKind::TakeHome => EvKind::TakeHome,
+                    PhraseKind::Initiation => {
+                        // "consider starting Spravato" is still an evaluation for
+                        // it; "since starting esketamine" is the past.
+                        counts = !(a.negated || a.family || a.historical);
+                        EvKind::Initiation
+                    }
                     PhraseKind::TimeSpent => {
                         counts = !(a.negated || a.hypothetical || a.family);
                         EvKind::TimeSpent
@@ -905,6 +911,26 @@ mod tests {
         }
         for t in ["May return to work tomorrow.", "Returned to baseline.", "No follow-up needed."] {
             assert!(!counts(t, EvKind::FollowUp), "{t}");
+        }
+    }
+
+    #[test]
+    fn treatment_initiation() {
+        for t in [
+            "Plan: start Spravato 56 mg induction once PA approved.",
+            "Pt is a candidate for esketamine.",
+            "Referred for IV ketamine infusion series.",
+            "Will initiate Spravato next week.",
+            "PA submitted for Spravato.",
+        ] {
+            assert!(counts(t, EvKind::Initiation), "{t}");
+        }
+        for t in [
+            "Doing better since starting esketamine.",
+            "Not a candidate for ketamine given uncontrolled HTN.",
+            "Continue Spravato 56 mg twice weekly.",
+        ] {
+            assert!(!counts(t, EvKind::Initiation), "{t}");
         }
     }
 

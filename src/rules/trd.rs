@@ -8,9 +8,11 @@ use super::{drug_names, Ctx, Hit};
 /// criteria"). An E/M, med-management or psychotherapy visit on the
 /// esketamine track at which nothing was administered and no esketamine line
 /// is billed makes no such claim, so they do not run on it (see
-/// `esk::session_evidence`).
+/// `esk::session_evidence`). An intake or evaluation visit that starts the
+/// treatment ("plan: start Spravato 56 mg", "candidate for esketamine") is
+/// where medical necessity is established, so they do run there.
 fn no_treatment_claim(ctx: &Ctx<'_>) -> bool {
-    super::esk::not_a_session(ctx)
+    super::esk::not_a_session(ctx) && ctx.enc.counting(EvKind::Initiation).is_empty()
 }
 use crate::extract::EvKind;
 
@@ -18,10 +20,11 @@ crate::declare_rule! {
     /// ## What it checks
     /// At least two distinct antidepressant trials (the payer profile's
     /// `min_trials`) are documented by name with an outcome or reason stopped.
-    /// On the esketamine track it runs only on administration sessions
-    /// (the esketamine treatment claim); an E/M, med-management or
-    /// psychotherapy visit that only discusses the Spravato course is
-    /// not checked.
+    /// On the esketamine track it runs on administration sessions (the
+    /// esketamine treatment claim) and on intake or evaluation visits that
+    /// start the treatment ("plan: start Spravato"); an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course is not checked.
     /// ## Why an auditor cares
     /// Treatment-resistant depression is defined by inadequate response to at
     /// least two oral antidepressants (Spravato label; payer PA criteria).
@@ -69,10 +72,11 @@ crate::declare_rule! {
     /// ## What it checks
     /// Each counted antidepressant trial has a daily dose and a duration (or
     /// start/stop dates).
-    /// On the esketamine track it runs only on administration sessions
-    /// (the esketamine treatment claim); an E/M, med-management or
-    /// psychotherapy visit that only discusses the Spravato course is
-    /// not checked.
+    /// On the esketamine track it runs on administration sessions (the
+    /// esketamine treatment claim) and on intake or evaluation visits that
+    /// start the treatment ("plan: start Spravato"); an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course is not checked.
     /// ## Why an auditor cares
     /// PA criteria require a "therapeutic dose" for "at least 6 weeks"; a
     /// trial without dose or duration cannot be shown to be adequate.
@@ -128,10 +132,11 @@ crate::declare_rule! {
     /// ## What it checks
     /// A counted antidepressant trial's documented daily dose reaches the
     /// dictionary's minimum adequate dose (rules-reference section 3).
-    /// On the esketamine track it runs only on administration sessions
-    /// (the esketamine treatment claim); an E/M, med-management or
-    /// psychotherapy visit that only discusses the Spravato course is
-    /// not checked.
+    /// On the esketamine track it runs on administration sessions (the
+    /// esketamine treatment claim) and on intake or evaluation visits that
+    /// start the treatment ("plan: start Spravato"); an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course is not checked.
     /// ## Why an auditor cares
     /// Payers count only trials at a therapeutic (or maximally tolerated) dose.
     /// ## Evidence
@@ -176,10 +181,11 @@ crate::declare_rule! {
     /// ## What it checks
     /// A counted antidepressant trial lasted at least the payer's minimum
     /// (default 6 weeks; CareFirst 8; BCBS ND 4).
-    /// On the esketamine track it runs only on administration sessions
-    /// (the esketamine treatment claim); an E/M, med-management or
-    /// psychotherapy visit that only discusses the Spravato course is
-    /// not checked.
+    /// On the esketamine track it runs on administration sessions (the
+    /// esketamine treatment claim) and on intake or evaluation visits that
+    /// start the treatment ("plan: start Spravato"); an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course is not checked.
     /// ## Why an auditor cares
     /// Trials shorter than the payer's floor do not count toward TRD.
     /// ## Evidence
@@ -229,10 +235,11 @@ crate::declare_rule! {
     /// meds", "tried everything", "several SSRIs") instead of named, dosed
     /// trials (vague_trial_history: a vague phrase and fewer than two adequate
     /// trials).
-    /// On the esketamine track it runs only on administration sessions
-    /// (the esketamine treatment claim); an E/M, med-management or
-    /// psychotherapy visit that only discusses the Spravato course is
-    /// not checked.
+    /// On the esketamine track it runs on administration sessions (the
+    /// esketamine treatment claim) and on intake or evaluation visits that
+    /// start the treatment ("plan: start Spravato"); an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course is not checked.
     /// ## Why an auditor cares
     /// PA criteria need named, dosed trials; a vague phrase is the most common
     /// reason a TRD history fails review.
