@@ -120,8 +120,10 @@ fn rems_value(ctx: &Ctx<'_>, sub: &str) -> (bool, bool) {
 crate::declare_rule! {
     /// ## What it checks
     /// Outpatient esketamine encounters document the patient's Spravato REMS
-    /// enrollment (or affirmed REMS documentation that presupposes it).
-    /// Checked only on esketamine administration sessions: an E/M,
+    /// enrollment (or affirmed REMS documentation about the patient that
+    /// presupposes it: a submitted monitoring form, a verified REMS patient
+    /// ID). The site's REMS certification does not show the patient's
+    /// enrollment. Checked only on esketamine administration sessions: an E/M,
     /// med-management or psychotherapy visit that only discusses the
     /// Spravato course (no esketamine line, dose given, device or
     /// monitoring time) is not a session and is not checked.
@@ -162,7 +164,12 @@ fn not_enrolled(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![];
     }
     let (enrolled, enrolled_neg) = rems_value(ctx, "enrollment");
-    if enrolled || (ctx.facts.rems_documented && !enrolled_neg) {
+    // Other affirmed REMS documentation about the patient presupposes
+    // enrollment: a submitted Patient Monitoring Form (filed under the
+    // patient's REMS enrollment) or a verified REMS patient ID. The site's
+    // certification is the site's duty and does not show it.
+    let about_patient = ctx.enc.counting(EvKind::Rems).into_iter().any(|r| !ctx.enc.ev(r).value.starts_with("site_certified"));
+    if enrolled || (about_patient && !enrolled_neg) {
         return vec![];
     }
     if enrolled_neg {
