@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use super::{Ctx, Hit};
 use crate::dict::{CodeKind, Dictionaries};
-use crate::encounter::{BpSummary, Encounter, EncounterFacts, SessionsInWeek, Track};
+use crate::encounter::{BpSummary, Encounter, EncounterFacts, EvRef, SessionsInWeek, Track};
 use crate::extract::phrases::{em_note_type, psychotherapy_note_type, session_note_type};
 use crate::extract::{EvKind, Phase};
 
@@ -379,7 +379,11 @@ crate::declare_rule! {
     /// cleared to proceed", "BP rechecked", "observed until BP < 140/90",
     /// "clonidine 0.1 mg given", and for the post-dose part "BP back to
     /// baseline". Negated or conditional mentions ("MD not
-    /// notified", "notify MD if BP > 160/100") do not count. The threshold
+    /// notified", "notify MD if BP > 160/100") do not count. Within the
+    /// reading's note, pre-dose management must come before the first
+    /// post-dose reading and post-dose management at or after the first
+    /// elevated post-dose reading ("MD notified" beside a 40-minute reading
+    /// does not answer an elevated baseline). The threshold
     /// is `BP_ELEVATED_SYSTOLIC` / `BP_ELEVATED_DIASTOLIC` in
     /// `src/rules/esk.rs`.
     /// ## Example
@@ -408,15 +412,34 @@ fn bp_elevation(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![];
     }
     let managed = ctx.enc.counting(EvKind::BpManagement);
-    // A risk-benefit decision answers only the pre-dose reading, a BP
-    // written as come down only the post-dose one; the rest answer both.
-    let id_of = |r: &crate::encounter::EvRef| ctx.enc.ev(*r).entry_id.as_str();
-    let pre_managed = managed.iter().any(|r| id_of(r) != "bp-came-down");
-    let post_managed = managed.iter().any(|r| id_of(r) != "bp-risk-benefit");
-    let mut out = Vec::new();
+    let id_of = |r: &EvRef| ctx.enc.ev(*r).entry_id.as_str();
+    let start_of = |r: &EvRef| ctx.enc.ev(*r).span.start;
     let pre = in_time_order(ctx, Phase::Pre);
+    let post = in_time_order(ctx, Phase::Post);
+    // Where the management is written decides which reading it answers: in
+    // the note of the reading, pre-dose management comes before the note's
+    // first post-dose reading and post-dose management comes at or after
+    // (up to a short lead, "MD notified of BP 168/100") the first elevated
+    // post-dose reading; a statement in another note cannot be placed and
+    // counts for both. A risk-benefit decision answers only the pre-dose
+    // reading, a BP written as come down only the post-dose one.
+    let first_post = |n: usize| post.iter().filter(|b| b.ev.0 == n).map(|b| start_of(&b.ev)).min();
+    let first_high_post = |n: usize| post.iter().filter(|b| b.ev.0 == n && elevated(b)).map(|b| start_of(&b.ev)).min();
+    let pre_managed = |note: usize| {
+        managed.iter().any(|r| match id_of(r) {
+            "bp-came-down" => false,
+            "bp-risk-benefit" => true,
+            _ => r.0 != note || first_post(note).is_none_or(|p| start_of(r) < p),
+        })
+    };
+    let post_managed = |note: usize| {
+        managed
+            .iter()
+            .any(|r| id_of(r) != "bp-risk-benefit" && (r.0 != note || first_high_post(note).is_none_or(|p| start_of(r) + 80 >= p)))
+    };
+    let mut out = Vec::new();
     if let Some(last) = pre.last().filter(|b| elevated(b)) {
-        if !pre_managed {
+        if !pre_managed(last.ev.0) {
             let earlier: Vec<String> =
                 pre.iter().filter(|b| elevated(b) && b.ev != last.ev).map(|b| format!("{}/{}", b.sys, b.dia)).collect();
             let also = if earlier.is_empty() { String::new() } else { format!(" (after {})", earlier.join(", ")) };
@@ -429,9 +452,8 @@ fn bp_elevation(ctx: &Ctx<'_>) -> Vec<Hit> {
             ));
         }
     }
-    let post = in_time_order(ctx, Phase::Post);
     if let Some(last) = post.last().filter(|b| elevated(b)) {
-        if !post_managed {
+        if !post_managed(last.ev.0) {
             let when = match (last.at_discharge, last.offset_min) {
                 (true, _) => " at discharge".to_string(),
                 (false, Some(m)) if m > 0 => format!(" at {m} min"),
