@@ -407,6 +407,9 @@ pub enum PhraseKind {
     TakeHome,
     /// Time spent statement ("total time 75 min"); the entry id says whose.
     TimeSpent,
+    /// Elevated BP acted on: risk-benefit decision (entry id
+    /// `bp-risk-benefit`), prescriber notified, recheck, kept until down.
+    BpManagement,
 }
 
 /// One phrase dictionary entry.

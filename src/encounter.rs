@@ -379,7 +379,13 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
                 (Some(c), Some(d)) => Some(if c <= d { Phase::Pre } else { Phase::Post }),
                 _ => None,
             };
-            let phase = if b.worded != Phase::Unknown {
+            // A clock strictly before the first dose outweighs a post-dose
+            // reading of the wording: "seated 10 min", "repeat" and "after
+            // rest" describe a pre-dose recheck as often as a post-dose one.
+            let before_dose = matches!((b.clock, first_dose), (Some(c), Some(d)) if c < d);
+            let phase = if b.worded == Phase::Post && !b.at_discharge && before_dose {
+                Phase::Pre
+            } else if b.worded != Phase::Unknown {
                 b.worded
             } else if let Some(p) = clock_phase {
                 p
@@ -389,6 +395,7 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
                 b.positional
             };
             let offset_min = match (b.offset_min, b.clock, first_dose) {
+                (Some(_), Some(c), Some(d)) if phase == Phase::Pre && before_dose => Some(c.0 as i64 - d.0 as i64),
                 (Some(o), _, _) => Some(o as i64),
                 (None, Some(c), Some(d)) => Some(c.0 as i64 - d.0 as i64),
                 _ => None,
@@ -795,6 +802,45 @@ mod tests {
         assert!(!pa_covers("prior auth: approved valid 2026-03-10..2026-09-01", d("2026-03-01")));
         // Expired.
         assert!(!pa_covers("prior auth: approved valid ..2025-12-31", d("2026-01-02")));
+    }
+
+    #[test]
+    fn clock_before_the_first_dose_makes_a_recheck_pre_dose() {
+        let ex = crate::extract::Extractor::builtin();
+        let text = "| Time | Event | BP | HR |\n|---|---|---|---|\n| 08:02 | arrival | 150/95 | 82 |\n| 08:14 | seated 10 min | 136/84 | 74 |\n| 08:20 | device 1 (28 mg) | | |\n| 08:25 | device 2 (28 mg) | | |\n| 09:05 | 40 min | 134/82 | 76 |\n";
+        let meta = NoteMeta {
+            note_id: "n1".into(),
+            encounter_id: "e1".into(),
+            patient_id: "p1".into(),
+            date_of_service: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
+            provider_id: None,
+            provider_credential: None,
+            payer: None,
+            note_type: Some("Spravato Treatment Note".into()),
+            place_of_service: None,
+            claim_lines: vec![],
+        };
+        let enc = Encounter {
+            encounter_id: "e1".into(),
+            patient_id: "p1".into(),
+            date_of_service: meta.date_of_service,
+            provider_id: None,
+            payer: None,
+            place_of_service: None,
+            notes: vec![NoteRecord { facts: ex.extract_text(text, Some("Spravato Treatment Note")), meta }],
+            claims: vec![],
+        };
+        let f = assess(&enc, ex.dict);
+        let ph: Vec<_> = f.bps.iter().map(|b| (format!("{}/{}", b.sys, b.dia), b.phase, b.offset_min)).collect();
+        // "seated 10 min" at 08:14 is a recheck before the 08:20 device, not 10 minutes post-dose.
+        assert_eq!(
+            ph,
+            vec![
+                ("150/95".into(), Phase::Pre, Some(-18)),
+                ("136/84".into(), Phase::Pre, Some(-6)),
+                ("134/82".into(), Phase::Post, Some(40))
+            ]
+        );
     }
 
     #[test]

@@ -102,6 +102,10 @@ pub enum EvKind {
     TakeHome,
     /// Time spent statement (practitioner or clinical staff, by entry id).
     TimeSpent,
+    /// Elevated blood pressure acted on (risk-benefit decision, prescriber
+    /// notified, recheck, observed until down); entry id `bp-risk-benefit`
+    /// is the pre-dose decision.
+    BpManagement,
 }
 
 impl EvKind {
@@ -145,6 +149,7 @@ impl EvKind {
             EvKind::Initiation => "initiation",
             EvKind::TakeHome => "take_home",
             EvKind::TimeSpent => "time_spent",
+            EvKind::BpManagement => "bp_management",
         }
     }
 }

@@ -270,6 +270,12 @@ impl PhraseExtractor {
                         counts = !(a.negated || a.family || a.historical);
                         EvKind::Initiation
                     }
+                    PhraseKind::BpManagement => {
+                        // "MD not notified", "notify MD if BP > 160/100" and
+                        // "?repeat BP" are not the decision or the action.
+                        counts = visit_fact;
+                        EvKind::BpManagement
+                    }
                     PhraseKind::TimeSpent => {
                         counts = !(a.negated || a.hypothetical || a.family);
                         EvKind::TimeSpent
@@ -957,6 +963,45 @@ mod tests {
         for t in ["Vitals q15 min during infusion per protocol.", "Vitals were not stable during the infusion.", "Hold if BP > 160/100."] {
             assert!(!counts(t, EvKind::IntraVitals), "{t}");
         }
+    }
+
+    #[test]
+    fn elevated_bp_management() {
+        for t in [
+            "BP 152/94; benefits of treatment outweigh risks, proceed.",
+            "Risk/benefit discussed with patient, elected to proceed.",
+            "Risks and benefits of dosing with BP 146/92 reviewed with Dr. Alvarez; proceed.",
+            "MD notified of BP 168/100.",
+            "Dr Patel aware and evaluated pt, cleared to proceed.",
+            "NP made aware of elevated BP.",
+            "Prescriber approved to proceed.",
+            "BP rechecked after 10 min rest.",
+            "Repeat BP 138/84.",
+            "Pt observed until BP < 140/90.",
+            "Remained in clinic until BP returned to baseline.",
+            "Clonidine 0.1 mg PO given at 10:55.",
+            "Given labetalol 100 mg po.",
+            "Extended monitoring for elevated BP, 30 min.",
+            "Stable for discharge: dissociation resolved, BP back to baseline.",
+            "BP trending down, pt stable.",
+        ] {
+            assert!(counts(t, EvKind::BpManagement), "{t}");
+        }
+        for t in [
+            "MD not notified.",
+            "Provider was not made aware.",
+            "Notify MD if BP > 160/100.",
+            "No risk/benefit discussion documented.",
+            "Home meds: clonidine 0.1 mg bid.",
+            "PA approved 01/05/2026 through 06/30/2026.",
+            "BP 128/82, tolerated well, discharged.",
+            "BP not back to baseline at 2 h.",
+        ] {
+            assert!(!counts(t, EvKind::BpManagement), "{t}");
+        }
+        // The pre-dose decision keeps its own id (it does not answer a high post-dose reading).
+        let f = Extractor::builtin().extract_text("Benefits outweigh risks per Dr. Kim.", None);
+        assert!(f.counting(EvKind::BpManagement).any(|i| f.evidence[i].entry_id == "bp-risk-benefit"));
     }
 
     /// The session dose as the encounter reads it: the highest-priority candidate.

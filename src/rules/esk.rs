@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use super::{Ctx, Hit};
 use crate::dict::{CodeKind, Dictionaries};
-use crate::encounter::{Encounter, EncounterFacts, SessionsInWeek, Track};
+use crate::encounter::{BpSummary, Encounter, EncounterFacts, EvRef, SessionsInWeek, Track};
 use crate::extract::phrases::{em_note_type, psychotherapy_note_type, session_note_type};
 use crate::extract::{EvKind, Phase};
 
@@ -327,6 +327,155 @@ fn forty_min(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![Hit::absent("No post-dose blood pressure is documented; the ~40-minute reading is missing.")];
     }
     vec![Hit::absent("Post-dose blood pressure is documented, but none at about 40 minutes after dosing.")]
+}
+
+/// Systolic pressure above which a reading is elevated (mmHg). The Spravato
+/// PI gives ">140 mmHg systolic, >90 mmHg diastolic" as an example of an
+/// elevated baseline; rules-reference 2.4 marks that threshold unverified
+/// (U), so it lives here, in one place, for `esk-bp-elevation-unmanaged`.
+pub const BP_ELEVATED_SYSTOLIC: u16 = 140;
+/// Diastolic pressure above which a reading is elevated (mmHg); see
+/// [`BP_ELEVATED_SYSTOLIC`].
+pub const BP_ELEVATED_DIASTOLIC: u16 = 90;
+
+fn elevated(b: &BpSummary) -> bool {
+    b.sys > BP_ELEVATED_SYSTOLIC || b.dia > BP_ELEVATED_DIASTOLIC
+}
+
+/// The readings of one phase in the order they were taken: by minutes from
+/// the first dose when every one has them, else as written; a reading
+/// worded as the discharge reading is the last.
+fn in_time_order<'a>(ctx: &Ctx<'a>, phase: Phase) -> Vec<&'a BpSummary> {
+    let mut v: Vec<&BpSummary> = ctx.facts.bps.iter().filter(|b| b.phase == phase).collect();
+    if v.iter().all(|b| b.offset_min.is_some()) {
+        v.sort_by_key(|b| b.offset_min);
+    }
+    v.sort_by_key(|b| b.at_discharge);
+    v
+}
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// Two things, each on its own finding. Pre-dose: when the blood
+    /// pressure that dosing went ahead on (the last pre-dose reading) is
+    /// elevated (systolic over 140 or diastolic over 90 mmHg), a
+    /// risk-benefit decision or other management is documented; an elevated
+    /// reading rechecked to a normal one before dosing is fine. Post-dose:
+    /// when the last post-dose reading is still elevated (no later normal
+    /// reading), management is documented: prescriber notified or
+    /// evaluating, patient kept until the BP came down, treatment given. A
+    /// consent-style risk-benefit line answers only the pre-dose part.
+    /// Checked only on esketamine administration sessions: an E/M,
+    /// med-management or psychotherapy visit that only discusses the
+    /// Spravato course (no esketamine line, dose given, device or
+    /// monitoring time) is not a session and is not checked.
+    /// ## Why an auditor cares
+    /// Esketamine raises blood pressure, peaking about 40 minutes after
+    /// dosing. The PI asks that an elevated baseline (it cites >140/90 as
+    /// an example; rules-reference marks the figure unverified) be weighed
+    /// against the benefit before dosing, and that BP be reassessed after
+    /// dosing until it is decreasing and the patient is stable for
+    /// discharge. A session dosed on, or ended at, an elevated reading with
+    /// nothing written about it is a safety-documentation gap.
+    /// ## Evidence
+    /// The encounter's distinct BP readings with their phase and minutes
+    /// from the first dose (as for `esk-missing-predose-bp` and
+    /// `esk-missing-40min-bp`), and `bp_management` phrases
+    /// (`dictionaries/phrases.toml`): "benefits outweigh risks", "risks and
+    /// benefits discussed ... proceed", "MD notified", "Dr X evaluated,
+    /// cleared to proceed", "BP rechecked", "observed until BP < 140/90",
+    /// "clonidine 0.1 mg given", and for the post-dose part "BP back to
+    /// baseline". Negated or conditional mentions ("MD not
+    /// notified", "notify MD if BP > 160/100") do not count. Within the
+    /// reading's note, pre-dose management must come before the first
+    /// post-dose reading and post-dose management at or after the first
+    /// elevated post-dose reading ("MD notified" beside a 40-minute reading
+    /// does not answer an elevated baseline). The threshold
+    /// is `BP_ELEVATED_SYSTOLIC` / `BP_ELEVATED_DIASTOLIC` in
+    /// `src/rules/esk.rs`.
+    /// ## Example
+    /// "Pre-dose BP 158/96", devices given, nothing more about the BP; or
+    /// "40 min BP 168/100" followed by discharge with no later reading.
+    /// ## How to fix
+    /// Record the risk-benefit decision for an elevated baseline (who
+    /// decided, to proceed or to hold), and recheck an elevated post-dose BP
+    /// until it falls, with the pre-discharge value and any prescriber
+    /// involvement or treatment.
+    pub ESK_BP_ELEVATION_UNMANAGED {
+        id: "esk-bp-elevation-unmanaged",
+        severity: Medium,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato PI section 5 (increase in blood pressure: assess before dosing, reassess ~40 min and as warranted; baseline >140/90 example unverified)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: bp_elevation,
+    }
+}
+
+fn bp_elevation(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
+    let managed = ctx.enc.counting(EvKind::BpManagement);
+    let id_of = |r: &EvRef| ctx.enc.ev(*r).entry_id.as_str();
+    let start_of = |r: &EvRef| ctx.enc.ev(*r).span.start;
+    let pre = in_time_order(ctx, Phase::Pre);
+    let post = in_time_order(ctx, Phase::Post);
+    // Where the management is written decides which reading it answers: in
+    // the note of the reading, pre-dose management comes before the note's
+    // first post-dose reading and post-dose management comes at or after
+    // (up to a short lead, "MD notified of BP 168/100") the first elevated
+    // post-dose reading; a statement in another note cannot be placed and
+    // counts for both. A risk-benefit decision answers only the pre-dose
+    // reading, a BP written as come down only the post-dose one.
+    let first_post = |n: usize| post.iter().filter(|b| b.ev.0 == n).map(|b| start_of(&b.ev)).min();
+    let first_high_post = |n: usize| post.iter().filter(|b| b.ev.0 == n && elevated(b)).map(|b| start_of(&b.ev)).min();
+    let pre_managed = |note: usize| {
+        managed.iter().any(|r| match id_of(r) {
+            "bp-came-down" => false,
+            "bp-risk-benefit" => true,
+            _ => r.0 != note || first_post(note).is_none_or(|p| start_of(r) < p),
+        })
+    };
+    let post_managed = |note: usize| {
+        managed
+            .iter()
+            .any(|r| id_of(r) != "bp-risk-benefit" && (r.0 != note || first_high_post(note).is_none_or(|p| start_of(r) + 80 >= p)))
+    };
+    let mut out = Vec::new();
+    if let Some(last) = pre.last().filter(|b| elevated(b)) {
+        if !pre_managed(last.ev.0) {
+            let earlier: Vec<String> =
+                pre.iter().filter(|b| elevated(b) && b.ev != last.ev).map(|b| format!("{}/{}", b.sys, b.dia)).collect();
+            let also = if earlier.is_empty() { String::new() } else { format!(" (after {})", earlier.join(", ")) };
+            out.push(Hit::at(
+                format!(
+                    "Dosed on an elevated pre-dose BP {}/{}{also} (over {BP_ELEVATED_SYSTOLIC}/{BP_ELEVATED_DIASTOLIC}) with no documented risk-benefit decision, prescriber review or recheck.",
+                    last.sys, last.dia
+                ),
+                last.ev,
+            ));
+        }
+    }
+    if let Some(last) = post.last().filter(|b| elevated(b)) {
+        if !post_managed(last.ev.0) {
+            let when = match (last.at_discharge, last.offset_min) {
+                (true, _) => " at discharge".to_string(),
+                (false, Some(m)) if m > 0 => format!(" at {m} min"),
+                _ => String::new(),
+            };
+            out.push(Hit::at(
+                format!(
+                    "The last post-dose BP, {}/{}{when}, is elevated (over {BP_ELEVATED_SYSTOLIC}/{BP_ELEVATED_DIASTOLIC}) with no later reading showing it came down and no documented management (prescriber notified, kept until BP decreased, treatment).",
+                    last.sys, last.dia
+                ),
+                last.ev,
+            ));
+        }
+    }
+    out
 }
 
 crate::declare_rule! {
