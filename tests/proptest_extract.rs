@@ -27,6 +27,7 @@ fn fragment() -> impl Strategy<Value = String> {
         Just("Discharge criteria met: No".to_string()),
         Just("0.5 mg/kg, weight 80 kg".to_string()),
         Just("“smart quotes” — é ü 日本".to_string()),
+        Just("failed multiple antidepres-\nsants; BP\u{a0}128/82\u{2009}– SpO\u{2082} 98%; SPRAVATO® 56\u{202f}mg".to_string()),
         "[0-9/:.|;, \\-\n\r\t]{0,12}",
         "\\PC{0,16}",
         "[a-zA-Z ]{0,20}",

@@ -652,6 +652,11 @@ impl<'r, 't> Segmenter<'r, 't> {
         if c.chars().next().is_some_and(|ch| ch.is_lowercase()) {
             return true;
         }
+        // "SUD: No" closing a row of label: value fields is an answer, not a
+        // sentence running on ("no" is also a continuation word).
+        if p.rsplit_once(':').is_some_and(|(_, v)| !v.trim().is_empty() && !v.trim().contains(char::is_whitespace)) {
+            return false;
+        }
         let lw = self.last_word_lower(p);
         !lw.is_empty() && self.rules.continuation.contains(&lw)
     }
@@ -1528,6 +1533,12 @@ mod tests {
         // Inline label after two spaces in flattened text stops a forward cue.
         let t = "Denies chest pain  MEDICATIONS: sertraline 100 mg";
         assert!(!assess(t, "sertraline").negated);
+        // A row of "Label: No" answers ends at its line.
+        let t = "Psychosis: No   Bipolar: No   SUD: No\nREMS site certified: Yes    Patient REMS enrolled: Yes";
+        assert!(!assess(t, "Patient REMS enrolled").negated);
+        // A sentence wrapped after "no" still runs on.
+        let t = "The patient reports no\nsuicidal ideation today.";
+        assert!(assess(t, "suicidal ideation").negated);
     }
 
     #[test]

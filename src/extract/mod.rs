@@ -106,6 +106,8 @@ pub enum EvKind {
     /// notified, recheck, observed until down); entry id `bp-risk-benefit`
     /// is the pre-dose decision.
     BpManagement,
+    /// The note says this session is the third or later within 7 days.
+    ScheduleExcess,
 }
 
 impl EvKind {
@@ -150,6 +152,7 @@ impl EvKind {
             EvKind::TakeHome => "take_home",
             EvKind::TimeSpent => "time_spent",
             EvKind::BpManagement => "bp_management",
+            EvKind::ScheduleExcess => "schedule_excess",
         }
     }
 }
@@ -399,7 +402,11 @@ impl Extractor {
     }
 
     /// Extract from raw text (and an optional exported note type).
-    pub fn extract_text(&self, text: &str, note_type: Option<&str>) -> NoteFacts {
+    pub fn extract_text(&self, raw: &str, note_type: Option<&str>) -> NoteFacts {
+        // Extractors read a copy with CRLF, no-break spaces and dashes made
+        // ASCII at the same byte offsets; snippets quote the note as written.
+        let normalized = text::normalize_layout(raw);
+        let text = normalized.as_deref().unwrap_or(raw);
         let is_drug = |label: &str| self.meds.is_drug_label(label);
         let ctx = NoteCtx {
             text,
@@ -415,7 +422,16 @@ impl Extractor {
         self.phrases.extract(&ctx, note_type, &mut facts);
         facts.administered_today = administration_today(&ctx, &facts);
         facts.sketch = similarity::Sketch::of(text);
-        facts.snippets = facts.evidence.iter().map(|e| text::snippet(text, e.span.clone(), SNIPPET_MAX).into_boxed_str()).collect();
+        if normalized.is_some() {
+            // A match may start or end inside a character the normalized copy
+            // spelled as ASCII (the second space of a no-break space): widen
+            // it to the note's character boundaries.
+            for e in &mut facts.evidence {
+                let start = text::floor_char(raw, e.span.start);
+                e.span = start..text::ceil_char(raw, e.span.end).max(start);
+            }
+        }
+        facts.snippets = facts.evidence.iter().map(|e| text::snippet(raw, e.span.clone(), SNIPPET_MAX).into_boxed_str()).collect();
         facts
     }
 }

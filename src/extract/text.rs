@@ -199,7 +199,7 @@ fn time_re() -> &'static Regex {
 fn hhmm_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        super::re::ci(r"(?:\bat|@|\btime|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*(?:x\s*)?\d?|\bdevs?|\barrived?|\bmonitor(?:ing|ed)?|\bobserv(?:ation|ed)|\bobs|\bleaving|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\b(?:d/c|dc|discharged?)\s+home|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then))\W{0,3}$")
+        super::re::ci(r"(?:\bat|@|\btime|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*(?:x\s*|#\s*)?\d?|\bdevs?|\barrived?|\bmonitor(?:ing|ed)?|\bobserv(?:ation|ed)|\bobs|\bleaving|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\b(?:d/c|dc|discharged?)\s+home|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then))\W{0,3}$")
     })
 }
 
@@ -209,7 +209,7 @@ fn hhmm_context_re() -> &'static Regex {
 fn hhmm_weak_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        super::re::ci(r"(?:\b(?:pre|post)(?:[- ]?(?:dose|dosing|treatment|tx|procedure|infusion|admin\w*|session|discharge|d/c|vitals?))?|\bbaseline|\barrival|\bd(?:ev)?\s?#?[1-3]|\bt\s*\+\s*\d{1,3}|\bd/c|\bvs|\bv/s)\W{0,3}$")
+        super::re::ci(r"(?:\b(?:pre|post)(?:[- ]?(?:dose|dosing|treatment|tx|procedure|infusion|admin\w*|session|discharge|d/c|vitals?))?|\bbaseline|\barrival|\bd(?:ev)?\s?#?[1-3]|(?:^|[\s,;(])#\s?[1-3]|\bt\s*\+\s*\d{1,3}|\bd/c|\bvs|\bv/s)\W{0,3}$")
     })
 }
 
@@ -258,6 +258,16 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
         // one before the next ("1529\n1614 discharged").
         let end = start + text[start..whole.end() - post_len].trim_end().len();
         at = end.max(whole.start() + 1);
+        // "Device 1: 08:50 AM": a numbered label, a space, then the time; the
+        // "1: 08" with "08:50" read as seconds is not a clock.
+        if let (Some(h), Some(mm)) = (c.name("h"), c.name("m")) {
+            let spaced = text[h.end()..mm.start()].contains([' ', '\t']);
+            let rest = &bytes[mm.end()..];
+            if spaced && rest.len() > 1 && rest[0] == b':' && rest[1].is_ascii_digit() {
+                at = if bytes[mm.start() - 1].is_ascii_whitespace() { mm.start() - 1 } else { mm.start() };
+                continue;
+            }
+        }
         let (h, m, ap, explicit_24, bare) = if let Some(h) = c.name("h") {
             let ap = c.name("ap").map(|a| a.as_str().to_ascii_lowercase());
             let hs = h.as_str();
@@ -344,6 +354,83 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
         }
     }
     out
+}
+
+/// Replace, byte for byte, the characters exports use for layout with the
+/// ASCII the dictionaries are written in, so every byte offset into the
+/// result is an offset into `text`: CR of a CRLF line end becomes a space and
+/// a lone CR a newline; no-break, thin and figure spaces become spaces; the
+/// en and em dash and the minus sign become " - "; registered and trademark
+/// signs become spaces; a subscript or superscript two becomes "2" (SpO₂);
+/// a word hyphenated across a line break is joined (see below).
+/// Returns `None` when `text` has none of these, the common case.
+pub fn normalize_layout(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    if !b.iter().any(|&c| c == b'\r' || c == 0xC2 || c == 0xE2) && !text.contains("-\n") {
+        return None;
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let rest = &b[i..];
+        // A word hyphenated across a line break by a scanner or a narrow
+        // column ("antidepres-\nsants"): the word's tail moves up to join
+        // it and the hyphen and line break become spaces after it, so only
+        // offsets inside that tail shift (by two or three bytes).
+        if c == b'-' && i > 0 && b[i - 1].is_ascii_lowercase() {
+            let nl = if rest.get(1) == Some(&b'\n') {
+                2
+            } else if rest.starts_with(b"-\r\n") {
+                3
+            } else {
+                0
+            };
+            if nl > 0 {
+                let tail = b[i + nl..].iter().take_while(|c| c.is_ascii_lowercase()).count();
+                if tail > 0 {
+                    out.extend_from_slice(&b[i + nl..i + nl + tail]);
+                    out.extend(std::iter::repeat_n(b' ', nl));
+                    changed = true;
+                    i += nl + tail;
+                    continue;
+                }
+            }
+        }
+        let (repl, n): (&[u8], usize) = match c {
+            b'\r' if rest.get(1) == Some(&b'\n') => (b" ", 1),
+            b'\r' => (b"\n", 1),
+            0xC2 => match rest.get(1) {
+                Some(0xA0) | Some(0xAE) => (b"  ", 2),
+                Some(0xB2) => (b"2 ", 2),
+                _ => (&rest[..1], 1),
+            },
+            0xE2 => match (rest.get(1), rest.get(2)) {
+                // U+2007 figure, U+2009 thin, U+200A hair, U+202F narrow no-break space
+                (Some(0x80), Some(0x87 | 0x89 | 0x8A | 0xAF)) => (b"   ", 3),
+                // U+2013 en dash, U+2014 em dash
+                (Some(0x80), Some(0x93 | 0x94)) => (b" - ", 3),
+                // U+2212 minus sign
+                (Some(0x88), Some(0x92)) => (b" - ", 3),
+                // U+2122 trade mark
+                (Some(0x84), Some(0xA2)) => (b"   ", 3),
+                // U+2082 subscript two
+                (Some(0x82), Some(0x82)) => (b"2  ", 3),
+                _ => (&rest[..1], 1),
+            },
+            _ => (&rest[..1], 1),
+        };
+        changed |= repl != &rest[..n];
+        out.extend_from_slice(repl);
+        i += n;
+    }
+    if !changed {
+        return None;
+    }
+    // Every replacement swaps a whole character for ASCII of the same length,
+    // and every other byte is copied, so the result is valid UTF-8.
+    Some(String::from_utf8(out).expect("layout normalization keeps UTF-8 valid"))
 }
 
 /// Parse a number written as digits or a word ("two", "three").
@@ -461,7 +548,30 @@ mod tests {
     }
 
     #[test]
+    fn layout_normalization_keeps_every_offset() {
+        assert_eq!(normalize_layout("plain ascii\nBP 120/80"), None);
+        assert_eq!(normalize_layout("caf\u{e9} \u{2019}s"), None);
+        let t = "D/C 1150.\r\nSPRAVATO\u{ae} 56\u{a0}mg\r02/27/2026 \u{2013} 08/26/2026, SpO\u{2082} 98%\u{2009}ok";
+        let n = normalize_layout(t).unwrap();
+        assert_eq!(n.len(), t.len());
+        assert_eq!(n, "D/C 1150. \nSPRAVATO   56  mg\n02/27/2026  -  08/26/2026, SpO2   98%   ok");
+        let t = "Pt has failed multiple antidepres-\nsants over the past decade; self-\r\nadministered.";
+        let n = normalize_layout(t).unwrap();
+        assert_eq!(n.len(), t.len());
+        assert_eq!(n, "Pt has failed multiple antidepressants   over the past decade; selfadministered   .");
+        // Not a hyphenated word: a list dash, a range, a capitalised next line.
+        assert_eq!(normalize_layout("Plan -\nRTC 1 wk\n10-\n20 mg\nsee-\nAbove"), None);
+        // Offsets of ASCII text agree in both.
+        for w in ["1150", "56", "08/26/2026", "98%", "ok"] {
+            assert_eq!(t.find(w), n.find(w), "{w}");
+        }
+    }
+
+    #[test]
     fn clock_forms() {
+        assert_eq!(clocks("Device 1: 08:50 AM   Device 2: 08:55 AM   Device 3: (not used)"), vec![8 * 60 + 50, 8 * 60 + 55]);
+        assert_eq!(clocks("at 14:05:30"), vec![14 * 60 + 5]);
+        assert_eq!(clocks("28mg device #1 0940, #2 0945, self-admin"), vec![9 * 60 + 40, 9 * 60 + 45]);
         assert_eq!(clocks("at 14:05"), vec![14 * 60 + 5]);
         assert_eq!(clocks("2:05 pm"), vec![14 * 60 + 5]);
         assert_eq!(clocks("2:05 PM."), vec![14 * 60 + 5]);

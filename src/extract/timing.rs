@@ -180,7 +180,7 @@ impl TimingExtractor {
             (
                 Ev::Discharge,
                 super::re::Lc::new(
-                    r"\bdis?charg\w*|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\bleaving\b",
+                    r"\bdis?charg\w*|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\bleaving\b|(?m:^[ \t>*\-]*(?:pt\s+|patient\s+)?out\s*[:@])",
                 ),
             ),
         ];
@@ -633,6 +633,11 @@ mod tests {
         let d: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
         assert_eq!(d, vec![602, 607]);
         assert_eq!(f.timing.discharge[0].0 .0, 735);
+        // A flowsheet "Out:" row is the departure.
+        let f = facts("Dose: 2 devices (56 mg)  @ 10:05 / 10:10\n40 min:  BP 140/88\nOut:  12:15   BP 128/82\n");
+        assert_eq!(f.timing.discharge.first().map(|d| d.0 .0), Some(735));
+        // "out" inside a sentence is not.
+        assert!(facts("Dose at 10:05. Pt was out of breath at 10:40.").timing.discharge.is_empty());
     }
 
     #[test]

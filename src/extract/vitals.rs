@@ -58,7 +58,7 @@ impl VitalsExtractor {
         VitalsExtractor {
             pair: super::re::Lc::new(r"(?P<sys>\d{2,3})\s*(?:/|\\|\s(?:over|ov)\s)\s*(?P<dia>\d{2,3})"),
             sbp_dbp: super::re::Lc::new(
-                r"\b(?:sbp|systolic(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<sys>\d{2,3})\b[^0-9\n]{0,25}?\b(?:dbp|diastolic(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<dia>\d{2,3})\b",
+                r"\b(?:sbp|(?:bp\s+|blood\s+pressure\s+)?sys(?:tolic)?(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<sys>\d{2,3})\b[^0-9\n]{0,25}?\b(?:dbp|(?:bp\s+|blood\s+pressure\s+)?dia(?:stolic)?(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<dia>\d{2,3})\b",
             ),
             label: re(r"\b(?:bp|b/p|b\.p\.?|nibp|blood\s+pres+ure|bld\s+press?|blood\s+presure|arterial\s+pressure)s?\b"),
             mmhg: re(r"^\s*mm\s*hg\b"),
@@ -448,6 +448,11 @@ mod tests {
         assert_eq!(bps("B/P: 132 / 84 mmHg"), vec!["132/84"]);
         assert_eq!(bps("blood pressure of 145 over 92"), vec!["145/92"]);
         assert_eq!(bps("SBP 150 DBP 95"), vec!["150/95"]);
+        assert_eq!(bps("Time: 08:41 AM  BP Sys: 126  BP Dia: 80  Pulse: 72"), vec!["126/80"]);
+        assert_eq!(bps("Systolic 134, diastolic 84"), vec!["134/84"]);
+        assert_eq!(bps("Sys 118 / Dia 76"), vec!["118/76"]);
+        assert_eq!(bps("BP 128/82\r\nHR 70\u{a0}bpm"), vec!["128/82"]);
+        assert!(bps("Review of systems 12 items, diagnosis 80").is_empty());
         assert_eq!(bps("| Time | BP | HR |\n|---|---|---|\n| 10:00 | 128/82 | 72 |"), vec!["128/82"]);
         assert_eq!(bps("Vitals: 130/85, HR 72, SpO2 98%"), vec!["130/85"]);
         assert_eq!(bps("@40min 138/86, CADSS 12"), vec!["138/86"]);
