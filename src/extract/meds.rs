@@ -76,6 +76,7 @@ struct Pats {
     next_sentence: Regex,
     follow_up: Regex,
     follow_up_span: Regex,
+    current_before: Regex,
 }
 
 fn pats() -> &'static Pats {
@@ -84,7 +85,7 @@ fn pats() -> &'static Pats {
         let re = super::re::ci;
         Pats {
             trial_cue: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|no\s+response|non-?respon\w*|partial(?:\s+response)?|inadequate|ineffective|not\s+effective|did\s*n[o']t\s+(?:help|work|respond|tolerate)|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|side\s+effects?|intoleran\w*|intolerable|adverse|was\s+on|were\s+on|been\s+on|previously\s+on|prior(?:ly)?\s+on|history\s+of|hx\s+of|took|taken|tx\s+with|treated\s+with|titrated|augment\w*|responded|response|remission|relapse|helped|worked|benefit|improvement|lost\s+efficacy|poop[- ]?out|recalls?|recalled|course\s+of|weeks?|wks?|months?|mos)\b|[x×]\s*\d"),
-            outcome: re(r"\b(?:(?:no|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:response|resp|improvement|improvt?|benefit|effect|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.)\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
+            outcome: re(r"\b(?:(?:no|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:responses?|resp|improvements?|improvt?|benefits?|effects?|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.)\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|(?:no|not\s+much|little)\s+help\b|no\s+better\b|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
             dose: re(r"(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|–|to|→|->|=>|>)\s*(?P<n2>\d+(?:\.\d+)?))?\s*(?P<u>mg|mcg|milligrams?)\b(?:\s*(?:/\s*(?:day|d)\b|per\s+day|a\s+day|daily|qd|q\.d\.|qam|qpm|qhs|q\.?h\.?s\.?|hs|once\s+daily|every\s+day|nightly|at\s+bedtime|(?P<bid>bid|b\.i\.d\.|twice\s+(?:daily|a\s+day))|(?P<tid>tid|t\.i\.d\.|three\s+times\s+(?:daily|a\s+day))))?"),
             bare_dose: re(r"^\s*(?:xl|sr|xr|cr|er)?\s*(?P<n>\d{1,4}(?:\.\d+)?)\b(?P<unit>\s*(?:weeks?|wks?|w\b|months?|mos?|days?|years?|yrs?|%|/|x))?"),
             duration: re(&format!(r"(?P<n>{NUM})(?:\s*\+)?(?:\s*(?:-|–|to)\s*(?P<n2>{NUM}))?[\s-]*(?P<u>weeks?|wks?|wk|w|months?|mos?|mo|mths?|years?|yrs?|yr|y|days?|d)\b(?P<ago>\s+ago|\s+prior|\s+before)?")),
@@ -92,6 +93,7 @@ fn pats() -> &'static Pats {
             sleep: re(r"\b(?:sleep|insomnia|qhs|q\.?h\.?s\.?|hs|bedtime|nightly|at\s+night|hypnotic|pain|neuropath\w*|migraine|fibromyalgia|hot\s+flash\w*)\b"),
             share: re(r"\b(?:both|all|each|neither|none|either|all\s+of\s+which|both\s+of\s+which)\b"),
             continuation: re(r"^[ \t>*•\-]*(?:dose|dosage|max(?:imum)?\s+dose|duration|length|response|outcome|result|reason(?:\s+\w+){0,3}|stopped|dates?|start(?:ed)?|stop(?:ped)?|end(?:ed)?|side\s+effects?|tolerability|comments?|notes?|trial\s+length|adequate|adherence)\s*[:=-]"),
+            current_before: re(r"(?:\bcurrent(?:ly)?(?:\s+(?:on|taking|oral\s+ad|ad|antidepressant|meds?|medications?|regimen))?|\b(?:now|presently|still|remains)\s+on|\bcontinues(?:\s+on)?|(?:^|[;.]\s*)on)\s*[:\-]?\s*$"),
             follow_up: re(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*$"),
             follow_up_span: re(&format!(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*{NUM}\s*(?:weeks?|wks?|w|months?|mos?|days?|d)\b")),
             next_sentence: re(r"^\s*(?:stopped|discontinued|d/c'?d|dc'?d|tapered|switched|it|this|which|that|no\s+response|no\s+improvement|partial|minimal|failed|caused|led\s+to|resulted|response|outcome|reason|side\s+effects?|due\s+to|discontinuation|was\s+(?:stopped|discontinued|ineffective|tapered)|had\s+(?:no|partial|minimal|side))\b"),
@@ -313,6 +315,9 @@ impl MedExtractor {
                 excluded = Some("plan, not a past trial");
             } else if section == Some(SectionKind::MedCurrent) && !(has_outcome || has_duration || p.trial_cue.is_match(own)) {
                 excluded = Some("current medication list, no trial language");
+            } else if current_before(ctx, item.start, r.start, p) && !(p.outcome.is_match(own) || has_duration) {
+                // "...; current vortioxetine 20 mg daily" inside a trials line.
+                excluded = Some("current medication, no trial of its own");
             } else if !(cue_here || section == Some(SectionKind::MedHistory)) {
                 excluded = Some("no trial language");
             } else if let Some(max) = sleep_max {
@@ -392,9 +397,21 @@ fn one_edit(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// Whether the words just before a drug name, within its item, say it is
+/// the current medication ("current:", "currently on", "now on", "; on").
+fn current_before(ctx: &NoteCtx<'_>, item_start: usize, pos: usize, p: &Pats) -> bool {
+    let from = super::text::floor_char(ctx.text, item_start.max(pos.saturating_sub(40)));
+    p.current_before.is_match(super::text::sub(ctx.text, from..pos))
+}
+
 fn daily_dose(own: &str, p: &Pats) -> Option<f64> {
     let mut best: Option<f64> = None;
     for c in p.dose.captures_iter(own) {
+        // "GI upset at 50 mg test dose": a challenge, not the dose taken.
+        let after = own[c.get(0).unwrap().end()..].trim_start().to_ascii_lowercase();
+        if after.starts_with("test dose") || after.starts_with("challenge") {
+            continue;
+        }
         let Ok(mut n) = c["n"].parse::<f64>() else { continue };
         if let Some(n2) = c.name("n2").and_then(|x| x.as_str().parse::<f64>().ok()) {
             n = n.max(n2);
@@ -558,6 +575,37 @@ mod tests {
         assert!(trials("Plan: continue Trintellix, RTC 8 wks.").iter().all(|t| !t.1));
         // "Currently on X" alone is a current medication.
         assert!(trials("Currently on Lexapro 20 mg daily").iter().all(|t| !t.1));
+    }
+
+    #[test]
+    fn outcome_before_the_drugs_and_terse_shorthand() {
+        // An outcome phrase in the plural, before both drugs.
+        let v =
+            trials("She has inadequate responses to vilazodone 40 mg daily for 10 weeks and to desvenlafaxine 100 mg daily for 8 weeks.");
+        assert_eq!(v.iter().filter(|t| t.1 && t.2 && t.3 && t.4).count(), 2, "{v:?}");
+        // "no help", a unitless dose after an XR name, and "on X" as the current drug.
+        let v = trials("Hx prozac 40mg x 8wk no help, effexor xr 225 x 10 wk partial. on lexapro 20.");
+        assert_eq!(v.iter().filter(|t| t.1).count(), 2, "{v:?}");
+        assert!(v.iter().filter(|t| t.1).all(|t| t.2 && t.3 && t.4), "{v:?}");
+    }
+
+    #[test]
+    fn current_drug_inside_a_trials_line_is_not_a_trial() {
+        let v = trials("Trials: inadequate response to citalopram 40 mg daily x 9 weeks (2022) and venlafaxine XR 225 mg daily x 10 weeks (2024); current vortioxetine 20 mg daily.");
+        assert_eq!(v.iter().filter(|t| t.1).count(), 2, "{v:?}");
+        assert!(v.iter().any(|t| t.0 == "vortioxetine" && !t.1), "{v:?}");
+        // A current drug that was itself a documented trial still counts.
+        let v = trials("Failed sertraline 200 mg x 10 wk (no response); currently on bupropion XL 300 mg x 12 weeks, partial response.");
+        assert_eq!(v.iter().filter(|t| t.1).count(), 2, "{v:?}");
+    }
+
+    #[test]
+    fn a_test_dose_is_not_the_trial_dose() {
+        let f = Extractor::builtin()
+            .extract_text("- sertraline 25 mg daily x 12 weeks (2021) - no response; never titrated (GI upset at 50 mg test dose)", None);
+        assert_eq!(f.trials[0].daily_mg, Some(25.0));
+        let f = Extractor::builtin().extract_text("sertraline 50 mg, increased to 150 mg daily x 10 wk, no response", None);
+        assert_eq!(f.trials[0].daily_mg, Some(150.0));
     }
 
     #[test]
