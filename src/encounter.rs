@@ -441,9 +441,10 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
         !ready.is_empty() || transport_ids.len() >= 2 || (!transport_ids.is_empty() && !enc.counting(EvKind::Resolution).is_empty());
 
     let rems_documented = !enc.counting(EvKind::Rems).is_empty();
-    // An approved authorization whose written dates exclude the date of
-    // service (approved after it, or expired) does not cover this visit.
-    let prior_auth_documented = enc.counting(EvKind::PriorAuth).iter().any(|r| pa_covers(&enc.ev(*r).value, enc.date_of_service));
+    // The column says an approved authorization is documented (data
+    // contract: number, approval, dates). Whether its dates cover this date of
+    // service is pa-missing-or-after-dos's question, not the column's.
+    let prior_auth_documented = !enc.counting(EvKind::PriorAuth).is_empty();
 
     // Dose.
     let (dose_mg, dose_ev) = dose(enc, track, session_note);
@@ -507,17 +508,6 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
         cloned_from: None,
         sessions_in_week: None,
     }
-}
-
-/// Whether a prior-auth evidence value ("prior auth: approved valid
-/// 2026-01-05..2026-07-04") covers the date of service; no window written
-/// means covered.
-fn pa_covers(value: &str, dos: NaiveDate) -> bool {
-    let Some((_, w)) = value.split_once(" valid ") else { return true };
-    let Some((from, to)) = w.split_once("..") else { return true };
-    let from = NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok();
-    let to = NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d").ok();
-    from.is_none_or(|f| f <= dos) && to.is_none_or(|t| dos <= t)
 }
 
 /// Unspecified or weak for medical necessity: the weak and remission lists,
@@ -791,17 +781,6 @@ mod tests {
         assert_eq!(m.len(), 2);
         let c = vec![line("96366", 1.0), line("96366", 1.0)];
         assert_eq!(merge_claims([c.as_slice()].into_iter()).len(), 2);
-    }
-
-    #[test]
-    fn pa_window_against_dos() {
-        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert!(pa_covers("prior auth: approved", d("2026-03-01")));
-        assert!(pa_covers("prior auth: approved valid 2026-01-05..2026-07-04", d("2026-03-01")));
-        // Approved after the date of service.
-        assert!(!pa_covers("prior auth: approved valid 2026-03-10..2026-09-01", d("2026-03-01")));
-        // Expired.
-        assert!(!pa_covers("prior auth: approved valid ..2025-12-31", d("2026-01-02")));
     }
 
     #[test]

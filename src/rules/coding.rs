@@ -1,6 +1,8 @@
 //! Prior authorization, provider, code-set, E/M, psychotherapy and
 //! documentation-integrity rules (rules-reference 2.3 and 2.6).
 
+use chrono::NaiveDate;
+
 use super::{Ctx, Hit};
 use crate::dict::CodeKind;
 use crate::encounter::is_em_code;
@@ -49,8 +51,24 @@ fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
     if super::esk::not_a_session(ctx) {
         return vec![];
     }
-    if !ctx.payer.pa_required || ctx.facts.prior_auth_documented {
+    if !ctx.payer.pa_required {
         return vec![];
+    }
+    // An approved authorization whose written dates exclude the date of
+    // service (approved after it, or expired) does not cover this visit.
+    let approved = ctx.enc.counting(EvKind::PriorAuth);
+    if approved.iter().any(|r| pa_covers(&ctx.enc.ev(*r).value, ctx.enc.date_of_service)) {
+        return vec![];
+    }
+    if let Some(r) = approved.first() {
+        let status = ctx.enc.ev(*r).value.clone();
+        return vec![Hit::at(
+            format!(
+                "The approved prior authorization's dates do not cover the date of service ({status}); {} requires one before the session.",
+                ctx.payer.name
+            ),
+            *r,
+        )];
     }
     let mentions = ctx.enc.all(EvKind::PriorAuth);
     if let Some(r) = mentions.first() {
@@ -61,6 +79,17 @@ fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
         )];
     }
     vec![Hit::absent(format!("No prior authorization is documented; {} requires an approved PA on the date of service.", ctx.payer.name))]
+}
+
+/// Whether a prior-auth evidence value ("prior auth: approved valid
+/// 2026-01-05..2026-07-04") covers the date of service; no window written
+/// means covered.
+fn pa_covers(value: &str, dos: NaiveDate) -> bool {
+    let Some((_, w)) = value.split_once(" valid ") else { return true };
+    let Some((from, to)) = w.split_once("..") else { return true };
+    let from = NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok();
+    let to = NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d").ok();
+    from.is_none_or(|f| f <= dos) && to.is_none_or(|t| dos <= t)
 }
 
 const PRESCRIBERS: &[&str] =
@@ -230,7 +259,8 @@ crate::declare_rule! {
     /// own documentation: a separate E/M note or a clearly separate E/M
     /// section with its own history, assessment and plan. Fires when -25 is
     /// appended without it, and when the E/M lacks both -25 and separate
-    /// documentation.
+    /// documentation, except beside G2082/G2083, where an E/M without -25 is
+    /// reported once, by esk-gcode-with-em-or-prolonged.
     /// ## Why an auditor cares
     /// NCCI bundles the pre-procedure evaluation into the procedure; modifier
     /// 25 is only supported by a significant, separately identifiable E/M.
@@ -275,10 +305,14 @@ fn mod25(ctx: &Ctx<'_>) -> Vec<Hit> {
     if !procedure {
         return vec![];
     }
+    // An E/M without -25 beside a G-code is esk-gcode-with-em-or-prolonged's
+    // finding; one billing line, one finding.
+    let gcode = ctx.enc.claims.iter().any(|l| ctx.dict.codes.kind(&l.code) == Some(CodeKind::EskGcode));
     ctx.enc
         .claims
         .iter()
         .filter(|l| is_em_code(&l.code))
+        .filter(|l| !gcode || l.modifiers.iter().any(|m| m == "25"))
         .map(|l| {
             let m25 = l.modifiers.iter().any(|m| m == "25");
             Hit::absent(if m25 {
@@ -605,4 +639,20 @@ fn psy_time(ctx: &Ctx<'_>) -> Vec<Hit> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pa_window_against_dos() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(pa_covers("prior auth: approved", d("2026-03-01")));
+        assert!(pa_covers("prior auth: approved valid 2026-01-05..2026-07-04", d("2026-03-01")));
+        // Approved after the date of service.
+        assert!(!pa_covers("prior auth: approved valid 2026-03-10..2026-09-01", d("2026-03-01")));
+        // Expired.
+        assert!(!pa_covers("prior auth: approved valid ..2025-12-31", d("2026-01-02")));
+    }
 }
