@@ -410,6 +410,9 @@ pub enum PhraseKind {
     /// Elevated BP acted on: risk-benefit decision (entry id
     /// `bp-risk-benefit`), prescriber notified, recheck, kept until down.
     BpManagement,
+    /// The note itself says this session is the third (or later) within 7
+    /// days ("third Spravato dose in 7 days").
+    ScheduleExcess,
 }
 
 /// One phrase dictionary entry.

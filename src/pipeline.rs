@@ -864,6 +864,9 @@ struct AdminRef {
     date_of_service: chrono::NaiveDate,
     /// The encounter's row.
     row: u32,
+    /// Its notes already say it is the third or later session in 7 days, so
+    /// its scoring gave the schedule finding; the session pass adds none.
+    stated: bool,
 }
 
 /// Sessions that are the third or later of their patient's esketamine
@@ -938,7 +941,12 @@ pub fn score(
         .zip(&facts)
         .enumerate()
         .filter(|(_, (e, f))| rules::administration_session(e, f, dict))
-        .map(|(i, (e, _))| AdminRef { patient: patients.id(&e.patient_id), date_of_service: e.date_of_service, row: i as u32 })
+        .map(|(i, (e, _))| AdminRef {
+            patient: patients.id(&e.patient_id),
+            date_of_service: e.date_of_service,
+            row: i as u32,
+            stated: false,
+        })
         .collect();
     let id_of = |row: u32| encounters[row as usize].encounter_id.as_str();
     for (a, others) in detect_over_schedule(&admins, id_of) {
@@ -1276,7 +1284,8 @@ fn scan_locked(
                 }
             }
             if s.esk_admin {
-                admins.push(AdminRef { patient: patients.id(&s.row.patient_id), date_of_service: s.row.date_of_service, row });
+                let stated = s.findings.iter().any(|f| f.rule_id == rules::schedule_rule_id());
+                admins.push(AdminRef { patient: patients.id(&s.row.patient_id), date_of_service: s.row.date_of_service, row, stated });
             }
             if let Some(k) = s.clone_key {
                 match spill_session(&mut sessions_spill, &mut spill_buf, &k) {
@@ -1401,6 +1410,9 @@ fn scan_locked(
     drop(sessions);
     drop(sessions_spill);
     for (a, others) in detect_over_schedule(&admins, |r| ids.get(r)) {
+        if a.stated {
+            continue;
+        }
         let w = sessions_in_week(&others, |r| ids.get(r));
         // Administration sessions are on the esketamine track.
         if let Some(f) = rules::schedule_finding(ids.get(a.row), Track::Esketamine, a.date_of_service, &w, &opts.settings) {

@@ -276,6 +276,11 @@ impl PhraseExtractor {
                         counts = visit_fact;
                         EvKind::BpManagement
                     }
+                    PhraseKind::ScheduleExcess => {
+                        // "if a third dose in 7 days is needed" is not one given.
+                        counts = visit_fact && !a.family;
+                        EvKind::ScheduleExcess
+                    }
                     PhraseKind::TimeSpent => {
                         counts = !(a.negated || a.hypothetical || a.family);
                         EvKind::TimeSpent
@@ -1002,6 +1007,29 @@ mod tests {
         // The pre-dose decision keeps its own id (it does not answer a high post-dose reading).
         let f = Extractor::builtin().extract_text("Benefits outweigh risks per Dr. Kim.", None);
         assert!(f.counting(EvKind::BpManagement).any(|i| f.evidence[i].entry_id == "bp-risk-benefit"));
+    }
+
+    #[test]
+    fn stated_third_session_in_a_week() {
+        let counts = |t: &str, k: EvKind| Extractor::builtin().extract_text(t, None).counting(k).next().is_some();
+        for t in [
+            "Third Spravato dose in 7 days (11/04, 11/06 and today), added per Dr. Ebbesen.",
+            "This is her 3rd esketamine session this week.",
+            "4th treatment within the past 7 days per pt request.",
+            "Pt has now had 3 sessions in the same week.",
+        ] {
+            assert!(counts(t, EvKind::ScheduleExcess), "{t}");
+        }
+        for t in [
+            "Fourth treatment in week 2 of induction.",
+            "Third session of induction today.",
+            "Twice weekly x 4 weeks, then weekly.",
+            "If a third dose in 7 days is requested, discuss with MD.",
+            "No more than 2 sessions in a week.",
+            "Her mother had 3 sessions this week.",
+        ] {
+            assert!(!counts(t, EvKind::ScheduleExcess), "{t}");
+        }
     }
 
     /// The session dose as the encounter reads it: the highest-priority candidate.

@@ -168,7 +168,10 @@ fn not_enrolled(ctx: &Ctx<'_>) -> Vec<Hit> {
     // enrollment: a submitted Patient Monitoring Form (filed under the
     // patient's REMS enrollment) or a verified REMS patient ID. The site's
     // certification is the site's duty and does not show it.
-    let about_patient = ctx.enc.counting(EvKind::Rems).into_iter().any(|r| !ctx.enc.ev(r).value.starts_with("site_certified"));
+    let about_patient = ctx.enc.counting(EvKind::Rems).into_iter().any(|r| {
+        let v = &ctx.enc.ev(r).value;
+        !v.starts_with("site_certified") && !v.starts_with("monitoring_form")
+    });
     if enrolled || (about_patient && !enrolled_neg) {
         return vec![];
     }
@@ -641,7 +644,10 @@ crate::declare_rule! {
     /// (weekly) or maintenance (weekly or every 2 weeks), and whether an
     /// MDSI course is past its 4 weeks, cannot be decided because an export
     /// may start in the middle of a course. Sessions are counted across the
-    /// whole scan, per patient id.
+    /// whole scan, per patient id. A session whose note itself says it is the
+    /// third (or later) within 7 days ("third Spravato dose in 7 days") fires
+    /// on that statement even when the earlier sessions are not in the
+    /// export.
     /// ## Why an auditor cares
     /// The Spravato label never doses more than twice a week (induction is
     /// twice weekly, later phases weekly or every 2 weeks), and payer
@@ -704,8 +710,27 @@ pub(crate) fn schedule_message(w: &SessionsInWeek, date_of_service: NaiveDate) -
 }
 
 fn schedule(ctx: &Ctx<'_>) -> Vec<Hit> {
+    // The note may say so itself when the earlier sessions are not in the
+    // export ("Third Spravato dose in 7 days (11/04, 11/06 and today)"); that
+    // statement is the evidence, and the scan does not add a second finding
+    // from the counted sessions (see `pipeline`).
+    if let Some(r) = stated_schedule_excess(ctx) {
+        return vec![Hit::at(
+            format!("The note documents a third or later esketamine session within 7 days; the label schedule allows at most {MAX_SESSIONS_IN_7_DAYS} a week."),
+            r,
+        )];
+    }
     let Some(w) = &ctx.facts.sessions_in_week else { return vec![] };
     vec![Hit::absent(schedule_message(w, ctx.enc.date_of_service))]
+}
+
+/// An affirmed statement in an administration session's notes that it is
+/// the third or later session within 7 days.
+pub(crate) fn stated_schedule_excess(ctx: &Ctx<'_>) -> Option<EvRef> {
+    if not_a_session(ctx) {
+        return None;
+    }
+    ctx.enc.counting(EvKind::ScheduleExcess).into_iter().next()
 }
 
 crate::declare_rule! {

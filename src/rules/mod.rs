@@ -491,6 +491,11 @@ pub fn clone_finding(
     })
 }
 
+/// Id of `esk-dosing-schedule-exceeded`.
+pub fn schedule_rule_id() -> &'static str {
+    esk::ESK_DOSING_SCHEDULE_EXCEEDED.id
+}
+
 /// The `esk-dosing-schedule-exceeded` finding of an encounter scored before
 /// the per-patient session pass ran (the streaming scan counts each
 /// patient's sessions across encounters at the end). Gives the same finding
