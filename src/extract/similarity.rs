@@ -156,7 +156,9 @@ mod tests {
 
     #[test]
     fn byte_scan_splits_words_like_char_split() {
-        for t in ["", "a", "BP 128/82, pt ok.", "Temp 98.6°F — “steady” gait; café résumé ☐ x", "ÉÀ déjà-vu 12x 3", "naïve\u{00a0}word\n\tend"] {
+        for t in
+            ["", "a", "BP 128/82, pt ok.", "Temp 98.6°F — “steady” gait; café résumé ☐ x", "ÉÀ déjà-vu 12x 3", "naïve\u{00a0}word\n\tend"]
+        {
             let old: Vec<u64> = t.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(word_hash).collect();
             assert_eq!(word_hashes(t), old, "{t}");
         }
