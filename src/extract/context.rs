@@ -228,10 +228,11 @@ pub struct ContextRules {
     abbreviations: HashSet<String>,
     unit_abbreviations: HashSet<String>,
     continuation: HashSet<String>,
-    section_historical: Vec<String>,
-    section_family: Vec<String>,
-    section_hypothetical: Vec<String>,
-    section_exclude: Vec<String>,
+    /// The four section lists' labels in one automaton (see
+    /// [`ContextRules::section_flags`]), with the lists each pattern is in
+    /// (bits: family 1, exclude 2, historical 4, hypothetical 8).
+    section_ac: AhoCorasick,
+    section_lists: Vec<u8>,
     known_headers: HashSet<String>,
 }
 
@@ -264,7 +265,16 @@ fn norm_label(p: &str) -> String {
     out.push(' ');
     let mut last_space = true;
     for c in p.chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii() {
+            // ASCII fast path of the same rule.
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+                last_space = false;
+            } else if !last_space {
+                out.push(' ');
+                last_space = true;
+            }
+        } else if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
             last_space = false;
         } else if !last_space {
@@ -356,6 +366,22 @@ impl ContextRules {
         let lower_set =
             |v: &[String]| -> HashSet<String> { v.iter().map(|s| s.trim().trim_end_matches('.').to_ascii_lowercase()).collect() };
         let labels = |v: &[String]| -> Vec<String> { v.iter().map(|s| norm_label(s)).collect() };
+        let mut section_pats: Vec<String> = Vec::new();
+        let mut section_lists: Vec<u8> = Vec::new();
+        for (bit, list) in
+            [(1u8, &raw.sections.family), (2, &raw.sections.exclude), (4, &raw.sections.historical), (8, &raw.sections.hypothetical)]
+        {
+            for l in labels(list) {
+                match section_pats.iter().position(|p| *p == l) {
+                    Some(i) => section_lists[i] |= bit,
+                    None => {
+                        section_pats.push(l);
+                        section_lists.push(bit);
+                    }
+                }
+            }
+        }
+        let section_ac = AhoCorasick::new(&section_pats).map_err(|e| format!("context rules: cannot build section automaton: {e}"))?;
         Ok(ContextRules {
             ac,
             kinds,
@@ -367,10 +393,8 @@ impl ContextRules {
             abbreviations: lower_set(&raw.settings.abbreviations),
             unit_abbreviations: lower_set(&raw.settings.unit_abbreviations),
             continuation: lower_set(&raw.settings.continuation_words),
-            section_historical: labels(&raw.sections.historical),
-            section_family: labels(&raw.sections.family),
-            section_hypothetical: labels(&raw.sections.hypothetical),
-            section_exclude: labels(&raw.sections.exclude),
+            section_ac,
+            section_lists,
             known_headers: raw.sections.known_headers.iter().map(|h| norm_label(h)).collect(),
         })
     }
@@ -403,20 +427,23 @@ impl ContextRules {
     /// not in any section list (not even `exclude`).
     fn section_flags(&self, label: &str) -> Option<Assertion> {
         let l = norm_label(label);
-        let has = |v: &[String]| v.iter().any(|p| l.contains(p.as_str()));
+        // Which lists have a label contained in `l`: one overlapping
+        // automaton pass instead of a substring search per list entry.
+        let lists = self.section_ac.find_overlapping_iter(&l).fold(0u8, |m, h| m | self.section_lists[h.pattern().as_usize()]);
+        let has = |bit: u8| lists & bit != 0;
         let mut a = Assertion::default();
-        if has(&self.section_family) {
+        if has(1) {
             a.family = true;
             return Some(a);
         }
-        if has(&self.section_exclude) {
+        if has(2) {
             return Some(a);
         }
-        if has(&self.section_historical) {
+        if has(4) {
             a.historical = true;
             return Some(a);
         }
-        if has(&self.section_hypothetical) {
+        if has(8) {
             a.hypothetical = true;
             return Some(a);
         }
@@ -1380,6 +1407,52 @@ pub fn eval_negex(rules: &ContextRules, file_contents: &str) -> Result<NegexRepo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn section_flags_equal_per_list_containment() {
+        let raw: RawRules = toml::from_str(include_str!("../../dictionaries/context.toml")).unwrap();
+        let r = ContextRules::builtin();
+        let lists: Vec<Vec<String>> = [&raw.sections.family, &raw.sections.exclude, &raw.sections.historical, &raw.sections.hypothetical]
+            .iter()
+            .map(|v| v.iter().map(|s| norm_label(s)).collect())
+            .collect();
+        let old = |label: &str| -> Option<Assertion> {
+            let l = norm_label(label);
+            let has = |v: &[String]| v.iter().any(|p| l.contains(p.as_str()));
+            let mut a = Assertion::default();
+            if has(&lists[0]) {
+                a.family = true;
+                return Some(a);
+            }
+            if has(&lists[1]) {
+                return Some(a);
+            }
+            if has(&lists[2]) {
+                a.historical = true;
+                return Some(a);
+            }
+            if has(&lists[3]) {
+                a.hypothetical = true;
+                return Some(a);
+            }
+            None
+        };
+        let mut labels: Vec<String> = raw.sections.known_headers.clone();
+        for v in [&raw.sections.family, &raw.sections.exclude, &raw.sections.historical, &raw.sections.hypothetical] {
+            labels.extend(v.iter().cloned());
+            labels.extend(v.iter().map(|s| format!("Past {s} and Plan")));
+            labels.extend(v.iter().map(|s| s.to_uppercase()));
+        }
+        labels
+            .extend(["", "BP", "Family Hx / Social", "PLAN", "Prior Medication Trials", "HPI", "Café Ünit", "ÉTAT", "x"].map(String::from));
+        for l in &labels {
+            assert_eq!(
+                r.section_flags(l).map(|a| (a.family, a.historical, a.hypothetical)),
+                old(l).map(|a| (a.family, a.historical, a.hypothetical)),
+                "{l}"
+            );
+        }
+    }
 
     fn rules() -> &'static ContextRules {
         ContextRules::builtin()

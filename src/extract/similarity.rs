@@ -32,6 +32,7 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+#[cfg(test)]
 fn word_hash(w: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in w.bytes() {
@@ -41,10 +42,48 @@ fn word_hash(w: &str) -> u64 {
     h
 }
 
+/// Hashes of the text's words: maximal runs of alphanumeric characters
+/// (`char::is_alphanumeric`), each hashed over its ASCII-lowercased bytes.
+/// Scans bytes and decodes a character only at non-ASCII bytes.
+fn word_hashes(text: &str) -> Vec<u64> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() / 5);
+    let mut i = 0;
+    let mut h: u64 = 0;
+    let mut in_word = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (alnum, len) = if b < 0x80 {
+            (b.is_ascii_alphanumeric(), 1)
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            (c.is_alphanumeric(), c.len_utf8())
+        };
+        if alnum {
+            if !in_word {
+                h = 0xcbf2_9ce4_8422_2325;
+                in_word = true;
+            }
+            for &x in &bytes[i..i + len] {
+                h ^= x.to_ascii_lowercase() as u64;
+                h = h.wrapping_mul(0x0000_0100_0000_01B3);
+            }
+        } else if in_word {
+            out.push(h);
+            in_word = false;
+        }
+        i += len;
+    }
+    if in_word {
+        out.push(h);
+    }
+    out
+}
+
 impl Sketch {
     /// Sketch a text.
     pub fn of(text: &str) -> Sketch {
-        let words: Vec<u64> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(word_hash).collect();
+        let words = word_hashes(text);
         let mut s = Sketch::default();
         if words.len() < SHINGLE {
             return s;
@@ -56,14 +95,15 @@ impl Sketch {
                 h = mix(h ^ *w);
             }
             n += 1;
-            // K hash functions by double hashing (Kirsch-Mitzenmacher): h1 + k*h2.
+            // K hash functions by double hashing (Kirsch-Mitzenmacher):
+            // h1 + k*h2, stepped by additions (same values as the product,
+            // wrapping) so the loop vectorizes.
             let h1 = mix(h);
             let h2 = mix(h1) | 1;
-            for (i, m) in s.mins.iter_mut().enumerate() {
-                let v = (h1.wrapping_add((i as u64).wrapping_mul(h2)) >> 32) as u32;
-                if v < *m {
-                    *m = v;
-                }
+            let mut v = h1;
+            for m in s.mins.iter_mut() {
+                *m = (*m).min((v >> 32) as u32);
+                v = v.wrapping_add(h2);
             }
         }
         s.shingles = n;
@@ -112,6 +152,26 @@ mod tests {
         assert_eq!(Sketch::of(a).similarity(&Sketch::of(a)), 1.0);
         assert!(Sketch::of(a).similarity(&Sketch::of(b)) < 0.2);
         assert_eq!(Sketch::of("too short").similarity(&Sketch::of("too short")), 0.0);
+    }
+
+    #[test]
+    fn byte_scan_splits_words_like_char_split() {
+        for t in
+            ["", "a", "BP 128/82, pt ok.", "Temp 98.6°F — “steady” gait; café résumé ☐ x", "ÉÀ déjà-vu 12x 3", "naïve\u{00a0}word\n\tend"]
+        {
+            let old: Vec<u64> = t.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(word_hash).collect();
+            assert_eq!(word_hashes(t), old, "{t}");
+        }
+    }
+
+    #[test]
+    fn stepped_minima_equal_products() {
+        let (h1, h2) = (mix(7), mix(mix(7)) | 1);
+        let mut v = h1;
+        for i in 0..K as u64 {
+            assert_eq!(v, h1.wrapping_add(i.wrapping_mul(h2)));
+            v = v.wrapping_add(h2);
+        }
     }
 
     #[test]

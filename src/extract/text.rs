@@ -116,9 +116,8 @@ fn classify(label: &str) -> Option<SectionKind> {
 /// start a section. A section runs to the next header.
 pub fn sections(text: &str, is_drug: &dyn Fn(&str) -> bool) -> Vec<Section> {
     let mut heads: Vec<(SectionKind, Range<usize>)> = Vec::new();
-    for c in header_re().captures_iter(text) {
-        let m = c.get(1).unwrap();
-        let whole = c.get(0).unwrap();
+    for (whole, m) in (HeaderMatches { text, at: 0 }) {
+        let (whole, m) = (Span::new(text, whole), Span::new(text, m));
         let label = m.as_str().trim();
         let rest_of_line_empty = whole.as_str().trim_end().ends_with(label) || {
             let after = &text[whole.end()..];
@@ -153,6 +152,128 @@ pub fn sections(text: &str, is_drug: &dyn Fn(&str) -> bool) -> Vec<Section> {
         out.push(Section { kind, header: h.clone(), body: body_start..end.max(body_start) });
     }
     out
+}
+
+/// The matches of [`header_re`] (whole match, label group), found without
+/// the capture engine.
+///
+/// Why: nearly every short line matches the header pattern, and asking the
+/// regex for the label group ran its backtracker on each (a tenth of all
+/// extraction instructions). The pattern is simple enough to follow by hand:
+/// at each line start, skip the bullet run, an optional "12." / "3)" list
+/// number, then take the shortest label (1 letter + 1 to 60 label
+/// characters) that the ending (`[ \t]*` then ':', " - " or end of line)
+/// follows. Where the pattern's Unicode classes (`\d`, `\s`) could see a
+/// non-ASCII character, the regex itself answers, so the matches are the
+/// regex's. `header_matches_equal_the_regex` checks this.
+struct HeaderMatches<'t> {
+    text: &'t str,
+    at: usize,
+}
+
+enum HeaderAt {
+    Match(Range<usize>, Range<usize>),
+    NoMatch,
+    /// Let the regex decide (non-ASCII where a Unicode class applies).
+    Regex,
+}
+
+fn header_at(b: &[u8], line: usize) -> HeaderAt {
+    let n = b.len();
+    let mut p = line;
+    // [ \t>*#•\-]*
+    loop {
+        match b.get(p) {
+            Some(b' ' | b'\t' | b'>' | b'*' | b'#' | b'-') => p += 1,
+            Some(0xE2) if b.get(p + 1) == Some(&0x80) && b.get(p + 2) == Some(&0xA2) => p += 3,
+            _ => break,
+        }
+    }
+    // (?:\d{1,2}[.)]\s+)?
+    let start = match b.get(p) {
+        None => return HeaderAt::NoMatch,
+        Some(c) if c.is_ascii_alphabetic() => p,
+        Some(c) if c.is_ascii_digit() => {
+            let mut q = p + 1;
+            match b.get(q) {
+                Some(c) if c.is_ascii_digit() => q += 1,
+                Some(c) if *c >= 0x80 => return HeaderAt::Regex,
+                _ => {}
+            }
+            match b.get(q) {
+                Some(b'.' | b')') => q += 1,
+                Some(c) if *c >= 0x80 => return HeaderAt::Regex,
+                _ => return HeaderAt::NoMatch,
+            }
+            let ws = q;
+            while q < n && matches!(b[q], b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
+                q += 1;
+            }
+            match b.get(q) {
+                Some(c) if *c >= 0x80 => return HeaderAt::Regex,
+                Some(c) if q > ws && c.is_ascii_alphabetic() => q,
+                _ => return HeaderAt::NoMatch,
+            }
+        }
+        Some(c) if *c >= 0x80 => return HeaderAt::Regex,
+        _ => return HeaderAt::NoMatch,
+    };
+    // ([A-Za-z][A-Za-z0-9 /&(),'’+-]{1,60}?)[ \t]*(?::|[ \t]-[ \t]|[ \t]*$)
+    let mut g = start + 1;
+    for _ in 0..60 {
+        match b.get(g) {
+            Some(c) if c.is_ascii_alphanumeric() || matches!(c, b' ' | b'/' | b'&' | b'(' | b')' | b',' | b'\'' | b'+' | b'-') => g += 1,
+            Some(0xE2) if b.get(g + 1) == Some(&0x80) && b.get(g + 2) == Some(&0x99) => g += 3,
+            _ => return HeaderAt::NoMatch,
+        }
+        let mut t = g;
+        while t < n && matches!(b[t], b' ' | b'\t') {
+            t += 1;
+        }
+        let end = match b.get(t) {
+            Some(b':') => Some(t + 1),
+            None | Some(b'\n') => Some(t),
+            Some(b'-') if t > g && matches!(b.get(t + 1), Some(b' ' | b'\t')) => Some(t + 2),
+            _ => None,
+        };
+        if let Some(e) = end {
+            return HeaderAt::Match(line..e, start..g);
+        }
+    }
+    HeaderAt::NoMatch
+}
+
+impl Iterator for HeaderMatches<'_> {
+    type Item = (Range<usize>, Range<usize>);
+    fn next(&mut self) -> Option<Self::Item> {
+        let text = self.text;
+        let b = text.as_bytes();
+        // Line starts at or after `at` (`^` in multi-line mode).
+        let mut line = if self.at == 0 || b[self.at - 1] == b'\n' {
+            self.at
+        } else {
+            memchr::memchr(b'\n', &b[self.at..]).map(|i| self.at + i + 1)?
+        };
+        loop {
+            if line > b.len() {
+                return None;
+            }
+            match header_at(b, line) {
+                HeaderAt::Match(whole, label) => {
+                    self.at = whole.end;
+                    return Some((whole, label));
+                }
+                HeaderAt::Regex => {
+                    let c = header_re().captures_at(text, line)?;
+                    let (whole, label) = (c.get(0).unwrap().range(), c.get(1).unwrap().range());
+                    self.at = whole.end;
+                    return Some((whole, label));
+                }
+                HeaderAt::NoMatch => {}
+            }
+            line = memchr::memchr(b'\n', &b[line..]).map(|i| line + i + 1)?;
+        }
+    }
 }
 
 fn line_start(text: &str, pos: usize) -> usize {
@@ -616,6 +737,68 @@ mod tests {
         assert!(clocks("BP 128/82").is_empty());
         assert!(clocks("sertraline 1000 mg").is_empty());
         assert!(clocks("weight 10.5 kg").is_empty());
+    }
+
+    #[test]
+    fn header_matches_equal_the_regex() {
+        let pieces = [
+            "HPI:",
+            "Plan",
+            " - ",
+            "PLAN OF CARE",
+            "1. ",
+            "12) ",
+            "3.\n",
+            "\n",
+            "\r\n",
+            "• ",
+            "’",
+            "é",
+            "٣",
+            ": ",
+            "BP: 120/80",
+            "  ",
+            "\t",
+            "-",
+            "Assessment and Plan",
+            "a",
+            "Z",
+            "(",
+            ")",
+            "x",
+            "1",
+            ".",
+            "\u{a0}",
+            "\u{85}",
+            "\x0b",
+            "Current Medications:",
+            "Post-dose vitals - ",
+            "seen today, doing well.",
+            "### Labs",
+            "> Note",
+            "9",
+            "sertraline 100 mg",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20_000 {
+            let k = 1 + (next() % 14) as usize;
+            let mut t: String = (0..k).map(|_| pieces[(next() % pieces.len() as u64) as usize]).collect();
+            if round % 7 == 0 {
+                t = t.repeat(1 + (next() % 9) as usize);
+            }
+            let want: Vec<_> = header_re().captures_iter(&t).map(|c| (c.get(0).unwrap().range(), c.get(1).unwrap().range())).collect();
+            let got: Vec<_> = HeaderMatches { text: &t, at: 0 }.collect();
+            assert_eq!(got, want, "{t:?}");
+        }
+        let long = format!("{}:\n{}\n", "A".repeat(70), "b c ".repeat(20));
+        let want: Vec<_> = header_re().captures_iter(&long).map(|c| (c.get(0).unwrap().range(), c.get(1).unwrap().range())).collect();
+        assert_eq!(HeaderMatches { text: &long, at: 0 }.collect::<Vec<_>>(), want);
     }
 
     #[test]
