@@ -762,6 +762,21 @@ mod tests {
     }
 
     #[test]
+    fn rems_status_list_needs_an_enrolled_status_in_the_sentence() {
+        let enrolled = |t: &str| {
+            let f = Extractor::builtin().extract_text(t, None);
+            let found = f.counting(EvKind::Rems).any(|i| f.evidence[i].entry_id == "rems-patient-enrolled");
+            found
+        };
+        assert!(!enrolled("REMS: site certified; pt enrollment pending."));
+        assert!(!enrolled("REMS: site certified. Discussed enrollment, pending paperwork."));
+        assert!(!enrolled("REMS status: site certified, patient enrollment to be completed"));
+        assert!(enrolled("REMS: site certified; pt enrolled."));
+        assert!(enrolled("REMS status: site certified, patient enrollment confirmed."));
+        assert!(enrolled("REMS - site certified, pt enrollment on file"));
+    }
+
+    #[test]
     fn pa_polarity() {
         assert!(counts("PA #A123456 approved 1/3/2026-7/2/2026.", EvKind::PriorAuth));
         assert!(counts("Prior authorization approved through 06/30/2026.", EvKind::PriorAuth));
