@@ -266,8 +266,14 @@ impl PhraseExtractor {
                     PhraseKind::TakeHome => EvKind::TakeHome,
                     PhraseKind::Initiation => {
                         // "consider starting Spravato" is still an evaluation for
-                        // it; "since starting esketamine" is the past.
-                        counts = !(a.negated || a.family || a.historical);
+                        // it; "since starting esketamine" is the past. A course
+                        // being kept up ("PA submitted for Spravato
+                        // continuation", "referred for maintenance esketamine")
+                        // is not one being started.
+                        let tail = super::text::sub(text, m.end()..(m.end() + 30).min(cl.end.max(m.end())));
+                        let kept_up = continuation_wording().is_match(m.as_str())
+                            || continuation_wording().is_match(tail.split([',', '(']).next().unwrap_or(""));
+                        counts = !(a.negated || a.family || a.historical || kept_up);
                         EvKind::Initiation
                     }
                     PhraseKind::BpManagement => {
@@ -733,6 +739,15 @@ pub fn session_note_type(note_type: &str) -> bool {
     .is_match(note_type)
 }
 
+/// Wording of a treatment course being kept up rather than started: an
+/// initiation phrase with it ("PA submitted for Spravato continuation",
+/// "prior auth requested for maintenance esketamine", "re-authorization")
+/// is not an initiation.
+fn continuation_wording() -> &'static Regex {
+    static R: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| super::re::ci(r"\b(?:continu\w*|cont'?d|maint(?:enance)?|renew\w*|re-?auth\w*|re-?approv\w*|extension)\b"))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::extract::{EvKind, Extractor};
@@ -950,6 +965,12 @@ mod tests {
             "Doing better since starting esketamine.",
             "Not a candidate for ketamine given uncontrolled HTN.",
             "Continue Spravato 56 mg twice weekly.",
+            "Remains appropriate for continued Spravato.",
+            "PA submitted for Spravato continuation.",
+            "Prior auth requested for maintenance esketamine.",
+            "PA submitted for re-authorization of Spravato.",
+            "PA sent for renewal of Spravato.",
+            "Appropriate for Spravato per REMS.",
         ] {
             assert!(!counts(t, EvKind::Initiation), "{t}");
         }
