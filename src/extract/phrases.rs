@@ -996,7 +996,17 @@ mod tests {
         ] {
             assert!(counts(t, EvKind::IntraVitals), "{t}");
         }
-        for t in ["Vitals q15 min during infusion per protocol.", "Vitals were not stable during the infusion.", "Hold if BP > 160/100."] {
+        for t in ["BP stable during the session.", "Hemodynamically stable during treatment.", "VSS during procedure."] {
+            assert!(counts(t, EvKind::IntraVitals), "{t}");
+        }
+        for t in [
+            "Vitals q15 min during infusion per protocol.",
+            "Vitals were not stable during the infusion.",
+            "Hold if BP > 160/100.",
+            "BP stable during the day per home log.",
+            "VSS during intake.",
+            "Vitals normal during last week's visit.",
+        ] {
             assert!(!counts(t, EvKind::IntraVitals), "{t}");
         }
     }
