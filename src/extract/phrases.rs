@@ -927,6 +927,10 @@ mod tests {
             "Lives with husband and two children.",
             "Left arm IV placed with 20g catheter.",
             "Pt not discharged with an escort; waited for cab.",
+            "Discharged with relatively stable mood.",
+            "Left with momentary dizziness, resolved.",
+            "Discharged with parenteral fluids stopped.",
+            "Released to sonographer for imaging.",
         ] {
             let f = Extractor::builtin().extract_text(t, None);
             assert!(!f.counting(EvKind::Transport).any(|i| f.evidence[i].entry_id != "gait-steady"), "{t}");
