@@ -949,7 +949,24 @@ mod tests {
         ] {
             assert!(counts(t, EvKind::FollowUp), "{t}");
         }
-        for t in ["May return to work tomorrow.", "Returned to baseline.", "No follow-up needed."] {
+        for t in [
+            "Will schedule follow-up in 2 weeks.",
+            "Front desk to book next session.",
+            "Will come back in 1 week.",
+            "To schedule appointment for Thursday.",
+            "Will book return visit.",
+        ] {
+            assert!(counts(t, EvKind::FollowUp), "{t}");
+        }
+        for t in [
+            "May return to work tomorrow.",
+            "Returned to baseline.",
+            "No follow-up needed.",
+            "Pt states she is unable to come back for more treatment.",
+            "Asked staff to book a ride home.",
+            "Will schedule a colonoscopy with GI.",
+            "She wants to come back to work soon.",
+        ] {
             assert!(!counts(t, EvKind::FollowUp), "{t}");
         }
     }
