@@ -1130,9 +1130,17 @@ impl NoteContext<'_> {
     /// A target that itself begins with a termination cue starts a new
     /// clause ("no dissociation, discharged with friend"), unless it directly
     /// follows the cue ("not discharged with ...").
+    ///
+    /// Only a `,` or `;` between the cue and the target marks that new
+    /// clause: without one the action is still inside the cue's scope ("could
+    /// not be discharged with spouse", "should be discharged with a
+    /// responsible adult"). A sentence end needs no check here, since forward
+    /// scope never leaves its segment.
     fn term_starts_target(&self, cue_end: usize, s: usize) -> bool {
         let i = self.terms.partition_point(|t| t.start < s);
-        self.terms.get(i).is_some_and(|t| t.start == s) && self.tokens_in(cue_end, s) > 0
+        self.terms.get(i).is_some_and(|t| t.start == s)
+            && self.tokens_in(cue_end, s) > 0
+            && self.text.as_bytes().get(cue_end..s).is_some_and(|gap| gap.iter().any(|&b| b == b',' || b == b';'))
     }
 
     fn stop_in(&self, a: usize, b: usize) -> bool {
@@ -1665,6 +1673,22 @@ mod tests {
         for c in ctx.cues() {
             assert!(t.is_char_boundary(c.range.start) && t.is_char_boundary(c.range.end));
         }
+    }
+
+    #[test]
+    fn action_after_a_comma_leaves_the_cue_but_not_without_one() {
+        // The termination verb starts a new clause after a comma or semicolon.
+        let t = "A&O x4, no dissociation, discharged with wife at 10:55.";
+        assert!(assess(t, "discharged with wife").is_affirmed());
+        let t = "Denies nausea; discharged with husband.";
+        assert!(assess(t, "discharged with husband").is_affirmed());
+        let t = "No adverse events, left with daughter.";
+        assert!(assess(t, "left with daughter").is_affirmed());
+        // Without punctuation the action stays inside the cue's scope.
+        assert!(assess("Pt could not be discharged with spouse.", "discharged with spouse").negated);
+        assert!(assess("Not yet discharged with escort.", "discharged with escort").negated);
+        assert!(!assess("Pt should be discharged with a responsible adult.", "discharged with a responsible adult").is_affirmed());
+        assert!(!assess("Pt may be escorted by staff to the lobby.", "escorted by staff").is_affirmed());
     }
 
     #[test]

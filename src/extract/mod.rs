@@ -439,14 +439,55 @@ impl Extractor {
 /// Wording that makes a dose or administration mention a schedule, a
 /// continuation or another visit's treatment rather than today's: "continue
 /// Spravato 84 mg twice weekly", "on Spravato 56 mg", "next session",
-/// "last week's session".
-fn schedule_wording() -> &'static regex::Regex {
-    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+/// "last week's session". Read only in a tight window around the mention
+/// (see [`schedule_worded`]), so a course word elsewhere in the clause
+/// ("84 mg administered, tolerating well, induction week 3") does not void
+/// today's dose. Returns the patterns for the words before the mention, the
+/// words after it, and the future wording after it up to a comma.
+fn schedule_wording() -> &'static [regex::Regex; 3] {
+    static R: std::sync::OnceLock<[regex::Regex; 3]> = std::sync::OnceLock::new();
     R.get_or_init(|| {
-        re::ci(
-            r"\b(?:continu\w*|cont'?d|resum\w*|restart\w*|(?:once|twice|two\s+times|three\s+times|\dx)\s*(?:a\s+|per\s+|/\s*)?(?:week|wk)\w*|weekly|bi-?weekly|every|q\.?\s?(?:wk|week)\w*|per\s+week|/\s?(?:wk|week)\b|maintenance|induction|schedul\w*|next|(?:last|previous|prior)\s+(?:week|session|visit|treatment|time|tx|appointment|appt|dose)\w*|last\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|tues|wednes|thurs|fri|satur|sun)day'?s?\s+(?:session|treatment|dose|tx)|week'?s\s+(?:session|treatment|dose)|sessions|treatments|since|yesterday|ago|(?:on|last|past|since|given|administered|received|clinic)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day|will|would|plan\w*|on\s+(?:spravato|esketamine)|tolerating|titrat\w*|increas\w*|decreas\w*)\b",
-        )
+        // How often: "twice weekly", "q2 weeks", "every Monday", "/wk".
+        let freq = r"(?:once|twice|two\s+times|three\s+times|\dx)\s*(?:a\s+|per\s+|/\s*)?(?:week|wk)\w*|weekly|bi-?weekly|every|q\.?\s?\d*\s?(?:wk|week)\w*|per\s+week|/\s?(?:wk|week)\b";
+        // Another visit: "last week's session", "yesterday", "given Monday".
+        let past = r"(?:last|previous|prior)\s+(?:week|session|visit|treatment|time|tx|appointment|appt|dose)\w*|last\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|tues|wednes|thurs|fri|satur|sun)day'?s?\s+(?:session|treatment|dose|tx)|week'?s\s+(?:session|treatment|dose)|since|yesterday|ago|(?:on|last|past|since|given|administered|received|clinic)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day";
+        [
+            // Before: a continuation, plan, titration or ongoing course
+            // governing the dose ("continue", "plan:", "will increase to",
+            // "tolerating 56 mg", "on Spravato").
+            re::ci(&format!(
+                r"\b(?:continu\w*|cont'?d|resum\w*|restart\w*|will|would|plan\w*|schedul\w*|next|titrat\w*|(?:increas|decreas)(?:e|es|ing)\s+(?:(?:the\s+)?dose\s+)?to|tolerating\s+(?:the\s+)?(?:spravato|esketamine|\d)|on\s+(?:spravato|esketamine)|{freq}|{past})\b"
+            )),
+            // After: how often, how many sessions, or another visit
+            // ("84 mg twice weekly", "x 8 sessions", "given Monday").
+            re::ci(&format!(r"\b(?:{freq}|{past}|sessions|treatments)\b")),
+            // After, up to a comma: the dose as a future ("84 mg next
+            // session", "56 mg planned", "84 mg to be given", "starting Monday").
+            re::ci(r"\b(?:will|would|plan\w*|schedul\w*|next|to\s+be|starting|going\s+forward|thereafter)\b"),
+        ]
     })
+}
+
+/// Words of a dose mention's window that word it as a schedule (see
+/// [`schedule_wording`]): the 6 words before `span` (with the mention) and
+/// the 5 words after it in its clause `cl`, the future wording only up to
+/// the first comma after.
+fn schedule_worded(text: &str, cl: Range<usize>, span: Range<usize>) -> bool {
+    const BEFORE_WORDS: usize = 6;
+    const AFTER_WORDS: usize = 5;
+    let [before_re, after_re, future_re] = schedule_wording();
+    // The words before, and the mention itself ("on Spravato 56 mg",
+    // "tolerating 56 mg" whether or not the mention includes the drug name).
+    let lead = text::sub(text, cl.start..span.start.max(cl.start));
+    let from = lead.split_whitespace().rev().nth(BEFORE_WORDS - 1).map_or(0, |w| w.as_ptr() as usize - lead.as_ptr() as usize);
+    let before = text::sub(text, cl.start + from..span.end.min(cl.end).max(cl.start + from));
+    let after = text::sub(text, span.end.min(cl.end)..cl.end);
+    let after = match after.split_whitespace().nth(AFTER_WORDS) {
+        Some(w) => &after[..w.as_ptr() as usize - after.as_ptr() as usize],
+        None => after,
+    };
+    let until_comma = &after[..after.find(',').unwrap_or(after.len())];
+    before_re.is_match(before) || after_re.is_match(after) || future_re.is_match(until_comma)
 }
 
 /// Where the note states that the treatment was administered at this visit:
@@ -484,7 +525,7 @@ fn administered_here(ctx: &NoteCtx<'_>, span: Range<usize>) -> bool {
         return false;
     }
     let cl = timing::clause(ctx.text, span.start);
-    if schedule_wording().is_match(text::sub(ctx.text, cl)) {
+    if schedule_worded(ctx.text, cl, span.clone()) {
         return false;
     }
     // Another visit named earlier in the sentence ("Discussed last week's
@@ -596,6 +637,23 @@ mod administration_tests {
         assert!(!today("Next session Thursday: Spravato 84 mg."));
         assert!(!today("Esketamine 84 mg was given in clinic Monday, tolerated."));
         assert!(!today("Pt declined Spravato today; no devices administered."));
+        assert!(!today("Spravato 56 mg every Monday and Thursday."));
+        assert!(!today("Tolerating 56 mg well; plan: 84 mg."));
+        assert!(!today("Will increase to 84 mg next session."));
+        assert!(!today("Titrating to 84 mg at the next visit."));
+        assert!(!today("Esketamine 84 mg q week in maintenance."));
+        assert!(!today("Spravato 84 mg x 8 sessions approved."));
+        assert!(!today("Pt tolerating Spravato 56 mg well, mood improving."));
+    }
+
+    #[test]
+    fn course_words_beside_a_given_dose_do_not_void_it() {
+        assert!(today("Spravato 84 mg administered, tolerating well, induction week 3."));
+        assert!(today("Spravato 84 mg administered; tolerating well, induction week 3"));
+        assert!(today("Session 5: Spravato 56 mg self-administered, 2 devices."));
+        assert!(today("Dose increased to 84 mg today, pt self-administered 3 devices."));
+        assert!(today("Maintenance session: esketamine 84 mg administered, tolerated."));
+        assert!(today("Spravato 56 mg administered; will increase to 84 mg next session."));
     }
 
     #[test]

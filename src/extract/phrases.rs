@@ -266,8 +266,14 @@ impl PhraseExtractor {
                     PhraseKind::TakeHome => EvKind::TakeHome,
                     PhraseKind::Initiation => {
                         // "consider starting Spravato" is still an evaluation for
-                        // it; "since starting esketamine" is the past.
-                        counts = !(a.negated || a.family || a.historical);
+                        // it; "since starting esketamine" is the past. A course
+                        // being kept up ("PA submitted for Spravato
+                        // continuation", "referred for maintenance esketamine")
+                        // is not one being started.
+                        let tail = super::text::sub(text, m.end()..(m.end() + 30).min(cl.end.max(m.end())));
+                        let kept_up = continuation_wording().is_match(m.as_str())
+                            || continuation_wording().is_match(tail.split([',', '(']).next().unwrap_or(""));
+                        counts = !(a.negated || a.family || a.historical || kept_up);
                         EvKind::Initiation
                     }
                     PhraseKind::BpManagement => {
@@ -738,6 +744,15 @@ pub fn session_note_type(note_type: &str) -> bool {
     .is_match(note_type)
 }
 
+/// Wording of a treatment course being kept up rather than started: an
+/// initiation phrase with it ("PA submitted for Spravato continuation",
+/// "prior auth requested for maintenance esketamine", "re-authorization")
+/// is not an initiation.
+fn continuation_wording() -> &'static Regex {
+    static R: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| super::re::ci(r"\b(?:continu\w*|cont'?d|maint(?:enance)?|renew\w*|re-?auth\w*|re-?approv\w*|extension)\b"))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::extract::{EvKind, Extractor};
@@ -764,6 +779,21 @@ mod tests {
         ));
         assert!(!counts("Patient will be enrolled in the REMS program at the next visit", EvKind::Rems));
         assert!(!counts("REMS enrollment pending", EvKind::Rems));
+    }
+
+    #[test]
+    fn rems_status_list_needs_an_enrolled_status_in_the_sentence() {
+        let enrolled = |t: &str| {
+            let f = Extractor::builtin().extract_text(t, None);
+            let found = f.counting(EvKind::Rems).any(|i| f.evidence[i].entry_id == "rems-patient-enrolled");
+            found
+        };
+        assert!(!enrolled("REMS: site certified; pt enrollment pending."));
+        assert!(!enrolled("REMS: site certified. Discussed enrollment, pending paperwork."));
+        assert!(!enrolled("REMS status: site certified, patient enrollment to be completed"));
+        assert!(enrolled("REMS: site certified; pt enrolled."));
+        assert!(enrolled("REMS status: site certified, patient enrollment confirmed."));
+        assert!(enrolled("REMS - site certified, pt enrollment on file"));
     }
 
     #[test]
@@ -902,6 +932,10 @@ mod tests {
             "Lives with husband and two children.",
             "Left arm IV placed with 20g catheter.",
             "Pt not discharged with an escort; waited for cab.",
+            "Discharged with relatively stable mood.",
+            "Left with momentary dizziness, resolved.",
+            "Discharged with parenteral fluids stopped.",
+            "Released to sonographer for imaging.",
         ] {
             let f = Extractor::builtin().extract_text(t, None);
             assert!(!f.counting(EvKind::Transport).any(|i| f.evidence[i].entry_id != "gait-steady"), "{t}");
@@ -920,7 +954,24 @@ mod tests {
         ] {
             assert!(counts(t, EvKind::FollowUp), "{t}");
         }
-        for t in ["May return to work tomorrow.", "Returned to baseline.", "No follow-up needed."] {
+        for t in [
+            "Will schedule follow-up in 2 weeks.",
+            "Front desk to book next session.",
+            "Will come back in 1 week.",
+            "To schedule appointment for Thursday.",
+            "Will book return visit.",
+        ] {
+            assert!(counts(t, EvKind::FollowUp), "{t}");
+        }
+        for t in [
+            "May return to work tomorrow.",
+            "Returned to baseline.",
+            "No follow-up needed.",
+            "Pt states she is unable to come back for more treatment.",
+            "Asked staff to book a ride home.",
+            "Will schedule a colonoscopy with GI.",
+            "She wants to come back to work soon.",
+        ] {
             assert!(!counts(t, EvKind::FollowUp), "{t}");
         }
     }
@@ -940,6 +991,12 @@ mod tests {
             "Doing better since starting esketamine.",
             "Not a candidate for ketamine given uncontrolled HTN.",
             "Continue Spravato 56 mg twice weekly.",
+            "Remains appropriate for continued Spravato.",
+            "PA submitted for Spravato continuation.",
+            "Prior auth requested for maintenance esketamine.",
+            "PA submitted for re-authorization of Spravato.",
+            "PA sent for renewal of Spravato.",
+            "Appropriate for Spravato per REMS.",
         ] {
             assert!(!counts(t, EvKind::Initiation), "{t}");
         }
@@ -965,7 +1022,17 @@ mod tests {
         ] {
             assert!(counts(t, EvKind::IntraVitals), "{t}");
         }
-        for t in ["Vitals q15 min during infusion per protocol.", "Vitals were not stable during the infusion.", "Hold if BP > 160/100."] {
+        for t in ["BP stable during the session.", "Hemodynamically stable during treatment.", "VSS during procedure."] {
+            assert!(counts(t, EvKind::IntraVitals), "{t}");
+        }
+        for t in [
+            "Vitals q15 min during infusion per protocol.",
+            "Vitals were not stable during the infusion.",
+            "Hold if BP > 160/100.",
+            "BP stable during the day per home log.",
+            "VSS during intake.",
+            "Vitals normal during last week's visit.",
+        ] {
             assert!(!counts(t, EvKind::IntraVitals), "{t}");
         }
     }

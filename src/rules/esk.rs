@@ -81,12 +81,24 @@ pub fn session_evidence(enc: &Encounter, facts: &EncounterFacts, dict: &Dictiona
     None
 }
 
-/// Whether an encounter is an esketamine administration session: on the
-/// esketamine track with session evidence (see [`session_evidence`]). A
-/// follow-up or E/M visit on the esketamine track that only talks about the
-/// treatment is not one; the dosing-schedule rule counts only sessions.
+/// Whether an encounter is an esketamine administration session the
+/// dosing-schedule rule counts: on the esketamine track with evidence that a
+/// dose was given (see [`SessionEvidence::shows_a_dose`]). A follow-up or
+/// E/M visit on the esketamine track that only talks about the treatment is
+/// not one, and neither is an encounter known as a session only by its note
+/// type, a REMS form mention or a monitoring time: a third session in a week
+/// is a finding against the provider, so it needs a billed drug / G code, a
+/// timed dose or a dose written as given.
 pub fn administration_session(enc: &Encounter, facts: &EncounterFacts, dict: &Dictionaries) -> bool {
-    facts.track == Track::Esketamine && session_evidence(enc, facts, dict).is_some()
+    facts.track == Track::Esketamine && session_evidence(enc, facts, dict).is_some_and(SessionEvidence::shows_a_dose)
+}
+
+impl SessionEvidence {
+    /// Evidence that a dose was given: a billed esketamine drug line or
+    /// G2082/G2083, a timed dose, or a dose stated as given at this visit.
+    pub fn shows_a_dose(self) -> bool {
+        matches!(self, Self::BilledEsketamine | Self::TimedAdministration | Self::AdministeredToday)
+    }
 }
 
 /// Gate of the per-session rules: true when the rule should not run
@@ -633,11 +645,13 @@ crate::declare_rule! {
     /// A patient has at most 2 esketamine administration sessions in any 7
     /// consecutive calendar days. It fires on each session that is the third
     /// (or later) of the patient's sessions dated within 7 days, i.e. on or
-    /// within 6 days after the first of them; two sessions on the same day
-    /// count as two. A session is an esketamine-track encounter with a billed
-    /// S0013/J0013/G2082/G2083 line, a timed dose or device administration,
-    /// a dose or administration written as given at this visit, monitoring
-    /// times, an affirmed REMS monitoring form or a session note type; a
+    /// within 6 days after the first of them; a patient's encounters on one
+    /// date are one session (a session split over, or exported under,
+    /// several encounter ids). A session here is an esketamine-track
+    /// encounter with a billed S0013/J0013/G2082/G2083 line, a timed dose or
+    /// device administration, or a dose or administration written as given
+    /// at this visit; monitoring times, a REMS monitoring form or a session
+    /// note type alone do not count toward the limit; a
     /// follow-up or E/M visit that only discusses the course ("continue
     /// Spravato 56 mg twice weekly") is not counted. Only this part of the label schedule is checked: whether
     /// a session falls in induction (weeks 1-4, twice weekly), weeks 5-8
@@ -682,9 +696,12 @@ crate::declare_rule! {
 pub const MAX_SESSIONS_IN_7_DAYS: usize = 2;
 
 /// One patient's administration sessions, sorted by date of service (ties
-/// in encounter id order): each session that is the third or later within 7
-/// consecutive calendar days (its date and the 6 days before), with the
-/// range of the earlier sessions in that window.
+/// in encounter id order): each session on the third or later distinct date
+/// within 7 consecutive calendar days (its date and the 6 days before), with
+/// the range of the sessions on the earlier dates in that window. Encounters
+/// of one patient on one date are one session (a session split over, or
+/// exported under, several encounter ids), so they neither count twice nor
+/// name each other.
 pub fn over_weekly_limit(dates: &[NaiveDate]) -> Vec<(usize, std::ops::Range<usize>)> {
     let mut out = Vec::new();
     let mut from = 0;
@@ -692,11 +709,21 @@ pub fn over_weekly_limit(dates: &[NaiveDate]) -> Vec<(usize, std::ops::Range<usi
         while (*d - dates[from]).num_days() >= 7 {
             from += 1;
         }
-        if k + 1 - from > MAX_SESSIONS_IN_7_DAYS {
-            out.push((k, from..k));
+        let same_day = from + dates[from..k].partition_point(|x| x < d);
+        if distinct_days(&dates[from..same_day]) + 1 > MAX_SESSIONS_IN_7_DAYS {
+            out.push((k, from..same_day));
         }
     }
     out
+}
+
+/// Distinct dates in a sorted slice.
+fn distinct_days(dates: &[NaiveDate]) -> usize {
+    if dates.is_empty() {
+        0
+    } else {
+        1 + dates.windows(2).filter(|w| w[0] != w[1]).count()
+    }
 }
 
 /// Message of an `esk-dosing-schedule-exceeded` finding.
@@ -704,7 +731,11 @@ pub(crate) fn schedule_message(w: &SessionsInWeek, date_of_service: NaiveDate) -
     let others: Vec<String> = w.others.iter().map(|(e, d)| format!("encounter {e} on {d}")).collect();
     format!(
         "{} esketamine sessions within 7 days ({} and this one on {date_of_service}); the label schedule allows at most {MAX_SESSIONS_IN_7_DAYS} a week.",
-        w.others.len() + 1,
+        {
+            let mut days: Vec<NaiveDate> = w.others.iter().map(|(_, d)| *d).collect();
+            days.sort_unstable();
+            distinct_days(&days) + 1
+        },
         others.join(", "),
     )
 }
@@ -1202,10 +1233,30 @@ mod tests {
     }
 
     #[test]
-    fn same_day_sessions_count_twice() {
-        assert_eq!(firing(&[0, 0, 3]), vec![(2, 0..2)]);
-        assert_eq!(firing(&[4, 4, 4]), vec![(2, 0..2)]);
+    fn same_day_encounters_are_one_session() {
+        // Two encounters on one date are one session: day 0 twice and day 3
+        // are two sessions.
+        assert!(firing(&[0, 0, 3]).is_empty());
+        assert!(firing(&[4, 4, 4]).is_empty());
         assert!(firing(&[0, 0, 7]).is_empty());
+        // A third date fires, naming both encounters of the shared date;
+        // both encounters on the third date fire, not naming each other.
+        assert_eq!(firing(&[0, 0, 3, 5]), vec![(3, 0..3)]);
+        assert_eq!(firing(&[0, 3, 5, 5]), vec![(2, 0..2), (3, 0..2)]);
+    }
+
+    #[test]
+    fn only_dose_evidence_counts_toward_the_schedule() {
+        use SessionEvidence::*;
+        assert!([BilledEsketamine, TimedAdministration, AdministeredToday].into_iter().all(SessionEvidence::shows_a_dose));
+        assert!(![Monitoring, RemsMonitoringForm, SessionNoteType].into_iter().any(SessionEvidence::shows_a_dose));
+    }
+
+    #[test]
+    fn message_counts_a_shared_date_once() {
+        let d = days(&[0, 3, 5]);
+        let w = SessionsInWeek { others: vec![("e1".into(), d[0]), ("e1b".into(), d[0]), ("e2".into(), d[1])] };
+        assert!(schedule_message(&w, d[2]).starts_with("3 esketamine sessions within 7 days (encounter e1 on 2026-02-02, encounter e1b on 2026-02-02, encounter e2 on 2026-02-05 and this one"));
     }
 
     #[test]
