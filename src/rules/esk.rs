@@ -132,10 +132,11 @@ fn rems_value(ctx: &Ctx<'_>, sub: &str) -> (bool, bool) {
 crate::declare_rule! {
     /// ## What it checks
     /// Outpatient esketamine encounters document the patient's Spravato REMS
-    /// enrollment (or affirmed REMS documentation about the patient that
-    /// presupposes it: a submitted monitoring form, a verified REMS patient
-    /// ID). The site's REMS certification does not show the patient's
-    /// enrollment. Checked only on esketamine administration sessions: an E/M,
+    /// enrollment (or other affirmed REMS documentation about the patient,
+    /// such as a verified REMS patient ID). Neither the site's REMS
+    /// certification nor a submitted Patient Monitoring Form shows the
+    /// patient's enrollment: the form is a separate duty, checked by
+    /// esk-rems-monitoring-form-missing. Checked only on esketamine administration sessions: an E/M,
     /// med-management or psychotherapy visit that only discusses the
     /// Spravato course (no esketamine line, dose given, device or
     /// monitoring time) is not a session and is not checked.
@@ -176,10 +177,10 @@ fn not_enrolled(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![];
     }
     let (enrolled, enrolled_neg) = rems_value(ctx, "enrollment");
-    // Other affirmed REMS documentation about the patient presupposes
-    // enrollment: a submitted Patient Monitoring Form (filed under the
-    // patient's REMS enrollment) or a verified REMS patient ID. The site's
-    // certification is the site's duty and does not show it.
+    // Other affirmed REMS documentation about the patient (a verified REMS
+    // patient ID) presupposes enrollment. The site's certification is the
+    // site's duty, and a submitted monitoring form is the form's own duty
+    // (esk-rems-monitoring-form-missing); neither shows the enrollment.
     let about_patient = ctx.enc.counting(EvKind::Rems).into_iter().any(|r| {
         let v = &ctx.enc.ev(r).value;
         !v.starts_with("site_certified") && !v.starts_with("monitoring_form")
