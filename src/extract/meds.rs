@@ -408,8 +408,9 @@ fn daily_dose(own: &str, p: &Pats) -> Option<f64> {
     let mut best: Option<f64> = None;
     for c in p.dose.captures_iter(own) {
         // "GI upset at 50 mg test dose": a challenge, not the dose taken.
-        let after = own[c.get(0).unwrap().end()..].trim_start().to_ascii_lowercase();
-        if after.starts_with("test dose") || after.starts_with("challenge") {
+        let after = own[c.get(0).unwrap().end()..].trim_start().as_bytes();
+        let starts = |w: &str| after.get(..w.len()).is_some_and(|p| p.eq_ignore_ascii_case(w.as_bytes()));
+        if starts("test dose") || starts("challenge") {
             continue;
         }
         let Ok(mut n) = c["n"].parse::<f64>() else { continue };

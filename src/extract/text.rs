@@ -487,7 +487,7 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
 /// Returns `None` when `text` has none of these, the common case.
 pub fn normalize_layout(text: &str) -> Option<String> {
     let b = text.as_bytes();
-    if !b.iter().any(|&c| c == b'\r' || c == 0xC2 || c == 0xE2) && !text.contains("-\n") {
+    if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none() && memchr::memmem::find(b, b"-\n").is_none() {
         return None;
     }
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
