@@ -730,13 +730,11 @@ fn distinct_days(dates: &[NaiveDate]) -> usize {
 /// Message of an `esk-dosing-schedule-exceeded` finding.
 pub(crate) fn schedule_message(w: &SessionsInWeek, date_of_service: NaiveDate) -> String {
     let others: Vec<String> = w.others.iter().map(|(e, d)| format!("encounter {e} on {d}")).collect();
+    let mut days: Vec<NaiveDate> = w.others.iter().map(|(_, d)| *d).collect();
+    days.sort_unstable();
+    let sessions = distinct_days(&days) + 1;
     format!(
-        "{} esketamine sessions within 7 days ({} and this one on {date_of_service}); the label schedule allows at most {MAX_SESSIONS_IN_7_DAYS} a week.",
-        {
-            let mut days: Vec<NaiveDate> = w.others.iter().map(|(_, d)| *d).collect();
-            days.sort_unstable();
-            distinct_days(&days) + 1
-        },
+        "{sessions} esketamine sessions within 7 days ({} and this one on {date_of_service}); the label schedule allows at most {MAX_SESSIONS_IN_7_DAYS} a week.",
         others.join(", "),
     )
 }
