@@ -148,7 +148,11 @@ impl PhraseExtractor {
     /// Extract phrase evidence, doses, track signals, codes and E/M features.
     pub fn extract(&self, ctx: &NoteCtx<'_>, note_type: Option<&str>, facts: &mut NoteFacts) {
         let text = ctx.text;
-        let mut rems_spans: Vec<std::ops::Range<usize>> = Vec::new();
+        // REMS mentions already taken, with their kind: a specific statement
+        // (enrollment, monitoring form, site) hides only an overlapping one of
+        // the same kind and every bare "REMS", so "REMS monitoring form
+        // submitted; pt enrolled" is both a form and an enrollment statement.
+        let mut rems_spans: Vec<(std::ops::Range<usize>, PhraseKind)> = Vec::new();
         // One pass tells which phrases occur at all; only those are searched
         // for their positions.
         let present = self.present.matches(&ctx.lower);
@@ -197,7 +201,9 @@ impl PhraseExtractor {
                         }
                     }
                     PhraseKind::RemsEnrollment | PhraseKind::RemsForm | PhraseKind::RemsSite | PhraseKind::RemsGeneric => {
-                        if rems_spans.iter().any(|s| s.start < span.end && span.start < s.end) {
+                        if rems_spans.iter().any(|(s, k)| {
+                            s.start < span.end && span.start < s.end && (*k == *kind || *kind == PhraseKind::RemsGeneric)
+                        }) {
                             continue;
                         }
                         let clause_text = super::text::sub(text, cl.clone());
@@ -228,7 +234,7 @@ impl PhraseExtractor {
                                 "mentioned"
                             }
                         );
-                        rems_spans.push(span.clone());
+                        rems_spans.push((span.clone(), *kind));
                         EvKind::Rems
                     }
                     PhraseKind::Pa => {
@@ -749,6 +755,37 @@ mod tests {
         assert!(counts("REMS Patient Monitoring Form submitted.", EvKind::Rems));
         assert!(!counts("REMS monitoring form not yet submitted.", EvKind::Rems));
         assert!(!counts("Will complete REMS form tomorrow.", EvKind::Rems));
+    }
+
+    /// The REMS statements of one kind that count ("enrollment",
+    /// "monitoring_form", "site_certified").
+    fn rems_counts(t: &str, sub: &str) -> bool {
+        let f = Extractor::builtin().extract_text(t, None);
+        let found = f.counting(EvKind::Rems).any(|i| f.evidence[i].value.starts_with(sub));
+        found
+    }
+
+    #[test]
+    fn rems_form_and_enrollment_in_one_clause() {
+        for t in [
+            "REMS monitoring form submitted; pt enrolled (REMS ID on file).",
+            "REMS PMF submitted; pt enrolled.",
+            "REMS: PMF completed, patient enrolled, site certified.",
+            "Spravato REMS patient monitoring form faxed; enrolled.",
+        ] {
+            assert!(rems_counts(t, "monitoring_form"), "{t}");
+            assert!(rems_counts(t, "enrollment"), "{t}");
+        }
+        assert!(rems_counts("REMS site certified; PMF submitted 5/12.", "site_certified"));
+        // Pending or negated form statements still do not count, whatever else
+        // the clause says.
+        for t in [
+            "REMS PMF not yet submitted; pt enrolled.",
+            "REMS monitoring form to be submitted; pt enrolled.",
+            "REMS: pt enrolled; monitoring form pending.",
+        ] {
+            assert!(!rems_counts(t, "monitoring_form"), "{t}");
+        }
     }
 
     #[test]
