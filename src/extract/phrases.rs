@@ -28,6 +28,7 @@ pub struct PhraseExtractor {
 struct Pats {
     answer_no: Regex,
     not_yet: Regex,
+    dx_descriptor: Regex,
     rems_neg: Regex,
     rems_affirm: Regex,
     form_done: Regex,
@@ -79,6 +80,12 @@ impl PhraseExtractor {
             present,
             p: Pats {
                 not_yet: re(r"\b(?:will|to\s+be|plan\w*|once|when|until|arrival|admission|intake|before)\b"),
+                // The text before "psychotic features/symptoms" in a diagnosis
+                // name: "MDD recurrent severe w/ ", "major depressive disorder,
+                // single episode, severe, with ", "F33.3 - severe with ".
+                dx_descriptor: re(
+                    r"(?:\bmdd|\bdepress\w*|\bsevere|\brecurrent|\bepisode|\bF3[23]\.3\w*)[\s,()\-–:]*(?:with|w/|w)\s*$",
+                ),
                 answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\])"),
                 rems_neg: re(
                     r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b",
@@ -268,7 +275,19 @@ impl PhraseExtractor {
                     }
                     PhraseKind::SeverityScale => EvKind::SeverityScale,
                     PhraseKind::Stub => EvKind::Stub,
-                    PhraseKind::Psychosis => EvKind::Psychosis,
+                    PhraseKind::Psychosis => {
+                        // "MDD recurrent severe w/ psychotic features (F33.3)"
+                        // names the coded diagnosis; it does not document a
+                        // psychotic feature (rules-reference 2.1), which
+                        // needs the finding itself (hallucinations, delusions).
+                        let line = line_of(text, m.start());
+                        let before = super::text::sub(text, line.start.max(m.start().saturating_sub(80))..m.start());
+                        if self.p.dx_descriptor.is_match(before) {
+                            counts = false;
+                            value = format!("diagnosis name: {value}");
+                        }
+                        EvKind::Psychosis
+                    }
                     PhraseKind::TakeHome => EvKind::TakeHome,
                     PhraseKind::Initiation => {
                         // "consider starting Spravato" is still an evaluation for
@@ -796,6 +815,29 @@ mod tests {
         ));
         assert!(!counts("Patient will be enrolled in the REMS program at the next visit", EvKind::Rems));
         assert!(!counts("REMS enrollment pending", EvKind::Rems));
+    }
+
+    #[test]
+    fn psychosis_in_a_diagnosis_name_is_not_documentation() {
+        for t in [
+            "Dx: MDD recurrent severe w/ psychotic features (F33.3); suicidal ideation (R45.851)",
+            "Assessment: Major depressive disorder, single episode, severe, with psychotic features.",
+            "F33.3 - MDD, recurrent, severe with psychotic symptoms",
+            "Diagnosis: F32.3 with psychotic features",
+        ] {
+            assert!(!counts(t, EvKind::Psychosis), "{t}");
+        }
+        // The findings themselves are documentation, also beside the code.
+        for t in [
+            "MSE: endorses auditory hallucinations telling her she is worthless.",
+            "Dx: MDD recurrent severe w/ psychotic features (F33.3) - nihilistic delusions, hears voices.",
+            "Psychotic features present: paranoid ideation about neighbours.",
+            "Pt with psychotic features this episode (mood-congruent guilt delusions).",
+        ] {
+            assert!(counts(t, EvKind::Psychosis), "{t}");
+        }
+        // Negated findings stay negated.
+        assert!(!counts("MSE: no AH/VH, no delusions, no psychotic features.", EvKind::Psychosis));
     }
 
     #[test]
