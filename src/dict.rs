@@ -410,6 +410,9 @@ pub enum PhraseKind {
     /// Elevated BP acted on: risk-benefit decision (entry id
     /// `bp-risk-benefit`), prescriber notified, recheck, kept until down.
     BpManagement,
+    /// The patient pays the treatment (self-pay, cash, non-covered waiver),
+    /// not the payer named on the note.
+    SelfPay,
 }
 
 /// One phrase dictionary entry.

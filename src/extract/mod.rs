@@ -106,6 +106,8 @@ pub enum EvKind {
     /// notified, recheck, observed until down); entry id `bp-risk-benefit`
     /// is the pre-dose decision.
     BpManagement,
+    /// The patient pays the treatment (self-pay, non-covered waiver).
+    SelfPay,
 }
 
 impl EvKind {
@@ -150,6 +152,7 @@ impl EvKind {
             EvKind::TakeHome => "take_home",
             EvKind::TimeSpent => "time_spent",
             EvKind::BpManagement => "bp_management",
+            EvKind::SelfPay => "self_pay",
         }
     }
 }

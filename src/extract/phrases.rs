@@ -301,6 +301,13 @@ impl PhraseExtractor {
                         counts = visit_fact;
                         EvKind::BpManagement
                     }
+                    PhraseKind::SelfPay => {
+                        // "if denied, pt will self-pay", "not self-pay" and
+                        // "pt declined to sign the waiver" are not the
+                        // arrangement for this visit.
+                        counts = visit_fact;
+                        EvKind::SelfPay
+                    }
                     PhraseKind::TimeSpent => {
                         counts = !(a.negated || a.hypothetical || a.family);
                         EvKind::TimeSpent
@@ -838,6 +845,27 @@ mod tests {
         }
         // Negated findings stay negated.
         assert!(!counts("MSE: no AH/VH, no delusions, no psychotic features.", EvKind::Psychosis));
+    }
+
+    #[test]
+    fn self_pay_statements() {
+        for t in [
+            "Pt signed non-covered services waiver 11/01/2025; self-pay for this series.",
+            "Financial: patient is paying out of pocket for the infusion series.",
+            "Cash pay, superbill given.",
+            "ABN signed and on file.",
+            "Private pay per clinic policy.",
+        ] {
+            assert!(counts(t, EvKind::SelfPay), "{t}");
+        }
+        for t in [
+            "Not self-pay; billed to Aetna.",
+            "If the PA is denied, pt may self-pay.",
+            "Pt declined to sign the waiver.",
+            "Copay collected.",
+        ] {
+            assert!(!counts(t, EvKind::SelfPay), "{t}");
+        }
     }
 
     #[test]

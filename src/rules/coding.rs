@@ -12,7 +12,9 @@ crate::declare_rule! {
     /// An approved prior authorization (number, approval or dates) is
     /// documented for esketamine and IV ketamine encounters whose payer
     /// requires one (payer profile `pa_required`; traditional Medicare and
-    /// self-pay do not). Pending, denied, requested, expired or "not required"
+    /// self-pay do not, nor an encounter with no claim lines whose notes say
+    /// the patient pays: "self-pay for this series", a signed non-covered
+    /// waiver). Pending, denied, requested, expired or "not required"
     /// mentions do not count.
     /// On the esketamine track it runs only on administration sessions
     /// (the esketamine treatment claim); an E/M, med-management or
@@ -50,6 +52,11 @@ fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![];
     }
     if !ctx.payer.pa_required || ctx.facts.prior_auth_documented {
+        return vec![];
+    }
+    // Nothing is billed and the note says the patient pays (self-pay, signed
+    // non-covered waiver): the payer is not asked to pay, so no PA is due.
+    if ctx.enc.claims.is_empty() && !ctx.enc.counting(EvKind::SelfPay).is_empty() {
         return vec![];
     }
     let mentions = ctx.enc.all(EvKind::PriorAuth);
