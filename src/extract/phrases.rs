@@ -83,9 +83,7 @@ impl PhraseExtractor {
                 // The text before "psychotic features/symptoms" in a diagnosis
                 // name: "MDD recurrent severe w/ ", "major depressive disorder,
                 // single episode, severe, with ", "F33.3 - severe with ".
-                dx_descriptor: re(
-                    r"(?:\bmdd|\bdepress\w*|\bsevere|\brecurrent|\bepisode|\bF3[23]\.3\w*)[\s,()\-–:]*(?:with|w/|w)\s*$",
-                ),
+                dx_descriptor: re(r"(?:\bmdd|\bdepress\w*|\bsevere|\brecurrent|\bepisode|\bF3[23]\.3\w*)[\s,()\-–:]*(?:with|w/|w)\s*$"),
                 answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\])"),
                 rems_neg: re(
                     r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b",
@@ -208,9 +206,10 @@ impl PhraseExtractor {
                         }
                     }
                     PhraseKind::RemsEnrollment | PhraseKind::RemsForm | PhraseKind::RemsSite | PhraseKind::RemsGeneric => {
-                        if rems_spans.iter().any(|(s, k)| {
-                            s.start < span.end && span.start < s.end && (*k == *kind || *kind == PhraseKind::RemsGeneric)
-                        }) {
+                        if rems_spans
+                            .iter()
+                            .any(|(s, k)| s.start < span.end && span.start < s.end && (*k == *kind || *kind == PhraseKind::RemsGeneric))
+                        {
                             continue;
                         }
                         let clause_text = super::text::sub(text, cl.clone());

@@ -338,9 +338,8 @@ fn psy_pairing(ctx: &Ctx<'_>) -> Vec<Hit> {
     // own standalone psychotherapy: one standalone line per such provider is
     // theirs, not the E/M provider's. This needs someone else on the
     // encounter to own the E/M; a therapist billing both is still flagged.
-    let therapist = |n: &&crate::encounter::NoteRecord| {
-        n.meta.provider_credential.as_deref().is_some_and(|c| is_non_prescriber(&cred_norm(c)))
-    };
+    let therapist =
+        |n: &&crate::encounter::NoteRecord| n.meta.provider_credential.as_deref().is_some_and(|c| is_non_prescriber(&cred_norm(c)));
     let mut therapists: Vec<&str> = ctx
         .enc
         .notes
