@@ -413,6 +413,9 @@ pub enum PhraseKind {
     /// The note itself says this session is the third (or later) within 7
     /// days ("third Spravato dose in 7 days").
     ScheduleExcess,
+    /// The patient pays the treatment (self-pay, cash, non-covered waiver),
+    /// not the payer named on the note.
+    SelfPay,
 }
 
 /// One phrase dictionary entry.

@@ -108,6 +108,8 @@ pub enum EvKind {
     BpManagement,
     /// The note says this session is the third or later within 7 days.
     ScheduleExcess,
+    /// The patient pays the treatment (self-pay, non-covered waiver).
+    SelfPay,
 }
 
 impl EvKind {
@@ -153,6 +155,7 @@ impl EvKind {
             EvKind::TimeSpent => "time_spent",
             EvKind::BpManagement => "bp_management",
             EvKind::ScheduleExcess => "schedule_excess",
+            EvKind::SelfPay => "self_pay",
         }
     }
 }

@@ -28,6 +28,7 @@ pub struct PhraseExtractor {
 struct Pats {
     answer_no: Regex,
     not_yet: Regex,
+    dx_descriptor: Regex,
     rems_neg: Regex,
     rems_affirm: Regex,
     form_done: Regex,
@@ -79,6 +80,10 @@ impl PhraseExtractor {
             present,
             p: Pats {
                 not_yet: re(r"\b(?:will|to\s+be|plan\w*|once|when|until|arrival|admission|intake|before)\b"),
+                // The text before "psychotic features/symptoms" in a diagnosis
+                // name: "MDD recurrent severe w/ ", "major depressive disorder,
+                // single episode, severe, with ", "F33.3 - severe with ".
+                dx_descriptor: re(r"(?:\bmdd|\bdepress\w*|\bsevere|\brecurrent|\bepisode|\bF3[23]\.3\w*)[\s,()\-–:]*(?:with|w/|w)\s*$"),
                 answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\])"),
                 rems_neg: re(
                     r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b",
@@ -148,7 +153,11 @@ impl PhraseExtractor {
     /// Extract phrase evidence, doses, track signals, codes and E/M features.
     pub fn extract(&self, ctx: &NoteCtx<'_>, note_type: Option<&str>, facts: &mut NoteFacts) {
         let text = ctx.text;
-        let mut rems_spans: Vec<std::ops::Range<usize>> = Vec::new();
+        // REMS mentions already taken, with their kind: a specific statement
+        // (enrollment, monitoring form, site) hides only an overlapping one of
+        // the same kind and every bare "REMS", so "REMS monitoring form
+        // submitted; pt enrolled" is both a form and an enrollment statement.
+        let mut rems_spans: Vec<(std::ops::Range<usize>, PhraseKind)> = Vec::new();
         // One pass tells which phrases occur at all; only those are searched
         // for their positions.
         let present = self.present.matches(&ctx.lower);
@@ -197,7 +206,10 @@ impl PhraseExtractor {
                         }
                     }
                     PhraseKind::RemsEnrollment | PhraseKind::RemsForm | PhraseKind::RemsSite | PhraseKind::RemsGeneric => {
-                        if rems_spans.iter().any(|s| s.start < span.end && span.start < s.end) {
+                        if rems_spans
+                            .iter()
+                            .any(|(s, k)| s.start < span.end && span.start < s.end && (*k == *kind || *kind == PhraseKind::RemsGeneric))
+                        {
                             continue;
                         }
                         let clause_text = super::text::sub(text, cl.clone());
@@ -228,7 +240,7 @@ impl PhraseExtractor {
                                 "mentioned"
                             }
                         );
-                        rems_spans.push(span.clone());
+                        rems_spans.push((span.clone(), *kind));
                         EvKind::Rems
                     }
                     PhraseKind::Pa => {
@@ -262,7 +274,19 @@ impl PhraseExtractor {
                     }
                     PhraseKind::SeverityScale => EvKind::SeverityScale,
                     PhraseKind::Stub => EvKind::Stub,
-                    PhraseKind::Psychosis => EvKind::Psychosis,
+                    PhraseKind::Psychosis => {
+                        // "MDD recurrent severe w/ psychotic features (F33.3)"
+                        // names the coded diagnosis; it does not document a
+                        // psychotic feature (rules-reference 2.1), which
+                        // needs the finding itself (hallucinations, delusions).
+                        let line = line_of(text, m.start());
+                        let before = super::text::sub(text, line.start.max(m.start().saturating_sub(80))..m.start());
+                        if self.p.dx_descriptor.is_match(before) {
+                            counts = false;
+                            value = format!("diagnosis name: {value}");
+                        }
+                        EvKind::Psychosis
+                    }
                     PhraseKind::TakeHome => EvKind::TakeHome,
                     PhraseKind::Initiation => {
                         // "consider starting Spravato" is still an evaluation for
@@ -286,6 +310,13 @@ impl PhraseExtractor {
                         // "if a third dose in 7 days is needed" is not one given.
                         counts = visit_fact && !a.family;
                         EvKind::ScheduleExcess
+                    }
+                    PhraseKind::SelfPay => {
+                        // "if denied, pt will self-pay", "not self-pay" and
+                        // "pt declined to sign the waiver" are not the
+                        // arrangement for this visit.
+                        counts = visit_fact;
+                        EvKind::SelfPay
                     }
                     PhraseKind::TimeSpent => {
                         counts = !(a.negated || a.hypothetical || a.family);
@@ -771,6 +802,37 @@ mod tests {
         assert!(!counts("Will complete REMS form tomorrow.", EvKind::Rems));
     }
 
+    /// The REMS statements of one kind that count ("enrollment",
+    /// "monitoring_form", "site_certified").
+    fn rems_counts(t: &str, sub: &str) -> bool {
+        let f = Extractor::builtin().extract_text(t, None);
+        let found = f.counting(EvKind::Rems).any(|i| f.evidence[i].value.starts_with(sub));
+        found
+    }
+
+    #[test]
+    fn rems_form_and_enrollment_in_one_clause() {
+        for t in [
+            "REMS monitoring form submitted; pt enrolled (REMS ID on file).",
+            "REMS PMF submitted; pt enrolled.",
+            "REMS: PMF completed, patient enrolled, site certified.",
+            "Spravato REMS patient monitoring form faxed; enrolled.",
+        ] {
+            assert!(rems_counts(t, "monitoring_form"), "{t}");
+            assert!(rems_counts(t, "enrollment"), "{t}");
+        }
+        assert!(rems_counts("REMS site certified; PMF submitted 5/12.", "site_certified"));
+        // Pending or negated form statements still do not count, whatever else
+        // the clause says.
+        for t in [
+            "REMS PMF not yet submitted; pt enrolled.",
+            "REMS monitoring form to be submitted; pt enrolled.",
+            "REMS: pt enrolled; monitoring form pending.",
+        ] {
+            assert!(!rems_counts(t, "monitoring_form"), "{t}");
+        }
+    }
+
     #[test]
     fn rems_status_words_count_near_the_mention() {
         assert!(counts(
@@ -794,6 +856,50 @@ mod tests {
         assert!(enrolled("REMS: site certified; pt enrolled."));
         assert!(enrolled("REMS status: site certified, patient enrollment confirmed."));
         assert!(enrolled("REMS - site certified, pt enrollment on file"));
+    }
+
+    #[test]
+    fn psychosis_in_a_diagnosis_name_is_not_documentation() {
+        for t in [
+            "Dx: MDD recurrent severe w/ psychotic features (F33.3); suicidal ideation (R45.851)",
+            "Assessment: Major depressive disorder, single episode, severe, with psychotic features.",
+            "F33.3 - MDD, recurrent, severe with psychotic symptoms",
+            "Diagnosis: F32.3 with psychotic features",
+        ] {
+            assert!(!counts(t, EvKind::Psychosis), "{t}");
+        }
+        // The findings themselves are documentation, also beside the code.
+        for t in [
+            "MSE: endorses auditory hallucinations telling her she is worthless.",
+            "Dx: MDD recurrent severe w/ psychotic features (F33.3) - nihilistic delusions, hears voices.",
+            "Psychotic features present: paranoid ideation about neighbours.",
+            "Pt with psychotic features this episode (mood-congruent guilt delusions).",
+        ] {
+            assert!(counts(t, EvKind::Psychosis), "{t}");
+        }
+        // Negated findings stay negated.
+        assert!(!counts("MSE: no AH/VH, no delusions, no psychotic features.", EvKind::Psychosis));
+    }
+
+    #[test]
+    fn self_pay_statements() {
+        for t in [
+            "Pt signed non-covered services waiver 11/01/2025; self-pay for this series.",
+            "Financial: patient is paying out of pocket for the infusion series.",
+            "Cash pay, superbill given.",
+            "ABN signed and on file.",
+            "Private pay per clinic policy.",
+        ] {
+            assert!(counts(t, EvKind::SelfPay), "{t}");
+        }
+        for t in [
+            "Not self-pay; billed to Aetna.",
+            "If the PA is denied, pt may self-pay.",
+            "Pt declined to sign the waiver.",
+            "Copay collected.",
+        ] {
+            assert!(!counts(t, EvKind::SelfPay), "{t}");
+        }
     }
 
     #[test]

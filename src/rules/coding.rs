@@ -14,7 +14,9 @@ crate::declare_rule! {
     /// An approved prior authorization (number, approval or dates) is
     /// documented for esketamine and IV ketamine encounters whose payer
     /// requires one (payer profile `pa_required`; traditional Medicare and
-    /// self-pay do not). Pending, denied, requested, expired or "not required"
+    /// self-pay do not, nor an encounter with no claim lines whose notes say
+    /// the patient pays: "self-pay for this series", a signed non-covered
+    /// waiver). Pending, denied, requested, expired or "not required"
     /// mentions do not count.
     /// On the esketamine track it runs only on administration sessions
     /// (the esketamine treatment claim); an E/M, med-management or
@@ -52,6 +54,11 @@ fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![];
     }
     if !ctx.payer.pa_required {
+        return vec![];
+    }
+    // Nothing is billed and the note says the patient pays (self-pay, signed
+    // non-covered waiver): the payer is not asked to pay, so no PA is due.
+    if ctx.enc.claims.is_empty() && !ctx.enc.counting(EvKind::SelfPay).is_empty() {
         return vec![];
     }
     // An approved authorization whose written dates exclude the date of
@@ -328,14 +335,19 @@ crate::declare_rule! {
     /// ## What it checks
     /// With an E/M on the same encounter, psychotherapy is billed with the
     /// add-on codes 90833/90836/90838, not 90832/90834/90837; and the add-ons
-    /// never appear without an E/M.
+    /// never appear without an E/M. The rule binds the provider who bills
+    /// the E/M: a standalone code is not reported when a therapist who
+    /// cannot bill an E/M (LCSW, LPC, LMFT, psychologist) wrote a note on the
+    /// encounter beside another provider's, one standalone line per such
+    /// therapist.
     /// ## Why an auditor cares
     /// CPT requires the add-on codes with an E/M; a standalone code with an
     /// E/M (or an add-on without one) is a pairing error payers deny.
     /// ## Evidence
-    /// The encounter's claim lines.
+    /// The encounter's claim lines and the credentials of its notes.
     /// ## Example
-    /// 99214 + 90834 on one encounter.
+    /// 99214 + 90834 on one encounter whose only psychotherapy note is the
+    /// psychiatrist's.
     /// ## How to fix
     /// Bill 90833/90836/90838 with the E/M, or the standalone code without one.
     pub PSY_CODE_PAIRING_INVALID {
@@ -353,9 +365,30 @@ crate::declare_rule! {
 
 fn psy_pairing(ctx: &Ctx<'_>) -> Vec<Hit> {
     let em = ctx.enc.em_billed();
+    // The pairing rule binds the provider who bills the E/M ("the same
+    // provider/day", rules-reference 2.6). Claim lines carry no rendering
+    // provider, but a therapist who cannot bill an E/M (LCSW, LPC,
+    // psychologist...) and wrote a note on the encounter bills only their
+    // own standalone psychotherapy: one standalone line per such provider is
+    // theirs, not the E/M provider's. This needs someone else on the
+    // encounter to own the E/M; a therapist billing both is still flagged.
+    let therapist =
+        |n: &&crate::encounter::NoteRecord| n.meta.provider_credential.as_deref().is_some_and(|c| is_non_prescriber(&cred_norm(c)));
+    let mut therapists: Vec<&str> = ctx
+        .enc
+        .notes
+        .iter()
+        .filter(therapist)
+        .map(|n| n.meta.provider_id.as_deref().or(n.meta.provider_credential.as_deref()).unwrap_or(""))
+        .collect();
+    therapists.sort_unstable();
+    therapists.dedup();
+    let em_owner = ctx.enc.notes.iter().any(|n| !therapist(&n));
+    let mut theirs = if em_owner { therapists.len() } else { 0 };
     let mut out = Vec::new();
     for l in &ctx.enc.claims {
         match ctx.dict.codes.kind(&l.code) {
+            Some(CodeKind::PsyStandalone) if em && theirs > 0 => theirs -= 1,
             Some(CodeKind::PsyStandalone) if em => out
                 .push(Hit::absent(format!("{} (psychotherapy without E/M) billed with an E/M; use the add-on 90833/90836/90838.", l.code))),
             Some(CodeKind::PsyAddon) if !em => {

@@ -73,9 +73,10 @@ fn code_invalid(ctx: &Ctx<'_>) -> Vec<Hit> {
 crate::declare_rule! {
     /// ## What it checks
     /// Esketamine and IV ketamine encounters carry a specific, active major
-    /// depressive disorder code (F32.0-F32.3, F33.0-F33.3), not only an
-    /// unspecified (F32.9, F32.A, F33.9, F39), other-specified or remission
-    /// code.
+    /// depressive disorder code (F32.0-F32.2, F33.0-F33.2, or F32.3/F33.3
+    /// when psychotic features are documented), not only an unspecified
+    /// (F32.9, F32.A, F33.9, F39), other-specified or remission code, nor a
+    /// psychotic-features code the notes do not support.
     /// ## Why an auditor cares
     /// Payer criteria require MDD per DSM in a current episode; First Coast
     /// A59250 lists the covered codes. An unspecified or remission code alone
@@ -104,7 +105,12 @@ crate::declare_rule! {
 fn nonspecific(ctx: &Ctx<'_>) -> Vec<Hit> {
     let g = &ctx.dict.codes.icd;
     let codes = &ctx.facts.icd10_codes;
-    if codes.is_empty() || codes.iter().any(|c| g.specific_active_mdd.contains(c)) {
+    // F32.3/F33.3 count as the specific episode only when psychosis is
+    // documented (rules-reference 2.1); otherwise they are reported here as
+    // well as under dx-psychotic-features-unsupported.
+    let psychosis = !ctx.enc.counting(EvKind::Psychosis).is_empty();
+    let allowed = |c: &String| g.specific_active_mdd.contains(c) && (psychosis || !g.psychotic.contains(c));
+    if codes.is_empty() || codes.iter().any(allowed) {
         return vec![];
     }
     let weak: Vec<&String> = codes
@@ -122,6 +128,12 @@ fn nonspecific(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![];
     }
     let list: Vec<&str> = weak.iter().map(|s| s.as_str()).collect();
+    if list.iter().any(|c| g.psychotic.iter().any(|p| p == c)) {
+        return vec![Hit::absent(format!(
+            "No specific active MDD code the notes support ({}): the psychotic-features episode is coded but no psychotic features are documented; code the episode the notes support (e.g. F33.2 with R45.851 for suicidal ideation).",
+            list.join(", ")
+        ))];
+    }
     vec![Hit::absent(format!(
         "Only unspecified, other-specified or remission depression codes ({}) support this treatment; code the specific, active MDD episode the notes document.",
         list.join(", ")
