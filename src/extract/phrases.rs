@@ -1031,6 +1031,8 @@ mod tests {
             "Walked to car with daughter.",
             "Husband in lobby to drive her home.",
             "DISCHARGED HOME WITH WIFE AT 3:45 PM.",
+            "Discharge criteria met at 10:40; daughter escorting and driving.",
+            "Husband accompanying her home.",
         ] {
             assert!(counts(t, EvKind::Transport), "{t}");
         }
@@ -1042,6 +1044,7 @@ mod tests {
             "Left with momentary dizziness, resolved.",
             "Discharged with parenteral fluids stopped.",
             "Released to sonographer for imaging.",
+            "No family member escorting today.",
         ] {
             let f = Extractor::builtin().extract_text(t, None);
             assert!(!f.counting(EvKind::Transport).any(|i| f.evidence[i].entry_id != "gait-steady"), "{t}");
