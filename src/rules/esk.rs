@@ -755,9 +755,11 @@ fn schedule(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// An affirmed statement in an administration session's notes that it is
-/// the third or later session within 7 days.
+/// the third or later session within 7 days. "Administration session" is the
+/// same test the counted path uses ([`administration_session`]): a visit that
+/// would not count toward another encounter's total does not count here.
 pub(crate) fn stated_schedule_excess(ctx: &Ctx<'_>) -> Option<EvRef> {
-    if not_a_session(ctx) {
+    if !administration_session(ctx.enc, ctx.facts, ctx.dict) {
         return None;
     }
     ctx.enc.counting(EvKind::ScheduleExcess).into_iter().next()
