@@ -416,6 +416,11 @@ pub enum PhraseKind {
     /// The patient pays the treatment (self-pay, cash, non-covered waiver),
     /// not the payer named on the note.
     SelfPay,
+    /// The MDSI indication named (Spravato for MDD with acute suicidal
+    /// ideation or behavior).
+    MdsiIndication,
+    /// Suicidal ideation or behavior (current when affirmed).
+    SuicidalIdeation,
 }
 
 /// One phrase dictionary entry.

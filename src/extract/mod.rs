@@ -110,6 +110,10 @@ pub enum EvKind {
     ScheduleExcess,
     /// The patient pays the treatment (self-pay, non-covered waiver).
     SelfPay,
+    /// The MDSI indication named.
+    MdsiIndication,
+    /// Current suicidal ideation or behavior (affirmed), or its denial.
+    SuicidalIdeation,
 }
 
 impl EvKind {
@@ -156,6 +160,8 @@ impl EvKind {
             EvKind::BpManagement => "bp_management",
             EvKind::ScheduleExcess => "schedule_excess",
             EvKind::SelfPay => "self_pay",
+            EvKind::MdsiIndication => "mdsi_indication",
+            EvKind::SuicidalIdeation => "suicidal_ideation",
         }
     }
 }

@@ -56,6 +56,8 @@ struct Pats {
     note_type_esk: Regex,
     note_type_iv: Regex,
     note_type_oral: Regex,
+    mdsi_label: Regex,
+    si_answer_no: Regex,
 }
 
 fn re(p: &str) -> Regex {
@@ -146,6 +148,13 @@ impl PhraseExtractor {
                 note_type_esk: re(r"spravato|esketamine|\besk\b|intranasal"),
                 note_type_iv: re(r"infusion|\biv\b|intravenous"),
                 note_type_oral: re(r"oral|sublingual|troche|\bsl\b|lozenge"),
+                // The MDSI indication's name, which contains the words
+                // "suicidal ideation" without documenting any.
+                mdsi_label: re(r"(?:with|w/)\s+(?:acute\s+)?suicidal\s+(?:ideation|thoughts)\s+(?:or|and|and/or|/)\s+behaviou?r"),
+                // "SI: denies", "SI/HI - neg", "SI: none", "suicidal ideation: no".
+                si_answer_no: re(
+                    r"^\s*(?:/\s*(?:HI|homicidal\s+ideation)\s*)?(?:[:=\-–]\s*|\s)\s*(?:denie[sd]|neg\w*|none|no\b|not\s+present|absent|0\b|nil\b|\(-\)|-\s*$)",
+                ),
             },
         }
     }
@@ -317,6 +326,35 @@ impl PhraseExtractor {
                         // arrangement for this visit.
                         counts = visit_fact;
                         EvKind::SelfPay
+                    }
+                    PhraseKind::MdsiIndication => {
+                        // "not MDSI; TRD course", "if SI recurs, consider
+                        // MDSI dosing" do not name this course's indication.
+                        counts = visit_fact && !a.family;
+                        EvKind::MdsiIndication
+                    }
+                    PhraseKind::SuicidalIdeation => {
+                        // Current ideation or behavior only: denied ("SI:
+                        // denies", "no SI/HI"), past ("hx of suicide attempt
+                        // 2015"), a relative's, or the words inside the MDSI
+                        // indication's name ("MDD with acute suicidal ideation
+                        // or behavior") are not documentation of it.
+                        let line = line_of(text, m.start());
+                        let line_text = super::text::sub(text, line.clone());
+                        let in_label = self
+                            .p
+                            .mdsi_label
+                            .find_iter(line_text)
+                            .any(|l| line.start + l.start() <= m.start() && m.end() <= line.start + l.end());
+                        let after = super::text::sub(text, m.end()..(m.end() + 24).min(line.end.max(m.end())));
+                        let answered_no = self.p.si_answer_no.is_match(after);
+                        counts = !(a.negated || a.hypothetical || a.possible || a.family || a.historical || in_label || answered_no);
+                        if in_label {
+                            value = format!("indication name: {value}");
+                        } else if answered_no {
+                            value = format!("denied: {value}");
+                        }
+                        EvKind::SuicidalIdeation
                     }
                     PhraseKind::TimeSpent => {
                         counts = !(a.negated || a.hypothetical || a.family);
@@ -900,6 +938,35 @@ mod tests {
         ] {
             assert!(!counts(t, EvKind::SelfPay), "{t}");
         }
+    }
+
+    #[test]
+    fn suicidal_ideation_current_denied_and_named() {
+        for t in [
+            "Pt endorses passive SI without plan or intent.",
+            "MSE: + SI with plan to overdose; safety plan reviewed.",
+            "Reports suicidal thoughts daily this week.",
+            "Overdose 10/02 was a suicide attempt; admitted inpatient.",
+            "She has been thinking about ending her life.",
+            "Indication: MDSI. Active suicidal ideation, no plan, contracts for safety.",
+        ] {
+            assert!(counts(t, EvKind::SuicidalIdeation), "{t}");
+        }
+        for t in [
+            "Denies SI/HI.",
+            "SI: denies. HI: denies.",
+            "SI/HI - neg",
+            "No suicidal ideation, intent or plan.",
+            "Hx of suicide attempt in 2015, none since.",
+            "Mother attempted suicide in 2001.",
+            "Indication: MDD with acute suicidal ideation or behavior (MDSI).",
+            "Si, no hay cambios.",
+        ] {
+            assert!(!counts(t, EvKind::SuicidalIdeation), "{t}");
+        }
+        assert!(counts("Indication: MDD with acute suicidal ideation or behavior (MDSI).", EvKind::MdsiIndication));
+        assert!(counts("Spravato 84 mg for MDSI, week 2.", EvKind::MdsiIndication));
+        assert!(!counts("TRD course, not MDSI.", EvKind::MdsiIndication));
     }
 
     #[test]

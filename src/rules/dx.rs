@@ -181,3 +181,68 @@ fn psychotic(ctx: &Ctx<'_>) -> Vec<Hit> {
         coded[0]
     ))]
 }
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// An esketamine encounter whose notes name the MDSI indication ("MDSI",
+    /// "MDD with acute suicidal ideation or behavior") documents current
+    /// suicidal ideation or behavior in its own notes. Denied ideation ("denies SI/HI", "SI:
+    /// none"), past ideation or attempts ("hx of suicide attempt 2015"), a
+    /// relative's, and the words inside the indication's name do not count.
+    /// Ideation documented at an earlier visit of the same course is not
+    /// looked up: each claim for the MDSI indication should carry its own
+    /// support.
+    /// ## Why an auditor cares
+    /// The MDSI indication (with an oral antidepressant, at most 4 weeks) is
+    /// approved only for depressive symptoms in adults with MDD with acute
+    /// suicidal ideation or behavior; UHC and Cigna MDSI criteria require it
+    /// documented (Cigna approves 2 months). A claim or PA for MDSI whose
+    /// notes deny or omit the ideation is not supported. R45.851 on a claim
+    /// does not by itself make the course an MDSI course (it is also the
+    /// recommended secondary code beside a TRD course), so a billed R45.851
+    /// without the indication named is not checked here.
+    /// ## Evidence
+    /// mdsi_indication and suicidal_ideation phrases
+    /// (`dictionaries/phrases.toml`).
+    /// ## Example
+    /// "Spravato 84 mg, MDSI week 2 ... MSE: denies SI/HI", billed with
+    /// F33.2 + R45.851.
+    /// ## How to fix
+    /// Document the current suicidal ideation or behavior (and risk
+    /// assessment) that supports the MDSI course, or bill and authorize the
+    /// course under the indication the notes support (TRD).
+    pub DX_SI_INDICATION_UNSUPPORTED {
+        id: "dx-si-indication-unsupported",
+        severity: High,
+        applies: Esk,
+        family: "dx",
+        authority: "Spravato prescribing information (MDSI indication); UHC and Cigna MDSI criteria",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: si_indication,
+    }
+}
+
+fn si_indication(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let named = ctx.enc.counting(EvKind::MdsiIndication);
+    let Some(first) = named.first() else { return vec![] };
+    if !ctx.enc.counting(EvKind::SuicidalIdeation).is_empty() {
+        return vec![];
+    }
+    // A denial is the strongest evidence; cite it, else the indication.
+    let denied = ctx.enc.all(EvKind::SuicidalIdeation).into_iter().find(|r| {
+        let e = ctx.enc.ev(*r);
+        e.assertion.negated || e.value.starts_with("denied:")
+    });
+    if let Some(r) = denied {
+        return vec![Hit::at(
+            "The MDSI indication is named, but the note denies current suicidal ideation or behavior; the MDSI indication needs it documented.",
+            r,
+        )];
+    }
+    vec![Hit::at(
+        "The MDSI indication is named, but no current suicidal ideation or behavior is documented; the MDSI indication needs it.",
+        *first,
+    )]
+}
