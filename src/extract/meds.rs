@@ -77,6 +77,8 @@ struct Pats {
     follow_up: Regex,
     follow_up_span: Regex,
     current_before: Regex,
+    continue_before: Regex,
+    current_own: Regex,
 }
 
 fn pats() -> &'static Pats {
@@ -94,6 +96,10 @@ fn pats() -> &'static Pats {
             share: re(r"\b(?:both|all|each|neither|none|either|all\s+of\s+which|both\s+of\s+which)\b"),
             continuation: re(r"^[ \t>*•\-]*(?:dose|dosage|max(?:imum)?\s+dose|duration|length|response|outcome|result|reason(?:\s+\w+){0,3}|stopped|dates?|start(?:ed)?|stop(?:ped)?|end(?:ed)?|side\s+effects?|tolerability|comments?|notes?|trial\s+length|adequate|adherence)\s*[:=-]"),
             current_before: re(r"(?:\bcurrent(?:ly)?(?:\s+(?:on|taking|oral\s+ad|ad|antidepressant|meds?|medications?|regimen))?|\b(?:now|presently|still|remains)\s+on|\bcontinues(?:\s+on)?|(?:^|[;.]\s*)on)\s*[:\-]?\s*$"),
+            // "Plan: continue sertraline", "cont. Zoloft", "resume bupropion".
+            continue_before: re(r"\b(?:continu(?:e|es|ed|ing)|cont\.?|resum(?:e|es|ed|ing)|maintain(?:ed|ing)?\s+on|keep\s+on|stays?\s+on)\s*(?:on\s+)?(?:(?:current|home|oral|po)\s+)*[:\-]?\s*$"),
+            // "sertraline 150 mg daily (continued)", "bupropion - ongoing".
+            current_own: re(r"\b(?:continu(?:e|es|ed|ing)|ongoing|current(?:ly)?|still\s+(?:on|taking)|remains\s+on)\b"),
             follow_up: re(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*$"),
             follow_up_span: re(&format!(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*{NUM}\s*(?:weeks?|wks?|w|months?|mos?|days?|d)\b")),
             next_sentence: re(r"^\s*(?:stopped|discontinued|d/c'?d|dc'?d|tapered|switched|it|this|which|that|no\s+response|no\s+improvement|partial|minimal|failed|caused|led\s+to|resulted|response|outcome|reason|side\s+effects?|due\s+to|discontinuation|was\s+(?:stopped|discontinued|ineffective|tapered)|had\s+(?:no|partial|minimal|side))\b"),
@@ -346,6 +352,27 @@ impl MedExtractor {
             }
             let span_end = if counts { owns[k].end.min(r.end + 160) } else { r.end };
             let span_end = super::text::floor_char(text, span_end.max(r.end));
+            // The antidepressant the patient takes now, beside the trial
+            // story: a current medication list, "currently on", "continue
+            // sertraline", "(ongoing)" in its own stretch. The MDSI indication
+            // and some payers need one alongside esketamine.
+            if role == DrugRole::Antidepressant && !(a.negated || a.family || a.hypothetical || a.possible) {
+                let before = super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start);
+                let current_use = section == Some(SectionKind::MedCurrent)
+                    || current_before(ctx, item.start, r.start, p)
+                    || p.continue_before.is_match(before)
+                    || (!a.historical && p.current_own.is_match(own));
+                if current_use {
+                    facts.push(Evidence {
+                        kind: EvKind::CurrentAd,
+                        entry_id: dict.id.clone(),
+                        span: r.clone(),
+                        assertion: a,
+                        value: format!("current antidepressant: {}", dict.id),
+                        counts: true,
+                    });
+                }
+            }
             let ev = facts.push(Evidence {
                 kind: if counts { EvKind::Trial } else { EvKind::DrugMention },
                 entry_id: dict.id.clone(),
@@ -479,6 +506,33 @@ mod tests {
         let f = Extractor::builtin().extract_text(t, None);
         let d = &crate::dict::Dictionaries::builtin().drugs;
         f.trials.iter().map(|m| (d[m.drug].id.clone(), m.counts, m.daily_mg.is_some(), m.has_duration, m.has_outcome)).collect()
+    }
+
+    fn current_ads(t: &str) -> Vec<String> {
+        let f = Extractor::builtin().extract_text(t, None);
+        f.counting(crate::extract::EvKind::CurrentAd).map(|i| f.evidence[i].entry_id.clone()).collect()
+    }
+
+    #[test]
+    fn current_antidepressant_beside_the_trials() {
+        for (t, want) in [
+            ("Current medications:\n- Sertraline 150 mg daily\n- Lisinopril 10 mg daily\n", "sertraline"),
+            ("Pt is currently on escitalopram 20 mg.", "escitalopram"),
+            ("Plan: continue bupropion XL 300 mg daily; Spravato twice weekly.", "bupropion"),
+            ("Oral AD: venlafaxine XR 225 mg daily (ongoing).", "venlafaxine"),
+            ("Prior trials: fluoxetine 40 mg x 8 wk, no response; current vortioxetine 20 mg daily.", "vortioxetine"),
+        ] {
+            assert_eq!(current_ads(t), vec![want.to_string()], "{t}");
+        }
+        for t in [
+            "Prior trials: sertraline 200 mg x 12 weeks, no response; bupropion 300 mg x 8 weeks, discontinued for anxiety.",
+            "Not currently taking any antidepressant; sertraline stopped in 2024.",
+            "Consider restarting sertraline if mood worsens.",
+            "Mother is on sertraline.",
+            "Aripiprazole 5 mg daily, continued.",
+        ] {
+            assert!(current_ads(t).is_empty(), "{t}: {:?}", current_ads(t));
+        }
     }
 
     #[test]

@@ -114,6 +114,8 @@ pub enum EvKind {
     MdsiIndication,
     /// Current suicidal ideation or behavior (affirmed), or its denial.
     SuicidalIdeation,
+    /// An antidepressant the patient takes now (current list, "continue X").
+    CurrentAd,
 }
 
 impl EvKind {
@@ -162,6 +164,7 @@ impl EvKind {
             EvKind::SelfPay => "self_pay",
             EvKind::MdsiIndication => "mdsi_indication",
             EvKind::SuicidalIdeation => "suicidal_ideation",
+            EvKind::CurrentAd => "current_ad",
         }
     }
 }
