@@ -71,6 +71,7 @@ struct Pats {
     duration: Regex,
     date_range: Regex,
     sleep: Regex,
+    bedtime: Regex,
     share: Regex,
     continuation: Regex,
     next_sentence: Regex,
@@ -92,7 +93,8 @@ fn pats() -> &'static Pats {
             bare_dose: re(r"^\s*(?:xl|sr|xr|cr|er)?\s*(?P<n>\d{1,4}(?:\.\d+)?)\b(?P<unit>\s*(?:weeks?|wks?|w\b|months?|mos?|days?|years?|yrs?|%|/|x))?"),
             duration: re(&format!(r"(?P<n>{NUM})(?:\s*\+)?(?:\s*(?:-|–|to)\s*(?P<n2>{NUM}))?[\s-]*(?P<u>weeks?|wks?|wk|w|months?|mos?|mo|mths?|years?|yrs?|yr|y|days?|d)\b(?P<ago>\s+ago|\s+prior|\s+before)?")),
             date_range: re(r"(?:\b\d{1,2}/(?:\d{2}|\d{4})|\b(?:19|20)\d{2}|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{4}|'\d{2}))\s*(?:-|–|—|to|through|thru|until)\s*(?:\d{1,2}/(?:\d{2}|\d{4})|(?:19|20)\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{4}|'\d{2})|present|current|now)"),
-            sleep: re(r"\b(?:sleep|insomnia|qhs|q\.?h\.?s\.?|hs|bedtime|nightly|at\s+night|hypnotic|pain|neuropath\w*|migraine|fibromyalgia|hot\s+flash\w*)\b"),
+            sleep: re(r"\b(?:sleep|insomnia|hypnotic|pain|neuropath\w*|migraine|fibromyalgia|hot\s+flash\w*)\b"),
+            bedtime: re(r"\b(?:qhs|q\.?h\.?s\.?|hs|bedtime|nightly|at\s+night)\b"),
             share: re(r"\b(?:both|all|each|neither|none|either|all\s+of\s+which|both\s+of\s+which)\b"),
             continuation: re(r"^[ \t>*•\-]*(?:dose|dosage|max(?:imum)?\s+dose|duration|length|response|outcome|result|reason(?:\s+\w+){0,3}|stopped|dates?|start(?:ed)?|stop(?:ped)?|end(?:ed)?|side\s+effects?|tolerability|comments?|notes?|trial\s+length|adequate|adherence)\s*[:=-]"),
             current_before: re(r"(?:\bcurrent(?:ly)?(?:\s+(?:on|taking|oral\s+ad|ad|antidepressant|meds?|medications?|regimen))?|\b(?:now|presently|still|remains)\s+on|\bcontinues(?:\s+on)?|(?:^|[;.]\s*)on)\s*[:\-]?\s*$"),
@@ -241,6 +243,12 @@ impl MedExtractor {
             let line = super::text::sub(text, nl..line_end);
             if p.continuation.is_match(line) && !mention_in(mentions, nl, line_end) {
                 end = line_end;
+            } else if let Some(wrap_end) = soft_wrapped(ctx, end, nl, mentions) {
+                // A sentence hard-wrapped by the export ("venlafaxine 225 mg
+                // x 12 wks\n(6/2025-9/2025) - partial, tapered off."): the
+                // item runs on to the end of the wrapped sentence.
+                end = wrap_end;
+                break;
             } else {
                 break;
             }
@@ -327,8 +335,13 @@ impl MedExtractor {
             } else if !(cue_here || section == Some(SectionKind::MedHistory)) {
                 excluded = Some("no trial language");
             } else if let Some(max) = sleep_max {
-                let sleep_words = p.sleep.is_match(own) && !own.to_ascii_lowercase().contains("depress");
+                // A purpose ("for sleep", "pain") makes it a hypnotic / pain
+                // use; a bedtime schedule does only at a low or unknown dose,
+                // since some antidepressants are always taken at night
+                // ("mirtazapine 45 mg qhs").
                 let for_depression = own.to_ascii_lowercase().contains("depress");
+                let low = daily.is_none_or(|mg| mg <= max);
+                let sleep_words = (p.sleep.is_match(own) || p.bedtime.is_match(own) && low) && !for_depression;
                 if sleep_words || daily.is_some_and(|mg| mg <= max) && !for_depression {
                     excluded = Some("sleep or pain dose");
                 }
@@ -402,6 +415,39 @@ impl MedExtractor {
 /// times in one item at most; the cap only bounds the work on pathological
 /// runs ("sertraline ... sertraline ..." thousands of times in one sentence).
 const MAX_SAME_AHEAD: usize = 8;
+
+/// Where a sentence hard-wrapped at a line end continues, when the line
+/// ending at `end` reads as cut mid-sentence: it is long (a wrap width, not
+/// a short list line), does not end in sentence or label punctuation, and
+/// the next line (starting at `nl`) goes on in lower case, with a number or
+/// parenthesis, or with a dash and a lower-case word, rather than starting
+/// a new item. The continuation is the first sentence of the next line, and
+/// only when it names no other drug.
+fn soft_wrapped(ctx: &NoteCtx<'_>, end: usize, nl: usize, mentions: &[(Range<usize>, usize)]) -> Option<usize> {
+    let text = ctx.text;
+    let line_start = text[..end].rfind('\n').map_or(0, |k| k + 1);
+    let line = text[line_start..end].trim_end();
+    let last = line.bytes().last()?;
+    if line.len() < 60 || matches!(last, b'.' | b';' | b':' | b'!' | b'?' | b'|') {
+        return None;
+    }
+    let first_line = line.trim_start();
+    if first_line.starts_with(['-', '*', '•', '|']) {
+        return None; // a bulleted list or a table: each line is its own item
+    }
+    let next = text[nl..].trim_start_matches([' ', '\t']);
+    let b = next.as_bytes();
+    let goes_on = match b.first()? {
+        c if c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'(' => true,
+        b'-' => b.get(1) == Some(&b' ') && b.get(2).is_some_and(|c| c.is_ascii_lowercase()),
+        _ => false,
+    };
+    if !goes_on {
+        return None;
+    }
+    let seg = ctx.context.segment_of(nl + (text[nl..].len() - next.len()));
+    (seg.end > nl && !mention_in(mentions, nl, seg.end)).then_some(seg.end)
+}
 
 /// Whether a mention (sorted by start) starts in `[a, b)`.
 fn mention_in(mentions: &[(Range<usize>, usize)], a: usize, b: usize) -> bool {
