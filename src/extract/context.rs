@@ -804,6 +804,10 @@ impl<'r, 't> Segmenter<'r, 't> {
                     }
                 }
                 b';' if self.rules.semicolon_ends_scope => self.stops.push(i),
+                // A diagnosis code in parentheses closes the diagnosis name
+                // it follows: "MDD w/o psychotic features (F33.2), treatment
+                // resistant after nortriptyline" does not negate the drug.
+                b')' if paren_icd_code(&bytes[start..=i]) => self.stops.push(i + 1),
                 b':' => {
                     let next = if i + 1 < end { bytes[i + 1] } else { b' ' };
                     if next.is_ascii_whitespace() {
@@ -892,7 +896,9 @@ impl<'r, 't> Segmenter<'r, 't> {
         if let Some(p) = before.rfind("  ") {
             ls = from + p + 2;
         }
-        if let Some(p) = text[ls..colon].rfind(['\t', '|', '.', ';']) {
+        // "MDD without psychosis, TRD: duloxetine ...": the label is the
+        // words after the comma.
+        if let Some(p) = text[ls..colon].rfind(['\t', '|', '.', ';', ',']) {
             ls = ls + p + 1;
         }
         let label = text[ls..colon].trim();
@@ -913,6 +919,20 @@ impl<'r, 't> Segmenter<'r, 't> {
         let flags = self.rules.section_flags(label);
         self.labels.push(Section { range: lstart..colon + 1, flags });
     }
+}
+
+/// Whether `s` ends with an ICD-10-CM code in parentheses: "(F33.2)",
+/// "(R45.851)", "(F3181)".
+fn paren_icd_code(s: &[u8]) -> bool {
+    let Some(open) = s.iter().rposition(|&b| b == b'(') else { return false };
+    let code = &s[open + 1..s.len() - 1];
+    let code = code.trim_ascii();
+    code.len() >= 3
+        && code.len() <= 8
+        && code[0].is_ascii_uppercase()
+        && code[1].is_ascii_digit()
+        && code[2].is_ascii_alphanumeric()
+        && code[3..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'.')
 }
 
 fn is_bullet(t: &str) -> bool {

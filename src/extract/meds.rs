@@ -88,7 +88,7 @@ fn pats() -> &'static Pats {
         let re = super::re::ci;
         Pats {
             trial_cue: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|no\s+response|non-?respon\w*|partial(?:\s+response)?|inadequate|ineffective|not\s+effective|did\s*n[o']t\s+(?:help|work|respond|tolerate)|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|side\s+effects?|intoleran\w*|intolerable|adverse|was\s+on|were\s+on|been\s+on|previously\s+on|prior(?:ly)?\s+on|history\s+of|hx\s+of|took|taken|tx\s+with|treated\s+with|titrated|augment\w*|responded|response|remission|relapse|helped|worked|benefit|improvement|lost\s+efficacy|poop[- ]?out|recalls?|recalled|course\s+of|weeks?|wks?|months?|mos)\b|[x×]\s*\d"),
-            outcome: re(r"\b(?:(?:no|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:responses?|resp|improvements?|improvt?|benefits?|effects?|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.)\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|(?:no|not\s+much|little)\s+help\b|no\s+better\b|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
+            outcome: re(r"\b(?:(?:no|min|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:responses?|resp|improvements?|improvt?|benefits?|effects?|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.()\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|(?:no|not\s+much|little)\s+help\b|no\s+better\b|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
             dose: re(r"(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|–|to|→|->|=>|>)\s*(?P<n2>\d+(?:\.\d+)?))?\s*(?P<u>mg|mcg|milligrams?)\b(?:\s*(?:/\s*(?:day|d)\b|per\s+day|a\s+day|daily|qd|q\.d\.|qam|qpm|qhs|q\.?h\.?s\.?|hs|once\s+daily|every\s+day|nightly|at\s+bedtime|(?P<bid>bid|b\.i\.d\.|twice\s+(?:daily|a\s+day))|(?P<tid>tid|t\.i\.d\.|three\s+times\s+(?:daily|a\s+day))))?"),
             bare_dose: re(r"^\s*(?:xl|sr|xr|cr|er)?\s*(?P<n>\d{1,4}(?:\.\d+)?)\b(?P<unit>\s*(?:weeks?|wks?|w\b|months?|mos?|days?|years?|yrs?|%|/|x))?"),
             duration: re(&format!(r"(?P<n>{NUM})(?:\s*\+)?(?:\s*(?:-|–|to)\s*(?P<n2>{NUM}))?[\s-]*(?P<u>weeks?|wks?|wk|w|months?|mos?|mo|mths?|years?|yrs?|yr|y|days?|d)\b(?P<ago>\s+ago|\s+prior|\s+before)?")),
@@ -446,7 +446,11 @@ fn soft_wrapped(ctx: &NoteCtx<'_>, end: usize, nl: usize, mentions: &[(Range<usi
         return None;
     }
     let seg = ctx.context.segment_of(nl + (text[nl..].len() - next.len()));
-    (seg.end > nl && !mention_in(mentions, nl, seg.end)).then_some(seg.end)
+    // Up to the next drug named on the wrapped line, if any: "2025 - partial
+    // response  [x] aripiprazole ..." gives "2025 - partial response".
+    let k = mentions.partition_point(|(r, _)| r.start < nl);
+    let stop = mentions.get(k).map_or(seg.end, |(r, _)| r.start.min(seg.end));
+    (stop > nl).then_some(stop)
 }
 
 /// Whether a mention (sorted by start) starts in `[a, b)`.
@@ -579,6 +583,34 @@ mod tests {
         ] {
             assert!(current_ads(t).is_empty(), "{t}: {:?}", current_ads(t));
         }
+    }
+
+    #[test]
+    fn trials_after_a_coded_diagnosis_a_wrap_and_terse_outcomes() {
+        // The negation of "without psychosis" ends at the code or the label.
+        for t in [
+            "MDD recurrent severe without psychosis (F33.2), TRD: duloxetine 60 mg daily x 10 wks - no response.",
+            "MDD w/o psychotic features (F33.2), treatment resistant after nortriptyline 100 mg daily for 10 weeks with no response.",
+            "MDD without psychosis, TRD: duloxetine 60 mg daily x 10 wks - no response.",
+        ] {
+            assert!(trials(t)[0].1, "{t}: {:?}", trials(t));
+        }
+        // Still negated inside the scope.
+        assert!(!trials("Never tried duloxetine (pt preference).")[0].1);
+        // An outcome on the line a long sentence was wrapped onto.
+        let t = trials("Prior tx: sertraline 150mg daily x 10 wks (Jan-Mar 2025) - minimal response; venlafaxine XR 225mg daily x 12 wks\n(6/2025-9/2025) - partial then lost benefit, tapered off.");
+        assert!(t[1].4, "{t:?}");
+        let t = trials("Trial history (records reviewed): [x] paroxetine 40 mg/d x 10 wk 2025 - no response  [x] desvenlafaxine 100 mg/d x 8 wk\n  2025 - partial response  [x] aripiprazole 5 mg augmentation x 6 wk - no added benefit");
+        assert!(t[1].4, "{t:?}");
+        // Bulleted lines are each their own item.
+        let t = trials("Trials:\n- sertraline 100 mg x 8 wk, well tolerated and continued for a long time by the patient\n- bupropion 300 mg x 8 wk, no response");
+        assert!(!t[0].4, "{t:?}");
+        // Terse outcomes.
+        assert!(trials("fluoxetine 60mg x 10wk (2024) no resp; bupropion SR 150mg bid x 8wk (2025) min resp.")[1].4);
+        assert!(trials("venlafaxine XR 300 mg daily x 8 weeks - partial (<25% improvement).")[0].4);
+        // A bedtime antidepressant at its antidepressant dose is a trial.
+        assert!(trials("mirtazapine 45 mg qhs x 7 weeks, minimal response.")[0].1);
+        assert!(!trials("trazodone 50 mg qhs x 6 months, helped sleep.")[0].1);
     }
 
     #[test]

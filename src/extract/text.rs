@@ -320,7 +320,7 @@ fn time_re() -> &'static Regex {
 fn hhmm_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        super::re::ci(r"(?:\bat|@|\btime|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*(?:x\s*|#\s*)?\d?|\bdevs?|\barrived?|\bmonitor(?:ing|ed)?|\bobserv(?:ation|ed)|\bobs|\bleaving|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\b(?:d/c|dc|discharged?)\s+home|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then))\W{0,3}$")
+        super::re::ci(r"(?:\bat|@|\btimes?|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*(?:x\s*|#\s*)?\d?|\bdevs?|\barrived?|\bmonitor(?:ing|ed)?|\bobserv(?:ation|ed)|\bobs|\bleaving|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\b(?:d/c|dc|discharged?)\s+home|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then))\W{0,3}$")
     })
 }
 
@@ -483,15 +483,23 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
 /// a lone CR a newline; no-break, thin and figure spaces become spaces; the
 /// en and em dash and the minus sign become " - "; registered and trademark
 /// signs become spaces; a subscript or superscript two becomes "2" (SpO₂);
-/// a word hyphenated across a line break is joined (see below).
+/// a word hyphenated across a line break is joined (see below); the dotted
+/// keys of a machine export ("pa.status=approved ; rems.pmf_submitted=...")
+/// read as labels ("PA STATUS:approved ; REMS PMF SUBMITTED:...").
 /// Returns `None` when `text` has none of these, the common case.
 pub fn normalize_layout(text: &str) -> Option<String> {
     let b = text.as_bytes();
+    let key_values = memchr::memchr_iter(b'=', b).any(|p| kv_key_start(b, p).is_some());
     if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none() && memchr::memmem::find(b, b"-\n").is_none() {
-        return None;
+        if !key_values {
+            return None;
+        }
+        let mut out = b.to_vec();
+        label_key_values(&mut out);
+        return Some(String::from_utf8(out).expect("key relabelling keeps UTF-8 valid"));
     }
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
-    let mut changed = false;
+    let mut changed = key_values;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -549,9 +557,52 @@ pub fn normalize_layout(text: &str) -> Option<String> {
     if !changed {
         return None;
     }
+    if key_values {
+        label_key_values(&mut out);
+    }
     // Every replacement swaps a whole character for ASCII of the same length,
     // and every other byte is copied, so the result is valid UTF-8.
     Some(String::from_utf8(out).expect("layout normalization keeps UTF-8 valid"))
+}
+
+/// Start of the dotted key before the `=` at `eq`, when it is one: lower-case
+/// ASCII words joined by dots (at least one dot), at the start of a line or
+/// after a " ; " pair separator, at most 48 bytes ("vitals.2=",
+/// "rems.site_certified=", "admin.device_times=").
+fn kv_key_start(b: &[u8], eq: usize) -> Option<usize> {
+    let mut s = eq;
+    while s > 0 && eq - s <= 48 && matches!(b[s - 1], b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.') {
+        s -= 1;
+    }
+    let key = &b[s..eq];
+    if key.is_empty() || eq - s > 48 || !key[0].is_ascii_lowercase() || !key.contains(&b'.') || key.ends_with(b".") {
+        return None;
+    }
+    let mut k = s;
+    while k > 0 && matches!(b[k - 1], b' ' | b'\t') {
+        k -= 1;
+    }
+    (k == 0 || b[k - 1] == b'\n' || b[k - 1] == b';').then_some(s)
+}
+
+/// Rewrite every dotted key in place, byte for byte: upper case, dots and
+/// underscores as spaces, `=` as `:`, or as a space before a number
+/// ("vitals.1=1400 BP ...", "observation.end=1625"), where a colon would
+/// glue the number to the key ("1:14" + "00") and hide a time.
+fn label_key_values(out: &mut [u8]) {
+    let eqs: Vec<usize> = memchr::memchr_iter(b'=', out).collect();
+    for eq in eqs {
+        if let Some(s) = kv_key_start(out, eq) {
+            let numbered = out.get(eq + 1).is_some_and(u8::is_ascii_digit);
+            for c in &mut out[s..eq] {
+                *c = match *c {
+                    b'.' | b'_' => b' ',
+                    c => c.to_ascii_uppercase(),
+                };
+            }
+            out[eq] = if numbered { b' ' } else { b':' };
+        }
+    }
 }
 
 /// Parse a number written as digits or a word ("two", "three").
@@ -666,6 +717,20 @@ mod tests {
 
     fn clocks(s: &str) -> Vec<u32> {
         clock_times(s).iter().map(|t| t.clock.0).collect()
+    }
+
+    #[test]
+    fn machine_export_keys_read_as_labels() {
+        let t = "visit.type=esketamine ; pa.status=approved ; pa.valid=2026-03-30..2026-09-29\nvitals.1=1400 BP 134/84\nobservation.end=1625\nratio = 2:1; a.b=c mid-line";
+        let n = normalize_layout(t).expect("keys relabelled");
+        assert_eq!(n.len(), t.len());
+        assert_eq!(
+            n,
+            "VISIT TYPE:esketamine ; PA STATUS:approved ; PA VALID 2026-03-30..2026-09-29\nVITALS 1 1400 BP 134/84\nOBSERVATION END 1625\nratio = 2:1; a.b=c mid-line"
+                .replace("; a.b=c", "; A B:c")
+        );
+        // Plain "=" in prose, and keys without a dot, are left alone.
+        assert!(normalize_layout("MOAA/S=5, dose = 56 mg\nscore=12").is_none());
     }
 
     #[test]

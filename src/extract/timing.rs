@@ -616,7 +616,16 @@ fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: 
         }
     }
     let line = super::text::line_of(text, ev.start);
-    times.iter().rev().find(|t| t.span.end <= ev.start && t.span.start >= cl.start.min(line.start) && t.span.start >= line.start)
+    // An earlier time on the line: the log line's own time ("12:10 BP
+    // 120/76; gait steady. End of observation."), or one in the same
+    // sentence; "Pt arrived 0820. Maintenance wk 11. 84 mg (3 devices)."
+    // does not time the devices.
+    times.iter().rev().find(|t| t.span.end <= ev.start && t.span.start >= cl.start.min(line.start) && t.span.start >= line.start).filter(
+        |t| {
+            let line_time = super::text::sub(text, line.start..t.span.start).trim().is_empty();
+            line_time || !super::text::sub(text, t.span.end..ev.start).contains(". ")
+        },
+    )
 }
 
 #[cfg(test)]
@@ -625,6 +634,16 @@ mod tests {
 
     fn facts(t: &str) -> crate::extract::NoteFacts {
         Extractor::builtin().extract_text(t, None)
+    }
+
+    #[test]
+    fn an_earlier_sentence_time_is_not_the_dose_time() {
+        let f = facts("Pt arrived 0820. Maintenance wk 11, weekly. 84 mg (3 devices).\nDevices self-administered under RN direct observation 0920 / 0925 / 0930.");
+        let d: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        assert_eq!(d, vec![560, 565, 570]);
+        // A log line's own time still times an event later on its line.
+        let f = facts("10:10 ketamine 150 mg troche SL.\n12:10 BP 120/76, HR 68; alert, gait steady. End of observation.");
+        assert_eq!(f.timing.monitor_end.first().map(|t| t.0 .0), Some(730));
     }
 
     #[test]
