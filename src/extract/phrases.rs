@@ -391,6 +391,30 @@ impl PhraseExtractor {
     /// Status of a prior-authorization mention from its clause: the last
     /// status word wins ("initial PA denied, approved on appeal" is approved).
     fn pa_status(&self, clause_text: &str, _at: usize) -> &'static str {
+        // An aside in parentheses is not the status: "approved 01/20/2026,
+        // 6 infusions (requested under G2082 per plan policy)".
+        let unparen;
+        let clause_text = if clause_text.contains('(') {
+            let mut depth = 0u32;
+            unparen = clause_text
+                .chars()
+                .map(|c| match c {
+                    '(' => {
+                        depth += 1;
+                        ' '
+                    }
+                    ')' if depth > 0 => {
+                        depth -= 1;
+                        ' '
+                    }
+                    _ if depth > 0 => ' ',
+                    c => c,
+                })
+                .collect::<String>();
+            unparen.as_str()
+        } else {
+            clause_text
+        };
         let yes = self.p.pa_yes.find_iter(clause_text).last().map(|m| m.start());
         let no = self.p.pa_no.find_iter(clause_text).last().map(|m| m.start());
         match (yes, no) {
@@ -976,6 +1000,12 @@ mod tests {
         assert!(!counts("Prior auth pending.", EvKind::PriorAuth));
         assert!(!counts("PA denied by payer.", EvKind::PriorAuth));
         assert!(!counts("Prior authorization not required.", EvKind::PriorAuth));
+        assert!(counts("Humana auth H-2026-55120 approved 08/25/2026 through 12/31/2026.", EvKind::PriorAuth));
+        assert!(counts(
+            "PA: BCBSMA #MA-240551 approved 01/20/2026, valid 01/20/2026-04/20/2026 (requested under G2082 per plan policy).",
+            EvKind::PriorAuth
+        ));
+        assert!(counts("PA ................ BCBSMA #MA-251390 approved 07/14/2026", EvKind::PriorAuth));
     }
 
     #[test]

@@ -485,12 +485,17 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
 /// signs become spaces; a subscript or superscript two becomes "2" (SpO₂);
 /// a word hyphenated across a line break is joined (see below); the dotted
 /// keys of a machine export ("pa.status=approved ; rems.pmf_submitted=...")
-/// read as labels ("PA STATUS:approved ; REMS PMF SUBMITTED:...").
+/// read as labels ("PA STATUS:approved ; REMS PMF SUBMITTED:..."), and so do
+/// the dotted leaders of a printed form ("PA ....... #123 approved" reads
+/// "PA :       #123 approved").
 /// Returns `None` when `text` has none of these, the common case.
 pub fn normalize_layout(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let key_values = memchr::memchr_iter(b'=', b).any(|p| kv_key_start(b, p).is_some());
-    if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none() && memchr::memmem::find(b, b"-\n").is_none() {
+    if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none()
+        && memchr::memmem::find(b, b"-\n").is_none()
+        && memchr::memmem::find(b, b".....").is_none()
+    {
         if !key_values {
             return None;
         }
@@ -526,6 +531,16 @@ pub fn normalize_layout(text: &str) -> Option<String> {
                     continue;
                 }
             }
+        }
+        // Dotted leaders of a printed form ("PA ........ BCBSMA #123
+        // approved"): a label's colon, then spaces.
+        if c == b'.' && rest.starts_with(b".....") && (i == 0 || b[i - 1] != b'.') {
+            let n = rest.iter().take_while(|&&x| x == b'.').count();
+            out.push(b':');
+            out.extend(std::iter::repeat_n(b' ', n - 1));
+            changed = true;
+            i += n;
+            continue;
         }
         let (repl, n): (&[u8], usize) = match c {
             b'\r' if rest.get(1) == Some(&b'\n') => (b" ", 1),
@@ -717,6 +732,13 @@ mod tests {
 
     fn clocks(s: &str) -> Vec<u32> {
         clock_times(s).iter().map(|t| t.clock.0).collect()
+    }
+
+    #[test]
+    fn dotted_leaders_read_as_label_colons() {
+        let t = "PA .......... BCBSMA #1 approved\n0820 pre ..... BP 132/84\nWait... ok";
+        let n = normalize_layout(t).expect("leaders replaced");
+        assert_eq!(n, "PA :          BCBSMA #1 approved\n0820 pre :     BP 132/84\nWait... ok");
     }
 
     #[test]

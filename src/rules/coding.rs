@@ -56,9 +56,17 @@ fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
     if !ctx.payer.pa_required {
         return vec![];
     }
-    // Nothing is billed and the note says the patient pays (self-pay, signed
-    // non-covered waiver): the payer is not asked to pay, so no PA is due.
-    if ctx.enc.claims.is_empty() && !ctx.enc.counting(EvKind::SelfPay).is_empty() {
+    // The note says the patient pays: nothing is billed and the patient
+    // self-pays, or the patient signed a non-covered-services waiver / ABN
+    // (a claim then goes out only as non-covered). The payer is not asked
+    // to pay, so no PA is due. A signed financial-responsibility form after
+    // a denial is not that: the payer is still billed.
+    let pays = ctx.enc.counting(EvKind::SelfPay);
+    let waiver = |r: &EvRef| {
+        let e = ctx.enc.ev(*r);
+        e.entry_id == "non-covered-waiver" && ["waiver", "abn", "advance beneficiary"].iter().any(|w| e.value.contains(w))
+    };
+    if !pays.is_empty() && (ctx.enc.claims.is_empty() || pays.iter().any(waiver)) {
         return vec![];
     }
     // An approved authorization whose written dates exclude the date of
