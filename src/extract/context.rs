@@ -922,8 +922,10 @@ impl<'r, 't> Segmenter<'r, 't> {
 }
 
 /// Whether `s` ends with an ICD-10-CM code in parentheses: "(F33.2)",
-/// "(R45.851)", "(F3181)".
+/// "(R45.851)", "(F3181)". Looks back a bounded distance only, so a run of
+/// nested parentheses stays linear.
 fn paren_icd_code(s: &[u8]) -> bool {
+    let s = &s[s.len().saturating_sub(12)..];
     let Some(open) = s.iter().rposition(|&b| b == b'(') else { return false };
     let code = &s[open + 1..s.len() - 1];
     let code = code.trim_ascii();

@@ -425,7 +425,10 @@ const MAX_SAME_AHEAD: usize = 8;
 /// only when it names no other drug.
 fn soft_wrapped(ctx: &NoteCtx<'_>, end: usize, nl: usize, mentions: &[(Range<usize>, usize)]) -> Option<usize> {
     let text = ctx.text;
-    let line_start = text[..end].rfind('\n').map_or(0, |k| k + 1);
+    // The line's start, looked for a bounded distance back (a longer line is
+    // long enough either way).
+    let from = super::text::floor_char(text, end.saturating_sub(400));
+    let line_start = text[from..end].rfind('\n').map_or(from, |k| from + k + 1);
     let line = text[line_start..end].trim_end();
     let last = line.bytes().last()?;
     if line.len() < 60 || matches!(last, b'.' | b';' | b':' | b'!' | b'?' | b'|') {
