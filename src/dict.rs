@@ -416,6 +416,12 @@ pub enum PhraseKind {
     /// The patient pays the treatment (self-pay, cash, non-covered waiver),
     /// not the payer named on the note.
     SelfPay,
+    /// This session is the first of a course ("infusion 1 of 6", "first
+    /// Spravato treatment").
+    FirstSession,
+    /// Where the patient is during a telehealth visit ("Patient location:
+    /// home", "joined from her car").
+    PatientLocation,
 }
 
 /// One phrase dictionary entry.

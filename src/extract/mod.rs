@@ -110,6 +110,11 @@ pub enum EvKind {
     ScheduleExcess,
     /// The patient pays the treatment (self-pay, non-covered waiver).
     SelfPay,
+    /// This session is the first of a course.
+    FirstSession,
+    /// Where the patient is during a telehealth visit; value `home` or
+    /// `other: <place>`.
+    PatientLocation,
 }
 
 impl EvKind {
@@ -156,6 +161,8 @@ impl EvKind {
             EvKind::BpManagement => "bp_management",
             EvKind::ScheduleExcess => "schedule_excess",
             EvKind::SelfPay => "self_pay",
+            EvKind::FirstSession => "first_session",
+            EvKind::PatientLocation => "patient_location",
         }
     }
 }
