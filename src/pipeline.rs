@@ -957,7 +957,12 @@ pub fn score(
         .iter()
         .enumerate()
         .filter_map(|(i, e)| {
-            CourseDocs::of(e).map(|docs| CourseRef { patient: patients.id(&e.patient_id), date_of_service: e.date_of_service, row: i as u32, docs })
+            CourseDocs::of(e).map(|docs| CourseRef {
+                patient: patients.id(&e.patient_id),
+                date_of_service: e.date_of_service,
+                row: i as u32,
+                docs,
+            })
         })
         .collect();
     for (row, d) in rules::course::earlier_docs(&courses) {
@@ -1131,7 +1136,9 @@ fn score_ready(
             // written at an earlier visit): their findings wait, out of the
             // row's score, for the per-patient course pass.
             let (deferred, findings): (Vec<Finding>, Vec<Finding>) =
-                evaluate_encounter(&e, &f, dict, &opts.settings, &opts.payer_overrides).into_iter().partition(|f| rules::course::deferred(f.rule_id));
+                evaluate_encounter(&e, &f, dict, &opts.settings, &opts.payer_overrides)
+                    .into_iter()
+                    .partition(|f| rules::course::deferred(f.rule_id));
             let row = EncounterRow::new(&e, &f, &findings, &opts.settings);
             // Patient and row are filled in by the caller, in order.
             let clone_key = CloneKey::of(&e, &f);

@@ -1387,6 +1387,8 @@ mod tests {
             "Pt is at home, alone, in a private room.",
             "Patient joined the visit from her home.",
             "She is currently at home for the video visit.",
+            "Video visit (audio+video). Patient located at home (Worcester, MA); provider in clinic.",
+            "Pt at home, provider in office.",
         ] {
             assert_eq!(locations(t), vec!["home".to_string()], "{t}");
         }
@@ -1396,6 +1398,7 @@ mod tests {
             ("Patient is at work, in a private office.", "other: work"),
             ("Connected from another clinic.", "other: clinic"),
             ("Patient physical location: hotel", "other: hotel"),
+            ("Pt located in her car in a parking lot.", "other: car"),
         ] {
             assert_eq!(locations(t), vec![place.to_string()], "{t}");
         }

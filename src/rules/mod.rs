@@ -19,6 +19,7 @@ pub mod course;
 mod dx;
 mod esk;
 mod ivk;
+mod oral;
 mod trd;
 
 pub use esk::{administration_session, over_weekly_limit};
@@ -260,6 +261,7 @@ pub static ALL: &[&Rule] = &[
     &coding::PSY_ADDON_TIME_UNSUPPORTED,
     &coding::NOTE_CLONED,
     &coding::EM_COPIES_SESSION_NOTE,
+    &oral::ORAL_TELEHEALTH_POS_MISMATCH,
     &ivk::IVK_INFUSION_TIMES_MISSING,
     &ivk::IVK_INFUSION_UNITS_VS_TIME,
     &ivk::IVK_DRUG_LINE_INCOMPLETE,
@@ -289,7 +291,6 @@ pub static NOT_IMPLEMENTED: &[NotImplemented] = &[
     NotImplemented { id: "esk-rems-site-not-certified", severity: Severity::Critical, reason: "site certification is a property of the practice, rarely restated per note; KX/narrative check needs claim narrative fields the contract lacks" },
     NotImplemented { id: "esk-gcode-new-patient", severity: Severity::High, reason: "new vs established status is not in the input contract" },
     NotImplemented { id: "cocm-time-below-threshold", severity: Severity::High, reason: "CoCM minutes are monthly totals across encounters" },
-    NotImplemented { id: "oral-telehealth-pos-mismatch", severity: Severity::Medium, reason: "needs patient-location extraction (home vs other site)" },
     NotImplemented { id: "oral-telemed-controlled-rx-basis", severity: Severity::Medium, reason: "needs prescription-by-telehealth and prior in-person exam extraction" },
 ];
 
