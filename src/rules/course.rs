@@ -18,13 +18,18 @@ use crate::extract::EvKind;
 
 /// The evidence that an encounter starts a treatment course: an affirmed
 /// initiation statement ("plan: start Spravato 56 mg", "candidate for
-/// esketamine", "PA submitted for Spravato"; a course being continued or
-/// renewed is not one) or a session written as the first of its course
-/// ("infusion 1 of 6", "first Spravato treatment today"). A session that is
-/// merely the patient's first in the input is not one: an export may start
-/// in the middle of a course.
+/// esketamine"; a course being continued or renewed is not one) or a
+/// session written as the first of its course ("infusion 1 of 6", "first
+/// Spravato treatment today"). A prior-authorization request alone ("PA
+/// submitted for Spravato") is not one: a renewal mid-course is often filed
+/// without saying so. A session that is merely the patient's first in the
+/// input is not one either: an export may start in the middle of a course.
 pub fn course_start(enc: &Encounter) -> Option<EvRef> {
-    enc.counting(EvKind::Initiation).first().or(enc.counting(EvKind::FirstSession).first()).copied()
+    let pa_request = |r: &EvRef| {
+        let v = enc.ev(*r).value.as_str();
+        v.starts_with("pa ") || v.starts_with("prior auth")
+    };
+    enc.counting(EvKind::Initiation).into_iter().find(|r| !pa_request(r)).or_else(|| enc.counting(EvKind::FirstSession).first().copied())
 }
 
 /// What an encounter documents of a course's groundwork.
@@ -132,6 +137,48 @@ mod tests {
                 (3, EarlierDocs { safety_screen: false, severity_scale: true }),
             ]
         );
+    }
+
+    fn start_of(text: &str) -> Option<String> {
+        let ex = crate::extract::Extractor::builtin();
+        let meta = crate::encounter::NoteMeta {
+            note_id: "n1".into(),
+            encounter_id: "e1".into(),
+            patient_id: "p1".into(),
+            date_of_service: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
+            provider_id: None,
+            provider_credential: Some("MD".into()),
+            payer: None,
+            note_type: Some("Spravato Treatment Note".into()),
+            place_of_service: Some("11".into()),
+            claim_lines: vec![],
+        };
+        let enc = Encounter {
+            encounter_id: "e1".into(),
+            patient_id: "p1".into(),
+            date_of_service: meta.date_of_service,
+            provider_id: None,
+            payer: None,
+            place_of_service: Some("11".into()),
+            notes: vec![crate::encounter::NoteRecord { facts: ex.extract_text(text, Some("Spravato Treatment Note")), meta }],
+            claims: vec![],
+        };
+        course_start(&enc).map(|r| enc.ev(r).value.clone())
+    }
+
+    #[test]
+    fn course_starts() {
+        assert!(start_of("Plan: start Spravato 56 mg induction.").is_some());
+        assert!(start_of("Session #1. Spravato 56 mg.").is_some());
+        // A PA request beside a first-session statement: the session starts it.
+        assert_eq!(start_of("PA submitted for Spravato. Infusion 1 of 6.").as_deref(), Some("infusion 1 of 6"));
+        for t in [
+            "PA submitted for Spravato 84 mg.",
+            "Session #7. Continue Spravato 84 mg weekly.",
+            "PA submitted for re-authorization of Spravato.",
+        ] {
+            assert_eq!(start_of(t), None, "{t}");
+        }
     }
 
     #[test]

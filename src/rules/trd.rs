@@ -283,9 +283,10 @@ crate::declare_rule! {
     /// ## What it checks
     /// The encounter that starts a ketamine or esketamine course (an
     /// affirmed initiation statement: "plan: start Spravato 56 mg",
-    /// "candidate for esketamine", "PA submitted for Spravato"; a course
-    /// continued or renewed is not a start; or a session written as the
-    /// first of its course: "infusion 1 of 6", "first Spravato treatment") documents a baseline depression
+    /// "candidate for esketamine"; a course continued or renewed is not a
+    /// start, nor is a prior-authorization request alone, since renewals are
+    /// often filed without saying so; or a session written as the first of
+    /// its course: "infusion 1 of 6", "first Spravato treatment") documents a baseline depression
     /// severity score (PHQ-9, MADRS, HAM-D, QIDS or BDI with a number), or
     /// an encounter of the same patient in the input dated on or before it
     /// does. A planned or declined scale ("will repeat PHQ-9", "PHQ-9 not
