@@ -1319,6 +1319,7 @@ mod tests {
             "Contraindications: none identified.",
             "History of intracranial hemorrhage in 2019 (see neuro note).",
             "Screened for arteriovenous malformation - negative.",
+            "Reviewed PMH: no contraindications.",
         ] {
             assert!(counts(t, EvKind::SafetyScreen), "{t}");
         }
@@ -1326,6 +1327,7 @@ mod tests {
             "Will screen for aneurysm at the intake visit.",
             "Family history: mother had a brain aneurysm.",
             "Contraindicated drugs list updated.",
+            "No contraindications to discharge.",
             "Pt reports headache, no change in vision.",
             "Patient is at home; video visit.",
         ] {
@@ -1409,6 +1411,8 @@ mod tests {
             "If patient is at work next time, reschedule.",
             "Her mother is at home with the kids.",
             "Patient lives at home with spouse.",
+            "She is in school full-time and working part-time.",
+            "He is at home with his kids most days.",
         ] {
             assert!(locations(t).is_empty(), "{t}: {:?}", locations(t));
         }
