@@ -291,7 +291,8 @@ crate::declare_rule! {
     /// an encounter of the same patient in the input dated on or before it
     /// does. A planned or declined scale ("will repeat PHQ-9", "PHQ-9 not
     /// done") is not a score. The repeat score at re-authorization is not
-    /// checked: nothing in the notes marks a re-authorization request yet.
+    /// checked yet: it needs the renewal request recognised as such and the
+    /// scores before it across the course, compared with the baseline.
     /// ## Why an auditor cares
     /// UHC, CareFirst, Cigna and Medical Mutual ask for a baseline severity
     /// score before the course (some set a cut-off) and a repeat score
