@@ -421,6 +421,12 @@ pub enum PhraseKind {
     MdsiIndication,
     /// Suicidal ideation or behavior (current when affirmed).
     SuicidalIdeation,
+    /// This session is the first of a course ("infusion 1 of 6", "first
+    /// Spravato treatment").
+    FirstSession,
+    /// Where the patient is during a telehealth visit ("Patient location:
+    /// home", "joined from her car").
+    PatientLocation,
 }
 
 /// One phrase dictionary entry.

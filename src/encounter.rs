@@ -223,6 +223,21 @@ pub struct EncounterFacts {
     /// sessions within 7 consecutive days (filled in by the pipeline's
     /// per-patient pass).
     pub sessions_in_week: Option<SessionsInWeek>,
+    /// What the patient's other encounters on or before this one's date of
+    /// service document (filled in by the pipeline's per-patient course
+    /// pass; all false until then).
+    pub earlier_docs: EarlierDocs,
+}
+
+/// Documentation a course-start encounter may rely on from the patient's
+/// other encounters in the input dated on or before it: intake screens and
+/// baseline scores are often written once, at a separate visit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EarlierDocs {
+    /// Another encounter documents a contraindication screen.
+    pub safety_screen: bool,
+    /// Another encounter documents a depression severity score.
+    pub severity_scale: bool,
 }
 
 /// Evidence for an esketamine session over the label's schedule: the
@@ -507,6 +522,7 @@ pub fn assess(enc: &Encounter, dict: &Dictionaries) -> EncounterFacts {
         em_copies,
         cloned_from: None,
         sessions_in_week: None,
+        earlier_docs: EarlierDocs::default(),
     }
 }
 

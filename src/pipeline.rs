@@ -22,6 +22,7 @@ use crate::ingest::{self, ClaimEvent, IngestOptions, NoteEvent};
 use crate::model::{ClaimLine, Note, Reject};
 use crate::report::spill::{Dec, Enc, SpillFile};
 use crate::report::{self, EncounterRow};
+use crate::rules::course::{CourseDocs, CourseRef};
 use crate::rules::{self, Finding, RuleSettings};
 
 /// Progress reporting hooks (the CLI draws bars; the library never prints).
@@ -917,8 +918,8 @@ fn evaluate_encounter(
     v
 }
 
-/// Score encounters: assess, clone and dosing-schedule passes, rules (the
-/// in-memory path).
+/// Score encounters: assess, clone, dosing-schedule and course passes, rules
+/// (the in-memory path).
 pub fn score(
     encounters: Vec<Encounter>,
     dict: &Dictionaries,
@@ -951,6 +952,21 @@ pub fn score(
     let id_of = |row: u32| encounters[row as usize].encounter_id.as_str();
     for (a, others) in detect_over_schedule(&admins, id_of) {
         facts[a.row as usize].sessions_in_week = Some(sessions_in_week(&others, id_of));
+    }
+    let courses: Vec<CourseRef> = encounters
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            CourseDocs::of(e).map(|docs| CourseRef {
+                patient: patients.id(&e.patient_id),
+                date_of_service: e.date_of_service,
+                row: i as u32,
+                docs,
+            })
+        })
+        .collect();
+    for (row, d) in rules::course::earlier_docs(&courses) {
+        facts[row as usize].earlier_docs = d;
     }
     let findings: Vec<Vec<Finding>> =
         encounters.par_iter().zip(facts.par_iter()).map(|(e, f)| evaluate_encounter(e, f, dict, settings, overrides)).collect();
@@ -1088,6 +1104,11 @@ struct Scored {
     clone_key: Option<CloneKey>,
     /// An esketamine administration session (for the dosing-schedule pass).
     esk_admin: bool,
+    /// Its course documentation (for the per-patient course pass).
+    course: Option<CourseDocs>,
+    /// Findings of the course rules, given without the patient's other
+    /// encounters; the course pass keeps those that still stand.
+    deferred: Vec<Finding>,
     payer: PayerStatus,
 }
 
@@ -1111,12 +1132,19 @@ fn score_ready(
             let f = assess(&e, dict);
             // note-cloned and esk-dosing-schedule-exceeded are decided across
             // encounters after all are scored.
-            let findings = evaluate_encounter(&e, &f, dict, &opts.settings, &opts.payer_overrides);
+            // So are the course rules (a screen or baseline score may be
+            // written at an earlier visit): their findings wait, out of the
+            // row's score, for the per-patient course pass.
+            let (deferred, findings): (Vec<Finding>, Vec<Finding>) =
+                evaluate_encounter(&e, &f, dict, &opts.settings, &opts.payer_overrides)
+                    .into_iter()
+                    .partition(|f| rules::course::deferred(f.rule_id));
             let row = EncounterRow::new(&e, &f, &findings, &opts.settings);
             // Patient and row are filled in by the caller, in order.
             let clone_key = CloneKey::of(&e, &f);
             let esk_admin = rules::administration_session(&e, &f, dict);
-            Scored { row, findings, clone_key, esk_admin, payer }
+            let course = CourseDocs::of(&e);
+            Scored { row, findings, clone_key, esk_admin, course, deferred, payer }
         })
         .collect()
 }
@@ -1194,7 +1222,10 @@ impl RiskTable {
 ///    per-patient clone pass reads the sketches a chunk of patients at a
 ///    time and adds `note-cloned` findings, the per-patient dosing pass
 ///    counts esketamine sessions in 7-day windows and adds
-///    `esk-dosing-schedule-exceeded` findings, and the rows are read back in
+///    `esk-dosing-schedule-exceeded` findings, the per-patient course pass
+///    keeps the course-start findings (`esk-safety-screen-missing`,
+///    `trd-severity-scale-missing`) no earlier encounter answers, and the
+///    rows are read back in
 ///    encounter id order into the encounter report, a row group at a time;
 /// 3. indexing, with each encounter's risk.
 ///
@@ -1259,6 +1290,8 @@ fn scan_locked(
     let mut row_at: Vec<u64> = Vec::with_capacity(expected.len());
     let mut sessions: Vec<SessionRef> = Vec::with_capacity(expected.len());
     let mut admins: Vec<AdminRef> = Vec::new();
+    let mut courses: Vec<CourseRef> = Vec::new();
+    let mut deferred: Vec<(u32, Finding)> = Vec::new();
     let mut patients = Patients::default();
     let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut pending: HashMap<String, Vec<NoteRecord>> = HashMap::new();
@@ -1287,6 +1320,10 @@ fn scan_locked(
                 let stated = s.findings.iter().any(|f| f.rule_id == rules::schedule_rule_id());
                 admins.push(AdminRef { patient: patients.id(&s.row.patient_id), date_of_service: s.row.date_of_service, row, stated });
             }
+            if let Some(docs) = s.course {
+                courses.push(CourseRef { patient: patients.id(&s.row.patient_id), date_of_service: s.row.date_of_service, row, docs });
+            }
+            deferred.extend(s.deferred.into_iter().map(|f| (row, f)));
             if let Some(k) = s.clone_key {
                 match spill_session(&mut sessions_spill, &mut spill_buf, &k) {
                     Ok(at) => sessions.push(SessionRef {
@@ -1424,6 +1461,20 @@ fn scan_locked(
         }
     }
     drop(admins);
+    // Course pass: a course start's missing screen or baseline score stands
+    // unless an encounter of the patient dated on or before it has one.
+    let earlier: HashMap<u32, crate::encounter::EarlierDocs> = rules::course::earlier_docs(&courses).into_iter().collect();
+    drop(courses);
+    for (row, f) in deferred {
+        if !rules::course::stands(f.rule_id, &earlier.get(&row).copied().unwrap_or_default()) {
+            continue;
+        }
+        *rule_counts.entry(f.rule_id).or_default() += 1;
+        late.push((row, f.rule_id, f.severity));
+        if let Err(e) = findings_out.push(std::iter::once(f)) {
+            write_err.get_or_insert(e);
+        }
+    }
     late.sort_by_key(|l| l.0);
     if let Some(e) = reject_err.take() {
         return Err(out_err(&rej_path, e));

@@ -116,6 +116,11 @@ pub enum EvKind {
     SuicidalIdeation,
     /// An antidepressant the patient takes now (current list, "continue X").
     CurrentAd,
+    /// This session is the first of a course.
+    FirstSession,
+    /// Where the patient is during a telehealth visit; value `home` or
+    /// `other: <place>`.
+    PatientLocation,
 }
 
 impl EvKind {
@@ -165,6 +170,8 @@ impl EvKind {
             EvKind::MdsiIndication => "mdsi_indication",
             EvKind::SuicidalIdeation => "suicidal_ideation",
             EvKind::CurrentAd => "current_ad",
+            EvKind::FirstSession => "first_session",
+            EvKind::PatientLocation => "patient_location",
         }
     }
 }

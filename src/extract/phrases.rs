@@ -278,7 +278,10 @@ impl PhraseExtractor {
                     }
                     PhraseKind::Supervision => EvKind::Supervision,
                     PhraseKind::SafetyScreen => {
-                        counts = true; // "denies aneurysm" is a documented screen
+                        // "denies aneurysm" and "hx of ICH" are documented
+                        // screens; "will screen for aneurysm at intake" and
+                        // "mother had a brain aneurysm" are not the patient's.
+                        counts = !(a.hypothetical || a.family);
                         EvKind::SafetyScreen
                     }
                     PhraseKind::SeverityScale => EvKind::SeverityScale,
@@ -355,6 +358,27 @@ impl PhraseExtractor {
                             value = format!("denied: {value}");
                         }
                         EvKind::SuicidalIdeation
+                    }
+                    PhraseKind::FirstSession => {
+                        // "tolerated the first infusion well" (an earlier
+                        // one) and "first Spravato session next week" are
+                        // not this session.
+                        let tail = super::text::sub(text, m.end()..(m.end() + 40).min(cl.end.max(m.end())));
+                        let before = super::text::sub(text, cl.start.max(m.start().saturating_sub(40)).min(m.start())..m.start());
+                        counts = visit_fact
+                            && !a.historical
+                            && !a.family
+                            && !planned_wording().is_match(tail)
+                            && !earlier_wording().is_match(before);
+                        EvKind::FirstSession
+                    }
+                    PhraseKind::PatientLocation => {
+                        // The place is the last word of the match.
+                        let place = value.rsplit([' ', ':', '-']).next().unwrap_or("").to_string();
+                        let home = matches!(place.as_str(), "home" | "residence" | "house" | "apartment" | "apt");
+                        value = if home { "home".to_string() } else { format!("other: {place}") };
+                        counts = visit_fact && !a.family && !a.historical;
+                        EvKind::PatientLocation
                     }
                     PhraseKind::TimeSpent => {
                         counts = !(a.negated || a.hypothetical || a.family);
@@ -835,6 +859,20 @@ pub fn session_note_type(note_type: &str) -> bool {
         re(r"spravato|esketamine|ketamine|infusion|treatment|session|monitoring|procedure|administration|nursing|flowsheet|\bmar\b")
     })
     .is_match(note_type)
+}
+
+/// A session named as still to come ("first infusion scheduled for 3/4",
+/// "first Spravato session next week").
+fn planned_wording() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| re(r"\b(?:scheduled|planned|next\s+week|tomorrow|upcoming|pending|on\s+\d{1,2}/\d{1,2})\b"))
+}
+
+/// A session named as past, seen from a later one ("tolerated the first
+/// infusion well", "since her first Spravato treatment").
+fn earlier_wording() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| re(r"\b(?:after|since|following|tolerated|post|previous|prior|last|from)\b"))
 }
 
 /// Wording of a treatment course being kept up rather than started: an
@@ -1368,5 +1406,115 @@ mod tests {
         assert!(f.doses.iter().all(|d| d.mg != 28.0 || d.priority < 2), "{:?}", f.doses);
         let top = f.doses.iter().max_by_key(|d| d.priority).unwrap();
         assert_eq!(top.mg, 56.0);
+    }
+    #[test]
+    fn safety_screen_polarity() {
+        for t in [
+            "Denies hx of aneurysm, AVM or intracerebral hemorrhage.",
+            "PMH: no aneurysmal vascular disease.",
+            "Aneurysm/AVM/ICH: none.",
+            "Contraindications reviewed: none.",
+            "Contraindications to Spravato were reviewed with the patient.",
+            "No known contraindications to esketamine.",
+            "Contraindications: none identified.",
+            "History of intracranial hemorrhage in 2019 (see neuro note).",
+            "Screened for arteriovenous malformation - negative.",
+            "Reviewed PMH: no contraindications.",
+        ] {
+            assert!(counts(t, EvKind::SafetyScreen), "{t}");
+        }
+        for t in [
+            "Will screen for aneurysm at the intake visit.",
+            "Family history: mother had a brain aneurysm.",
+            "Contraindicated drugs list updated.",
+            "No contraindications to discharge.",
+            "Pt reports headache, no change in vision.",
+            "Patient is at home; video visit.",
+        ] {
+            assert!(!counts(t, EvKind::SafetyScreen), "{t}");
+        }
+    }
+
+    #[test]
+    fn severity_scale_scores() {
+        for t in ["PHQ-9: 18", "PHQ 9 score 21 today.", "Baseline MADRS = 32.", "HAM-D-17 score 24", "QIDS-SR16: 15", "| PHQ9 | 19 |"] {
+            assert!(counts(t, EvKind::SeverityScale), "{t}");
+        }
+        for t in ["PHQ-9 not done today.", "Will repeat PHQ-9 in 4 weeks.", "MADRS to be obtained at next visit 2", "PHQ-2 negative."] {
+            assert!(!counts(t, EvKind::SeverityScale), "{t}");
+        }
+    }
+    #[test]
+    fn first_session_of_a_course() {
+        for t in [
+            "Infusion 1 of 6. Ketamine 0.5 mg/kg IV over 40 min.",
+            "Session #1 - Spravato 56 mg.",
+            "Treatment 1/8 of induction series.",
+            "Induction session 1 today.",
+            "Week 1, session 1.",
+            "First Spravato treatment today; pt anxious but consented.",
+            "Initial ketamine infusion.",
+            "First infusion of the series, tolerated well.",
+        ] {
+            assert!(counts(t, EvKind::FirstSession), "{t}");
+        }
+        for t in [
+            "Infusion 2 of 6.",
+            "Session #12.",
+            "Pt tolerated the first infusion well; today is infusion 3.",
+            "Since her first Spravato treatment mood is better.",
+            "First Spravato session scheduled for 3/4.",
+            "Will start first ketamine infusion next week once PA approved",
+            "Device 1 of 2 administered at 09:02.",
+            "Dose 1/2 given.",
+            "Session 10 of 12.",
+        ] {
+            assert!(!counts(t, EvKind::FirstSession), "{t}");
+        }
+    }
+
+    /// The location values of the counting patient-location statements.
+    fn locations(t: &str) -> Vec<String> {
+        let f = Extractor::builtin().extract_text(t, None);
+        let v = f.counting(EvKind::PatientLocation).map(|i| f.evidence[i].value.clone()).collect();
+        v
+    }
+
+    #[test]
+    fn patient_location_home_or_elsewhere() {
+        for t in [
+            "Patient location: home. Provider location: clinic.",
+            "Pt location - Home",
+            "Location of patient: residence",
+            "Pt is at home, alone, in a private room.",
+            "Patient joined the visit from her home.",
+            "She is currently at home for the video visit.",
+            "Video visit (audio+video). Patient located at home (Worcester, MA); provider in clinic.",
+            "Pt at home, provider in office.",
+        ] {
+            assert_eq!(locations(t), vec!["home".to_string()], "{t}");
+        }
+        for (t, place) in [
+            ("Patient location: car (parked).", "other: car"),
+            ("Pt joined from his car, parked.", "other: car"),
+            ("Patient is at work, in a private office.", "other: work"),
+            ("Connected from another clinic.", "other: clinic"),
+            ("Patient physical location: hotel", "other: hotel"),
+            ("Pt located in her car in a parking lot.", "other: car"),
+        ] {
+            assert_eq!(locations(t), vec![place.to_string()], "{t}");
+        }
+        for t in [
+            "Provider location: home office.",
+            "Discharged home with husband.",
+            "Pt is not at home today; visit rescheduled.",
+            "If patient is at work next time, reschedule.",
+            "Her mother is at home with the kids.",
+            "Patient lives at home with spouse.",
+            "She is in school full-time and working part-time.",
+            "He is at home with his kids most days.",
+        ] {
+            assert!(locations(t).is_empty(), "{t}: {:?}", locations(t));
+        }
     }
 }

@@ -1114,6 +1114,67 @@ fn supervision(ctx: &Ctx<'_>) -> Vec<Hit> {
     )]
 }
 
+crate::declare_rule! {
+    /// ## What it checks
+    /// The encounter that starts a ketamine or esketamine course (an
+    /// affirmed initiation statement: "plan: start Spravato 56 mg",
+    /// "candidate for esketamine"; a course continued or renewed is not a
+    /// start, nor is a prior-authorization request alone, since renewals are
+    /// often filed without saying so; or a session written as the first of
+    /// its course: "infusion 1 of 6", "first Spravato treatment") documents a contraindication
+    /// screen, or an encounter of the same patient in the input dated on or
+    /// before it does. A screen is any statement about aneurysmal vascular
+    /// disease, arteriovenous malformation, intracerebral or intracranial
+    /// haemorrhage, or contraindications reviewed: "denies hx of aneurysm,
+    /// AVM or ICH" is the screen, so negated findings count; a planned
+    /// screen ("will screen for aneurysm") or a relative's history does not.
+    /// Sessions that continue a course are not checked: the screen is
+    /// written once, at intake. Whether psychosis, bipolar disorder and
+    /// substance use were addressed with a risk-benefit note is not checked.
+    /// ## Why an auditor cares
+    /// The Spravato label contraindicates aneurysmal vascular disease,
+    /// arteriovenous malformation, intracerebral haemorrhage and
+    /// hypersensitivity (PI contraindications; warnings in sections 5.2/5.3),
+    /// and payers ask for the screen in the initial request (Cigna adds a
+    /// psychosis clause).
+    /// A course started without one documented is started without showing
+    /// the patient was eligible.
+    /// ## Evidence
+    /// The initiation statement (note, span), with the screen absent from
+    /// this encounter and from the patient's earlier encounters in the input.
+    /// ## Example
+    /// Intake: "Plan: start Spravato 56 mg induction", with no mention of
+    /// aneurysm, AVM, intracerebral haemorrhage or contraindications, and no
+    /// earlier visit of the patient that screens them.
+    /// ## How to fix
+    /// Document the screen at intake ("No history of aneurysmal vascular
+    /// disease, AVM or intracerebral haemorrhage; no hypersensitivity to
+    /// ketamine/esketamine") and address psychosis, bipolar disorder and
+    /// substance use with a risk-benefit note.
+    pub ESK_SAFETY_SCREEN_MISSING {
+        id: "esk-safety-screen-missing",
+        severity: Medium,
+        applies: EskIvk,
+        family: "esk",
+        authority: "Spravato PI contraindications and sections 5.2/5.3; Cigna psychosis clause",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: safety_screen_missing,
+    }
+}
+
+fn safety_screen_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(start) = super::course::course_start(ctx.enc) else { return vec![] };
+    if ctx.facts.earlier_docs.safety_screen || !ctx.enc.counting(EvKind::SafetyScreen).is_empty() {
+        return vec![];
+    }
+    vec![Hit::at(
+        "The course starts here with no contraindication screen (aneurysmal vascular disease, AVM, intracerebral haemorrhage) documented in this encounter or in any earlier encounter of the patient in the input.",
+        start,
+    )]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,9 +15,11 @@ use crate::dict::{Dictionaries, PayerProfile};
 use crate::encounter::{Encounter, EncounterFacts, EvRef, Track};
 
 mod coding;
+pub mod course;
 mod dx;
 mod esk;
 mod ivk;
+mod oral;
 mod trd;
 
 pub use esk::{administration_session, over_weekly_limit};
@@ -233,6 +235,7 @@ pub static ALL: &[&Rule] = &[
     &trd::TRD_TRIAL_SUBTHERAPEUTIC_DOSE,
     &trd::TRD_TRIAL_TOO_SHORT,
     &trd::TRD_VAGUE_FAILURE_PHRASE,
+    &trd::TRD_SEVERITY_SCALE_MISSING,
     &coding::PA_MISSING_OR_AFTER_DOS,
     &coding::PROV_NON_PRESCRIBER_BILLING_ADMIN,
     &esk::ESK_REMS_PATIENT_NOT_ENROLLED,
@@ -244,6 +247,7 @@ pub static ALL: &[&Rule] = &[
     &esk::ESK_SEDATION_RESP_MONITORING_MISSING,
     &esk::ESK_MONITORING_UNDER_2H,
     &esk::ESK_DISCHARGE_NOT_DOCUMENTED,
+    &esk::ESK_SAFETY_SCREEN_MISSING,
     &esk::ESK_DOSING_SCHEDULE_EXCEEDED,
     &esk::ESK_UNITS_MISMATCH_DOSE,
     &esk::ESK_WRONG_DRUG_CODE_J0222,
@@ -258,6 +262,7 @@ pub static ALL: &[&Rule] = &[
     &coding::PSY_ADDON_TIME_UNSUPPORTED,
     &coding::NOTE_CLONED,
     &coding::EM_COPIES_SESSION_NOTE,
+    &oral::ORAL_TELEHEALTH_POS_MISMATCH,
     &ivk::IVK_INFUSION_TIMES_MISSING,
     &ivk::IVK_INFUSION_UNITS_VS_TIME,
     &ivk::IVK_DRUG_LINE_INCOMPLETE,
@@ -280,15 +285,12 @@ pub struct NotImplemented {
 pub static NOT_IMPLEMENTED: &[NotImplemented] = &[
     NotImplemented { id: "dx-offlabel-indication", severity: Severity::Critical, reason: "needs primary-diagnosis ordering from claims (the contract's icd10 list has no pointer order) and an indication extractor" },
     NotImplemented { id: "trd-trial-payer-constraints", severity: Severity::Medium, reason: "class and episode constraints need per-trial dates relative to the current episode; payer parameters exist in payers.toml" },
-    NotImplemented { id: "trd-severity-scale-missing", severity: Severity::Medium, reason: "scale scores are extracted; the baseline-vs-reauthorization comparison needs the patient's course across encounters" },
     NotImplemented { id: "esk-no-concurrent-oral-ad", severity: Severity::High, reason: "needs current-medication extraction separated from trials and the MDSI/TRD indication" },
     NotImplemented { id: "esk-payer-prescriber-criteria", severity: Severity::Medium, reason: "prescriber specialty and PDMP checks are not in the input contract" },
     NotImplemented { id: "ivk-noncovered-billed-as-covered", severity: Severity::Medium, reason: "waiver/ABN and self-pay flags are not in the input contract" },
     NotImplemented { id: "esk-rems-site-not-certified", severity: Severity::Critical, reason: "site certification is a property of the practice, rarely restated per note; KX/narrative check needs claim narrative fields the contract lacks" },
-    NotImplemented { id: "esk-safety-screen-missing", severity: Severity::Medium, reason: "screens are usually documented once at intake, not per session; needs the patient's course across encounters" },
     NotImplemented { id: "esk-gcode-new-patient", severity: Severity::High, reason: "new vs established status is not in the input contract" },
     NotImplemented { id: "cocm-time-below-threshold", severity: Severity::High, reason: "CoCM minutes are monthly totals across encounters" },
-    NotImplemented { id: "oral-telehealth-pos-mismatch", severity: Severity::Medium, reason: "needs patient-location extraction (home vs other site)" },
     NotImplemented { id: "oral-telemed-controlled-rx-basis", severity: Severity::Medium, reason: "needs prescription-by-telehealth and prior in-person exam extraction" },
 ];
 

@@ -278,3 +278,55 @@ fn vague(ctx: &Ctx<'_>) -> Vec<Hit> {
         ev[0],
     )]
 }
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// The encounter that starts a ketamine or esketamine course (an
+    /// affirmed initiation statement: "plan: start Spravato 56 mg",
+    /// "candidate for esketamine"; a course continued or renewed is not a
+    /// start, nor is a prior-authorization request alone, since renewals are
+    /// often filed without saying so; or a session written as the first of
+    /// its course: "infusion 1 of 6", "first Spravato treatment") documents a baseline depression
+    /// severity score (PHQ-9, MADRS, HAM-D, QIDS or BDI with a number), or
+    /// an encounter of the same patient in the input dated on or before it
+    /// does. A planned or declined scale ("will repeat PHQ-9", "PHQ-9 not
+    /// done") is not a score. The repeat score at re-authorization is not
+    /// checked yet: it needs the renewal request recognised as such and the
+    /// scores before it across the course, compared with the baseline.
+    /// ## Why an auditor cares
+    /// UHC, CareFirst, Cigna and Medical Mutual ask for a baseline severity
+    /// score before the course (some set a cut-off) and a repeat score
+    /// showing benefit to re-authorize it; without a baseline there is
+    /// nothing to measure the response against.
+    /// ## Evidence
+    /// The initiation statement (note, span), with no score in this
+    /// encounter or in the patient's earlier encounters in the input.
+    /// ## Example
+    /// Evaluation: "Pt is a candidate for esketamine; will submit PA", with
+    /// no PHQ-9, MADRS, HAM-D or QIDS score there or at an earlier visit.
+    /// ## How to fix
+    /// Record a validated scale score at the evaluation ("PHQ-9: 21, MADRS:
+    /// 34") and repeat it during the course to document the response.
+    pub TRD_SEVERITY_SCALE_MISSING {
+        id: "trd-severity-scale-missing",
+        severity: Medium,
+        applies: EskIvk,
+        family: "trd",
+        authority: "UHC, CareFirst, Cigna, Medical Mutual esketamine policies (baseline severity scale)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: severity_scale_missing,
+    }
+}
+
+fn severity_scale_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(start) = super::course::course_start(ctx.enc) else { return vec![] };
+    if ctx.facts.earlier_docs.severity_scale || !ctx.enc.counting(EvKind::SeverityScale).is_empty() {
+        return vec![];
+    }
+    vec![Hit::at(
+        "The course starts here with no baseline depression severity score (PHQ-9, MADRS, HAM-D, QIDS) documented in this encounter or in any earlier encounter of the patient in the input.",
+        start,
+    )]
+}
