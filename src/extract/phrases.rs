@@ -1501,6 +1501,7 @@ mod tests {
             ("Connected from another clinic.", "other: clinic"),
             ("Patient physical location: hotel", "other: hotel"),
             ("Pt located in her car in a parking lot.", "other: car"),
+            ("Patient joined from her private office at work (3rd floor, door closed).", "other: office"),
         ] {
             assert_eq!(locations(t), vec![place.to_string()], "{t}");
         }
