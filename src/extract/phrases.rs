@@ -1168,6 +1168,8 @@ mod tests {
             "DISCHARGED HOME WITH WIFE AT 3:45 PM.",
             "Discharge criteria met at 10:40; daughter escorting and driving.",
             "Husband accompanying her home.",
+            "Discharge criteria met; friend Odile escorting/driving.",
+            "Discharge: 1020, discharge criteria met; partner escort/driver.",
         ] {
             assert!(counts(t, EvKind::Transport), "{t}");
         }

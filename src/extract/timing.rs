@@ -150,7 +150,7 @@ impl TimingExtractor {
             (
                 Ev::InfusionEnd,
                 super::re::Lc::new(
-                    r"\binfusion\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b|\b(?:stop(?:ped)?|end(?:ed)?|off)\b\s*(?:at|@|:)?",
+                    r"\binfusion\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b|\b(?:stop(?:ped)?|end(?:ed|ing)?|off)\b\s*(?:at|@|:)?",
                 ),
             ),
             (
@@ -740,6 +740,13 @@ mod tests {
         assert_eq!(f.timing.infusion_end[0].0 .0, 645);
         let f = facts("Ketamine infused from 1:15 pm to 1:55 pm.");
         assert_eq!(f.timing.infusion_end[0].0 .0, 835);
+    }
+
+    #[test]
+    fn infusion_ending_at() {
+        let f =
+            facts("Ketamine infusion note. The infusion began at 9:20 and ran forty minutes, ending at 10:00 with the full 46 mg given.");
+        assert_eq!(f.timing.infusion_end.first().map(|t| t.0 .0), Some(600));
     }
 
     #[test]
