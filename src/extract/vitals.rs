@@ -33,6 +33,7 @@ pub struct VitalsExtractor {
     vitals_line: Regex,
     rel_marker: Regex,
     post_minutes: Regex,
+    planned_in: Regex,
     discharge_cue: Regex,
     restated: Regex,
     post_cue: Regex,
@@ -76,6 +77,9 @@ impl VitalsExtractor {
             vitals_line: re(r"\b(?:vitals?|v/s|vs|hr|pulse|spo2|sp02|o2\s*sat|sat|rr|resp|temp|bp)\b"),
             rel_marker: re(
                 r"(?:@\s*\d{1,3}\s*(?:min|m\b)|\bt\s*\+\s*\d{1,3}|\b\d{1,3}\s*-?\s*(?:min|mins|minutes)\b|\bbaseline\b|\bpre\b|\bpost\b|\bdischarge\b)",
+            ),
+            planned_in: re(
+                r"\b(?:re-?check\w*|repeat\w*|re-?assess\w*|re-?eval\w*|again|next)?\s*(?:in|within)\s+(?:another\s+)?\d{1,3}\s*(?:-\s*\d{1,3}\s*)?(?:min|minutes?|mins?)\b",
             ),
             post_minutes: re(
                 r"\b(?P<hc>\d)\s*(?:h|hr|hrs|hours?)\s*(?:and\s*)?(?P<mc>[0-5]?\d)\s*(?:m|min|mins|minutes?)\b|(?:@|\bat|\bt\s*\+|\+)\s*(?P<m>\d{1,3})\s*(?:min|m\b|minutes?|mins?)|\b(?P<m2>\d{1,3})\s*(?:-\s*)?(?:min|minutes?|mins?)\b\s*(?:post|after|following|pd|mark|check|reading|:|-)?|\bt\s*\+\s*(?P<m3>\d{1,3})|\b(?P<h>\d(?:\.\d)?|one|two)\s*(?:h|hr|hrs|hour|hours)\b\s*(?:post|after|mark|check|:)?|\b(?P<mw>(?:twenty|thirty|forty|fourty|fifty)(?:[- ]five)?|ten|fifteen|sixty|ninety)[- ]?(?:min|minutes?|mins?)\b",
@@ -200,7 +204,10 @@ impl VitalsExtractor {
             let after = super::text::sub(text, span.end..after_end.max(span.end));
             let (mut worded, mut offset, mut at_dc) = self.phase_of(before);
             if worded == Phase::Unknown {
-                (worded, offset, at_dc) = self.phase_of(after);
+                // "BP 142/90 ... MD notified; recheck in 20 min": the time of
+                // a planned recheck is not this reading's.
+                let after = self.planned_in.replace_all(after, "");
+                (worded, offset, at_dc) = self.phase_of(&after);
             }
             let clock = pick_clock(times, before_start..span.start, span.end..after_end.max(span.end))
                 .or_else(|| column_clock(text, times, &accepted, k));
@@ -440,6 +447,16 @@ mod tests {
     fn bps(t: &str) -> Vec<String> {
         let f = Extractor::builtin().extract_text(t, None);
         f.bps.iter().map(|b| format!("{}/{}", b.sys, b.dia)).collect()
+    }
+
+    #[test]
+    fn a_planned_recheck_is_not_the_readings_time() {
+        let f = Extractor::builtin().extract_text(
+            "Pt self-administered 2 devices at 2:05 PM and 2:10 PM.\n2:50 PM: BP 142/90, HR 86, mild sedation. MD notified; recheck in 20 min.",
+            None,
+        );
+        assert_eq!(f.bps[0].offset_min, None, "{:?}", f.bps[0].offset_min);
+        assert!(f.bps[0].clock.is_some());
     }
 
     #[test]
