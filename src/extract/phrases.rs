@@ -1157,6 +1157,14 @@ mod tests {
     }
 
     #[test]
+    fn discharge_rows_of_forms() {
+        assert!(counts("Discharge\tstable per Dr. Fontaine\tboyfriend driving", EvKind::DischargeReady));
+        assert!(counts("Disposition: clinically stable, home with wife", EvKind::DischargeReady));
+        assert!(!counts("Discharge: not stable, kept for observation", EvKind::DischargeReady));
+        assert!(!counts("Discharge instructions: call if unstable", EvKind::DischargeReady));
+    }
+
+    #[test]
     fn escorts_after_times_and_handovers() {
         for t in [
             "Discharged 2:30 PM with wife; discharged criteria met.",
