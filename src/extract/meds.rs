@@ -343,7 +343,7 @@ impl MedExtractor {
                 let low = daily.is_none_or(|mg| mg <= max);
                 let sleep_words = (p.sleep.is_match(own) || p.bedtime.is_match(own) && low) && !for_depression;
                 if sleep_words || daily.is_some_and(|mg| mg <= max) && !for_depression {
-                    excluded = Some("sleep or pain dose");
+                    excluded = Some(SLEEP_DOSE);
                 }
             }
             let counts = excluded.is_none();
@@ -408,6 +408,9 @@ impl MedExtractor {
         }
     }
 }
+
+/// Why a mention at a hypnotic or pain dose is not a trial.
+pub const SLEEP_DOSE: &str = "sleep or pain dose";
 
 /// How many further mentions of the same drug a mention's own stretch may
 /// run across before it ends (its doses, durations and outcomes are the

@@ -14,6 +14,7 @@ use super::{drug_names, Ctx, Hit};
 fn no_treatment_claim(ctx: &Ctx<'_>) -> bool {
     super::esk::not_a_session(ctx) && ctx.enc.counting(EvKind::Initiation).is_empty()
 }
+use crate::extract::meds::SLEEP_DOSE;
 use crate::extract::EvKind;
 
 crate::declare_rule! {
@@ -131,7 +132,12 @@ fn incomplete(ctx: &Ctx<'_>) -> Vec<Hit> {
 crate::declare_rule! {
     /// ## What it checks
     /// A counted antidepressant trial's documented daily dose reaches the
-    /// dictionary's minimum adequate dose (rules-reference section 3).
+    /// dictionary's minimum adequate dose (rules-reference section 3). A
+    /// trial the note tells with a duration at a sleep or
+    /// pain dose (trazodone 50 mg qhs, amitriptyline 25 mg; at or below the
+    /// drug's `sleep_max_mg`, or given for sleep or pain) is not counted as
+    /// a trial at all, and is reported here too, so the reader sees why the
+    /// trial the note relies on does not count.
     /// On the esketamine track it runs on administration sessions (the
     /// esketamine treatment claim) and on intake or evaluation visits that
     /// start the treatment ("plan: start Spravato"); an E/M,
@@ -143,7 +149,8 @@ crate::declare_rule! {
     /// The trial's highest documented daily dose against `min_daily_mg` in
     /// `dictionaries/medications.toml`.
     /// ## Example
-    /// "Sertraline 25 mg x 8 weeks, no response" (minimum 50 mg/day).
+    /// "Sertraline 25 mg x 8 weeks, no response" (minimum 50 mg/day);
+    /// "trazodone 50 mg qhs x 6 months, helped sleep, mood unchanged".
     /// ## How to fix
     /// Document the highest dose reached, or why a higher dose was not tolerated.
     pub TRD_TRIAL_SUBTHERAPEUTIC_DOSE {
@@ -163,7 +170,8 @@ fn subtherapeutic(ctx: &Ctx<'_>) -> Vec<Hit> {
     if no_treatment_claim(ctx) {
         return vec![];
     }
-    ctx.facts
+    let mut hits: Vec<Hit> = ctx
+        .facts
         .trials
         .iter()
         .filter(|t| !t.augmentation)
@@ -174,7 +182,28 @@ fn subtherapeutic(ctx: &Ctx<'_>) -> Vec<Hit> {
                 Hit::at(format!("Trial of {} at {mg} mg/day is below the usual minimum adequate dose of {min} mg/day.", d.id), t.ev)
             })
         })
-        .collect()
+        .collect();
+    // A trial story (it has a duration) at a sleep or pain dose, for a drug
+    // with no counted trial; "Current meds: trazodone 50 mg qhs prn
+    // insomnia" is a medication list, not a trial.
+    let mut seen = std::collections::HashSet::new();
+    for (n, note) in ctx.enc.notes.iter().enumerate() {
+        for t in note.facts.trials.iter().filter(|t| t.excluded == Some(SLEEP_DOSE) && t.has_duration) {
+            if ctx.facts.trials.iter().any(|c| c.drug == t.drug) || !seen.insert(t.drug) {
+                continue;
+            }
+            let d = &ctx.dict.drugs[t.drug];
+            let dose = t.daily_mg.map(|mg| format!(" at {mg} mg/day")).unwrap_or_default();
+            hits.push(Hit::at(
+                format!(
+                    "Trial of {}{dose} is a sleep or pain dose, not an antidepressant trial; it does not count toward the trials the payer requires.",
+                    d.id
+                ),
+                (n, t.ev),
+            ));
+        }
+    }
+    hits
 }
 
 crate::declare_rule! {
