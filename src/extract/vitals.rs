@@ -61,7 +61,7 @@ impl VitalsExtractor {
             sbp_dbp: super::re::Lc::new(
                 r"\b(?:sbp|(?:bp\s+|blood\s+pressure\s+)?sys(?:tolic)?(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<sys>\d{2,3})\b[^0-9\n]{0,25}?\b(?:dbp|(?:bp\s+|blood\s+pressure\s+)?dia(?:stolic)?(?:\s+(?:bp|blood\s+pressure))?)\s*(?:of|:|=|-|was|is)?\s*(?P<dia>\d{2,3})\b",
             ),
-            label: re(r"\b(?:bp|b/p|b\.p\.?|nibp|blood\s+pres+ure|bld\s+press?|blood\s+presure|arterial\s+pressure)s?\b"),
+            label: re(r"\b(?:bp|b/p|b\.p\.?|nibp|blood\s+pres+ure|bld\s+press?|blood\s+presure|arterial\s+pressure|pressure)s?\b"),
             mmhg: re(r"^\s*mm\s*hg\b"),
             score: re(
                 r"\b(?:phq|gad|madrs|ham-?d|hdrs|qids|cadss|bprs|moaa|bdi|ymrs|pcl|c-?ssrs|score|scale|total|cgi|sds|mmse|moca|audit|dast)\b[^|\n]{0,12}$",
@@ -525,6 +525,8 @@ mod tests {
         assert_eq!(bps("Blood pressure pre-discharge at 2:13 pm was 138 over 68 with heart rate 66."), vec!["138/68"]);
         assert_eq!(bps("BP, taken sitting in the recliner after the nap, 142 over 90"), vec!["142/90"]);
         assert!(bps("Pain 7 over 10 today").is_empty());
+        assert_eq!(bps("Halfway through, at 9:40, her pressure was 128 over 82, pulse 74."), vec!["128/82"]);
+        assert!(bps("Pressured speech; rates anxiety 7 over 10").is_empty());
     }
 
     #[test]
