@@ -97,7 +97,7 @@ fn pats() -> &'static Pats {
             bedtime: re(r"\b(?:qhs|q\.?h\.?s\.?|hs|bedtime|nightly|at\s+night)\b"),
             share: re(r"\b(?:both|all|each|neither|none|either|all\s+of\s+which|both\s+of\s+which)\b"),
             continuation: re(r"^[ \t>*•\-]*(?:dose|dosage|max(?:imum)?\s+dose|duration|length|response|outcome|result|reason(?:\s+\w+){0,3}|stopped|dates?|start(?:ed)?|stop(?:ped)?|end(?:ed)?|side\s+effects?|tolerability|comments?|notes?|trial\s+length|adequate|adherence)\s*[:=-]"),
-            current_before: re(r"(?:\bcurrent(?:ly)?(?:\s+(?:on|taking|oral\s+ad|ad|antidepressant|meds?|medications?|regimen))?|\b(?:now|presently|still|remains)\s+(?:on|taking)|\bcontinues(?:\s+(?:on|taking|to\s+take))?|\b(?:concurrent|oral)\s+(?:oral\s+)?(?:ad|antidepressants?)|(?:^|[;.|]\s*)on)\s*[:\-]?\s*$"),
+            current_before: re(r"(?:\bcurrent(?:ly)?(?:\s+(?:on|taking|oral\s+ad|ad|antidepressant|meds?|medications?|regimen))?|\b(?:now|presently|still|remains)\s+(?:on|taking)|\bcontinues(?:\s+(?:on|taking|to\s+take))?|\b(?:concurrent|oral)\s+(?:oral\s+)?(?:ad|antidepressants?)|(?:^|[;.|:]\s*)on)\s*[:\-]?\s*$"),
             // "Plan: continue sertraline", "cont. Zoloft", "resume bupropion".
             continue_before: re(r"\b(?:continu(?:e|es|ed|ing)|cont\.?|resum(?:e|es|ed|ing)|maintain(?:ed|ing)?\s+on|keep\s+on|stays?\s+on)\s*(?:on\s+)?(?:(?:current|home|oral|po)\s+)*[:\-]?\s*$"),
             // "sertraline 150 mg daily (continued)", "bupropion - ongoing".
@@ -578,6 +578,7 @@ mod tests {
             ("Oral AD: venlafaxine XR 225 mg daily (ongoing).", "venlafaxine"),
             ("Prior trials: fluoxetine 40 mg x 8 wk, no response; current vortioxetine 20 mg daily.", "vortioxetine"),
             ("Dose: 56 mg (2 x 28 mg devices) | Oral AD: sertraline 200 mg daily (continues)", "sertraline"),
+            ("HPI: on sertraline 200 mg daily (current oral AD), reports delayed orgasm.", "sertraline"),
             ("Prior trials: paroxetine 40 mg x 8 weeks, no benefit.\nStill taking venlafaxine XR 150 mg.", "venlafaxine"),
         ] {
             assert_eq!(current_ads(t), vec![want.to_string()], "{t}");
