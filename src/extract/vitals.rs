@@ -223,7 +223,11 @@ impl VitalsExtractor {
             };
             // "Vitals reviewed: BP 128/82" restates a reading taken elsewhere:
             // its phase is the original's, so it carries none of its own.
-            let (worded, offset, at_dc, clock, section, positional) = if self.restated.is_match(before) || self.restated.is_match(after) {
+            // Only the reading's own sentence after it: "BP 126/82 at 0925.
+            // She reviewed the contraindication list" restates nothing.
+            let own_after = after.find(". ").map_or(after, |k| &after[..k]);
+            let (worded, offset, at_dc, clock, section, positional) = if self.restated.is_match(before) || self.restated.is_match(own_after)
+            {
                 (Phase::Unknown, None, false, None, Phase::Unknown, Phase::Unknown)
             } else {
                 (worded, offset, at_dc, clock, section, positional)
@@ -447,6 +451,17 @@ mod tests {
     fn bps(t: &str) -> Vec<String> {
         let f = Extractor::builtin().extract_text(t, None);
         f.bps.iter().map(|b| format!("{}/{}", b.sys, b.dia)).collect()
+    }
+
+    #[test]
+    fn a_review_in_the_next_sentence_does_not_restate_the_reading() {
+        let f = Extractor::builtin().extract_text(
+            "Before dosing her BP was 126/82, pulse 70, at 0925. She reviewed the contraindication list with me.\nShe self-administered two devices at 0935 and 0940.",
+            None,
+        );
+        assert_eq!(f.bps[0].worded, Phase::Pre);
+        let f = Extractor::builtin().extract_text("BP 126/82 (reviewed from nursing flowsheet).", None);
+        assert_eq!(f.bps[0].worded, Phase::Unknown);
     }
 
     #[test]
