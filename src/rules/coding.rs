@@ -91,7 +91,7 @@ fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// Whether a prior-auth evidence value ("prior auth: approved valid
 /// 2026-01-05..2026-07-04") covers the date of service; no window written
 /// means covered.
-fn pa_covers(value: &str, dos: NaiveDate) -> bool {
+pub(crate) fn pa_covers(value: &str, dos: NaiveDate) -> bool {
     let Some((_, w)) = value.split_once(" valid ") else { return true };
     let Some((from, to)) = w.split_once("..") else { return true };
     let from = NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok();
