@@ -450,6 +450,9 @@ pub enum PhraseKind {
     /// The patient pays the treatment (self-pay, cash, non-covered waiver),
     /// not the payer named on the note.
     SelfPay,
+    /// This visit is the patient's first with the practice (a new patient:
+    /// "new patient to our practice", "presents to establish care").
+    NewPatient,
 }
 
 /// One phrase dictionary entry.

@@ -110,6 +110,8 @@ pub enum EvKind {
     ScheduleExcess,
     /// The patient pays the treatment (self-pay, non-covered waiver).
     SelfPay,
+    /// This visit is the patient's first with the practice (new patient).
+    NewPatient,
 }
 
 impl EvKind {
@@ -156,6 +158,7 @@ impl EvKind {
             EvKind::BpManagement => "bp_management",
             EvKind::ScheduleExcess => "schedule_excess",
             EvKind::SelfPay => "self_pay",
+            EvKind::NewPatient => "new_patient",
         }
     }
 }
