@@ -227,6 +227,7 @@ pub static ALL: &[&Rule] = &[
     &dx::DX_CODE_INVALID_ON_DOS,
     &dx::DX_NONSPECIFIC_OR_REMISSION,
     &dx::DX_PSYCHOTIC_FEATURES_UNSUPPORTED,
+    &dx::DX_OFFLABEL_INDICATION,
     &trd::TRD_FEWER_THAN_TWO_TRIALS,
     &trd::TRD_TRIAL_INCOMPLETE,
     &trd::TRD_TRIAL_SUBTHERAPEUTIC_DOSE,
@@ -280,7 +281,6 @@ pub struct NotImplemented {
 /// Catalogue rules not implemented yet, each with why.
 pub static NOT_IMPLEMENTED: &[NotImplemented] = &[
     NotImplemented { id: "dx-si-indication-unsupported", severity: Severity::High, reason: "needs an MDSI-vs-TRD indication extractor and suicidal-ideation assertion; not built yet" },
-    NotImplemented { id: "dx-offlabel-indication", severity: Severity::Critical, reason: "needs primary-diagnosis ordering from claims (the contract's icd10 list has no pointer order) and an indication extractor" },
     NotImplemented { id: "trd-trial-payer-constraints", severity: Severity::Medium, reason: "class and episode constraints need per-trial dates relative to the current episode; payer parameters exist in payers.toml" },
     NotImplemented { id: "trd-severity-scale-missing", severity: Severity::Medium, reason: "scale scores are extracted; the baseline-vs-reauthorization comparison needs the patient's course across encounters" },
     NotImplemented { id: "esk-no-concurrent-oral-ad", severity: Severity::High, reason: "needs current-medication extraction separated from trials and the MDSI/TRD indication" },
