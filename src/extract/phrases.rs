@@ -965,6 +965,36 @@ mod tests {
     }
 
     #[test]
+    fn cocm_time_statements() {
+        let cocm = |t: &str| {
+            let f = Extractor::builtin().extract_text(t, None);
+            let v: Vec<String> =
+                f.counting(EvKind::TimeSpent).filter(|i| f.evidence[*i].entry_id == "cocm-time").map(|i| f.evidence[i].value.clone()).collect();
+            v
+        };
+        for t in [
+            "CoCM time this month (3/1-3/31): 42 minutes.",
+            "BHCM minutes for March: 74",
+            "Collaborative care management: 65 min this calendar month.",
+            "Behavioral health care manager time 50 mins.",
+            "Care manager time: 38 minutes",
+            "45 min of collaborative care (registry review, outreach calls).",
+        ] {
+            assert_eq!(cocm(t).len(), 1, "{t}");
+        }
+        for t in [
+            "Referred to collaborative care.",
+            "Care manager will call Friday.",
+            "Total time 40 minutes.",
+            "Psychotherapy 45 min.",
+            "No CoCM time was logged this month (0 minutes).",
+            "If enrolled in CoCM, expect about 60 minutes of care manager time monthly.",
+        ] {
+            assert!(cocm(t).is_empty(), "{t}");
+        }
+    }
+
+    #[test]
     fn self_pay_statements() {
         for t in [
             "Pt signed non-covered services waiver 11/01/2025; self-pay for this series.",

@@ -260,6 +260,7 @@ pub static ALL: &[&Rule] = &[
     &coding::PSY_ADDON_TIME_UNSUPPORTED,
     &coding::NOTE_CLONED,
     &coding::EM_COPIES_SESSION_NOTE,
+    &coding::COCM_TIME_BELOW_THRESHOLD,
     &ivk::IVK_INFUSION_TIMES_MISSING,
     &ivk::IVK_INFUSION_UNITS_VS_TIME,
     &ivk::IVK_DRUG_LINE_INCOMPLETE,
@@ -287,7 +288,6 @@ pub static NOT_IMPLEMENTED: &[NotImplemented] = &[
     NotImplemented { id: "esk-payer-prescriber-criteria", severity: Severity::Medium, reason: "prescriber specialty and PDMP checks are not in the input contract" },
     NotImplemented { id: "esk-rems-site-not-certified", severity: Severity::Critical, reason: "site certification is a property of the practice, rarely restated per note; KX/narrative check needs claim narrative fields the contract lacks" },
     NotImplemented { id: "esk-safety-screen-missing", severity: Severity::Medium, reason: "screens are usually documented once at intake, not per session; needs the patient's course across encounters" },
-    NotImplemented { id: "cocm-time-below-threshold", severity: Severity::High, reason: "CoCM minutes are monthly totals across encounters" },
     NotImplemented { id: "oral-telehealth-pos-mismatch", severity: Severity::Medium, reason: "needs patient-location extraction (home vs other site)" },
     NotImplemented { id: "oral-telemed-controlled-rx-basis", severity: Severity::Medium, reason: "needs prescription-by-telehealth and prior in-person exam extraction" },
 ];
