@@ -968,8 +968,11 @@ mod tests {
     fn cocm_time_statements() {
         let cocm = |t: &str| {
             let f = Extractor::builtin().extract_text(t, None);
-            let v: Vec<String> =
-                f.counting(EvKind::TimeSpent).filter(|i| f.evidence[*i].entry_id == "cocm-time").map(|i| f.evidence[i].value.clone()).collect();
+            let v: Vec<String> = f
+                .counting(EvKind::TimeSpent)
+                .filter(|i| f.evidence[*i].entry_id == "cocm-time")
+                .map(|i| f.evidence[i].value.clone())
+                .collect();
             v
         };
         for t in [

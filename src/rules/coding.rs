@@ -772,7 +772,8 @@ fn cocm_time(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     // The add-on counts beyond the primary code's full time; with both
     // primaries billed (reported above) the smaller base is used.
-    let base = [("99492", first), ("99493", later)].iter().filter(|(_, n)| *n > 0).filter_map(|(c, _)| def(c).and_then(|d| d.full_minutes)).min();
+    let base =
+        [("99492", first), ("99493", later)].iter().filter(|(_, n)| *n > 0).filter_map(|(c, _)| def(c).and_then(|d| d.full_minutes)).min();
     if let (true, Some(base), Some(d)) = (addon > 0, base, def("99494")) {
         if let (Some(min), Some(step)) = (d.min_minutes, d.full_minutes) {
             needs.push((format!("99494 x {addon}"), base + min + step * (addon - 1)));
@@ -782,10 +783,13 @@ fn cocm_time(ctx: &Ctx<'_>) -> Vec<Hit> {
     let codes: Vec<&str> = needs.iter().map(|(c, _)| c.as_str()).collect();
     let codes = codes.join(" + ");
     match best {
-        None => out.push(Hit::absent(format!("{codes} billed, but no collaborative care minutes for the month are documented ({need} minutes needed)."))),
-        Some((m, r)) if m < need => {
-            out.push(Hit::at(format!("{codes} needs at least {need} minutes of collaborative care in the month; {m} minutes are documented."), r))
-        }
+        None => out.push(Hit::absent(format!(
+            "{codes} billed, but no collaborative care minutes for the month are documented ({need} minutes needed)."
+        ))),
+        Some((m, r)) if m < need => out.push(Hit::at(
+            format!("{codes} needs at least {need} minutes of collaborative care in the month; {m} minutes are documented."),
+            r,
+        )),
         _ => {}
     }
     out

@@ -357,15 +357,14 @@ fn noncovered(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![];
     }
     let notice = &ctx.dict.codes.modifiers.noncovered_notice;
-    let lines: Vec<&crate::model::ClaimLine> = ctx
-        .enc
-        .claims
-        .iter()
-        .filter(|l| ctx.dict.codes.kind(&l.code).is_some_and(|k| TREATMENT_LINES.contains(&k)))
-        .collect();
+    let lines: Vec<&crate::model::ClaimLine> =
+        ctx.enc.claims.iter().filter(|l| ctx.dict.codes.kind(&l.code).is_some_and(|k| TREATMENT_LINES.contains(&k))).collect();
     // Billed as covered: a treatment line without a non-coverage modifier.
-    let as_covered: Vec<&str> =
-        lines.iter().filter(|l| !l.modifiers.iter().any(|m| notice.iter().any(|n| n.eq_ignore_ascii_case(m)))).map(|l| l.code.as_str()).collect();
+    let as_covered: Vec<&str> = lines
+        .iter()
+        .filter(|l| !l.modifiers.iter().any(|m| notice.iter().any(|n| n.eq_ignore_ascii_case(m))))
+        .map(|l| l.code.as_str())
+        .collect();
     if as_covered.is_empty() {
         return vec![];
     }
