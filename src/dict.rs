@@ -302,6 +302,15 @@ pub struct CodeDef {
     pub new_patient: bool,
     /// Where the fact comes from.
     pub source: String,
+    /// Time-based code: fewest documented minutes that support one unit
+    /// (99492: 36, 99493: 31; an add-on such as 99494: minutes beyond the
+    /// primary code's full time).
+    #[serde(default)]
+    pub min_minutes: Option<u32>,
+    /// Time-based code: the minutes the code's unit describes (99492: 70,
+    /// 99493: 60, 99494: 30 per unit).
+    #[serde(default)]
+    pub full_minutes: Option<u32>,
 }
 
 impl CodeDef {
@@ -323,6 +332,28 @@ pub struct IcdGroups {
     pub specific_active_mdd: Vec<String>,
     /// Psychotic-features codes.
     pub psychotic: Vec<String>,
+    /// Code prefixes (dotted) of esketamine's labeled indications (MDD):
+    /// a diagnosis starting with one of them is on label.
+    pub esketamine_labeled: Vec<String>,
+    /// Code prefixes (dotted) of diagnoses outside esketamine's label
+    /// (bipolar, PTSD, anxiety, pain).
+    pub esketamine_offlabel: Vec<String>,
+}
+
+impl IcdGroups {
+    /// Whether a dotted code starts with one of the prefixes.
+    pub fn in_group(group: &[String], code: &str) -> bool {
+        group.iter().any(|p| code.starts_with(p.as_str()))
+    }
+}
+
+/// Claim-line modifier groups used by the rules.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModifierGroups {
+    /// Modifiers that tell the payer the line is expected not to be
+    /// covered (liability notice / waiver on file, excluded service).
+    pub noncovered_notice: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -330,6 +361,7 @@ pub struct IcdGroups {
 struct CodeFile {
     code: Vec<CodeDef>,
     icd10: IcdGroups,
+    modifiers: ModifierGroups,
 }
 
 /// CPT/HCPCS table.
@@ -338,6 +370,8 @@ pub struct CodeTable {
     by_code: HashMap<String, CodeDef>,
     /// ICD-10 groups.
     pub icd: IcdGroups,
+    /// Modifier groups.
+    pub modifiers: ModifierGroups,
 }
 
 impl CodeTable {
@@ -427,6 +461,9 @@ pub enum PhraseKind {
     /// Where the patient is during a telehealth visit ("Patient location:
     /// home", "joined from her car").
     PatientLocation,
+    /// This visit is the patient's first with the practice (a new patient:
+    /// "new patient to our practice", "presents to establish care").
+    NewPatient,
 }
 
 /// One phrase dictionary entry.
@@ -620,7 +657,7 @@ impl Dictionaries {
         Ok(Dictionaries {
             drugs: meds.drug,
             payers: PayerDict { entries, profiles, default },
-            codes: CodeTable { by_code, icd: cf.icd10 },
+            codes: CodeTable { by_code, icd: cf.icd10, modifiers: cf.modifiers },
             phrases: ph.phrase,
         })
     }

@@ -121,6 +121,8 @@ pub enum EvKind {
     /// Where the patient is during a telehealth visit; value `home` or
     /// `other: <place>`.
     PatientLocation,
+    /// This visit is the patient's first with the practice (new patient).
+    NewPatient,
 }
 
 impl EvKind {
@@ -172,6 +174,7 @@ impl EvKind {
             EvKind::CurrentAd => "current_ad",
             EvKind::FirstSession => "first_session",
             EvKind::PatientLocation => "patient_location",
+            EvKind::NewPatient => "new_patient",
         }
     }
 }

@@ -384,6 +384,19 @@ impl PhraseExtractor {
                         counts = !(a.negated || a.hypothetical || a.family);
                         EvKind::TimeSpent
                     }
+                    PhraseKind::NewPatient => {
+                        // The status of this visit, said of the patient: not
+                        // a negation ("not a new patient"), a plan, a
+                        // relative, a past visit ("at her new patient visit
+                        // 01/05/2026", "first visit to the clinic was in
+                        // 2024") or the drug or program ("new to the clinic's
+                        // Spravato program", "Visit type: new problem").
+                        let line = line_of(text, m.start());
+                        let before = super::text::sub(text, line.start.max(m.start().saturating_sub(40))..m.start());
+                        let after = super::text::sub(text, m.end()..(m.end() + 60).min(line.end.max(m.end())));
+                        counts = visit_fact && !a.family && !a.historical && !new_patient_not_this_visit(m.as_str(), before, after);
+                        EvKind::NewPatient
+                    }
                     PhraseKind::Indication
                     | PhraseKind::FollowUp
                     | PhraseKind::InfusionRate
@@ -875,6 +888,40 @@ fn earlier_wording() -> &'static Regex {
     R.get_or_init(|| re(r"\b(?:after|since|following|tolerated|post|previous|prior|last|from)\b"))
 }
 
+/// Whether a new-patient phrase is not this visit's status, from the words
+/// right before and after it on its line: a past or planned visit ("at her
+/// new patient visit", "scheduled for a new patient evaluation", a date
+/// after it), a possessive or program after "new to the clinic" ("the
+/// clinic's Spravato program"), or a bare "Visit type: new" followed by a
+/// word other than patient ("new problem", "new to Spravato").
+fn new_patient_not_this_visit(matched: &str, before: &str, after: &str) -> bool {
+    static BEFORE: OnceLock<Regex> = OnceLock::new();
+    static AFTER: OnceLock<Regex> = OnceLock::new();
+    let before_re = BEFORE.get_or_init(|| {
+        re(r"\b(?:at|during|since|from|after|following|per|of|before|prior\s+to|her|his|their|prior|previous|last|earlier|upcoming|next|(?:scheduled|schedule|booked|book|refer(?:red)?|referral|waitlist(?:ed)?|wait\s+list)\s+(?:for|to|as))\s+(?:(?:the|a|an|her|his|their|prior|previous|initial|last)\s+)?$")
+    });
+    let after_re = AFTER.get_or_init(|| {
+        re(r"^(?:'|\x{2019})s\b|^\s*(?:(?:was|were|had\s+been)\s+(?:(?:on|in|dated)\s+)?|(?:on|in|dated)\s+)(?:\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|(?:19|20)\d{2}\b|last\b)|^\s*\(?\s*(?:\d{1,2}/\d{1,2}/\d{2,4}|(?:19|20)\d{2}-\d{1,2}-\d{1,2})|^\s*(?:\d+\s+(?:days?|weeks?|wks?|months?|mos?|years?|yrs?)\s+ago|ago)\b")
+    });
+    if before_re.is_match(before) || after_re.is_match(after) {
+        return true;
+    }
+    // The subject of the clause is the drug, a program or a staff member
+    // ("Spravato is new to the clinic", "our NP is new to the practice").
+    static SUBJECT: OnceLock<Regex> = OnceLock::new();
+    let subject = SUBJECT.get_or_init(|| {
+        re(r"\b(?:spravato|esketamine|ketamine|program|protocol|treatment|therapy|medication|drug|device|rems|service|staff|provider|nurse|rn|doctor|dr|md|np|pa|clinician|therapist|prescriber)\b")
+    });
+    let clause_before = before.rsplit(['.', ';', ',', ':', '!', '?']).next().unwrap_or(before);
+    if subject.is_match(clause_before) {
+        return true;
+    }
+    // "Visit type: New" is the status only when nothing but punctuation or
+    // the line end follows.
+    let bare = matched.trim_end().to_ascii_lowercase().ends_with("new");
+    bare && after.trim_start().chars().next().is_some_and(|c| c.is_alphanumeric())
+}
+
 /// Wording of a treatment course being kept up rather than started: an
 /// initiation phrase with it ("PA submitted for Spravato continuation",
 /// "prior auth requested for maintenance esketamine", "re-authorization")
@@ -979,6 +1026,75 @@ mod tests {
         }
         // Negated findings stay negated.
         assert!(!counts("MSE: no AH/VH, no delusions, no psychotic features.", EvKind::Psychosis));
+    }
+
+    #[test]
+    fn new_patient_status() {
+        for t in [
+            "Pt is a new patient to our practice, referred by PCP for TRD.",
+            "Visit type: New patient",
+            "Visit type: New.",
+            "NEW PATIENT EVALUATION - Interventional Psychiatry",
+            "45 y/o F presents to establish care and for Spravato induction.",
+            "First visit to this clinic; records from prior psychiatrist reviewed.",
+            "He has never been seen in this practice before.",
+            "Seen today as a new patient; Spravato 56 mg administered.",
+            "Pt is new to the practice (referred by Dr. Lee).",
+        ] {
+            assert!(counts(t, EvKind::NewPatient), "{t}");
+        }
+        for t in [
+            "New patient education provided on Spravato REMS.",
+            "Patient is new to Spravato; first treatment session today.",
+            "New to esketamine, established with our clinic since 2023.",
+            "Established patient, not a new patient.",
+            "Not a new patient to the practice.",
+            "Seen at her new patient visit on 01/05/2026; now session #4.",
+            "Follow-up of new patient evaluation from last month.",
+            "First visit to the clinic was in 2024.",
+            "Scheduled for a new patient evaluation next week.",
+            "Visit type: new problem",
+            "Patient status: new to Spravato",
+            "Spravato is new to the clinic this year.",
+            "Our NP is new to the practice.",
+            "Her sister is a new patient here.",
+            "The clinic's new patient packet was reviewed.",
+        ] {
+            assert!(!counts(t, EvKind::NewPatient), "{t}");
+        }
+    }
+
+    #[test]
+    fn cocm_time_statements() {
+        let cocm = |t: &str| {
+            let f = Extractor::builtin().extract_text(t, None);
+            let v: Vec<String> = f
+                .counting(EvKind::TimeSpent)
+                .filter(|i| f.evidence[*i].entry_id == "cocm-time")
+                .map(|i| f.evidence[i].value.clone())
+                .collect();
+            v
+        };
+        for t in [
+            "CoCM time this month (3/1-3/31): 42 minutes.",
+            "BHCM minutes for March: 74",
+            "Collaborative care management: 65 min this calendar month.",
+            "Behavioral health care manager time 50 mins.",
+            "Care manager time: 38 minutes",
+            "45 min of collaborative care (registry review, outreach calls).",
+        ] {
+            assert_eq!(cocm(t).len(), 1, "{t}");
+        }
+        for t in [
+            "Referred to collaborative care.",
+            "Care manager will call Friday.",
+            "Total time 40 minutes.",
+            "Psychotherapy 45 min.",
+            "No CoCM time was logged this month (0 minutes).",
+            "If enrolled in CoCM, expect about 60 minutes of care manager time monthly.",
+        ] {
+            assert!(cocm(t).is_empty(), "{t}");
+        }
     }
 
     #[test]

@@ -99,7 +99,7 @@ fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// Whether a prior-auth evidence value ("prior auth: approved valid
 /// 2026-01-05..2026-07-04") covers the date of service; no window written
 /// means covered.
-fn pa_covers(value: &str, dos: NaiveDate) -> bool {
+pub(crate) fn pa_covers(value: &str, dos: NaiveDate) -> bool {
     let Some((_, w)) = value.split_once(" valid ") else { return true };
     let Some((from, to)) = w.split_once("..") else { return true };
     let from = NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok();
@@ -682,9 +682,137 @@ fn psy_time(ctx: &Ctx<'_>) -> Vec<Hit> {
     out
 }
 
+crate::declare_rule! {
+    /// ## What it checks
+    /// Collaborative care (CoCM) codes are backed by the month's documented
+    /// CoCM minutes: 99492 (first month) from 36 minutes, 99493 (subsequent
+    /// month) from 31, and each +99494 unit 30 minutes beyond the primary
+    /// code's full time, reportable from 16 (99492 + 99494 from 86 minutes,
+    /// 99493 + 99494 from 76, each further unit 30 more); thresholds are
+    /// data (`min_minutes`, `full_minutes` in `dictionaries/codes.toml`).
+    /// 99492 and 99493 are never billed together. Minutes are read from a
+    /// statement naming CoCM, collaborative care or care-manager time ("CoCM
+    /// time this month: 42 minutes", "BHCM minutes for March: 74") or, in a
+    /// note typed as collaborative care / care management, any time
+    /// statement; the largest figure counts.
+    /// ## Why an auditor cares
+    /// CoCM codes are time-based monthly services; minutes that are not
+    /// written, or fall short of the code's threshold, do not support the
+    /// code, and the first-month and subsequent-month codes exclude each
+    /// other.
+    /// ## Evidence
+    /// The 9949x claim lines and CoCM time statements (`cocm-time` in
+    /// `dictionaries/phrases.toml`); the finding points at the statement it
+    /// read, or says no minutes are documented. Limits: only this encounter
+    /// is read, so 99492 and 99493 billed on different encounters of one
+    /// calendar month, and minutes logged in other encounters of the month,
+    /// are not seen; the initiating visit and the patient's consent (which
+    /// Medicare requires) are documented once, usually in another encounter,
+    /// and are not checked per month.
+    /// ## Example
+    /// 99493 + 99494 billed with "CoCM time this month: 45 minutes" (76
+    /// needed), or 99492 and 99493 on one claim.
+    /// ## How to fix
+    /// Log the care manager's and psychiatric consultant's CoCM minutes for
+    /// the calendar month, bill the codes the total supports, and bill 99492
+    /// only in the first month of care.
+    pub COCM_TIME_BELOW_THRESHOLD {
+        id: "cocm-time-below-threshold",
+        severity: High,
+        applies: Any,
+        family: "cocm",
+        authority: "CPT via BCBS ND NDRP-GC-017 (reimbursement policy quoting the CoCM descriptors 99492-99494)",
+        valid_from: Some("2018-01-01"),
+        valid_to: None,
+        since: "0.1.0",
+        check: cocm_time,
+    }
+}
+
+/// Minutes in a CoCM time statement: a figure followed by "min", else the
+/// last number ("CoCM minutes for March: 74").
+fn cocm_minutes(v: &str) -> Option<u32> {
+    stated_minutes(v).or_else(|| {
+        static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        let re = RE.get_or_init(|| crate::extract::re::cs(r"\d{1,3}"));
+        re.find_iter(v).last().and_then(|m| m.as_str().parse().ok())
+    })
+}
+
+fn cocm_note_type(t: &str) -> bool {
+    let t = t.to_ascii_lowercase();
+    t.contains("collaborative") || t.contains("cocm") || t.contains("care manag") || t.contains("bhcm")
+}
+
+fn cocm_time(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let lines = ctx.enc.lines_of(ctx.dict, CodeKind::Cocm);
+    if lines.is_empty() {
+        return vec![];
+    }
+    let def = |code: &str| ctx.dict.codes.get(code);
+    let units = |code: &str| -> u32 { lines.iter().filter(|l| l.code == code).map(|l| l.units.round().max(1.0) as u32).sum() };
+    let mut out = Vec::new();
+    let (first, later, addon) = (units("99492"), units("99493"), units("99494"));
+    if first > 0 && later > 0 {
+        out.push(Hit::absent(
+            "99492 (first month) and 99493 (subsequent month) are billed together; only one of them is reported for a calendar month.",
+        ));
+    }
+    let mut best: Option<(u32, EvRef)> = None;
+    for r in ctx.enc.counting(EvKind::TimeSpent) {
+        let e = ctx.enc.ev(r);
+        let typed = ctx.enc.notes[r.0].meta.note_type.as_deref().is_some_and(cocm_note_type);
+        if e.entry_id != "cocm-time" && !typed {
+            continue;
+        }
+        if let Some(m) = cocm_minutes(&e.value) {
+            if best.is_none_or(|(b, _)| m > b) {
+                best = Some((m, r));
+            }
+        }
+    }
+    // What each billed code needs, from the code table.
+    let mut needs: Vec<(String, u32)> = Vec::new();
+    for (code, n) in [("99492", first), ("99493", later)] {
+        if let (true, Some(min)) = (n > 0, def(code).and_then(|d| d.min_minutes)) {
+            needs.push((code.to_string(), min));
+        }
+    }
+    // The add-on counts beyond the primary code's full time; with both
+    // primaries billed (reported above) the smaller base is used.
+    let base =
+        [("99492", first), ("99493", later)].iter().filter(|(_, n)| *n > 0).filter_map(|(c, _)| def(c).and_then(|d| d.full_minutes)).min();
+    if let (true, Some(base), Some(d)) = (addon > 0, base, def("99494")) {
+        if let (Some(min), Some(step)) = (d.min_minutes, d.full_minutes) {
+            needs.push((format!("99494 x {addon}"), base + min + step * (addon - 1)));
+        }
+    }
+    let Some(need) = needs.iter().map(|(_, m)| *m).max() else { return out };
+    let codes: Vec<&str> = needs.iter().map(|(c, _)| c.as_str()).collect();
+    let codes = codes.join(" + ");
+    match best {
+        None => out.push(Hit::absent(format!(
+            "{codes} billed, but no collaborative care minutes for the month are documented ({need} minutes needed)."
+        ))),
+        Some((m, r)) if m < need => out.push(Hit::at(
+            format!("{codes} needs at least {need} minutes of collaborative care in the month; {m} minutes are documented."),
+            r,
+        )),
+        _ => {}
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cocm_minutes_from_statements() {
+        assert_eq!(cocm_minutes("cocm time this month (3/1-3/31): 42 minutes"), Some(42));
+        assert_eq!(cocm_minutes("bhcm minutes for march: 74"), Some(74));
+        assert_eq!(cocm_minutes("45 min of collaborative care"), Some(45));
+    }
 
     #[test]
     fn pa_window_against_dos() {

@@ -246,3 +246,81 @@ fn si_indication(ctx: &Ctx<'_>) -> Vec<Hit> {
         *first,
     )]
 }
+
+crate::declare_rule! {
+    /// An esketamine (Spravato) session is billed for a labeled indication:
+    /// among the encounter's billed diagnosis codes there is a major
+    /// depressive disorder code (F32.x / F33.x; the label covers TRD and
+    /// MDSI, both in MDD). It fires when no such code is billed and an
+    /// off-label diagnosis is: bipolar disorder (F31.-), PTSD (F43.1-), an
+    /// anxiety disorder (F41.-) or pain (G89.-, R52). The code groups are
+    /// data (`esketamine_labeled`, `esketamine_offlabel` in
+    /// `dictionaries/codes.toml`). Whether the MDD code is specific enough is
+    /// dx-nonspecific-or-remission's question, not this rule's.
+    /// Checked only on administration sessions: an E/M or psychotherapy
+    /// visit of a patient on Spravato, coded for the problem it treats, is
+    /// not an esketamine claim.
+    /// ## Why an auditor cares
+    /// Medicare covers esketamine only for its labeled indications (First
+    /// Coast A59250); Cigna and BCBS MS call other uses investigational. A
+    /// session billed for bipolar depression, PTSD, anxiety or pain alone is
+    /// denied or recouped.
+    /// ## Evidence
+    /// The ICD-10-CM codes on the encounter's claim lines. Limits: codes
+    /// written only in the notes are not used (without a claim, nothing shows
+    /// what the session was billed for, and a code in a note may be a
+    /// rule-out or a relative's), and the claim's diagnosis pointer order is
+    /// not in the input, so an MDD code anywhere on the claim counts as the
+    /// indication. Severity: the catalogue gives critical for Medicare and
+    /// high otherwise; the rule framework has one severity per rule (a
+    /// `ketaudit.toml` override changes it for every payer), so every
+    /// finding is critical; for traditional Medicare the message also names
+    /// the labeled-use-only coverage limit.
+    /// ## Example
+    /// G2082 billed with F31.81 (bipolar II disorder) as the only diagnosis.
+    /// ## How to fix
+    /// If the patient has MDD (TRD or MDSI), document and code it; otherwise
+    /// esketamine is off-label for this diagnosis: do not bill it as covered.
+    pub DX_OFFLABEL_INDICATION {
+        id: "dx-offlabel-indication",
+        severity: Critical,
+        applies: Esk,
+        family: "dx",
+        authority: "First Coast billing and coding article A59250 (labeled indications only); Cigna and BCBS MS policies (other uses investigational)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: offlabel,
+    }
+}
+
+fn offlabel(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if super::esk::not_a_session(ctx) || !ctx.facts.icd10_from_claims {
+        return vec![];
+    }
+    let g = &ctx.dict.codes.icd;
+    let codes = &ctx.facts.icd10_codes;
+    if codes.iter().any(|c| crate::dict::IcdGroups::in_group(&g.esketamine_labeled, c)) {
+        return vec![];
+    }
+    let off: Vec<String> = codes
+        .iter()
+        .filter(|c| crate::dict::IcdGroups::in_group(&g.esketamine_offlabel, c))
+        .map(|c| match icd10cm().title(c) {
+            Some(t) => format!("{c} ({t})"),
+            None => c.clone(),
+        })
+        .collect();
+    if off.is_empty() {
+        return vec![];
+    }
+    let medicare = if ctx.payer.traditional_medicare {
+        " Medicare covers esketamine only for its labeled indications (First Coast A59250)."
+    } else {
+        ""
+    };
+    vec![Hit::absent(format!(
+        "Esketamine billed for {} with no major depressive disorder diagnosis (F32.x/F33.x) on the claim; Spravato is labeled for TRD and MDSI in MDD.{medicare}",
+        off.join(", ")
+    ))]
+}

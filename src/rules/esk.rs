@@ -1038,6 +1038,77 @@ fn gcode_em(ctx: &Ctx<'_>) -> Vec<Hit> {
 
 crate::declare_rule! {
     /// ## What it checks
+    /// G2082/G2083 are billed only for established patients. It fires when a
+    /// G-code is billed on an encounter that also bills a new-patient E/M
+    /// (99202-99205; `new_patient` in `dictionaries/codes.toml`), or whose
+    /// notes state that this visit is the patient's first with the practice
+    /// ("new patient to our practice", "Visit type: New patient", "presents
+    /// to establish care", "never seen in this clinic before"). Being new to
+    /// the drug is not being new to the practice: "new to Spravato", "first
+    /// Spravato session", "new patient education" do not count, nor a
+    /// negated, planned, family or past mention ("at her new patient visit
+    /// 01/05/2026").
+    /// ## Why an auditor cares
+    /// The G2082/G2083 descriptors describe an established-patient office
+    /// visit; a new patient's first visit cannot be billed under them.
+    /// ## Evidence
+    /// The claim lines, and new-patient phrases (`new_patient` in
+    /// `dictionaries/phrases.toml`); the finding points at the statement
+    /// when there is one. Limits: only this encounter is read, so a
+    /// new-patient E/M billed under a separate encounter id on the same
+    /// date, and the CPT three-year rule (no professional service from the
+    /// practice's same-specialty physicians in three years), are not checked.
+    /// ## Example
+    /// G2082 + 99204 on one encounter, or G2083 on a note headed "NEW PATIENT
+    /// EVALUATION".
+    /// ## How to fix
+    /// Bill the new patient's first visit with the new-patient E/M and the
+    /// esketamine drug and administration codes the payer accepts; use
+    /// G2082/G2083 from the first established visit.
+    pub ESK_GCODE_NEW_PATIENT {
+        id: "esk-gcode-new-patient",
+        severity: High,
+        applies: Esk,
+        family: "esk",
+        authority: "G2082/G2083 descriptors ('established patient'), CY2020 PFS interim final rule (84 FR 62568)",
+        valid_from: Some("2020-01-01"),
+        valid_to: None,
+        since: "0.1.0",
+        check: gcode_new_patient,
+    }
+}
+
+fn gcode_new_patient(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let mut gcodes: Vec<&str> = ctx.enc.lines_of(ctx.dict, CodeKind::EskGcode).iter().map(|l| l.code.as_str()).collect();
+    if gcodes.is_empty() {
+        return vec![];
+    }
+    gcodes.sort_unstable();
+    gcodes.dedup();
+    let gcodes = gcodes.join("/");
+    let mut new_em: Vec<&str> =
+        ctx.enc.claims.iter().filter(|l| ctx.dict.codes.get(&l.code).is_some_and(|d| d.new_patient)).map(|l| l.code.as_str()).collect();
+    new_em.sort_unstable();
+    new_em.dedup();
+    let stated = ctx.enc.counting(EvKind::NewPatient).first().copied();
+    let msg = match (new_em.is_empty(), stated) {
+        (false, _) => format!(
+            "{gcodes} billed with the new-patient E/M {} on the same encounter; G2082/G2083 are for established patients only.",
+            new_em.join(", ")
+        ),
+        (true, Some(_)) => {
+            format!("{gcodes} billed, but the note documents a new patient's first visit to the practice; G2082/G2083 are for established patients only.")
+        }
+        (true, None) => return vec![],
+    };
+    vec![match stated {
+        Some(r) => Hit::at(msg, r),
+        None => Hit::absent(msg),
+    }]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
     /// An esketamine session documents that the patient self-administered
     /// in the setting under a healthcare provider's direct observation.
     /// Documented means an affirmed supervision statement ("self-administered

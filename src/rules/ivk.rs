@@ -282,3 +282,109 @@ fn post_elements(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     vec![Hit::absent(format!("Post-infusion documentation lacks: {}.", missing.join(", ")))]
 }
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// An IV or oral ketamine treatment billed to a payer whose policy treats
+    /// ketamine for depression as experimental/investigational (payer profile
+    /// `ketamine_investigational` in `dictionaries/payers.toml`: Aetna CPB
+    /// 0938, UHC) has a signed waiver/ABN or a self-pay arrangement
+    /// documented. Billed means a ketamine treatment line on the encounter:
+    /// an infusion, push or injection administration code, an unclassified
+    /// drug line (J3490) or an esketamine drug/G-code used for the ketamine.
+    /// It does not fire when:
+    /// - the notes affirm self-pay, cash or private pay, or a signed
+    ///   non-covered waiver/ABN (a plan such as "will self-pay if denied",
+    ///   or "not self-pay", does not count);
+    /// - every treatment line carries a non-coverage modifier (GA, GX, GY,
+    ///   GZ; `dictionaries/codes.toml`), i.e. the claim itself says it
+    ///   expects no coverage;
+    /// - an approved prior authorization covering the date of service is
+    ///   documented (the payer agreed to cover this treatment);
+    /// - the encounter has no claim lines. The payer field names the
+    ///   patient's plan, not a claim: without a billed line nothing shows
+    ///   the treatment was presented to the payer as covered, and the note
+    ///   may simply not restate a self-pay arrangement. Supply the claims
+    ///   (inline or `--claims`) to have these encounters checked.
+    /// Only the ketamine treatment lines are judged: an E/M or
+    /// psychotherapy line billed beside a self-paid infusion is not.
+    /// ## Why an auditor cares
+    /// A payer that considers ketamine for depression investigational denies
+    /// the claim; without a waiver signed before the service the patient
+    /// cannot be billed either, and billing the service as if covered misstates
+    /// it to the payer.
+    /// ## Evidence
+    /// The payer's profile and policy, the encounter's claim lines and their
+    /// modifiers, self-pay / waiver phrases (`self_pay` in
+    /// `dictionaries/phrases.toml`) and approved prior authorizations. The
+    /// finding names the billed lines; the waiver it looks for is absent, so
+    /// it has no span.
+    /// ## Example
+    /// Aetna PPO, 96365 + J3490 for a ketamine infusion for depression, no
+    /// waiver or self-pay statement and no authorization on file.
+    /// ## How to fix
+    /// Have the patient sign the payer's non-covered-service waiver before
+    /// treatment and document it (or document the self-pay arrangement and do
+    /// not bill the payer), or obtain and record the payer's authorization.
+    pub IVK_NONCOVERED_BILLED_AS_COVERED {
+        id: "ivk-noncovered-billed-as-covered",
+        severity: Medium,
+        applies: IvkOral,
+        family: "ivk",
+        authority: "Aetna CPB 0938; UHC ketamine policy (Medical Benefit Drug Policy 'Ketalar (Ketamine) and Spravato (Esketamine)', 2026D0069P)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: noncovered,
+    }
+}
+
+/// Code kinds of a billed ketamine treatment (administration or drug).
+const TREATMENT_LINES: &[CodeKind] = &[
+    CodeKind::InfusionInitial,
+    CodeKind::InfusionAddl,
+    CodeKind::InfusionSequential,
+    CodeKind::Push,
+    CodeKind::Injection,
+    CodeKind::UnlistedDrug,
+    CodeKind::EskDrug,
+    CodeKind::EskGcode,
+    CodeKind::WrongDrug,
+];
+
+fn noncovered(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if !ctx.payer.ketamine_investigational {
+        return vec![];
+    }
+    let notice = &ctx.dict.codes.modifiers.noncovered_notice;
+    let lines: Vec<&crate::model::ClaimLine> =
+        ctx.enc.claims.iter().filter(|l| ctx.dict.codes.kind(&l.code).is_some_and(|k| TREATMENT_LINES.contains(&k))).collect();
+    // Billed as covered: a treatment line without a non-coverage modifier.
+    let as_covered: Vec<&str> = lines
+        .iter()
+        .filter(|l| !l.modifiers.iter().any(|m| notice.iter().any(|n| n.eq_ignore_ascii_case(m))))
+        .map(|l| l.code.as_str())
+        .collect();
+    if as_covered.is_empty() {
+        return vec![];
+    }
+    if !ctx.enc.counting(EvKind::SelfPay).is_empty() {
+        return vec![];
+    }
+    let dos = ctx.enc.date_of_service;
+    if ctx.enc.counting(EvKind::PriorAuth).iter().any(|r| super::coding::pa_covers(&ctx.enc.ev(*r).value, dos)) {
+        return vec![];
+    }
+    let mut codes: Vec<&str> = as_covered;
+    codes.dedup();
+    let policy = if ctx.payer.policy.is_empty() { String::new() } else { format!(" (payer policy: {})", ctx.payer.policy) };
+    vec![Hit {
+        message: format!(
+            "{} billed to {} as a covered service, but the payer treats ketamine for depression as investigational{policy}; no signed waiver/ABN, self-pay arrangement or approved authorization is documented.",
+            codes.join(", "),
+            ctx.payer.name
+        ),
+        ev: None,
+        note: ctx.facts.session_note,
+    }]
+}

@@ -230,6 +230,7 @@ pub static ALL: &[&Rule] = &[
     &dx::DX_NONSPECIFIC_OR_REMISSION,
     &dx::DX_PSYCHOTIC_FEATURES_UNSUPPORTED,
     &dx::DX_SI_INDICATION_UNSUPPORTED,
+    &dx::DX_OFFLABEL_INDICATION,
     &trd::TRD_FEWER_THAN_TWO_TRIALS,
     &trd::TRD_TRIAL_INCOMPLETE,
     &trd::TRD_TRIAL_SUBTHERAPEUTIC_DOSE,
@@ -238,6 +239,7 @@ pub static ALL: &[&Rule] = &[
     &trd::TRD_SEVERITY_SCALE_MISSING,
     &coding::PA_MISSING_OR_AFTER_DOS,
     &coding::PROV_NON_PRESCRIBER_BILLING_ADMIN,
+    &ivk::IVK_NONCOVERED_BILLED_AS_COVERED,
     &esk::ESK_REMS_PATIENT_NOT_ENROLLED,
     &esk::ESK_REMS_MONITORING_FORM_MISSING,
     &esk::ESK_SUPERVISION_NOT_DOCUMENTED,
@@ -255,6 +257,7 @@ pub static ALL: &[&Rule] = &[
     &esk::ESK_GCODE_TIER_MISMATCH,
     &esk::ESK_GCODE_WITH_DRUG_CODE,
     &esk::ESK_GCODE_WITH_EM_OR_PROLONGED,
+    &esk::ESK_GCODE_NEW_PATIENT,
     &coding::CODE_DELETED_ON_DOS,
     &coding::PROLONGED_TIME_INSUFFICIENT,
     &coding::EM_MOD25_WITHOUT_SEPARATE_DOC,
@@ -262,6 +265,7 @@ pub static ALL: &[&Rule] = &[
     &coding::PSY_ADDON_TIME_UNSUPPORTED,
     &coding::NOTE_CLONED,
     &coding::EM_COPIES_SESSION_NOTE,
+    &coding::COCM_TIME_BELOW_THRESHOLD,
     &oral::ORAL_TELEHEALTH_POS_MISMATCH,
     &ivk::IVK_INFUSION_TIMES_MISSING,
     &ivk::IVK_INFUSION_UNITS_VS_TIME,
@@ -283,14 +287,10 @@ pub struct NotImplemented {
 
 /// Catalogue rules not implemented yet, each with why.
 pub static NOT_IMPLEMENTED: &[NotImplemented] = &[
-    NotImplemented { id: "dx-offlabel-indication", severity: Severity::Critical, reason: "needs primary-diagnosis ordering from claims (the contract's icd10 list has no pointer order) and an indication extractor" },
     NotImplemented { id: "trd-trial-payer-constraints", severity: Severity::Medium, reason: "class and episode constraints need per-trial dates relative to the current episode; payer parameters exist in payers.toml" },
     NotImplemented { id: "esk-no-concurrent-oral-ad", severity: Severity::High, reason: "needs current-medication extraction separated from trials and the MDSI/TRD indication" },
     NotImplemented { id: "esk-payer-prescriber-criteria", severity: Severity::Medium, reason: "prescriber specialty and PDMP checks are not in the input contract" },
-    NotImplemented { id: "ivk-noncovered-billed-as-covered", severity: Severity::Medium, reason: "waiver/ABN and self-pay flags are not in the input contract" },
     NotImplemented { id: "esk-rems-site-not-certified", severity: Severity::Critical, reason: "site certification is a property of the practice, rarely restated per note; KX/narrative check needs claim narrative fields the contract lacks" },
-    NotImplemented { id: "esk-gcode-new-patient", severity: Severity::High, reason: "new vs established status is not in the input contract" },
-    NotImplemented { id: "cocm-time-below-threshold", severity: Severity::High, reason: "CoCM minutes are monthly totals across encounters" },
     NotImplemented { id: "oral-telemed-controlled-rx-basis", severity: Severity::Medium, reason: "needs prescription-by-telehealth and prior in-person exam extraction" },
 ];
 
