@@ -1040,6 +1040,8 @@ mod tests {
             "He has never been seen in this practice before.",
             "Seen today as a new patient; Spravato 56 mg administered.",
             "Pt is new to the practice (referred by Dr. Lee).",
+            "Visit type: [x] NEW PATIENT to practice   [ ] established",
+            "First visit with any clinician in our practice today.",
         ] {
             assert!(counts(t, EvKind::NewPatient), "{t}");
         }
@@ -1048,6 +1050,7 @@ mod tests {
             "Patient is new to Spravato; first treatment session today.",
             "New to esketamine, established with our clinic since 2023.",
             "Established patient, not a new patient.",
+            "Visit type: [ ] new patient [x] established",
             "Not a new patient to the practice.",
             "Seen at her new patient visit on 01/05/2026; now session #4.",
             "Follow-up of new patient evaluation from last month.",

@@ -812,6 +812,7 @@ mod tests {
         assert_eq!(cocm_minutes("cocm time this month (3/1-3/31): 42 minutes"), Some(42));
         assert_eq!(cocm_minutes("bhcm minutes for march: 74"), Some(74));
         assert_eq!(cocm_minutes("45 min of collaborative care"), Some(45));
+        assert_eq!(cocm_minutes("total september: 42 minutes"), Some(42));
     }
 
     #[test]
