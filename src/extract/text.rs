@@ -405,7 +405,12 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
         if bare {
             // "1415": needs a time word before it or a log-line start; never a year.
             // Bounded look-back: scanning the whole prefix per candidate was quadratic.
-            let before = &text[floor_char(text, start.saturating_sub(48))..start];
+            // A label set off by a wide gap (dotted leaders, a tab-aligned
+            // column: "Discharge:            1020") reads as if the gap were
+            // one space.
+            let gap = text.as_bytes()[..start].iter().rev().take_while(|b| **b == b' ' || **b == b'\t').count();
+            let ctx_end = if gap >= 4 { start - gap + 1 } else { start };
+            let before = &text[floor_char(text, ctx_end.saturating_sub(48))..ctx_end];
             let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
             let at_line_start = before[line_start..].trim().is_empty();
             // A log entry's time label ("1424: BP 150/99") is a context too.

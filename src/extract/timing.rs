@@ -180,7 +180,7 @@ impl TimingExtractor {
             (
                 Ev::Discharge,
                 super::re::Lc::new(
-                    r"\bdis?charg\w*|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\bleaving\b|(?m:^[ \t>*\-]*(?:pt\s+|patient\s+)?out\s*[:@])",
+                    r"\bdis?charg\w*|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\b(?:took|drove|driven|picked\s+up|escorted)\s+(?:her|him|them|the\s+(?:pt|patient))\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\bleaving\b|(?m:^[ \t>*\-]*(?:pt\s+|patient\s+)?out\s*[:@])",
                 ),
             ),
         ];
@@ -740,6 +740,16 @@ mod tests {
         assert_eq!(f.timing.infusion_end[0].0 .0, 645);
         let f = facts("Ketamine infused from 1:15 pm to 1:55 pm.");
         assert_eq!(f.timing.infusion_end[0].0 .0, 835);
+    }
+
+    #[test]
+    fn discharge_after_a_leader_gap_or_a_ride_home() {
+        let f = facts(
+            "Ketamine infusion. infusion stop 0920\nDischarge ........................................... 1020, discharge criteria met",
+        );
+        assert_eq!(f.timing.discharge.first().map(|t| t.0 .0), Some(620));
+        let f = facts("Ketamine infusion. Infusion ended at 10:00. Her son Felix took her home at 11:00.");
+        assert_eq!(f.timing.discharge.first().map(|t| t.0 .0), Some(660));
     }
 
     #[test]
