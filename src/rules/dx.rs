@@ -248,6 +248,7 @@ fn si_indication(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 crate::declare_rule! {
+    /// ## What it checks
     /// An esketamine (Spravato) session is billed for a labeled indication:
     /// among the encounter's billed diagnosis codes there is a major
     /// depressive disorder code (F32.x / F33.x; the label covers TRD and
