@@ -1411,3 +1411,54 @@ mod tests {
         );
     }
 }
+
+crate::declare_rule! {
+    /// ## What it checks
+    /// An esketamine session whose notes name the MDSI indication documents
+    /// the oral antidepressant the patient takes now (a current medication
+    /// list, "currently on sertraline", "continue bupropion", "Oral AD:
+    /// venlafaxine XR 225 mg"). A drug told only as a past trial does not
+    /// count. The TRD part of the catalogue row (an oral antidepressant only
+    /// where a payer still requires it, severity info; `concurrent_ad_required`
+    /// in `dictionaries/payers.toml`) is not reported: a rule has one
+    /// severity, and this one is the MDSI requirement's.
+    /// ## Why an auditor cares
+    /// Spravato for MDSI is labeled for use with an oral antidepressant (TRD
+    /// monotherapy has been allowed since January 2025, MDSI not); a claim for
+    /// the MDSI indication without one is outside the label.
+    /// ## Evidence
+    /// mdsi_indication phrases and current_ad evidence (the medication
+    /// extractor's current-medication reading, `dictionaries/medications.toml`).
+    /// ## Example
+    /// "Spravato 84 mg for MDSI, week 2", trials listed, no current
+    /// antidepressant named.
+    /// ## How to fix
+    /// Document the concurrent oral antidepressant (drug and dose), or the
+    /// indication the course is actually given for.
+    pub ESK_NO_CONCURRENT_ORAL_AD {
+        id: "esk-no-concurrent-oral-ad",
+        severity: High,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato prescribing information, section 1 (MDSI: in conjunction with an oral antidepressant); rules-reference C9",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: no_concurrent_ad,
+    }
+}
+
+fn no_concurrent_ad(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) {
+        return vec![];
+    }
+    let named = ctx.enc.counting(EvKind::MdsiIndication);
+    let Some(first) = named.first() else { return vec![] };
+    if !ctx.enc.counting(EvKind::CurrentAd).is_empty() {
+        return vec![];
+    }
+    vec![Hit::at(
+        "The MDSI indication is named, but no current oral antidepressant is documented; Spravato for MDSI is labeled for use with one.",
+        *first,
+    )]
+}
