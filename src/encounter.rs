@@ -781,6 +781,35 @@ fn separate_em(enc: &Encounter, track: Track, session: Option<usize>) -> (Option
     (Some(separate), copies)
 }
 
+/// A one-note encounter for tests: patient p1, 2026-02-10, an MD at POS 11,
+/// the note run through the built-in extractor.
+#[cfg(test)]
+pub(crate) fn test_encounter(note_type: &str, text: &str, claims: Vec<ClaimLine>) -> Encounter {
+    let ex = crate::extract::Extractor::builtin();
+    let meta = NoteMeta {
+        note_id: "n1".into(),
+        encounter_id: "e1".into(),
+        patient_id: "p1".into(),
+        date_of_service: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
+        provider_id: None,
+        provider_credential: Some("MD".into()),
+        payer: None,
+        note_type: Some(note_type.into()),
+        place_of_service: Some("11".into()),
+        claim_lines: claims.clone(),
+    };
+    Encounter {
+        encounter_id: "e1".into(),
+        patient_id: "p1".into(),
+        date_of_service: meta.date_of_service,
+        provider_id: None,
+        payer: None,
+        place_of_service: Some("11".into()),
+        notes: vec![NoteRecord { facts: ex.extract_text(text, Some(note_type)), meta }],
+        claims,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -803,28 +832,7 @@ mod tests {
     fn clock_before_the_first_dose_makes_a_recheck_pre_dose() {
         let ex = crate::extract::Extractor::builtin();
         let text = "| Time | Event | BP | HR |\n|---|---|---|---|\n| 08:02 | arrival | 150/95 | 82 |\n| 08:14 | seated 10 min | 136/84 | 74 |\n| 08:20 | device 1 (28 mg) | | |\n| 08:25 | device 2 (28 mg) | | |\n| 09:05 | 40 min | 134/82 | 76 |\n";
-        let meta = NoteMeta {
-            note_id: "n1".into(),
-            encounter_id: "e1".into(),
-            patient_id: "p1".into(),
-            date_of_service: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
-            provider_id: None,
-            provider_credential: None,
-            payer: None,
-            note_type: Some("Spravato Treatment Note".into()),
-            place_of_service: None,
-            claim_lines: vec![],
-        };
-        let enc = Encounter {
-            encounter_id: "e1".into(),
-            patient_id: "p1".into(),
-            date_of_service: meta.date_of_service,
-            provider_id: None,
-            payer: None,
-            place_of_service: None,
-            notes: vec![NoteRecord { facts: ex.extract_text(text, Some("Spravato Treatment Note")), meta }],
-            claims: vec![],
-        };
+        let enc = test_encounter("Spravato Treatment Note", text, vec![]);
         let f = assess(&enc, ex.dict);
         let ph: Vec<_> = f.bps.iter().map(|b| (format!("{}/{}", b.sys, b.dia), b.phase, b.offset_min)).collect();
         // "seated 10 min" at 08:14 is a recheck before the 08:20 device, not 10 minutes post-dose.

@@ -140,29 +140,7 @@ mod tests {
     }
 
     fn start_of(text: &str) -> Option<String> {
-        let ex = crate::extract::Extractor::builtin();
-        let meta = crate::encounter::NoteMeta {
-            note_id: "n1".into(),
-            encounter_id: "e1".into(),
-            patient_id: "p1".into(),
-            date_of_service: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
-            provider_id: None,
-            provider_credential: Some("MD".into()),
-            payer: None,
-            note_type: Some("Spravato Treatment Note".into()),
-            place_of_service: Some("11".into()),
-            claim_lines: vec![],
-        };
-        let enc = Encounter {
-            encounter_id: "e1".into(),
-            patient_id: "p1".into(),
-            date_of_service: meta.date_of_service,
-            provider_id: None,
-            payer: None,
-            place_of_service: Some("11".into()),
-            notes: vec![crate::encounter::NoteRecord { facts: ex.extract_text(text, Some("Spravato Treatment Note")), meta }],
-            claims: vec![],
-        };
+        let enc = crate::encounter::test_encounter("Spravato Treatment Note", text, vec![]);
         course_start(&enc).map(|r| enc.ev(r).value.clone())
     }
 

@@ -1249,7 +1249,7 @@ fn safety_screen_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encounter::{assess, NoteMeta, NoteRecord};
+    use crate::encounter::assess;
     use crate::extract::Extractor;
     use crate::model::ClaimLine;
 
@@ -1261,28 +1261,7 @@ mod tests {
             .iter()
             .map(|c| ClaimLine { code: (*c).into(), units: 1.0, modifiers: vec![], icd10: vec!["F33.2".into()], place_of_service: None })
             .collect();
-        let meta = NoteMeta {
-            note_id: "n1".into(),
-            encounter_id: "e1".into(),
-            patient_id: "p1".into(),
-            date_of_service: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
-            provider_id: None,
-            provider_credential: Some("MD".into()),
-            payer: None,
-            note_type: Some(note_type.into()),
-            place_of_service: Some("11".into()),
-            claim_lines: claims.clone(),
-        };
-        let enc = Encounter {
-            encounter_id: "e1".into(),
-            patient_id: "p1".into(),
-            date_of_service: meta.date_of_service,
-            provider_id: None,
-            payer: None,
-            place_of_service: Some("11".into()),
-            notes: vec![NoteRecord { facts: ex.extract_text(text, Some(note_type)), meta }],
-            claims,
-        };
+        let enc = crate::encounter::test_encounter(note_type, text, claims);
         let facts = assess(&enc, ex.dict);
         (session_evidence(&enc, &facts, ex.dict), facts.track)
     }
