@@ -318,6 +318,8 @@ impl MedExtractor {
             // A follow-up interval ("RTC 8 wks") is no trial language either.
             let own_cue = p.follow_up_span.replace_all(own, "");
             let cue_here = p.trial_cue.is_match(&own_cue) || lead_cue || has_outcome || has_duration;
+            // "current:", "currently on", "still taking" just before the name.
+            let said_current = current_before(ctx, item.start, r.start, p);
             let mut excluded: Option<&'static str> = None;
             if a.negated {
                 excluded = Some("negated");
@@ -329,7 +331,7 @@ impl MedExtractor {
                 excluded = Some("plan, not a past trial");
             } else if section == Some(SectionKind::MedCurrent) && !(has_outcome || has_duration || p.trial_cue.is_match(own)) {
                 excluded = Some("current medication list, no trial language");
-            } else if current_before(ctx, item.start, r.start, p) && !(p.outcome.is_match(own) || has_duration) {
+            } else if said_current && !(p.outcome.is_match(own) || has_duration) {
                 // "...; current vortioxetine 20 mg daily" inside a trials line.
                 excluded = Some("current medication, no trial of its own");
             } else if !(cue_here || section == Some(SectionKind::MedHistory)) {
@@ -372,7 +374,7 @@ impl MedExtractor {
             if role == DrugRole::Antidepressant && !(a.negated || a.family || a.hypothetical || a.possible) {
                 let before = super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start);
                 let current_use = section == Some(SectionKind::MedCurrent)
-                    || current_before(ctx, item.start, r.start, p)
+                    || said_current
                     || p.continue_before.is_match(before)
                     || (!a.historical && p.current_own.is_match(own));
                 if current_use {
