@@ -40,6 +40,9 @@ pub struct TrialMention {
     pub has_outcome: bool,
     /// Why it does not count, when it does not.
     pub excluded: Option<&'static str>,
+    /// The only trial wording around it is a symptom ("early insomnia on
+    /// sertraline"): no failure, stop, duration or trial word.
+    symptom_only: bool,
 }
 
 /// Compiled medication matcher.
@@ -80,6 +83,13 @@ struct Pats {
     current_before: Regex,
     continue_before: Regex,
     current_own: Regex,
+    /// A dose change or start of the current course just before a name
+    /// ("decided to reduce sertraline to 150 mg", "start bupropion").
+    change_before: Regex,
+    /// An outcome match that is only a symptom or side-effect word.
+    symptom: Regex,
+    /// Wording that a course was tried, ended or judged, beyond symptoms.
+    ended: Regex,
 }
 
 fn pats() -> &'static Pats {
@@ -101,9 +111,12 @@ fn pats() -> &'static Pats {
             // "Plan: continue sertraline", "cont. Zoloft", "resume bupropion".
             continue_before: re(r"\b(?:continu(?:e|es|ed|ing)|cont\.?|resum(?:e|es|ed|ing)|maintain(?:ed|ing)?\s+on|keep\s+on|stays?\s+on)\s*(?:on\s+)?(?:(?:current|home|oral|po)\s+)*[:\-]?\s*$"),
             // "sertraline 150 mg daily (continued)", "bupropion - ongoing".
+            change_before: re(r"\b(?:reduc(?:e|ing)|decreas(?:e|ing)|lower(?:ing)?|increas(?:e|ing)|rais(?:e|ing)|(?:up)?titrat(?:e|ing)|adjust(?:ing)?|optimi[sz](?:e|ing)|cross[- ]?taper(?:ing)?(?:\s+from)?|start(?:ing)?|restart(?:ing)?|begin(?:ning)?|initiat(?:e|ing)|add(?:ing)?)\s+(?:the\s+|her\s+|his\s+|their\s+|pt'?s\s+)?(?:dose\s+of\s+)?$"),
+            symptom: re(r"^(?:side\s+effects?|gi\s+(?:upset|sx|symptoms|side\s+effects|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*)$"),
+            ended: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|came\s+off|weaned|intoleran\w*|intolerable|was\s+on|were\s+on|been\s+on|previously|prior(?:ly)?|past|history\s+of|hx\s+of)\b"),
             current_own: re(r"\b(?:continu(?:e|es|ed|ing)|ongoing|current(?:ly)?|still\s+(?:on|taking)|remains\s+on)\b"),
             follow_up: re(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*$"),
-            follow_up_span: re(&format!(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*{NUM}\s*(?:weeks?|wks?|w|months?|mos?|days?|d)\b")),
+            follow_up_span: re(&format!(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|re-?check|re-?assess|re-?evaluate|see\s+(?:again|back)|check\s+in|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*{NUM}\s*(?:weeks?|wks?|w|months?|mos?|days?|d)\b")),
             next_sentence: re(r"^\s*(?:stopped|discontinued|d/c'?d|dc'?d|tapered|switched|it|this|which|that|no\s+response|no\s+improvement|partial|minimal|failed|caused|led\s+to|resulted|response|outcome|reason|side\s+effects?|due\s+to|discontinuation|was\s+(?:stopped|discontinued|ineffective|tapered)|had\s+(?:no|partial|minimal|side))\b"),
         }
     })
@@ -206,6 +219,24 @@ impl MedExtractor {
             let group = &mentions[i..j.max(i + 1)];
             self.item_trials(ctx, item.clone(), group, facts, p);
             i = j.max(i + 1);
+        }
+        // Side effects of a drug the note says the patient takes now
+        // ("early insomnia on sertraline" beside "Meds: sertraline 200 mg
+        // daily"): a complaint about the current course, not an ended trial.
+        let current: Vec<String> = facts.evidence.iter().filter(|e| e.kind == EvKind::CurrentAd).map(|e| e.entry_id.clone()).collect();
+        if current.is_empty() {
+            return;
+        }
+        let drugs = &Dictionaries::builtin().drugs;
+        for t in facts.trials.iter_mut().filter(|t| t.counts && t.symptom_only) {
+            if current.contains(&drugs[t.drug].id) {
+                t.counts = false;
+                t.excluded = Some(CURRENT_SIDE_EFFECTS);
+                let ev = &mut facts.evidence[t.ev];
+                ev.kind = EvKind::DrugMention;
+                ev.counts = false;
+                ev.value.push_str(&format!(" [not counted: {CURRENT_SIDE_EFFECTS}]"));
+            }
         }
     }
 
@@ -313,10 +344,18 @@ impl MedExtractor {
                     .and_then(|c| c["n"].parse::<f64>().ok())
                     .filter(|v| *v >= 1.0)
             });
-            let (weeks, has_duration) = duration(own, p);
-            let has_outcome = p.outcome.is_match(own) || lead_outcome || shared_outcome;
-            // A follow-up interval ("RTC 8 wks") is no trial language either.
+            // A follow-up interval ("RTC 8 wks", "recheck in 4 weeks") is
+            // neither a duration nor trial language.
             let own_cue = p.follow_up_span.replace_all(own, "");
+            let (weeks, has_duration) = duration(&own_cue, p);
+            let has_outcome = p.outcome.is_match(own) || lead_outcome || shared_outcome;
+            let only_symptoms = |s: &str| p.outcome.find_iter(s).all(|m| p.symptom.is_match(m.as_str())) && !p.ended.is_match(s);
+            let symptom_only = has_outcome
+                && !has_duration
+                && !shared_outcome
+                && section != Some(SectionKind::MedHistory)
+                && only_symptoms(lead)
+                && only_symptoms(own);
             let cue_here = p.trial_cue.is_match(&own_cue) || lead_cue || has_outcome || has_duration;
             // "current:", "currently on", "still taking" just before the name.
             let said_current = current_before(ctx, item.start, r.start, p);
@@ -331,6 +370,14 @@ impl MedExtractor {
                 excluded = Some("plan, not a past trial");
             } else if section == Some(SectionKind::MedCurrent) && !(has_outcome || has_duration || p.trial_cue.is_match(own)) {
                 excluded = Some("current medication list, no trial language");
+            } else if !has_duration
+                && p.change_before
+                    .is_match(super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start))
+                && !p.outcome.find_iter(own).any(|m| !p.symptom.is_match(m.as_str()))
+            {
+                // "decided to reduce sertraline to 150 mg": managing the
+                // course the patient is on (or starting one), not a trial told.
+                excluded = Some("dose change or start of the current course");
             } else if said_current && !(p.outcome.is_match(own) || has_duration) {
                 // "...; current vortioxetine 20 mg daily" inside a trials line.
                 excluded = Some("current medication, no trial of its own");
@@ -406,10 +453,14 @@ impl MedExtractor {
                 has_duration,
                 has_outcome,
                 excluded,
+                symptom_only,
             });
         }
     }
 }
+
+/// Why side effects of the current medication are not a trial.
+pub const CURRENT_SIDE_EFFECTS: &str = "side effects of a current medication";
 
 /// Why a mention at a hypnotic or pain dose is not a trial.
 pub const SLEEP_DOSE: &str = "sleep or pain dose";
@@ -743,6 +794,28 @@ mod tests {
         // A current drug that was itself a documented trial still counts.
         let v = trials("Failed sertraline 200 mg x 10 wk (no response); currently on bupropion XL 300 mg x 12 weeks, partial response.");
         assert_eq!(v.iter().filter(|t| t.1).count(), 2, "{v:?}");
+    }
+
+    #[test]
+    fn side_effects_of_the_current_drug_are_not_a_trial() {
+        let t = "E/M - separate problem: sexual dysfunction and early insomnia on sertraline; med management.\nMeds: sertraline 200 mg daily.\nPast trials: bupropion XL 300 mg x 10 weeks - no response.";
+        let v = trials(t);
+        assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["bupropion"], "{v:?}");
+        // Not current: the same complaint is the story of an ended trial.
+        let v = trials("Nausea and insomnia on sertraline; switched to bupropion XL 300 mg x 10 weeks, no response.");
+        assert!(v.iter().any(|t| t.0 == "sertraline" && t.1), "{v:?}");
+        // Managing the current course is not a trial told, and a follow-up
+        // interval is not its duration.
+        let v = trials("MDM: SSRI adverse effects weighed against benefit; decided to reduce sertraline to 150 mg and add sleep hygiene; recheck in 4 weeks.");
+        assert!(v.iter().all(|t| !t.1 && !t.3), "{v:?}");
+        let v = trials("Plan: start bupropion XL 150 mg daily, RTC 6 weeks.");
+        assert!(v.iter().all(|t| !t.1), "{v:?}");
+        // A change that is itself the end of a trial still counts.
+        let v = trials("Increasing sertraline to 200 mg x 8 weeks did not help.");
+        assert!(v.iter().any(|t| t.0 == "sertraline" && t.1), "{v:?}");
+        // Current, but the complaint ended a course: still a trial.
+        let v = trials("Sertraline stopped due to insomnia after 6 weeks.\nCurrent meds: sertraline 50 mg daily (restarted).");
+        assert!(v.iter().any(|t| t.0 == "sertraline" && t.1), "{v:?}");
     }
 
     #[test]
