@@ -40,6 +40,9 @@ pub struct TimingExtractor {
     modal: Regex,
     dc_vitals_before: Regex,
     dc_vitals_after: Regex,
+    /// A reading just before a stated duration that only times it
+    /// ("09:55 136/86 (40 min after last device)").
+    reading_before: Regex,
     device_short: Regex,
     list_sep: Regex,
     infusion_note: super::re::Lc,
@@ -209,6 +212,7 @@ impl TimingExtractor {
                 r"(?:\b(?:vitals?|vs|v/s|bp|b/p|blood\s+pressure|sbp|nibp)\W{1,3}(?:(?:at|on|@|prior\s+to|before|upon)\W{1,3})?|\bpre[- ]?)$",
             ),
             dc_vitals_after: re(r"^[ \t)]{0,3}(?:vitals?|vs|v/s|bp|b/p|blood\s+pressure|sbp|nibp)\b"),
+            reading_before: re(r"\b\d{2,3}\s*/\s*\d{2,3}\b[^()\n]{0,40}?(?:\(|,|\bat|@|-|–|—)\s*$"),
             modal: re(
                 r"\b(?:must|should|shall|required?|requires|requirement|need(?:s|ed)?\s+to|minimum|per\s+(?:rems\s+)?(?:protocol|label|policy)|will\s+be|to\s+be|plan(?:ned)?\s+to|policy|standard|recommended|instructed|educated|reviewed)\b",
             ),
@@ -506,6 +510,11 @@ impl TimingExtractor {
                 if after.to_ascii_lowercase().contains("bp") || after.contains('/') {
                     continue;
                 }
+                // So is "136/86 HR 78 (40 min after last device)".
+                let near = super::text::sub(text, super::text::floor_char(text, cl.start.max(m.start().saturating_sub(60)))..m.start());
+                if self.reading_before.is_match(near) {
+                    continue;
+                }
                 let a = ctx.context.assess(m.start()..m.end());
                 if a.negated || a.hypothetical {
                     continue;
@@ -620,10 +629,18 @@ fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: 
     // 120/76; gait steady. End of observation."), or one in the same
     // sentence; "Pt arrived 0820. Maintenance wk 11. 84 mg (3 devices)."
     // does not time the devices.
+    // A note flattened to one line ("... 11:18a 124/78 | DOSING: 56 mg")
+    // starts a new section at "| LABEL:"; an earlier section's time is not
+    // the event's (a table row's own leading time still is).
+    static SECTION: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\|\s*[A-Z][A-Za-z0-9 /&-]{2,30}:").expect("section label pattern"));
     times.iter().rev().find(|t| t.span.end <= ev.start && t.span.start >= cl.start.min(line.start) && t.span.start >= line.start).filter(
         |t| {
             let line_time = super::text::sub(text, line.start..t.span.start).trim().is_empty();
-            line_time || !super::text::sub(text, t.span.end..ev.start).contains(". ")
+            let between = super::text::sub(text, t.span.end..ev.start);
+            // Through the event word and its colon: "| DOSING: 56 mg".
+            let to_label = super::text::sub(text, t.span.end..ev.end + 2);
+            line_time || !(between.contains(". ") || SECTION.is_match(to_label))
         },
     )
 }
@@ -634,6 +651,22 @@ mod tests {
 
     fn facts(t: &str) -> crate::extract::NoteFacts {
         Extractor::builtin().extract_text(t, None)
+    }
+
+    #[test]
+    fn flattened_one_line_note_sections_keep_their_own_times() {
+        // A reading's time annotation is not the monitoring window, and a
+        // vitals time before "| DOSING:" is not a dose time.
+        let f = facts(
+            "VITALS: 08:58a 122/80 HR 70 (pre) ; 09:51a 131/84 HR 75 (40 min after last device) ; 11:04a 120/76 HR 68 | DOSING: 84 mg, device 1 09:01a, device 2 09:06a, device 3 09:11a | DISCHARGE 11:15a: criteria met, wife driving",
+        );
+        assert!(f.timing.stated_minutes.is_empty(), "{:?}", f.timing.stated_minutes);
+        let mut doses: Vec<u32> = f.timing.dose_times.iter().map(|(c, _)| c.0).collect();
+        doses.sort();
+        assert_eq!(doses, vec![9 * 60 + 1, 9 * 60 + 6, 9 * 60 + 11]);
+        // A stated window still counts.
+        let f = facts("Observed for 2 hours after the last device; BP 128/80 at discharge.");
+        assert_eq!(f.timing.stated_minutes[0].0, 120);
     }
 
     #[test]
