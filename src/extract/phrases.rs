@@ -1068,6 +1068,13 @@ mod tests {
     }
 
     #[test]
+    fn psychotherapy_time_with_a_parenthetical_label() {
+        let f = Extractor::builtin()
+            .extract_text("Psychotherapy (add-on; timed apart from the E/M): 14:05-14:31 = 26 minutes, supportive therapy.", None);
+        assert!(f.counting(EvKind::TimeSpent).any(|i| f.evidence[i].entry_id == "psychotherapy-time"));
+    }
+
+    #[test]
     fn cocm_time_statements() {
         let cocm = |t: &str| {
             let f = Extractor::builtin().extract_text(t, None);

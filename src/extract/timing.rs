@@ -367,7 +367,9 @@ impl TimingExtractor {
                         }
                     }
                     _ => {
-                        let Some(t) = nearest_time(text, times, m.start()..m.end(), cl.clone()) else {
+                        let Some(t) = nearest_time(text, times, m.start()..m.end(), cl.clone())
+                            .or_else(|| header_time(text, times, m.start()..m.end()))
+                        else {
                             continue;
                         };
                         if used_range_ends.iter().any(|&e| t.span.end <= e && t.span.start >= cl.start && e <= cl.end)
@@ -602,6 +604,22 @@ fn time_in(times: &[TimeMention], start: usize, end: usize) -> Option<&TimeMenti
 /// The time that belongs to an event word: the first time after it within
 /// 40 bytes of the same clause, else the nearest time before it in the clause
 /// (a log line's leading time).
+/// The time leading the first line under a header that is only the event
+/// word ("Discharge" / "• 11:17 - alert, walking steadily, stable to leave").
+fn header_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>) -> Option<&'t TimeMention> {
+    let line = super::text::line_of(text, ev.start);
+    let strip = |s: &str| -> String {
+        s.trim_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '#' | '*' | '-' | '=' | '_')).to_ascii_lowercase()
+    };
+    if strip(super::text::sub(text, line.clone())) != strip(super::text::sub(text, ev.clone())) || line.end >= text.len() {
+        return None;
+    }
+    let next = line.end + 1;
+    let t = times.iter().find(|t| t.span.start >= next)?;
+    let lead = super::text::sub(text, next..t.span.start);
+    (lead.len() <= 8 && lead.chars().all(|c| c.is_whitespace() || matches!(c, '•' | '-' | '*' | '–' | '—' | '>' | '·'))).then_some(t)
+}
+
 fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: Range<usize>) -> Option<&'t TimeMention> {
     let after = times.iter().find(|t| t.span.start >= ev.end && t.span.start <= ev.end + 40 && t.span.end <= cl.end.max(ev.end));
     // Log form "0910 dev 1, 0915 dev 2": the time right before the event
@@ -667,6 +685,15 @@ mod tests {
         // A stated window still counts.
         let f = facts("Observed for 2 hours after the last device; BP 128/80 at discharge.");
         assert_eq!(f.timing.stated_minutes[0].0, 120);
+    }
+
+    #[test]
+    fn a_time_under_a_bare_discharge_header() {
+        let f = facts("Administration\n- devices at 10:02 and 10:07\nDischarge\n- 12:15 - alert, steady, cleared by Dr. Ames to go home with sister.\n");
+        assert_eq!(f.timing.discharge.first().map(|(c, _)| c.0), Some(12 * 60 + 15));
+        // A header followed by prose with no leading time gives no time.
+        let f = facts("Discharge\nPatient went home with sister after reassessment at 12:15 by the RN.\n");
+        assert!(f.timing.discharge.iter().all(|(c, _)| c.0 == 12 * 60 + 15));
     }
 
     #[test]
