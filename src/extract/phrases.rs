@@ -1003,6 +1003,11 @@ mod tests {
         assert!(enrolled("REMS: site certified; pt enrolled."));
         assert!(enrolled("REMS status: site certified, patient enrollment confirmed."));
         assert!(enrolled("REMS - site certified, pt enrollment on file"));
+        // A labelled REMS line across sentences and pronouns.
+        assert!(enrolled("REMS: SITE CERTIFIED. PT ENROLLED 03/02/25. PMF SUBMITTED."));
+        assert!(enrolled("REMS: the clinic is certified; he was enrolled on 4/2/26 before his first dose."));
+        assert!(!enrolled("REMS: site certified. Patient not yet enrolled, form signed today."));
+        assert!(!enrolled("REMS: site certified.\nDiscussed whether she enrolled in a research study."));
     }
 
     #[test]
