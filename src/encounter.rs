@@ -564,6 +564,15 @@ fn classify_track(enc: &Encounter, dict: &Dictionaries) -> Track {
     if infusion_evidence && iv > 0 {
         iv += 1;
     }
+    // Collaborative care (CoCM) is the primary care practice's monthly care
+    // management: its notes discuss esketamine as a referral or an option,
+    // never give it. With no administration documented, an encounter whose
+    // claim lines or notes are all CoCM is on no ketamine track.
+    let cocm_claims = !enc.claims.is_empty() && enc.claims.iter().all(|c| dict.codes.kind(&c.code) == Some(CodeKind::Cocm));
+    let cocm_notes = enc.notes.iter().all(|n| n.meta.note_type.as_deref().is_some_and(cocm_note_type));
+    if !admin && (cocm_claims || cocm_notes) {
+        return Track::None;
+    }
     let esk_ok = esk > 0 && (admin || esk >= 2);
     let iv_ok = iv > 0 && (admin || infusion_evidence || iv_codes || iv >= 2);
     // Oral ketamine is also prescribed for home use at a (telehealth) visit:
@@ -586,6 +595,17 @@ fn classify_track(enc: &Encounter, dict: &Dictionaries) -> Track {
         }
     }
     best
+}
+
+/// A collaborative care note type ("CoCM Monthly Log", "Collaborative Care
+/// - Consultant Review", "BHCM note").
+fn cocm_note_type(nt: &str) -> bool {
+    let l = nt.to_ascii_lowercase();
+    l.contains("cocm")
+        || l.contains("collaborative care")
+        || l.contains("bhcm")
+        || l.contains("care manager")
+        || l.contains("care management")
 }
 
 fn pick_session_note(enc: &Encounter) -> Option<usize> {
@@ -844,6 +864,23 @@ mod tests {
                 ("134/82".into(), Phase::Post, Some(40))
             ]
         );
+    }
+
+    #[test]
+    fn a_cocm_month_that_refers_for_esketamine_is_on_no_track() {
+        let ex = crate::extract::Extractor::builtin();
+        let text = "Care manager log. PHQ-9 18. Consultant recommends esketamine; pt prefers esketamine over aripiprazole 2 mg. Referred to the Spravato program at Eastside; will start esketamine once the plan approves. Total 40 min.";
+        let enc = test_encounter("Progress Note", text, vec![line("99493", 1.0)]);
+        assert_eq!(classify_track(&enc, ex.dict), Track::None);
+        let enc = test_encounter("CoCM Monthly Log", text, vec![]);
+        assert_eq!(classify_track(&enc, ex.dict), Track::None);
+        // The same words in a note of the treating practice keep the track.
+        let enc = test_encounter(
+            "Spravato Session",
+            "Esketamine 56 mg, devices at 09:00 and 09:05. Esketamine tolerated.",
+            vec![line("99493", 1.0)],
+        );
+        assert_eq!(classify_track(&enc, ex.dict), Track::Esketamine);
     }
 
     #[test]
