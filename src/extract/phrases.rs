@@ -94,7 +94,7 @@ impl PhraseExtractor {
                     r"\b(?:enrolled|enrol?lment|registered|registration|certified|certification|submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|verified|confirmed|on\s+file|active|attested|documented|compliant|compliance|id|#|number|no\.|yes|y)\b|#|:\s*\w*\d",
                 ),
                 form_done: re(
-                    r"\b(?:submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|signed|finalized|submitted\s+online|yes)\b",
+                    r"\b(?:submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|signed|finalized|filled(?:\s+(?:out|in))?|submitted\s+online|yes)\b",
                 ),
                 pa_yes: re(
                     r"\bexp(?:ires|iring|\.)?\s*(?:on\s+)?\d|\b(?:approved|approval|on\s+file|obtained|granted|valid|active|in\s+place|authorized|secured|current|confirmed|received|effective)\b|(?:#|\bno\.?|\bnumber|\bnum|\bid)\s*[:=]?\s*[A-Z0-9-]*\d[A-Z0-9-]{2,}|\b[A-Z]{1,4}-?\d{5,}\b",
@@ -969,6 +969,11 @@ mod tests {
             assert!(rems_counts(t, "enrollment"), "{t}");
         }
         assert!(rems_counts("REMS site certified; PMF submitted 5/12.", "site_certified"));
+        // A form filled out today is completed, whenever it is sent.
+        assert!(rems_counts(
+            "Patient Monitoring Form filled out on paper after discharge, goes in with the batch on Friday.",
+            "monitoring_form"
+        ));
         // Pending or negated form statements still do not count, whatever else
         // the clause says.
         for t in [
