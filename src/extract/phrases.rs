@@ -177,7 +177,7 @@ impl PhraseExtractor {
             for m in r.find_iter(text, &ctx.lower) {
                 let m = super::text::Span::new(text, m);
                 let span = m.start()..m.end();
-                let a = ctx.context.assess(span.clone());
+                let mut a = ctx.context.assess(span.clone());
                 let mut counts = a.is_patient_fact();
                 // REMS, authorization and discharge statements are about this
                 // visit and site, never a relative's or a past history: a
@@ -232,7 +232,7 @@ impl PhraseExtractor {
                             PhraseKind::RemsEnrollment | PhraseKind::RemsSite => true,
                             _ => self.p.rems_affirm.is_match(clause_text),
                         };
-                        counts = affirmed && !neg;
+                        counts = affirmed && !neg && !question_answered_no(text, m.end());
                         let sub = match kind {
                             PhraseKind::RemsEnrollment => "enrollment",
                             PhraseKind::RemsForm => "monitoring_form",
@@ -276,7 +276,15 @@ impl PhraseExtractor {
                         counts = !a.hypothetical && !a.family;
                         EvKind::Resolution
                     }
-                    PhraseKind::Supervision => EvKind::Supervision,
+                    PhraseKind::Supervision => {
+                        // "Q: Prescriber present? A: Dr. X off-site today".
+                        if question_answered_no(text, m.end()) {
+                            counts = false;
+                            a.negated = true;
+                            value.push_str(" (answered no)");
+                        }
+                        EvKind::Supervision
+                    }
                     PhraseKind::SafetyScreen => {
                         // "denies aneurysm" and "hx of ICH" are documented
                         // screens; "will screen for aneurysm at intake" and
@@ -859,6 +867,28 @@ pub fn em_note_type(note_type: &str) -> bool {
         .is_match(note_type)
 }
 
+/// Whether the phrase ending at `end` is asked as a question on its line
+/// ("Q: Prescriber present?", "REMS enrolled?") whose answer is no ("A: No",
+/// "Dr. Lee off-site today", "not yet"). A yes answer, or no question, is
+/// not a no.
+fn question_answered_no(text: &str, end: usize) -> bool {
+    static R: OnceLock<(Regex, Regex)> = OnceLock::new();
+    let (yes, no) = R.get_or_init(|| {
+        (
+            re(r"^\s*(?:a\s*[:.\-]\s*)?(?:yes\b|y\b|✔|☑|\[x\]|present\b|on[\s-]*site\b|done\b|completed?\b|confirmed\b)"),
+            re(r"^\s*(?:a\s*[:.\-]\s*)?[^;\n]{0,30}?\b(?:no|not|none|off[\s-]*site|offsite|absent|unavailable|declined|pending|n/a|remote(?:ly)?|by\s+phone)\b|^\s*(?:a\s*[:.\-]\s*)?(?:☐|\[\s\])"),
+        )
+    });
+    let rest = super::text::sub(text, end..(end + 80).min(text.len()));
+    let line = rest.split('\n').next().unwrap_or("");
+    let Some(q) = line.find('?') else { return false };
+    if q > 40 || line[..q].contains(['.', ';']) {
+        return false;
+    }
+    let answer = &line[q + 1..];
+    !yes.is_match(answer) && no.is_match(answer)
+}
+
 /// Shared pattern: is this a psychotherapy note type?
 pub fn psychotherapy_note_type(note_type: &str) -> bool {
     static R: OnceLock<Regex> = OnceLock::new();
@@ -1075,6 +1105,19 @@ mod tests {
         ] {
             assert!(!counts(t, EvKind::NewPatient), "{t}");
         }
+    }
+
+    #[test]
+    fn a_checklist_question_answered_no() {
+        for t in
+            ["Q: Prescriber present?  A: Dr. Ames off-site today; available by phone.", "Prescriber on site? No - covering another clinic."]
+        {
+            assert!(!counts(t, EvKind::Supervision), "{t}");
+        }
+        assert!(!rems_counts("REMS: pt enrolled? A: not yet, form signed today", "enrollment"));
+        assert!(counts("Q: Prescriber present?  A: Yes - Dr. Ames on site throughout.", EvKind::Supervision));
+        assert!(rems_counts("Q: REMS - pt enrolled?  A: Yes, enrolled 2/3/26", "enrollment"));
+        assert!(counts("Prescriber present for dosing and monitoring. Any questions? None.", EvKind::Supervision));
     }
 
     #[test]
