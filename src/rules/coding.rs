@@ -454,7 +454,10 @@ pub(crate) fn cloned_message(c: &crate::encounter::ClonedFrom) -> String {
 crate::declare_rule! {
     /// ## What it checks
     /// A separately billed E/M note on the encounter is not a copy or
-    /// near-copy (similarity >= 0.75) of the session/monitoring note.
+    /// near-copy of the session/monitoring note: estimated Jaccard
+    /// similarity of their word 5-shingles >= 0.75, or at least 65% of the
+    /// E/M note's shingles found in the session note (an abridged copy with
+    /// lines shortened and a plan line added).
     /// ## Why an auditor cares
     /// A copied note cannot show a separately identifiable E/M; billing it is
     /// unbundling.
