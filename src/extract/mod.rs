@@ -10,6 +10,7 @@ pub mod context;
 pub mod meds;
 pub mod phrases;
 pub mod re;
+pub mod sessions;
 pub mod similarity;
 pub mod text;
 pub mod timing;
@@ -123,6 +124,9 @@ pub enum EvKind {
     PatientLocation,
     /// This visit is the patient's first with the practice (new patient).
     NewPatient,
+    /// The dates of the course's sessions, listed in the note ("sessions so
+    /// far: 5/4, 5/7, 5/11; today 5/15").
+    SessionDates,
 }
 
 impl EvKind {
@@ -175,6 +179,7 @@ impl EvKind {
             EvKind::FirstSession => "first_session",
             EvKind::PatientLocation => "patient_location",
             EvKind::NewPatient => "new_patient",
+            EvKind::SessionDates => "session_dates",
         }
     }
 }
@@ -348,6 +353,9 @@ pub struct NoteFacts {
     /// Byte offset of the first statement that this note's treatment was
     /// administered at this visit (see [`administration_today`]), if any.
     pub administered_today: Option<usize>,
+    /// Session dates the note lists (month, day, year when written), with
+    /// the evidence index of the list; see [`sessions::listed`].
+    pub listed_sessions: Option<(usize, Vec<sessions::ListedDate>)>,
     /// `text[span]` of each evidence item, capped at [`SNIPPET_MAX`] bytes,
     /// kept so findings can quote evidence after the note text is dropped.
     pub snippets: Vec<Box<str>>,
@@ -442,6 +450,7 @@ impl Extractor {
         self.meds.extract(&ctx, &mut facts);
         self.vitals.extract(&ctx, &mut facts);
         self.phrases.extract(&ctx, note_type, &mut facts);
+        sessions::listed(&ctx, &mut facts);
         facts.administered_today = administration_today(&ctx, &facts);
         facts.sketch = similarity::Sketch::of(text);
         if normalized.is_some() {

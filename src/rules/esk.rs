@@ -1,7 +1,7 @@
 //! Spravato REMS, session monitoring and esketamine coding rules
 //! (rules-reference 2.4 and 2.5).
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::{Ctx, Hit};
 use crate::dict::{CodeKind, Dictionaries};
@@ -662,7 +662,9 @@ crate::declare_rule! {
     /// whole scan, per patient id. A session whose note itself says it is the
     /// third (or later) within 7 days ("third Spravato dose in 7 days") fires
     /// on that statement even when the earlier sessions are not in the
-    /// export.
+    /// export; so does one whose note lists the course's session dates
+    /// ("Sessions so far: 5/4, 5/7, 5/11, 5/13; today 5/15") with two or
+    /// more of them in the 6 days before the date of service.
     /// ## Why an auditor cares
     /// The Spravato label never doses more than twice a week (induction is
     /// twice weekly, later phases weekly or every 2 weeks), and payer
@@ -671,7 +673,8 @@ crate::declare_rule! {
     /// recouped.
     /// ## Evidence
     /// The patient's other administration sessions in the 7-day window
-    /// (encounter ids and dates of service), named in the message.
+    /// (encounter ids and dates of service), named in the message; or the
+    /// note's statement or list of session dates.
     /// ## Example
     /// Spravato sessions on Monday, Wednesday and Friday of one week: the
     /// Friday session fires, naming the Monday and Wednesday encounters.
@@ -750,8 +753,55 @@ fn schedule(ctx: &Ctx<'_>) -> Vec<Hit> {
             r,
         )];
     }
+    if let Some((r, dates)) = listed_schedule_excess(ctx) {
+        let list: Vec<String> = dates.iter().map(|d| d.to_string()).collect();
+        return vec![Hit::at(
+            format!(
+                "The note lists {} esketamine sessions within 7 days ({}, this one on {}); the label schedule allows at most {MAX_SESSIONS_IN_7_DAYS} a week.",
+                dates.len() + 1,
+                list.join(", "),
+                ctx.enc.date_of_service
+            ),
+            r,
+        )];
+    }
     let Some(w) = &ctx.facts.sessions_in_week else { return vec![] };
     vec![Hit::absent(schedule_message(w, ctx.enc.date_of_service))]
+}
+
+/// The course's session dates a note of an administration session lists
+/// ("Sessions so far: 5/4, 5/7, 5/11, 5/13; today 5/15"), read against the
+/// date of service: when this session is the third or later within 7
+/// days, the list's evidence and the other sessions' dates in that window.
+/// A date without a year takes the date of service's, or the year before
+/// when that would fall after it; dates after the date of service or more
+/// than 6 days before it do not count toward this session's window.
+fn listed_schedule_excess(ctx: &Ctx<'_>) -> Option<(EvRef, Vec<NaiveDate>)> {
+    if !administration_session(ctx.enc, ctx.facts, ctx.dict) {
+        return None;
+    }
+    let dos = ctx.enc.date_of_service;
+    let (n, (ev, listed)) = ctx
+        .enc
+        .notes
+        .iter()
+        .enumerate()
+        .filter_map(|(n, note)| note.facts.listed_sessions.as_ref().map(|l| (n, l)))
+        .max_by_key(|(_, (_, d))| d.len())?;
+    let mut dates: Vec<NaiveDate> = listed
+        .iter()
+        .filter_map(|&(m, d, y)| {
+            let at = |y: i32| NaiveDate::from_ymd_opt(y, m, d);
+            match y {
+                Some(y) => at(y),
+                None => at(dos.year()).filter(|x| *x <= dos).or_else(|| at(dos.year() - 1)),
+            }
+        })
+        .filter(|d| *d < dos && (dos - *d).num_days() < 7)
+        .collect();
+    dates.sort_unstable();
+    dates.dedup();
+    (dates.len() + 1 > MAX_SESSIONS_IN_7_DAYS).then_some(((n, *ev), dates))
 }
 
 /// An affirmed statement in an administration session's notes that it is
