@@ -773,6 +773,7 @@ impl<'r, 't> Segmenter<'r, 't> {
                         }
                     }
                 }
+                self.flattened_runs(lines[i].tstart, lines[i].tend);
                 self.split_sentences(lines[i].tstart, lines[i].tend);
                 if header {
                     // Text after a header line starts a new segment.
@@ -781,6 +782,41 @@ impl<'r, 't> Segmenter<'r, 't> {
             }
             prev_kind = kind;
             prev_header = header;
+        }
+    }
+
+    /// A long line whose pieces are joined by runs of spaces is a flattened
+    /// note ("... no concerns  Cigna PA approved ...  REMS: ..."): a run of
+    /// two or more spaces before a capitalized word or a number starts a new
+    /// piece, which ends forward scopes (like a table cell border), so "no
+    /// concerns" does not reach the next piece. Short lines (aligned vitals,
+    /// "Nausea   No") are left alone, and backward scope is not cut.
+    fn flattened_runs(&mut self, start: usize, end: usize) {
+        const MIN_LEN: usize = 200;
+        const MIN_RUNS: usize = 3;
+        if end - start < MIN_LEN {
+            return;
+        }
+        let bytes = self.text.as_bytes();
+        let mut runs = Vec::new();
+        let mut i = start;
+        while i + 1 < end {
+            if bytes[i] == b' ' && bytes[i + 1] == b' ' {
+                let mut j = i + 2;
+                while j < end && bytes[j] == b' ' {
+                    j += 1;
+                }
+                let before = if i > start { bytes[i - 1] } else { b':' };
+                if j < end && before != b':' && (bytes[j].is_ascii_uppercase() || bytes[j].is_ascii_digit()) {
+                    runs.push(i);
+                }
+                i = j;
+            } else {
+                i += 1;
+            }
+        }
+        if runs.len() >= MIN_RUNS {
+            self.cell_stops.extend(runs);
         }
     }
 
@@ -795,7 +831,10 @@ impl<'r, 't> Segmenter<'r, 't> {
                 b'.' | b'!' | b'?' => {
                     let next = if i + 1 < end { bytes[i + 1] } else { b' ' };
                     let next_ok = next.is_ascii_whitespace() || next == b'"' || next == b')';
-                    if next_ok && !(b == b'.' && self.is_abbreviation(start, i) && !self.unit_ends_sentence(start, i, end)) {
+                    // A "?" standing alone ("| ? 2025 |", "dose ?") marks an
+                    // unknown value, not the end of a question.
+                    let lone_mark = b == b'?' && (i == start || matches!(bytes[i - 1], b' ' | b'\t' | b'|' | b'('));
+                    if next_ok && !lone_mark && !(b == b'.' && self.is_abbreviation(start, i) && !self.unit_ends_sentence(start, i, end)) {
                         let mut j = i + 1;
                         while j < end && (bytes[j] == b'"' || bytes[j] == b')') {
                             j += 1;
@@ -1636,6 +1675,11 @@ mod tests {
         // Inline label after two spaces in flattened text stops a forward cue.
         let t = "Denies chest pain  MEDICATIONS: sertraline 100 mg";
         assert!(!assess(t, "sertraline").negated);
+        // A long flattened line: a piece after a run of spaces is out of
+        // the previous piece's forward scope; short aligned lines are not cut.
+        let t = "CLINIC NOTE 5/5/26  Seen for week 3 of treatment, tolerating it  Denies any new complaints  Sertraline 100 mg continued  BP 120/80 before dosing, 128/82 after  Discharged home with a friend at 11:40 after monitoring";
+        assert!(!assess(t, "Sertraline").negated);
+        assert!(assess("Denies  nausea or dizziness", "nausea").negated);
         // A row of "Label: No" answers ends at its line.
         let t = "Psychosis: No   Bipolar: No   SUD: No\nREMS site certified: Yes    Patient REMS enrolled: Yes";
         assert!(!assess(t, "Patient REMS enrolled").negated);

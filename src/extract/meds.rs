@@ -90,6 +90,15 @@ struct Pats {
     symptom: Regex,
     /// Wording that a course was tried, ended or judged, beyond symptoms.
     ended: Regex,
+    /// The note says in the drug's own stretch that it is not a trial or
+    /// was never taken ("not an antidepressant trial", "not counted",
+    /// "never filled it").
+    disclaimed: Regex,
+    /// Just before a name: the drug itself is uncertain ("something like
+    /// Celexa", "some kind of SSRI").
+    hedge_before: Regex,
+    /// The drug's own stretch says it was taken for depression.
+    for_depression: Regex,
 }
 
 fn pats() -> &'static Pats {
@@ -98,11 +107,11 @@ fn pats() -> &'static Pats {
         let re = super::re::ci;
         Pats {
             trial_cue: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|no\s+response|non-?respon\w*|partial(?:\s+response)?|inadequate|ineffective|not\s+effective|did\s*n[o']t\s+(?:help|work|respond|tolerate)|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|side\s+effects?|intoleran\w*|intolerable|adverse|was\s+on|were\s+on|been\s+on|previously\s+on|prior(?:ly)?\s+on|history\s+of|hx\s+of|took|taken|tx\s+with|treated\s+with|titrated|augment\w*|responded|response|remission|relapse|helped|worked|benefit|improvement|lost\s+efficacy|poop[- ]?out|recalls?|recalled|course\s+of|weeks?|wks?|months?|mos)\b|[x×]\s*\d"),
-            outcome: re(r"\b(?:(?:no|min|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:responses?|resp|improvements?|improvt?|benefits?|effects?|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.()\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|(?:no|not\s+much|little)\s+help\b|no\s+better\b|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|(?:hypo)?mania|manic\s+switch|switch\w*\s+(?:in)?to\s+(?:hypo)?mania|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
+            outcome: re(r"\b(?:none\s+(?:after|at|despite|by)\b|(?:no|min|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:responses?|resp|improvements?|improvt?|benefits?|effects?|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.()\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|(?:no|not\s+much|little)\s+help\b|no\s+better\b|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|(?:hypo)?mania|manic\s+switch|switch\w*\s+(?:in)?to\s+(?:hypo)?mania|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
             dose: re(r"(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|–|to|→|->|=>|>)\s*(?P<n2>\d+(?:\.\d+)?))?\s*(?P<u>mg|mcg|milligrams?)\b(?:\s*(?:/\s*(?:day|d)\b|per\s+day|a\s+day|daily|qd|q\.d\.|qam|qpm|qhs|q\.?h\.?s\.?|hs|once\s+daily|every\s+day|nightly|at\s+bedtime|(?P<bid>bid|b\.i\.d\.|twice\s+(?:daily|a\s+day))|(?P<tid>tid|t\.i\.d\.|three\s+times\s+(?:daily|a\s+day))))?"),
             bare_dose: re(r"^\s*(?:xl|sr|xr|cr|er)?\s*(?P<n>\d{1,4}(?:\.\d+)?)\b(?P<unit>\s*(?:weeks?|wks?|w\b|months?|mos?|days?|years?|yrs?|%|/|x))?"),
             duration: re(&format!(r"(?P<n>{NUM})(?:\s*\+)?(?:\s*(?:-|–|to)\s*(?P<n2>{NUM}))?[\s-]*(?P<u>weeks?|wks?|wk|w|months?|mos?|mo|mths?|years?|yrs?|yr|y|days?|d)\b(?P<ago>\s+ago|\s+prior|\s+before)?")),
-            date_range: re(r"(?:\b\d{1,2}/(?:\d{2}|\d{4})|\b(?:19|20)\d{2}|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{4}|'\d{2}))\s*(?:-|–|—|to|through|thru|until)\s*(?:\d{1,2}/(?:\d{2}|\d{4})|(?:19|20)\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{4}|'\d{2})|present|current|now)"),
+            date_range: re(r"(?:\b\d{1,2}/(?:\d{2}|\d{4})|\b(?:19|20)\d{2}|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{4}|'\d{2}))\s*(?:-|–|—|to|through|thru|until|\|)\s*(?:\d{1,2}/(?:\d{2}|\d{4})|(?:19|20)\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{4}|'\d{2})|present|current|now)"),
             sleep: re(r"\b(?:sleep|insomnia|hypnotic|pain|neuropath\w*|migraine|fibromyalgia|hot\s+flash\w*)\b"),
             bedtime: re(r"\b(?:qhs|q\.?h\.?s\.?|hs|bedtime|nightly|at\s+night)\b"),
             share: re(r"\b(?:both|all|each|neither|none|either|all\s+of\s+which|both\s+of\s+which)\b"),
@@ -114,6 +123,13 @@ fn pats() -> &'static Pats {
             change_before: re(r"\b(?:reduc(?:e|ing)|decreas(?:e|ing)|lower(?:ing)?|increas(?:e|ing)|rais(?:e|ing)|(?:up)?titrat(?:e|ing)|adjust(?:ing)?|optimi[sz](?:e|ing)|cross[- ]?taper(?:ing)?(?:\s+from)?|start(?:ing)?|restart(?:ing)?|begin(?:ning)?|initiat(?:e|ing)|add(?:ing)?)\s+(?:the\s+|her\s+|his\s+|their\s+|pt'?s\s+)?(?:dose\s+of\s+)?$"),
             symptom: re(r"^(?:side\s+effects?|gi\s+(?:upset|sx|symptoms|side\s+effects|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*)$"),
             ended: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|came\s+off|weaned|intoleran\w*|intolerable|was\s+on|were\s+on|been\s+on|previously|prior(?:ly)?|past|history\s+of|hx\s+of)\b"),
+            // The never-taken forms must close their clause or take an
+            // object ("never filled it."), so "stopped it, never tried
+            // bupropion" is the next drug's negation, not this one's (a
+            // stretch that ends the item is read as closed).
+            disclaimed: re(r"\b(?:not\s+(?:an?\s+)?(?:antidepressant\s+|ad\s+)?trial\b|not\s+(?:being\s+)?count(?:ed|ing)\b|(?:does|did|do)\s*(?:not|n't)\s+count\b|(?:never\s+(?:actually\s+)?|did\s*(?:not|n't)\s+(?:actually\s+)?)(?:fill(?:ed)?|start(?:ed)?|took|take|taken|tried|try|used?|beg[au]n|pick(?:ed)?\s+(?:it\s+)?up)(?:\s+(?:it|them|this|that|the\s+(?:prescription|rx|script|medication|med|drug)))?\s*[.;,)!]|not\s+(?:filled|picked\s+up)\b)"),
+            hedge_before: re(r#"\b(?:(?:something|some\s+(?:sort|kind|type)\s+of|a\s+(?:drug|med(?:ication)?|pill)|an\s+(?:ssri|snri|antidepressant))\s+like|some\s+(?:sort|kind|type)\s+of)\s*["'“‘]?\s*$"#),
+            for_depression: re(r"\bdepress|\bmdd\b|\bas\s+an?\s+antidepressant\b|\bfor\s+mood\b"),
             current_own: re(r"\b(?:continu(?:e|es|ed|ing)|ongoing|current(?:ly)?|still\s+(?:on|taking)|remains\s+on)\b"),
             follow_up: re(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*$"),
             follow_up_span: re(&format!(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|re-?check|re-?assess|re-?evaluate|see\s+(?:again|back)|check\s+in|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*{NUM}\s*(?:weeks?|wks?|w|months?|mos?|days?|d)\b")),
@@ -364,6 +380,17 @@ impl MedExtractor {
                 excluded = Some("negated");
             } else if a.family {
                 excluded = Some("family history");
+            } else if p.disclaimed.is_match(&own_cue) || owns[k].end >= item.end && p.disclaimed.is_match(&format!("{own_cue}.")) {
+                // "trazodone 50 mg qhs (not an antidepressant trial)", "a
+                // Paxil prescription, never filled": the note itself says
+                // this is no trial.
+                excluded = Some(DISCLAIMED);
+            } else if p
+                .hedge_before
+                .is_match(super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start))
+            {
+                // "something like Celexa": which drug it was is a guess.
+                excluded = Some(HEDGED_NAME);
             } else if a.hypothetical || a.possible {
                 excluded = Some("hypothetical or planned");
             } else if section == Some(SectionKind::Plan) && !has_outcome {
@@ -388,7 +415,10 @@ impl MedExtractor {
                 // use; a bedtime schedule does only at a low or unknown dose,
                 // since some antidepressants are always taken at night
                 // ("mirtazapine 45 mg qhs").
-                let for_depression = own.to_ascii_lowercase().contains("depress");
+                // "antidepressant" in "not an antidepressant trial" is no
+                // purpose: only a word starting with "depress" (or "as an
+                // antidepressant", "for mood") is.
+                let for_depression = p.for_depression.is_match(own);
                 let low = daily.is_none_or(|mg| mg <= max);
                 let sleep_words = (p.sleep.is_match(own) || p.bedtime.is_match(own) && low) && !for_depression;
                 if sleep_words || daily.is_some_and(|mg| mg <= max) && !for_depression {
@@ -461,6 +491,12 @@ impl MedExtractor {
 
 /// Why side effects of the current medication are not a trial.
 pub const CURRENT_SIDE_EFFECTS: &str = "side effects of a current medication";
+
+/// Why a mention the note itself calls no trial, or never taken, is not one.
+pub const DISCLAIMED: &str = "the note says it is not a trial or was never taken";
+
+/// Why a mention whose drug is only guessed is not a trial.
+pub const HEDGED_NAME: &str = "drug name uncertain";
 
 /// Why a mention at a hypnotic or pain dose is not a trial.
 pub const SLEEP_DOSE: &str = "sleep or pain dose";
@@ -620,6 +656,48 @@ mod tests {
     fn current_ads(t: &str) -> Vec<String> {
         let f = Extractor::builtin().extract_text(t, None);
         f.counting(crate::extract::EvKind::CurrentAd).map(|i| f.evidence[i].entry_id.clone()).collect()
+    }
+
+    #[test]
+    fn a_drug_the_note_calls_no_trial_or_never_taken() {
+        let t = trials("Mirtazapine 15 mg at night to help her sleep - not an antidepressant trial.");
+        assert!(!t[0].1, "{t:?}");
+        let t = trials("Her GP prescribed bupropion in 2021 but she never started it.");
+        assert!(!t[0].1, "{t:?}");
+        let t = trials("Duloxetine 60 mg x 10 weeks, partial response; a fluoxetine script was not filled.");
+        assert!(t[0].1 && !t[1].1, "{t:?}");
+        // Another drug's negation after this one's story is not this one's.
+        let t = trials("Took fluoxetine 40 mg for 3 months and stopped it for rash, never tried vortioxetine.");
+        assert!(t[0].1, "{t:?}");
+    }
+
+    #[test]
+    fn a_guessed_drug_name_is_not_a_trial() {
+        let t = trials("As a teenager she was given something like 'Prozac' for a while, no details.");
+        assert!(!t[0].1, "{t:?}");
+        let t = trials("Years ago he had some sort of Zoloft from urgent care.");
+        assert!(!t[0].1, "{t:?}");
+    }
+
+    #[test]
+    fn antidepressant_in_a_disclaimer_is_not_a_purpose() {
+        // "antidepressant" here says what it was not; the purpose is sleep.
+        let t = trials("Trazodone 50 mg at bedtime x 3 months as a sleep aid, no antidepressant benefit.");
+        assert!(!t[0].1, "{t:?}");
+        let t = trials("Trazodone 100 mg qhs x 8 weeks for depression, no response.");
+        assert!(t[0].1, "{t:?}");
+    }
+
+    #[test]
+    fn medication_table_cells() {
+        let t = trials(
+            "Drug | Dose | Start | Stop | Response\nfluoxetine | 40 mg/d | 02/2023 | 05/2023 | none after 12 wk\nparoxetine | -- | ? 2022 | -- | stopped, no benefit\ncitalopram | 40 mg/d | 06/2023 | 09/2023 | partial",
+        );
+        assert_eq!(t[0], ("fluoxetine".into(), true, true, true, true), "{t:?}");
+        // A lone "?" (unknown start) does not cut the row before its outcome.
+        assert_eq!(t[1], ("paroxetine".into(), true, false, false, true), "{t:?}");
+        // Start and stop in adjacent cells are a date range.
+        assert_eq!(t[2], ("citalopram".into(), true, true, true, true), "{t:?}");
     }
 
     #[test]

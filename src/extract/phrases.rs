@@ -253,7 +253,7 @@ impl PhraseExtractor {
                         EvKind::Rems
                     }
                     PhraseKind::Pa => {
-                        let clause_text = super::text::sub(text, cl.clone());
+                        let clause_text = super::text::sub(text, pa_clause(text, cl.clone(), span.clone()));
                         let status = self.pa_status(clause_text, m.start() - cl.start);
                         counts = status == "approved" && visit_fact;
                         value = format!("prior auth: {status}");
@@ -802,6 +802,67 @@ impl PhraseExtractor {
     }
 }
 
+/// The clause a prior-authorization mention's status and dates are read
+/// from: `cl` (from [`clause`]) carried across the `;` that closes an HTML
+/// character entity ("valid 11/1/2026&ndash;1/31/2027"), which is no clause
+/// break, and cut where a flattened note starts another labelled section
+/// after a run of spaces ("... valid 5/26/25-11/25/25  REMS: ... form
+/// submitted"), so the next section's status words are not the PA's.
+fn pa_clause(text: &str, cl: std::ops::Range<usize>, m: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let b = text.as_bytes();
+    let mut cl = cl;
+    // Bounded: a few entities either side.
+    for _ in 0..4 {
+        if cl.end < b.len() && b[cl.end] == b';' && entity_before(text, cl.end) {
+            let next = clause(text, cl.end + 1);
+            if next.end <= cl.end {
+                break;
+            }
+            cl.end = next.end;
+        } else {
+            break;
+        }
+    }
+    for _ in 0..4 {
+        if cl.start >= 1 && b[cl.start - 1] == b';' && entity_before(text, cl.start - 1) {
+            let prev = clause(text, cl.start - 1);
+            if prev.start >= cl.start {
+                break;
+            }
+            cl.start = prev.start;
+        } else {
+            break;
+        }
+    }
+    static R: OnceLock<Regex> = OnceLock::new();
+    let label = R.get_or_init(|| super::re::cs(r"(?:  +|\t)[A-Z][A-Za-z0-9/&.-]*(?: [A-Za-z0-9/&.-]+){0,2}:\s"));
+    let body = super::text::sub(text, cl.clone());
+    let (ms, me) = (m.start.max(cl.start) - cl.start, m.end.min(cl.end).max(cl.start) - cl.start);
+    let mut start = cl.start;
+    let mut end = cl.end;
+    for l in label.find_iter(body) {
+        if l.end() <= ms {
+            start = cl.start + l.start();
+        } else if l.start() >= me {
+            end = cl.start + l.start();
+            break;
+        }
+    }
+    start..end.max(start)
+}
+
+/// Whether the `;` at `semi` closes an HTML character entity (`&ndash;`,
+/// `&#8211;`).
+fn entity_before(text: &str, semi: usize) -> bool {
+    let b = text.as_bytes();
+    let from = semi.saturating_sub(9);
+    let Some(amp) = b[from..semi].iter().rposition(|&c| c == b'&') else { return false };
+    let name = &b[from + amp + 1..semi];
+    !name.is_empty()
+        && (name.iter().all(|c| c.is_ascii_alphanumeric()) && name[0].is_ascii_alphabetic()
+            || name[0] == b'#' && name.len() > 1 && name[1..].iter().all(|c| c.is_ascii_alphanumeric()))
+}
+
 /// Calendar dates written in a text: `2026-01-05`, `1/5/2026`, `01/05/26`.
 fn pa_dates(t: &str) -> Vec<chrono::NaiveDate> {
     static R: OnceLock<Regex> = OnceLock::new();
@@ -1235,6 +1296,40 @@ mod tests {
         assert!(!counts("Authorization: pending review", EvKind::PriorAuth));
         // A credential after a signature is not an authorization.
         assert!(!counts("Electronically signed by M. Brennan, PA 11/30/2025 5:05 PM", EvKind::PriorAuth));
+    }
+
+    /// The value of the first prior-authorization evidence item.
+    fn pa_value(t: &str) -> Option<(bool, String)> {
+        let f = Extractor::builtin().extract_text(t, None);
+        f.evidence.iter().find(|e| e.kind == EvKind::PriorAuth).map(|e| (e.counts, e.value.clone()))
+    }
+
+    #[test]
+    fn pa_clause_across_entities_and_flattened_sections() {
+        // An HTML dash entity's ";" does not end the validity window.
+        let (ok, v) = pa_value(
+            "<p>Prior authorization (Aetna) ref 55012 approved 03/02/2027 for 4 infusions, valid 03/05/2027&ndash;06/30/2027.</p>",
+        )
+        .unwrap();
+        assert!(ok);
+        assert!(v.ends_with("valid 2027-03-02..2027-06-30"), "{v}");
+        // The next flattened section's "submitted" is not the PA's status, and
+        // "no issues" two pieces back does not negate it.
+        let t = "VISIT NOTE 4/2/27  Pt seen for session 5 of the induction course with his wife present  Checked PDMP, no issues  \
+                 Humana auth 77-30045 approved 3/20/27, valid 3/22/27-9/21/27  REMS: site certified, patient enrolled, form submitted 4/2/27  \
+                 BP 124/80 before dosing";
+        let (ok, v) = pa_value(t).unwrap();
+        assert!(ok, "{v}");
+        assert!(v.starts_with("prior auth: approved"), "{v}");
+    }
+
+    #[test]
+    fn follow_up_as_a_numbered_dated_visit_or_a_call() {
+        assert!(counts("Discharged with sister. Infusion #5 Tues 4/14.", EvKind::FollowUp));
+        assert!(counts("Left 16:10 with partner; #3 Mon Mar 2nd.", EvKind::FollowUp));
+        assert!(counts("Nurse check-in call on Wednesday.", EvKind::FollowUp));
+        assert!(counts("Next booster in about 5 weeks.", EvKind::FollowUp));
+        assert!(!counts("Here for infusion #4 of 6.", EvKind::FollowUp));
     }
 
     #[test]

@@ -189,7 +189,11 @@ fn subtherapeutic(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut seen = std::collections::HashSet::new();
     for (n, note) in ctx.enc.notes.iter().enumerate() {
         for t in note.facts.trials.iter().filter(|t| t.excluded == Some(SLEEP_DOSE) && t.has_duration) {
-            if ctx.facts.trials.iter().any(|c| c.drug == t.drug) || !seen.insert(t.drug) {
+            // Taken now ("trazodone | 50 mg qhs | 2025 | current | sleep"):
+            // an ongoing hypnotic, not a trial story the history relies on.
+            let at = note.facts.evidence[t.ev].span.start;
+            let ongoing = note.facts.evidence.iter().any(|e| e.kind == EvKind::CurrentAd && e.span.start == at);
+            if ongoing || ctx.facts.trials.iter().any(|c| c.drug == t.drug) || !seen.insert(t.drug) {
                 continue;
             }
             let d = &ctx.dict.drugs[t.drug];
@@ -358,4 +362,30 @@ fn severity_scale_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
         "The course starts here with no baseline depression severity score (PHQ-9, MADRS, HAM-D, QIDS) documented in this encounter or in any earlier encounter of the patient in the input.",
         start,
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Extractor;
+
+    /// Messages of the subtherapeutic-dose rule on a one-note session.
+    fn subtherapeutic_messages(text: &str) -> Vec<String> {
+        let ex = Extractor::builtin();
+        let enc = crate::encounter::test_encounter("Spravato Treatment Note", text, vec![]);
+        let facts = crate::encounter::assess(&enc, ex.dict);
+        let ctx = Ctx { enc: &enc, facts: &facts, dict: ex.dict, payer: ex.dict.payers.profile(None) };
+        subtherapeutic(&ctx).into_iter().map(|h| h.message).collect()
+    }
+
+    #[test]
+    fn an_ongoing_sleep_dose_is_not_reported_as_a_trial() {
+        let session = "Spravato 56 mg, two devices self-administered under observation at 10:00.\n";
+        // Taken now, for sleep, with a start year: not a trial story.
+        let now = format!("{session}Medication | Dose | Start | End | Notes\ndoxepin | 10 mg qhs | 2024 | current | sleep\n");
+        assert!(subtherapeutic_messages(&now).iter().all(|m| !m.contains("doxepin")), "{:?}", subtherapeutic_messages(&now));
+        // A past course at a sleep dose told as a trial is still reported.
+        let past = format!("{session}Prior trials: trazodone 50 mg qhs x 6 months, helped sleep, mood unchanged.\n");
+        assert!(subtherapeutic_messages(&past).iter().any(|m| m.contains("trazodone")), "{:?}", subtherapeutic_messages(&past));
+    }
 }
