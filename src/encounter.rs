@@ -573,6 +573,26 @@ fn classify_track(enc: &Encounter, dict: &Dictionaries) -> Track {
     if !admin && (cocm_claims || cocm_notes) {
         return Track::None;
     }
+    // A visit that only plans the treatment ("will start esketamine
+    // induction once Cigna approves", "referred for IV ketamine") with no
+    // dose given, no treatment code and no treatment note type is an
+    // evaluation, not a treatment encounter. (Oral ketamine is prescribed
+    // for home use at such a visit, so it keeps its track.)
+    let treatment_note_type = enc.notes.iter().any(|n| {
+        n.meta.note_type.as_deref().is_some_and(|t| {
+            let l = t.to_ascii_lowercase();
+            ["spravato", "esketamine", "ketamine", "infusion"].iter().any(|k| l.contains(k))
+        })
+    });
+    let planned_only = !admin
+        && !esk_codes
+        && !iv_codes
+        && !treatment_note_type
+        && enc.notes.iter().any(|n| n.facts.counting(crate::extract::EvKind::Initiation).next().is_some());
+    if planned_only {
+        esk = 0;
+        iv = 0;
+    }
     let esk_ok = esk > 0 && (admin || esk >= 2);
     let iv_ok = iv > 0 && (admin || infusion_evidence || iv_codes || iv >= 2);
     // Oral ketamine is also prescribed for home use at a (telehealth) visit:
@@ -884,6 +904,17 @@ mod tests {
             "Esketamine 56 mg, devices at 09:00 and 09:05. Esketamine tolerated.",
             vec![line("99493", 1.0)],
         );
+        assert_eq!(classify_track(&enc, ex.dict), Track::Esketamine);
+    }
+
+    #[test]
+    fn an_evaluation_that_only_plans_the_treatment_is_on_no_track() {
+        let ex = crate::extract::Extractor::builtin();
+        let text = "Assessment: MDD, recurrent, severe; two failed trials. Plan: start Spravato 56 mg induction; esketamine REMS enrollment and PA to follow, 2-hour monitoring explained.";
+        let enc = test_encounter("Psychiatric Evaluation", text, vec![line("90792", 1.0)]);
+        assert_eq!(classify_track(&enc, ex.dict), Track::None);
+        // On a treatment note type, or with a dose given, it is the course.
+        let enc = test_encounter("Spravato Intake", text, vec![]);
         assert_eq!(classify_track(&enc, ex.dict), Track::Esketamine);
     }
 

@@ -192,7 +192,9 @@ impl TimingExtractor {
             distractor: re(
                 r"\b(?:sign(?:ed|ature)|e-?sign\w*|electronically|attest\w*|co-?sign\w*|dictated|transcribed|printed|next\s+(?:appt|appointment|session|visit|treatment|dose|tx)|follow[- ]?up|f/u|return(?:s|ing)?\s+(?:on|in|for)|rtc|scheduled|psychotherapy|therapy\s+(?:session|start|end|began|time)|time\s+spent|face[- ]to[- ]face|last\s+(?:session|visit|treatment)|previous|prior\s+session)",
             ),
-            pre_admin: re(r"(?:prior\s+to|before|pre-?|pending|after|post-?|following|since|until|awaiting|for)\s*$"),
+            pre_admin: re(
+                r"(?:prior\s+to|before|pre-?|pending|after|post-?|following|since|until|awaiting|for)(?:\s+(?:any|the|each|every|a|her|his|their|pt'?s|patient'?s))?\s*$",
+            ),
             stated: super::re::Lc::new(&format!(
                 r"\b(?:observ\w*|monitor\w*|watched|remained\s+in\s+clinic|stayed|in\s+clinic)\b[^.;\n|]{{0,40}}?\b(?:for|x|×|total(?:\s+of)?|period\s+of|duration\s+of|time\s+of|time|duration|period|of)\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?|m)\b)?"
             )),
@@ -685,6 +687,14 @@ mod tests {
         // A stated window still counts.
         let f = facts("Observed for 2 hours after the last device; BP 128/80 at discharge.");
         assert_eq!(f.timing.stated_minutes[0].0, 120);
+    }
+
+    #[test]
+    fn a_check_before_any_first_dose_is_no_administration() {
+        let f = facts("Plan: if approved, start esketamine in March. BP to be checked before any first dose.");
+        assert!(f.timing.first_admin_pos.is_none());
+        let f = facts("BP checked before the first dose. First dose given 09:10.");
+        assert!(f.timing.first_admin_pos.is_some());
     }
 
     #[test]
