@@ -497,19 +497,25 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
 pub fn normalize_layout(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let key_values = memchr::memchr_iter(b'=', b).any(|p| kv_key_start(b, p).is_some());
+    let snake = memchr::memchr(b'_', b).is_some() && snake_keys(b).next().is_some();
     if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none()
         && memchr::memmem::find(b, b"-\n").is_none()
         && memchr::memmem::find(b, b".....").is_none()
     {
-        if !key_values {
+        if !key_values && !snake {
             return None;
         }
         let mut out = b.to_vec();
-        label_key_values(&mut out);
+        if key_values {
+            label_key_values(&mut out);
+        }
+        if snake {
+            label_snake_keys(&mut out);
+        }
         return Some(String::from_utf8(out).expect("key relabelling keeps UTF-8 valid"));
     }
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
-    let mut changed = key_values;
+    let mut changed = key_values || snake;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -580,6 +586,9 @@ pub fn normalize_layout(text: &str) -> Option<String> {
     if key_values {
         label_key_values(&mut out);
     }
+    if snake {
+        label_snake_keys(&mut out);
+    }
     // Every replacement swaps a whole character for ASCII of the same length,
     // and every other byte is copied, so the result is valid UTF-8.
     Some(String::from_utf8(out).expect("layout normalization keeps UTF-8 valid"))
@@ -621,6 +630,46 @@ fn label_key_values(out: &mut [u8]) {
                 };
             }
             out[eq] = if numbered { b' ' } else { b':' };
+        }
+    }
+}
+
+/// The snake-case field names at line starts of an EHR export
+/// ("REMS_PATIENT_ENROLLED: YES", "VITALS_40MIN_0955: BP 138/84",
+/// "monitoring_total_min = 125"), as byte ranges: a letter, then letters,
+/// digits and at least one underscore, at most 48 bytes, then optional
+/// blanks and ':' or '='. The underscore is a word character, so
+/// "REMS_PATIENT_ENROLLED" would hide every word in it from the
+/// dictionaries' word boundaries.
+fn snake_keys(b: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|p| p + 1)).filter_map(move |line| {
+        let mut s = line;
+        while s < b.len() && matches!(b[s], b' ' | b'\t') {
+            s += 1;
+        }
+        if !b.get(s).is_some_and(u8::is_ascii_alphabetic) {
+            return None;
+        }
+        let mut e = s;
+        while e < b.len() && e - s <= 48 && (b[e].is_ascii_alphanumeric() || b[e] == b'_') {
+            e += 1;
+        }
+        let mut k = e;
+        while k < b.len() && matches!(b[k], b' ' | b'\t') {
+            k += 1;
+        }
+        (e - s <= 48 && b[s..e].contains(&b'_') && matches!(b.get(k), Some(b':' | b'='))).then_some(s..e)
+    })
+}
+
+/// Underscores of snake-case field names as spaces, byte for byte.
+fn label_snake_keys(out: &mut [u8]) {
+    let keys: Vec<std::ops::Range<usize>> = snake_keys(out).collect();
+    for r in keys {
+        for c in &mut out[r] {
+            if *c == b'_' {
+                *c = b' ';
+            }
         }
     }
 }
@@ -737,6 +786,18 @@ mod tests {
 
     fn clocks(s: &str) -> Vec<u32> {
         clock_times(s).iter().map(|t| t.clock.0).collect()
+    }
+
+    #[test]
+    fn snake_case_field_names_read_as_words() {
+        let t = "ENCOUNTER_TYPE: SPRAVATO_TREATMENT\nREMS_PATIENT_ENROLLED: YES\n  vitals_40min_0955 = BP 138/84\nfile_name_v2.pdf attached; see_above\n";
+        let n = normalize_layout(t).expect("keys relabelled");
+        assert_eq!(n.len(), t.len());
+        assert_eq!(
+            n,
+            "ENCOUNTER TYPE: SPRAVATO_TREATMENT\nREMS PATIENT ENROLLED: YES\n  vitals 40min 0955 = BP 138/84\nfile_name_v2.pdf attached; see_above\n"
+        );
+        assert!(normalize_layout("snake_case in prose, no label\n").is_none());
     }
 
     #[test]
