@@ -40,6 +40,8 @@ pub struct TimingExtractor {
     modal: Regex,
     dc_vitals_before: Regex,
     dc_vitals_after: Regex,
+    /// Words that make "N min after the last device" the monitoring window.
+    window_word: Regex,
     /// A reading just before a stated duration that only times it
     /// ("09:55 136/86 (40 min after last device)").
     reading_before: Regex,
@@ -214,6 +216,9 @@ impl TimingExtractor {
                 r"(?:\b(?:vitals?|vs|v/s|bp|b/p|blood\s+pressure|sbp|nibp)\W{1,3}(?:(?:at|on|@|prior\s+to|before|upon)\W{1,3})?|\bpre[- ]?)$",
             ),
             dc_vitals_after: re(r"^[ \t)]{0,3}(?:vitals?|vs|v/s|bp|b/p|blood\s+pressure|sbp|nibp)\b"),
+            window_word: re(
+                r"\b(?:observ\w*|monitor\w*|watched|dis?charg\w*|d/c|left|depart\w*|released|went\s+home|stayed|remained|in\s+clinic|total)\b",
+            ),
             reading_before: re(r"\b\d{2,3}\s*/\s*\d{2,3}\b[^()\n]{0,40}?(?:\(|,|\bat|@|-|–|—)\s*$"),
             modal: re(
                 r"\b(?:must|should|shall|required?|requires|requirement|need(?:s|ed)?\s+to|minimum|per\s+(?:rems\s+)?(?:protocol|label|policy)|will\s+be|to\s+be|plan(?:ned)?\s+to|policy|standard|recommended|instructed|educated|reviewed)\b",
@@ -498,7 +503,8 @@ impl TimingExtractor {
     fn stated_durations(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
         let mut seen: Vec<Range<usize>> = Vec::new();
-        for r in [&self.stated, &self.stated2, &self.stated3, &self.stated_after_last] {
+        for (k, r) in [&self.stated, &self.stated2, &self.stated3, &self.stated_after_last].into_iter().enumerate() {
+            let after_last = k == 3;
             for c in r.captures_iter(text, &ctx.lower) {
                 let m = c.get(0).unwrap();
                 if seen.iter().any(|s| s.start < m.end() && m.start() < s.end) {
@@ -517,6 +523,13 @@ impl TimingExtractor {
                 // So is "136/86 HR 78 (40 min after last device)".
                 let near = super::text::sub(text, super::text::floor_char(text, cl.start.max(m.start().saturating_sub(60)))..m.start());
                 if self.reading_before.is_match(near) {
+                    continue;
+                }
+                // "N min after the last device" with no observation,
+                // monitoring or discharge word in its clause times a check
+                // ("At 10:55, 40 minutes after the second device, blood
+                // pressure was ..."; a flowsheet row's note), not the window.
+                if after_last && !self.window_word.is_match(super::text::sub(text, cl.clone())) {
                     continue;
                 }
                 let a = ctx.context.assess(m.start()..m.end());
@@ -687,6 +700,16 @@ mod tests {
         // A stated window still counts.
         let f = facts("Observed for 2 hours after the last device; BP 128/80 at discharge.");
         assert_eq!(f.timing.stated_minutes[0].0, 120);
+    }
+
+    #[test]
+    fn minutes_after_the_last_device_time_a_check_unless_a_window_word_says_otherwise() {
+        let f = facts("At 10:55, 40 minutes after the second device, blood pressure was 140 over 86 and pulse 76.");
+        assert!(f.timing.stated_minutes.is_empty(), "{:?}", f.timing.stated_minutes);
+        let f = facts("| 14:05 | 134/86 | 76 | 97% | 40 min after last device; mild dissociation |");
+        assert!(f.timing.stated_minutes.is_empty(), "{:?}", f.timing.stated_minutes);
+        let f = facts("Discharged 125 min after the last device with her sister.");
+        assert_eq!(f.timing.stated_minutes.first().map(|m| m.0), Some(125));
     }
 
     #[test]
