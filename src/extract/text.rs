@@ -498,11 +498,12 @@ pub fn normalize_layout(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let key_values = memchr::memchr_iter(b'=', b).any(|p| kv_key_start(b, p).is_some());
     let snake = memchr::memchr(b'_', b).is_some() && snake_keys(b).next().is_some();
+    let spoken = spoken_punctuation_style(b);
     if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none()
         && memchr::memmem::find(b, b"-\n").is_none()
         && memchr::memmem::find(b, b".....").is_none()
     {
-        if !key_values && !snake {
+        if !key_values && !snake && !spoken {
             return None;
         }
         let mut out = b.to_vec();
@@ -512,10 +513,13 @@ pub fn normalize_layout(text: &str) -> Option<String> {
         if snake {
             label_snake_keys(&mut out);
         }
+        if spoken {
+            spoken_punctuation(&mut out);
+        }
         return Some(String::from_utf8(out).expect("key relabelling keeps UTF-8 valid"));
     }
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
-    let mut changed = key_values || snake;
+    let mut changed = key_values || snake || spoken;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -589,6 +593,9 @@ pub fn normalize_layout(text: &str) -> Option<String> {
     if snake {
         label_snake_keys(&mut out);
     }
+    if spoken {
+        spoken_punctuation(&mut out);
+    }
     // Every replacement swaps a whole character for ASCII of the same length,
     // and every other byte is copied, so the result is valid UTF-8.
     Some(String::from_utf8(out).expect("layout normalization keeps UTF-8 valid"))
@@ -660,6 +667,43 @@ fn snake_keys(b: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
         }
         (e - s <= 48 && b[s..e].contains(&b'_') && matches!(b.get(k), Some(b':' | b'='))).then_some(s..e)
     })
+}
+
+/// A dictated note whose speech recognition wrote the spoken punctuation
+/// as words ("97 percent period He self-administered 56 mg comma two
+/// devices"): at least three " period " / " comma " words.
+fn spoken_punctuation_style(b: &[u8]) -> bool {
+    memchr::memmem::find_iter(b, b" comma ").count() + memchr::memmem::find_iter(b, b" period ").count() >= 3
+}
+
+/// Spoken punctuation as punctuation, byte for byte: " comma " as ",", a
+/// " period " before a capital letter, a line end or "new paragraph" as
+/// "." (a monitoring or observation "period" is followed by a lower-case
+/// word and stays), and "new paragraph" / "new line" as a line break.
+fn spoken_punctuation(out: &mut [u8]) {
+    let mut i = 0;
+    while i < out.len() {
+        let rest = &out[i..];
+        if rest.starts_with(b" comma ") {
+            out[i + 1..i + 6].copy_from_slice(b",    ");
+            i += 6;
+        } else if rest.starts_with(b" period") && out.get(i + 7).is_none_or(|c| matches!(c, b' ' | b'\n')) {
+            let after = &out[(i + 8).min(out.len())..];
+            let next = after.iter().copied().find(|c| *c != b' ');
+            if next.is_none_or(|c| c.is_ascii_uppercase() || c == b'\n') || after.starts_with(b"new paragraph") {
+                out[i + 1..i + 7].copy_from_slice(b".     ");
+            }
+            i += 7;
+        } else if rest.starts_with(b"new paragraph") {
+            out[i..i + 13].copy_from_slice(b"\n            ");
+            i += 13;
+        } else if rest.starts_with(b"new line ") {
+            out[i..i + 8].copy_from_slice(b"\n       ");
+            i += 8;
+        } else {
+            i += 1;
+        }
+    }
 }
 
 /// Underscores of snake-case field names as spaces, byte for byte.
@@ -786,6 +830,18 @@ mod tests {
 
     fn clocks(s: &str) -> Vec<u32> {
         clock_times(s).iter().map(|t| t.clock.0).collect()
+    }
+
+    #[test]
+    fn spoken_punctuation_reads_as_punctuation() {
+        let t = "BP 134 over 82 comma pulse 70 period He self-administered 56 mg comma two devices period new paragraph Observation period began at 10:15 comma uneventful period";
+        let n = normalize_layout(t).expect("dictation artefacts replaced");
+        assert_eq!(n.len(), t.len());
+        assert_eq!(
+            n,
+            "BP 134 over 82 ,     pulse 70 .      He self-administered 56 mg ,     two devices .      \n             Observation period began at 10:15 ,     uneventful .     "
+        );
+        assert!(normalize_layout("Observation period 2 h, monitoring period ended.").is_none());
     }
 
     #[test]
