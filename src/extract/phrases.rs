@@ -94,7 +94,7 @@ impl PhraseExtractor {
                     r"\b(?:enrolled|enrol?lment|registered|registration|certified|certification|submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|verified|confirmed|on\s+file|active|attested|documented|compliant|compliance|id|#|number|no\.|yes|y)\b|#|:\s*\w*\d",
                 ),
                 form_done: re(
-                    r"\b(?:submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|signed|finalized|filled(?:\s+(?:out|in))?|submitted\s+online|yes)\b",
+                    r"\b(?:submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|signed|finalized|filled(?:\s+(?:out|in))?|submitted\s+online|submission\s+(?:receipt|confirm\w*)|confirmation\s+(?:no|number|#)|yes|true)\b",
                 ),
                 pa_yes: re(
                     r"\bexp(?:ires|iring|\.)?\s*(?:on\s+)?\d|\b(?:approved|approval|on\s+file|obtained|granted|valid|active|in\s+place|authorized|secured|current|confirmed|received|effective)\b|(?:#|\bno\.?|\bnumber|\bnum|\bid)\s*[:=]?\s*[A-Z0-9-]*\d[A-Z0-9-]{2,}|\b[A-Z]{1,4}-?\d{5,}\b",
@@ -221,6 +221,9 @@ impl PhraseExtractor {
                         {
                             continue;
                         }
+                        // A mention wrapped across a line ("Patient Monitoring\nForm
+                        // submitted") reads on to the end of its last line's clause.
+                        let cl = cl.start..cl.end.max(clause(text, m.end().saturating_sub(1)).end);
                         let clause_text = super::text::sub(text, cl.clone());
                         // Status words count near the mention, not anywhere in a
                         // run-on dictated clause ("who is enrolled in the REMS
@@ -1060,6 +1063,13 @@ mod tests {
             assert!(rems_counts(t, "enrollment"), "{t}");
         }
         assert!(rems_counts("REMS site certified; PMF submitted 5/12.", "site_certified"));
+        // Wrapped across a line, a portal receipt, a JSON-like field.
+        assert!(rems_counts("REMS: site certified; pt enrolled; Patient Monitoring\nForm submitted 02/18/2025.", "monitoring_form"));
+        assert!(rems_counts("Spravato REMS - Patient Monitoring Form - submission receipt (portal)", "monitoring_form"));
+        assert!(rems_counts(
+            "rems = {\"patient_enrolled\": \"2025-12-18\", \"monitoring_form\": \"submitted 2026-03-04\"}",
+            "monitoring_form"
+        ));
         // A form filled out today is completed, whenever it is sent.
         assert!(rems_counts(
             "Patient Monitoring Form filled out on paper after discharge, goes in with the batch on Friday.",

@@ -497,7 +497,7 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
 pub fn normalize_layout(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let key_values = memchr::memchr_iter(b'=', b).any(|p| kv_key_start(b, p).is_some());
-    let snake = memchr::memchr(b'_', b).is_some() && snake_keys(b).next().is_some();
+    let snake = memchr::memchr(b'_', b).is_some() && (snake_keys(b).next().is_some() || quoted_snake_keys(b).next().is_some());
     let spoken = spoken_punctuation_style(b);
     if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none()
         && memchr::memmem::find(b, b"-\n").is_none()
@@ -706,9 +706,33 @@ fn spoken_punctuation(out: &mut [u8]) {
     }
 }
 
+/// Quoted snake-case keys of a JSON-like blob pasted into a note
+/// (`{"site_certified": true, "monitoring_form": "submitted"}`), as byte
+/// ranges of the key inside its quotes.
+fn quoted_snake_keys(b: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    memchr::memchr_iter(b'"', b).filter_map(move |q| {
+        let s = q + 1;
+        if !b.get(s).is_some_and(u8::is_ascii_alphabetic) {
+            return None;
+        }
+        let mut e = s;
+        while e < b.len() && e - s <= 48 && (b[e].is_ascii_alphanumeric() || b[e] == b'_') {
+            e += 1;
+        }
+        if b.get(e) != Some(&b'"') || !b[s..e].contains(&b'_') {
+            return None;
+        }
+        let mut k = e + 1;
+        while k < b.len() && matches!(b[k], b' ' | b'\t') {
+            k += 1;
+        }
+        (b.get(k) == Some(&b':')).then_some(s..e)
+    })
+}
+
 /// Underscores of snake-case field names as spaces, byte for byte.
 fn label_snake_keys(out: &mut [u8]) {
-    let keys: Vec<std::ops::Range<usize>> = snake_keys(out).collect();
+    let keys: Vec<std::ops::Range<usize>> = snake_keys(out).chain(quoted_snake_keys(out)).collect();
     for r in keys {
         for c in &mut out[r] {
             if *c == b'_' {
@@ -854,6 +878,8 @@ mod tests {
             "ENCOUNTER TYPE: SPRAVATO_TREATMENT\nREMS PATIENT ENROLLED: YES\n  vitals 40min 0955 = BP 138/84\nfile_name_v2.pdf attached; see_above\n"
         );
         assert!(normalize_layout("snake_case in prose, no label\n").is_none());
+        let t = r#"rems = {"site_certified": true, "monitoring_form": "submitted", "note": "see_chart"}"#;
+        assert_eq!(normalize_layout(t).unwrap(), r#"rems = {"site certified": true, "monitoring form": "submitted", "note": "see_chart"}"#);
     }
 
     #[test]
