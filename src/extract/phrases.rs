@@ -310,7 +310,17 @@ impl PhraseExtractor {
                         }
                         EvKind::Psychosis
                     }
-                    PhraseKind::TakeHome => EvKind::TakeHome,
+                    PhraseKind::TakeHome => {
+                        // "devices kept by clinic, no take-home": the negation
+                        // sits inside the matched stretch, where the context
+                        // scope (which starts after a cue) does not reach.
+                        static NEG: OnceLock<Regex> = OnceLock::new();
+                        let neg = NEG.get_or_init(|| re(r"\b(?:no|not|never|without|none|nothing|denies|denied|zero)\b|n't\b|\b(?:kept|retained|collected|returned|stored)\b"));
+                        if neg.is_match(m.as_str()) {
+                            counts = false;
+                        }
+                        EvKind::TakeHome
+                    }
                     PhraseKind::Initiation => {
                         // "consider starting Spravato" is still an evaluation for
                         // it; "since starting esketamine" is the past. A course
@@ -1176,6 +1186,18 @@ mod tests {
         ] {
             assert!(!counts(t, EvKind::NewPatient), "{t}");
         }
+    }
+
+    #[test]
+    fn take_home_negated_inside_the_statement() {
+        for t in [
+            "Devices kept by clinic, no take-home supply.",
+            "Spravato devices retained by the clinic; none sent home with the patient.",
+            "Devices: no take home.",
+        ] {
+            assert!(!counts(t, EvKind::TakeHome), "{t}");
+        }
+        assert!(counts("Spravato devices sent home with the patient for the weekend.", EvKind::TakeHome));
     }
 
     #[test]
