@@ -391,6 +391,8 @@ impl MedExtractor {
             {
                 // "something like Celexa": which drug it was is a guess.
                 excluded = Some(HEDGED_NAME);
+            } else if section == Some(SectionKind::Allergies) {
+                excluded = Some("allergy list");
             } else if a.hypothetical || a.possible {
                 excluded = Some("hypothetical or planned");
             } else if section == Some(SectionKind::Plan) && !has_outcome {
@@ -872,6 +874,12 @@ mod tests {
         // A current drug that was itself a documented trial still counts.
         let v = trials("Failed sertraline 200 mg x 10 wk (no response); currently on bupropion XL 300 mg x 12 weeks, partial response.");
         assert_eq!(v.iter().filter(|t| t.1).count(), 2, "{v:?}");
+    }
+
+    #[test]
+    fn an_allergy_list_is_not_a_trial() {
+        let v = trials("Allergies: penicillin (hives); bupropion (rash)\nPrior trials: sertraline 150 mg x 10 weeks, no response.");
+        assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["sertraline"], "{v:?}");
     }
 
     #[test]
