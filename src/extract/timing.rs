@@ -185,7 +185,7 @@ impl TimingExtractor {
             (
                 Ev::Discharge,
                 super::re::Lc::new(
-                    r"\bdis?charg\w*|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\b(?:took|drove|driven|picked\s+up|escorted)\s+(?:her|him|them|the\s+(?:pt|patient))\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\bleaving\b|(?m:^[ \t>*\-]*(?:pt\s+|patient\s+)?out\s*[:@])",
+                    r"\bdis?charg\w*|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\b(?:took|drove|driven|picked\s+up|escorted)\s+(?:her|him|them|the\s+(?:pt|patient))\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\b(?:pt|patient|she|he|they)\s+(?:has\s+|had\s+)?left\b|\bleaving\b|(?m:^[ \t>*\-]*(?:pt\s+|patient\s+)?out\s*[:@])",
                 ),
             ),
         ];
@@ -710,6 +710,14 @@ mod tests {
         assert!(f.timing.stated_minutes.is_empty(), "{:?}", f.timing.stated_minutes);
         let f = facts("Discharged 125 min after the last device with her sister.");
         assert_eq!(f.timing.stated_minutes.first().map(|m| m.0), Some(125));
+    }
+
+    #[test]
+    fn the_patient_left_at_a_bare_time() {
+        let f = facts("1110 BP 122/78, HR 70.\nPt left 1125.\n");
+        assert_eq!(f.timing.discharge.first().map(|(c, _)| c.0), Some(11 * 60 + 25));
+        let f = facts("Left arm BP 1125 units? no.");
+        assert!(f.timing.discharge.is_empty());
     }
 
     #[test]
