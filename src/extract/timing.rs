@@ -230,7 +230,7 @@ impl TimingExtractor {
             dose_at: re(r"\b(?:ketamine|esketamine|spravato)\b[^.;\n|]{0,50}?\d\s*mg\b[^.;\n|]{0,40}?(?:\bat|@)\s*$"),
             before_discharge: re(r"\b(?:prior\s+to|before|pending|awaiting|until|till)\s*$"),
             log_dose: re(r"^[ \t]*(?:-[ \t]*)?(?:ketamine|esketamine|spravato)\b[^\n]{0,40}?\b\d+(?:\.\d+)?\s*mg\b"),
-            line_lead: re(r"^[ \t>*\-]*(?:\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})[ \t]+)?$"),
+            line_lead: re(r"^[ \t>*\-]*(?:(?:\[[xX✓✔]\]|☑|✔|✓)[ \t]*)?(?:\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})[ \t]+)?$"),
             range: re(
                 r"^[^|;\n]{0,40}?\b(?P<a>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)\s*(?:-|–|—|to|until|through|thru)\s*(?P<b>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)",
             ),
@@ -710,6 +710,14 @@ mod tests {
         assert!(f.timing.stated_minutes.is_empty(), "{:?}", f.timing.stated_minutes);
         let f = facts("Discharged 125 min after the last device with her sister.");
         assert_eq!(f.timing.stated_minutes.first().map(|m| m.0), Some(125));
+    }
+
+    #[test]
+    fn a_checked_log_line_times_the_dose() {
+        let f = facts(
+            "[x] 09:50  BP 124/80  HR 72 - ok to dose\n[x] 10:00  ketamine 50 mg SL troche, observed\n[x] 12:00 observation complete\n",
+        );
+        assert_eq!(f.timing.dose_times.first().map(|(c, _)| c.0), Some(10 * 60));
     }
 
     #[test]
