@@ -597,7 +597,8 @@ impl PhraseExtractor {
                 || ct.to_ascii_lowercase().contains("dose")
                 || ct.to_ascii_lowercase().contains("intranasal")
                 || ct.to_ascii_lowercase().contains("device")
-                || ct.to_ascii_lowercase().contains("administ"))
+                || ct.to_ascii_lowercase().contains("admin")
+                || ct.to_ascii_lowercase().contains(" dev"))
             {
                 continue;
             }
@@ -1186,6 +1187,13 @@ mod tests {
         ] {
             assert!(!counts(t, EvKind::NewPatient), "{t}");
         }
+    }
+
+    #[test]
+    fn a_dose_in_shorthand() {
+        let f =
+            Extractor::builtin().extract_text("0905 BP 128/82 P 76\n56 mg (2 dev) self-admin 0915 / 0920 w/ RN directly observing", None);
+        assert!(f.doses.iter().any(|d| d.mg == 56.0), "{:?}", f.doses);
     }
 
     #[test]
