@@ -1839,6 +1839,10 @@ mod tests {
             ("Patient physical location: hotel", "other: hotel"),
             ("Pt located in her car in a parking lot.", "other: car"),
             ("Patient joined from her private office at work (3rd floor, door closed).", "other: office"),
+            // A telehealth room at another site (the originating site) is not home.
+            ("Pt connected via video from the telehealth room at the Lakeview Family Health clinic.", "other: clinic"),
+            ("Patient joined by video from the exam room in a rural partner health center, nurse present.", "other: center"),
+            ("Joined by video from her home.", "home"),
         ] {
             assert_eq!(locations(t), vec![place.to_string()], "{t}");
         }
