@@ -99,6 +99,17 @@ struct Pats {
     hedge_before: Regex,
     /// The drug's own stretch says it was taken for depression.
     for_depression: Regex,
+    /// An allergy / adverse-reaction list label ("Allergies:", "ADRs -").
+    allergy_label: Regex,
+    /// A label or sentence end between an allergy label and a name: the
+    /// name is no longer in the allergy list.
+    allergy_break: Regex,
+    /// The course starts at this visit ("started today", "begin tonight").
+    started_now: Regex,
+    /// A start verb just before a name ("started bupropion", "adding").
+    started_before: Regex,
+    /// A start verb right after a name ("bupropion XL started today").
+    started_after: Regex,
 }
 
 fn pats() -> &'static Pats {
@@ -107,7 +118,7 @@ fn pats() -> &'static Pats {
         let re = super::re::ci;
         Pats {
             trial_cue: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|no\s+response|non-?respon\w*|partial(?:\s+response)?|inadequate|ineffective|not\s+effective|did\s*n[o']t\s+(?:help|work|respond|tolerate)|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|side\s+effects?|intoleran\w*|intolerable|adverse|was\s+on|were\s+on|been\s+on|previously\s+on|prior(?:ly)?\s+on|history\s+of|hx\s+of|took|taken|tx\s+with|treated\s+with|titrated|augment\w*|responded|response|remission|relapse|helped|worked|benefit|improvement|lost\s+efficacy|poop[- ]?out|recalls?|recalled|course\s+of|weeks?|wks?|months?|mos)\b|[x×]\s*\d"),
-            outcome: re(r"\b(?:none\s+(?:after|at|despite|by)\b|(?:no|min|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:responses?|resp|improvements?|improvt?|benefits?|effects?|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.()\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|(?:no|not\s+much|little)\s+help\b|no\s+better\b|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|(?:hypo)?mania|manic\s+switch|switch\w*\s+(?:in)?to\s+(?:hypo)?mania|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
+            outcome: re(r"\b(?:none\s+(?:after|at|despite|by)\b|(?:no|min|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:responses?|resp|improvements?|improvt?|benefits?|effects?|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.()\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|(?:no|not\s+much|little)\s+help\b|no\s+better\b|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success|change)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|(?:hypo)?mania|manic\s+switch|switch\w*\s+(?:in)?to\s+(?:hypo)?mania|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
             dose: re(r"(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|–|to|→|->|=>|>)\s*(?P<n2>\d+(?:\.\d+)?))?\s*(?P<u>mg|mcg|milligrams?)\b(?:\s*(?:/\s*(?:day|d)\b|per\s+day|a\s+day|daily|qd|q\.d\.|qam|qpm|qhs|q\.?h\.?s\.?|hs|once\s+daily|every\s+day|nightly|at\s+bedtime|(?P<bid>bid|b\.i\.d\.|twice\s+(?:daily|a\s+day))|(?P<tid>tid|t\.i\.d\.|three\s+times\s+(?:daily|a\s+day))))?"),
             bare_dose: re(r"^\s*(?:xl|sr|xr|cr|er)?\s*(?P<n>\d{1,4}(?:\.\d+)?)\b(?P<unit>\s*(?:weeks?|wks?|w\b|months?|mos?|days?|years?|yrs?|%|/|x))?"),
             duration: re(&format!(r"(?P<n>{NUM})(?:\s*\+)?(?:\s*(?:-|–|to)\s*(?P<n2>{NUM}))?[\s-]*(?P<u>weeks?|wks?|wk|w|months?|mos?|mo|mths?|years?|yrs?|yr|y|days?|d)\b(?P<ago>\s+ago|\s+prior|\s+before)?")),
@@ -133,7 +144,12 @@ fn pats() -> &'static Pats {
             current_own: re(r"\b(?:continu(?:e|es|ed|ing)|ongoing|current(?:ly)?|still\s+(?:on|taking)|remains\s+on)\b"),
             follow_up: re(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*$"),
             follow_up_span: re(&format!(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|re-?check|re-?assess|re-?evaluate|see\s+(?:again|back)|check\s+in|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*{NUM}\s*(?:weeks?|wks?|w|months?|mos?|days?|d)\b")),
-            next_sentence: re(r"^\s*(?:stopped|discontinued|d/c'?d|dc'?d|tapered|switched|it|this|which|that|no\s+response|no\s+improvement|partial|minimal|failed|caused|led\s+to|resulted|response|outcome|reason|side\s+effects?|due\s+to|discontinuation|was\s+(?:stopped|discontinued|ineffective|tapered)|had\s+(?:no|partial|minimal|side))\b"),
+            allergy_label: re(r"\b(?:allerg(?:y|ies)|adverse\s+drug\s+reactions?|adrs?)\b(?:\s*(?:list|/\s*intolerances?))?\s*[:=-]|\ballergic\s+to\b|\bnkda\b"),
+            allergy_break: re(r"(?:^|[\s;,])[a-z_][a-z_ /]{2,30}:|\.\s|\n\s*\n"),
+            started_now: re(r"\b(?:today|tonight|this\s+(?:visit|morning|evening|session))\b"),
+            started_before: re(r"\b(?:start(?:ed|ing|s)?|began|begin(?:ning|s)?|initiat(?:ed|ing|es?)|add(?:ed|ing|s)?|new(?:ly)?\s+(?:started|prescribed))\s+(?:on\s+)?(?:the\s+|her\s+|his\s+|their\s+)?$"),
+            started_after: re(r"^[^.;\n]{0,40}?\b(?:start(?:ed|ing)|began|initiated|added|begins?|new(?:ly)?\s+(?:started|prescribed))\b"),
+            next_sentence: re(r"^\s*(?:(?:she|he|they|pt|patient|the\s+patient)\s+(?:then\s+)?(?:stayed|remained|continued|was\s+kept|kept|took\s+it|stopped|discontinued|came\s+off|tapered|tolerated|did\s*(?:not|n't)\s+(?:respond|improve|tolerate|notice|feel)|had\s+(?:no|partial|minimal|little|some)|noticed|felt|reported)\b|stopped|discontinued|d/c'?d|dc'?d|tapered|switched|it|this|which|that|no\s+response|no\s+improvement|partial|minimal|failed|caused|led\s+to|resulted|response|outcome|reason|side\s+effects?|due\s+to|discontinuation|was\s+(?:stopped|discontinued|ineffective|tapered)|had\s+(?:no|partial|minimal|side))\b"),
         }
     })
 }
@@ -385,6 +401,10 @@ impl MedExtractor {
                 // Paxil prescription, never filled": the note itself says
                 // this is no trial.
                 excluded = Some(DISCLAIMED);
+            } else if in_allergy_list(text, r.start, p) {
+                // "Allergies: sulfa (hives); trazodone (rash)": a reaction
+                // listed as an allergy, not a course taken for depression.
+                excluded = Some(ALLERGY);
             } else if p
                 .hedge_before
                 .is_match(super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start))
@@ -406,6 +426,16 @@ impl MedExtractor {
             {
                 // "decided to reduce sertraline to 150 mg": managing the
                 // course the patient is on (or starting one), not a trial told.
+                excluded = Some("dose change or start of the current course");
+            } else if p.started_now.is_match(own)
+                && (p
+                    .started_before
+                    .is_match(super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start))
+                    || p.started_after.is_match(own))
+                && !p.outcome.find_iter(own).any(|m| !p.symptom.is_match(m.as_str()))
+            {
+                // "started bupropion XL 150 mg today, to 300 mg in 1 week": the
+                // course begins at this visit; its titration is no duration.
                 excluded = Some("dose change or start of the current course");
             } else if said_current && !(p.outcome.is_match(own) || has_duration) {
                 // "...; current vortioxetine 20 mg daily" inside a trials line.
@@ -500,6 +530,9 @@ pub const DISCLAIMED: &str = "the note says it is not a trial or was never taken
 /// Why a mention whose drug is only guessed is not a trial.
 pub const HEDGED_NAME: &str = "drug name uncertain";
 
+/// Why a drug named in an allergy list is not a trial.
+pub const ALLERGY: &str = "listed as an allergy or adverse reaction";
+
 /// Why a mention at a hypnotic or pain dose is not a trial.
 pub const SLEEP_DOSE: &str = "sleep or pain dose";
 
@@ -569,6 +602,16 @@ fn one_edit(a: &[u8], b: &[u8]) -> bool {
         std::cmp::Ordering::Greater => ra[1..] == *rb,
         std::cmp::Ordering::Less => *ra == rb[1..],
     }
+}
+
+/// Whether a name stands in an allergy list: an allergy label earlier on
+/// its line (or the lines just above), with no other label or sentence end
+/// between. Looks back at most 160 bytes.
+fn in_allergy_list(text: &str, pos: usize, p: &Pats) -> bool {
+    let from = super::text::floor_char(text, pos.saturating_sub(160));
+    let win = super::text::sub(text, from..pos);
+    let Some(m) = p.allergy_label.find_iter(win).last() else { return false };
+    !p.allergy_break.is_match(&win[m.end()..])
 }
 
 /// Whether the words just before a drug name, within its item, say it is
@@ -911,6 +954,40 @@ mod tests {
         assert_eq!(f.trials[0].daily_mg, Some(25.0));
         let f = Extractor::builtin().extract_text("sertraline 50 mg, increased to 150 mg daily x 10 wk, no response", None);
         assert_eq!(f.trials[0].daily_mg, Some(150.0));
+    }
+
+    #[test]
+    fn allergy_list_entries_are_not_trials() {
+        let v = trials("Past trials: paroxetine 40 mg x 10 weeks, no response.\nAllergies: penicillin (hives), mirtazapine - swelling");
+        assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["paroxetine"], "{v:?}");
+        let v = trials("DRUG_ALLERGIES: CODEINE (ITCH); BUPROPION (SEIZURE)");
+        assert!(v.iter().all(|t| !t.1), "{v:?}");
+        // Past the allergy list (a new label or sentence), a trial counts again.
+        let v = trials("Allergies: none known. Prior: mirtazapine 30 mg x 8 wks, no benefit.");
+        assert!(v.iter().any(|t| t.0 == "mirtazapine" && t.1), "{v:?}");
+    }
+
+    #[test]
+    fn a_course_started_at_this_visit_is_not_a_trial() {
+        let v = trials("Failed citalopram 40 mg x 10 wks. Starting vortioxetine 10 mg today, up to 20 mg after 2 weeks.");
+        assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["citalopram"], "{v:?}");
+        let v = trials("Mirtazapine 15 mg qhs added tonight, increase in 1 wk.");
+        assert!(v.iter().all(|t| !t.1), "{v:?}");
+        // Started at a past date with an outcome is a trial told.
+        let v = trials("Started bupropion 300 mg in March, 10 weeks, no response.");
+        assert!(v.iter().any(|t| t.0 == "bupropion" && t.1), "{v:?}");
+    }
+
+    #[test]
+    fn a_narrated_trial_runs_on_over_sentences_about_it() {
+        // Dose in one sentence, duration and outcome in the ones after.
+        let v = trials("Her psychiatrist then tried paroxetine, going up to 40 mg daily. She stayed on it for ten weeks. It helped her sleep but her mood did not improve and she stopped it.");
+        assert_eq!(v, vec![("paroxetine".into(), true, true, true, true)], "{v:?}");
+        let v = trials("He was given escitalopram 20 mg for nine weeks without any change in his mood.");
+        assert!(v.iter().any(|t| t.0 == "escitalopram" && t.4), "{v:?}");
+        // A sentence about someone or something else is not absorbed.
+        let v = trials("She tried paroxetine 40 mg daily. Her brother stayed on it for ten weeks.");
+        assert!(v.iter().all(|t| !t.3), "{v:?}");
     }
 
     #[test]

@@ -260,9 +260,17 @@ impl PhraseExtractor {
                         let status = self.pa_status(clause_text, m.start() - cl.start);
                         counts = status == "approved" && visit_fact;
                         value = format!("prior auth: {status}");
+                        let line = super::text::sub(text, line_of(text, m.start()));
+                        // The esketamine drug code the authorization names
+                        // ("approved for S0013"), read by the rule against the
+                        // billed code: S0013 became J0013 on 2026-01-01.
+                        let codes = pa_drug_codes(clause_text);
+                        let codes = if codes.is_empty() { pa_drug_codes(line) } else { codes };
+                        if !codes.is_empty() {
+                            value.push_str(&format!(" for {}", codes.join(",")));
+                        }
                         // The approval's date window, read by the encounter
                         // against the date of service ("valid 2026-01-05..2026-07-04").
-                        let line = super::text::sub(text, line_of(text, m.start()));
                         if let Some((from, to)) = pa_window(if pa_dates(clause_text).is_empty() { line } else { clause_text }) {
                             let f = from.map(|d| d.to_string()).unwrap_or_default();
                             value.push_str(&format!(" valid {f}..{to}"));
@@ -877,6 +885,21 @@ fn entity_before(text: &str, semi: usize) -> bool {
             || name[0] == b'#' && name.len() > 1 && name[1..].iter().all(|c| c.is_ascii_alphanumeric()))
 }
 
+/// The esketamine drug codes (S0013, J0013) a text names, upper-cased,
+/// first-seen order, each once.
+fn pa_drug_codes(t: &str) -> Vec<String> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let r = R.get_or_init(|| re(r"\b[sj]0013\b"));
+    let mut v: Vec<String> = Vec::new();
+    for m in r.find_iter(t) {
+        let c = m.as_str().to_ascii_uppercase();
+        if !v.contains(&c) {
+            v.push(c);
+        }
+    }
+    v
+}
+
 /// Calendar dates written in a text: `2026-01-05`, `1/5/2026`, `01/05/26`.
 fn pa_dates(t: &str) -> Vec<chrono::NaiveDate> {
     static R: OnceLock<Regex> = OnceLock::new();
@@ -1342,6 +1365,36 @@ mod tests {
     fn pa_value(t: &str) -> Option<(bool, String)> {
         let f = Extractor::builtin().extract_text(t, None);
         f.evidence.iter().find(|e| e.kind == EvKind::PriorAuth).map(|e| (e.counts, e.value.clone()))
+    }
+
+    #[test]
+    fn pa_in_snake_case_and_key_value_exports() {
+        assert!(counts("PRIOR_AUTH: APPROVED | REF 55-12097 | 2026-02-01 TO 2026-07-31", EvKind::PriorAuth));
+        let (ok, v) = pa_value(r#"prior_auth = {"ref": "HU-4410923", "status": "approved", "valid": "2026-04-02..2026-10-01"}"#).unwrap();
+        assert!(ok, "{v}");
+        assert!(v.ends_with("valid 2026-04-02..2026-10-01"), "{v}");
+        assert!(!counts(r#"PRIOR_AUTH: PENDING"#, EvKind::PriorAuth));
+    }
+
+    #[test]
+    fn pa_renewal_is_an_authorization() {
+        // A renewal written with its own number, after the first authorization.
+        let t = "Cigna auth CG-551002 approved 2026-01-10, valid to 2026-06-30. Renewal CG-551877 approved 2026-06-20, valid 2026-07-01 to 2026-12-31.";
+        let f = Extractor::builtin().extract_text(t, None);
+        let vals: Vec<String> = f.evidence.iter().filter(|e| e.kind == EvKind::PriorAuth && e.counts).map(|e| e.value.clone()).collect();
+        assert!(vals.iter().any(|v| v.ends_with("valid 2026-06-20..2026-12-31")), "{vals:?}");
+        assert!(counts("Reauthorization approved through 09/30/2026.", EvKind::PriorAuth));
+        assert!(!counts("Reauthorization request submitted 3/2.", EvKind::PriorAuth));
+    }
+
+    #[test]
+    fn pa_names_its_drug_code() {
+        let (_, v) = pa_value("Precert #7781220 approved 10/01/2025 for S0013 x 84 units, valid 10/01/2025-03/31/2026.").unwrap();
+        assert!(v.starts_with("prior auth: approved for S0013 valid"), "{v}");
+        let (_, v) = pa_value("Auth: UHC ref 99120455 approved (HCPCS j0013), 2026-02-01 to 2026-07-31").unwrap();
+        assert!(v.contains(" for J0013 "), "{v}");
+        let (_, v) = pa_value("PA approved 1/2/2026 for 24 sessions.").unwrap();
+        assert!(!v.contains(" for "), "{v}");
     }
 
     #[test]
@@ -1826,6 +1879,10 @@ mod tests {
             ("Patient physical location: hotel", "other: hotel"),
             ("Pt located in her car in a parking lot.", "other: car"),
             ("Patient joined from her private office at work (3rd floor, door closed).", "other: office"),
+            // A telehealth room at another site (the originating site) is not home.
+            ("Pt connected via video from the telehealth room at the Lakeview Family Health clinic.", "other: clinic"),
+            ("Patient joined by video from the exam room in a rural partner health center, nurse present.", "other: center"),
+            ("Joined by video from her home.", "home"),
         ] {
             assert_eq!(locations(t), vec![place.to_string()], "{t}");
         }

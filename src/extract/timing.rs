@@ -155,13 +155,13 @@ impl TimingExtractor {
             (
                 Ev::InfusionEnd,
                 super::re::Lc::new(
-                    r"\binfusion\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b|\b(?:stop(?:ped)?|end(?:ed|ing)?|off)\b\s*(?:at|@|:)?",
+                    r"\b(?:infusion|pump)\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b|\b(?:stop(?:ped)?|end(?:ed|ing)?|off)\b\s*(?:at|@|:)?",
                 ),
             ),
             (
                 Ev::InfusionStart,
                 super::re::Lc::new(
-                    r"\binfusion\s+(?:was\s+)?(?:start\w*|began|begun|initiat\w*|commenced|hung)|\b(?:start\w*|began|begin|initiat\w*|commenced|hung)\s+(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip|iv\b)|\b(?:infusion|iv)\s+start\s+time|\bstart\s+time\b|\b(?:start(?:ed)?|began|begun|on)\b\s*(?:at|@|:)?",
+                    r"\b(?:infusion|pump)\s+(?:was\s+)?(?:start\w*|began|begun|initiat\w*|commenced|hung)|\bpump\s+(?:was\s+)?(?:turned\s+|switched\s+)?on\b|\b(?:start\w*|began|begin|initiat\w*|commenced|hung)\s+(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip|iv\b)|\b(?:infusion|iv)\s+start\s+time|\bstart\s+time\b|\b(?:start(?:ed)?|began|begun|on)\b\s*(?:at|@|:)?",
                 ),
             ),
             (
@@ -265,7 +265,16 @@ impl TimingExtractor {
                     // Bare "Start 1:00 PM" / "Stop 1:40 PM" are infusion times only
                     // in an infusion note, right before their time.
                     let label = m.as_str().trim().to_ascii_lowercase();
-                    let bare = !label.contains("infus") && !label.contains("drip") && !label.contains("iv") && !label.contains("time");
+                    // "10:02 pump started" / "pump off 10:42": the pump is the
+                    // infusion's only in an infusion note.
+                    if label.starts_with("pump") && !infusion_note {
+                        continue;
+                    }
+                    let bare = !label.starts_with("pump")
+                        && !label.contains("infus")
+                        && !label.contains("drip")
+                        && !label.contains("iv")
+                        && !label.contains("time");
                     if bare {
                         let after = super::text::sub(text, m.end()..(m.end() + 4).min(cl.end));
                         let time_next = times.iter().any(|t| t.span.start >= m.end() && t.span.start <= m.end() + 4)
@@ -866,6 +875,19 @@ mod tests {
         let f =
             facts("Ketamine infusion note. The infusion began at 9:20 and ran forty minutes, ending at 10:00 with the full 46 mg given.");
         assert_eq!(f.timing.infusion_end.first().map(|t| t.0 .0), Some(600));
+    }
+
+    #[test]
+    fn pump_log_rows_time_the_infusion() {
+        // A time-stamped row naming the pump rather than the infusion.
+        let f = facts("IV ketamine 35 mg in 100 mL.\n08:31 - pump on, line patent\n08:50 BP 131/80\n09:12 pump off");
+        assert_eq!(f.timing.dose_times.first().map(|t| t.0 .0), Some(8 * 60 + 31));
+        assert_eq!(f.timing.infusion_end.first().map(|t| t.0 .0), Some(9 * 60 + 12));
+        let f = facts("Ketamine drip note. 14:05 the pump was started; 14:45 pump stopped.");
+        assert_eq!(f.timing.dose_times.first().map(|t| t.0 .0), Some(14 * 60 + 5));
+        // Outside an infusion note a pump is some other device.
+        let f = facts("Spravato 56 mg. 10:00 insulin pump started by patient.");
+        assert!(f.timing.dose_times.iter().all(|t| t.0 .0 != 600));
     }
 
     #[test]

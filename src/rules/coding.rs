@@ -22,11 +22,17 @@ crate::declare_rule! {
     /// (the esketamine treatment claim); an E/M, med-management or
     /// psychotherapy visit that only discusses the Spravato course is
     /// not checked.
+    /// When every authorization covering the date of service names an
+    /// esketamine drug code (S0013 or J0013) and none of them is the drug
+    /// code billed (an S0013 authorization on a J0013 claim after the
+    /// 2026-01-01 code change), it fires too; an authorization that names no
+    /// code, or only a G-code, is not judged on its code.
     /// ## Why an auditor cares
     /// Sessions without an approved PA on the date of service are denied or
     /// recouped; PA windows and quantities are the first thing a payer checks.
     /// ## Evidence
-    /// Prior-authorization phrases and their status wording in the same clause.
+    /// Prior-authorization phrases and their status wording in the same
+    /// clause; the window's dates and any S0013 / J0013 code in it.
     /// ## Example
     /// "PA submitted 1/4, awaiting decision" on a 1/8 session.
     /// ## How to fix
@@ -72,7 +78,26 @@ fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
     // An approved authorization whose written dates exclude the date of
     // service (approved after it, or expired) does not cover this visit.
     let approved = ctx.enc.counting(EvKind::PriorAuth);
-    if approved.iter().any(|r| pa_covers(&ctx.enc.ev(*r).value, ctx.enc.date_of_service)) {
+    let covering: Vec<EvRef> = approved.iter().copied().filter(|r| pa_covers(&ctx.enc.ev(*r).value, ctx.enc.date_of_service)).collect();
+    if !covering.is_empty() {
+        // Catalogue: "PA code matches billed code (S0013 vs J0013 after
+        // 2026-01-01)". Only when every covering authorization names an
+        // esketamine drug code and none of them is the one billed; an
+        // authorization naming no code (or a G-code) is not judged.
+        let billed: Vec<String> =
+            ctx.enc.claims.iter().map(|c| c.code.trim().to_ascii_uppercase()).filter(|c| c == "S0013" || c == "J0013").collect();
+        let named: Vec<Vec<String>> = covering.iter().map(|r| pa_codes(&ctx.enc.ev(*r).value)).collect();
+        if !billed.is_empty() && named.iter().all(|n| !n.is_empty() && !n.iter().any(|c| billed.contains(c))) {
+            return vec![Hit::at(
+                format!(
+                    "The approved prior authorization names {} but the claim bills {}; {} pays a drug line only under the code it authorized (S0013 became J0013 on 2026-01-01).",
+                    named[0].join("/"),
+                    billed.join("/"),
+                    ctx.payer.name
+                ),
+                covering[0],
+            )];
+        }
         return vec![];
     }
     if let Some(r) = approved.first() {
@@ -94,6 +119,14 @@ fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
         )];
     }
     vec![Hit::absent(format!("No prior authorization is documented; {} requires an approved PA on the date of service.", ctx.payer.name))]
+}
+
+/// The drug codes a prior-auth evidence value names ("prior auth: approved
+/// for S0013 valid ...").
+pub(crate) fn pa_codes(value: &str) -> Vec<String> {
+    let Some((_, rest)) = value.split_once(" for ") else { return vec![] };
+    let codes = rest.split(" valid ").next().unwrap_or("");
+    codes.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect()
 }
 
 /// Whether a prior-auth evidence value ("prior auth: approved valid
@@ -809,6 +842,15 @@ fn cocm_time(ctx: &Ctx<'_>) -> Vec<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pa_drug_codes_from_the_value() {
+        assert_eq!(pa_codes("prior auth: approved for S0013 valid 2025-10-01..2026-03-31"), vec!["S0013"]);
+        assert_eq!(pa_codes("prior auth: approved for S0013,J0013"), vec!["S0013", "J0013"]);
+        assert!(pa_codes("prior auth: approved valid 2025-10-01..2026-03-31").is_empty());
+        // The code does not disturb the window.
+        assert!(pa_covers("prior auth: approved for S0013 valid 2025-10-01..2026-03-31", NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()));
+    }
 
     #[test]
     fn cocm_minutes_from_statements() {
