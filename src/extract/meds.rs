@@ -411,8 +411,6 @@ impl MedExtractor {
             {
                 // "something like Celexa": which drug it was is a guess.
                 excluded = Some(HEDGED_NAME);
-            } else if section == Some(SectionKind::Allergies) {
-                excluded = Some("allergy list");
             } else if a.hypothetical || a.possible {
                 excluded = Some("hypothetical or planned");
             } else if section == Some(SectionKind::Plan) && !has_outcome {
