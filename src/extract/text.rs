@@ -323,7 +323,7 @@ fn time_re() -> &'static Regex {
 fn hhmm_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        super::re::ci(r"(?:\bat|@|\btimes?|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*(?:x\s*|#\s*)?\d?|\bdevs?|\barrived?|\bmonitor(?:ing|ed)?|\bobserv(?:ation|ed)|\bobs|\bleaving|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\b(?:d/c|dc|discharged?)\s+home|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&]|and|then))\W{0,3}$")
+        super::re::ci(r"(?:\bat|@|\btimes?|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*(?:x\s*|#\s*)?\d?|\bdevs?|\barrived?|\bmonitor(?:ing|ed)?|\bobserv(?:ation|ed)|\bobs|\bleaving|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\b(?:d/c|dc|discharged?)\s+home|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then))\W{0,3}$")
     })
 }
 

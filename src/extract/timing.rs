@@ -415,7 +415,10 @@ impl TimingExtractor {
                             // "devices at 08:30 / 08:35 / 08:40", "dosing 0930 + 0935",
                             // "@ 0915 and 0920": every time of the list is a device.
                             let mut prev = t;
-                            for nt in times.iter().filter(|x| x.span.start > t.span.start && x.span.end <= cl.end) {
+                            // To the line's end, not the clause's: "DEVICE TIMES: 0905;
+                            // 0910; 0915" separates its items with the clause break.
+                            let line_end = super::text::line_of(text, t.span.start).end;
+                            for nt in times.iter().filter(|x| x.span.start > t.span.start && x.span.end <= line_end.max(cl.end)) {
                                 let gap = super::text::sub(text, prev.span.end..nt.span.start);
                                 if !self.list_sep.is_match(gap) {
                                     break;
@@ -719,6 +722,14 @@ mod tests {
         assert!(f.timing.stated_minutes.is_empty(), "{:?}", f.timing.stated_minutes);
         let f = facts("Discharged 125 min after the last device with her sister.");
         assert_eq!(f.timing.stated_minutes.first().map(|m| m.0), Some(125));
+    }
+
+    #[test]
+    fn a_semicolon_separated_device_time_list() {
+        let f = facts("DEVICE TIMES: 0905; 0910; 0915\nOBSERVATION END: 1120\n");
+        let mut d: Vec<u32> = f.timing.dose_times.iter().map(|(c, _)| c.0).collect();
+        d.sort();
+        assert_eq!(d, vec![9 * 60 + 5, 9 * 60 + 10, 9 * 60 + 15]);
     }
 
     #[test]
