@@ -653,23 +653,31 @@ fn label_key_values(out: &mut [u8]) {
 /// dictionaries' word boundaries.
 fn snake_keys(b: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|p| p + 1)).filter_map(move |line| {
-        let mut s = line;
-        while s < b.len() && matches!(b[s], b' ' | b'\t') {
-            s += 1;
-        }
-        if !b.get(s).is_some_and(u8::is_ascii_alphabetic) {
-            return None;
-        }
-        let mut e = s;
-        while e < b.len() && e - s <= 48 && (b[e].is_ascii_alphanumeric() || b[e] == b'_') {
-            e += 1;
-        }
-        let mut k = e;
-        while k < b.len() && matches!(b[k], b' ' | b'\t') {
-            k += 1;
-        }
-        (e - s <= 48 && b[s..e].contains(&b'_') && matches!(b.get(k), Some(b':' | b'='))).then_some(s..e)
+        let s = skip_blanks(b, line);
+        let e = snake_key_end(b, s)?;
+        matches!(b.get(skip_blanks(b, e)), Some(b':' | b'=')).then_some(s..e)
     })
+}
+
+/// End of a snake-case key starting at `s`: a letter, then letters, digits
+/// and at least one underscore, at most 48 bytes.
+fn snake_key_end(b: &[u8], s: usize) -> Option<usize> {
+    if !b.get(s).is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let mut e = s;
+    while e < b.len() && e - s <= 48 && (b[e].is_ascii_alphanumeric() || b[e] == b'_') {
+        e += 1;
+    }
+    (e - s <= 48 && b[s..e].contains(&b'_')).then_some(e)
+}
+
+/// First position at or after `i` that is not a space or tab.
+fn skip_blanks(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t') {
+        i += 1;
+    }
+    i
 }
 
 /// A dictated note whose speech recognition wrote the spoken punctuation
@@ -714,22 +722,8 @@ fn spoken_punctuation(out: &mut [u8]) {
 /// ranges of the key inside its quotes.
 fn quoted_snake_keys(b: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     memchr::memchr_iter(b'"', b).filter_map(move |q| {
-        let s = q + 1;
-        if !b.get(s).is_some_and(u8::is_ascii_alphabetic) {
-            return None;
-        }
-        let mut e = s;
-        while e < b.len() && e - s <= 48 && (b[e].is_ascii_alphanumeric() || b[e] == b'_') {
-            e += 1;
-        }
-        if b.get(e) != Some(&b'"') || !b[s..e].contains(&b'_') {
-            return None;
-        }
-        let mut k = e + 1;
-        while k < b.len() && matches!(b[k], b' ' | b'\t') {
-            k += 1;
-        }
-        (b.get(k) == Some(&b':')).then_some(s..e)
+        let e = snake_key_end(b, q + 1)?;
+        (b.get(e) == Some(&b'"') && b.get(skip_blanks(b, e + 1)) == Some(&b':')).then_some(q + 1..e)
     })
 }
 
