@@ -381,7 +381,9 @@ impl MedExtractor {
             let own_cue = p.follow_up_span.replace_all(own, "");
             let (weeks, has_duration) = duration(&own_cue, p);
             let has_outcome = p.outcome.is_match(own) || lead_outcome || shared_outcome;
-            let only_symptoms = |s: &str| p.outcome.find_iter(s).all(|m| p.symptom.is_match(m.as_str())) && !p.ended.is_match(s);
+            // An outcome beyond symptom words ("no response", "stopped due to").
+            let ending_outcome = |s: &str| p.outcome.find_iter(s).any(|m| !p.symptom.is_match(m.as_str()));
+            let only_symptoms = |s: &str| !ending_outcome(s) && !p.ended.is_match(s);
             let symptom_only = has_outcome
                 && !has_duration
                 && !shared_outcome
@@ -389,8 +391,10 @@ impl MedExtractor {
                 && only_symptoms(lead)
                 && only_symptoms(own);
             let cue_here = p.trial_cue.is_match(&own_cue) || lead_cue || has_outcome || has_duration;
+            // The words just before the name, within its item.
+            let before = super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start);
             // "current:", "currently on", "still taking" just before the name.
-            let said_current = current_before(ctx, item.start, r.start, p);
+            let said_current = p.current_before.is_match(before);
             let mut excluded: Option<&'static str> = None;
             if a.negated {
                 excluded = Some("negated");
@@ -405,10 +409,7 @@ impl MedExtractor {
                 // "Allergies: sulfa (hives); trazodone (rash)": a reaction
                 // listed as an allergy, not a course taken for depression.
                 excluded = Some(ALLERGY);
-            } else if p
-                .hedge_before
-                .is_match(super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start))
-            {
+            } else if p.hedge_before.is_match(before) {
                 // "something like Celexa": which drug it was is a guess.
                 excluded = Some(HEDGED_NAME);
             } else if a.hypothetical || a.possible {
@@ -417,20 +418,13 @@ impl MedExtractor {
                 excluded = Some("plan, not a past trial");
             } else if section == Some(SectionKind::MedCurrent) && !(has_outcome || has_duration || p.trial_cue.is_match(own)) {
                 excluded = Some("current medication list, no trial language");
-            } else if !has_duration
-                && p.change_before
-                    .is_match(super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start))
-                && !p.outcome.find_iter(own).any(|m| !p.symptom.is_match(m.as_str()))
-            {
+            } else if !has_duration && p.change_before.is_match(before) && !ending_outcome(own) {
                 // "decided to reduce sertraline to 150 mg": managing the
                 // course the patient is on (or starting one), not a trial told.
                 excluded = Some("dose change or start of the current course");
             } else if p.started_now.is_match(own)
-                && (p
-                    .started_before
-                    .is_match(super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start))
-                    || p.started_after.is_match(own))
-                && !p.outcome.find_iter(own).any(|m| !p.symptom.is_match(m.as_str()))
+                && (p.started_before.is_match(before) || p.started_after.is_match(own))
+                && !ending_outcome(own)
             {
                 // "started bupropion XL 150 mg today, to 300 mg in 1 week": the
                 // course begins at this visit; its titration is no duration.
@@ -479,7 +473,6 @@ impl MedExtractor {
             // sertraline", "(ongoing)" in its own stretch. The MDSI indication
             // and some payers need one alongside esketamine.
             if role == DrugRole::Antidepressant && !(a.negated || a.family || a.hypothetical || a.possible) {
-                let before = super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start);
                 let current_use = section == Some(SectionKind::MedCurrent)
                     || said_current
                     || p.continue_before.is_match(before)
@@ -610,13 +603,6 @@ fn in_allergy_list(text: &str, pos: usize, p: &Pats) -> bool {
     let win = super::text::sub(text, from..pos);
     let Some(m) = p.allergy_label.find_iter(win).last() else { return false };
     !p.allergy_break.is_match(&win[m.end()..])
-}
-
-/// Whether the words just before a drug name, within its item, say it is
-/// the current medication ("current:", "currently on", "now on", "; on").
-fn current_before(ctx: &NoteCtx<'_>, item_start: usize, pos: usize, p: &Pats) -> bool {
-    let from = super::text::floor_char(ctx.text, item_start.max(pos.saturating_sub(40)));
-    p.current_before.is_match(super::text::sub(ctx.text, from..pos))
 }
 
 fn daily_dose(own: &str, p: &Pats) -> Option<f64> {
@@ -918,12 +904,6 @@ mod tests {
     }
 
     #[test]
-    fn an_allergy_list_is_not_a_trial() {
-        let v = trials("Allergies: penicillin (hives); bupropion (rash)\nPrior trials: sertraline 150 mg x 10 weeks, no response.");
-        assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["sertraline"], "{v:?}");
-    }
-
-    #[test]
     fn side_effects_of_the_current_drug_are_not_a_trial() {
         let t = "E/M - separate problem: sexual dysfunction and early insomnia on sertraline; med management.\nMeds: sertraline 200 mg daily.\nPast trials: bupropion XL 300 mg x 10 weeks - no response.";
         let v = trials(t);
@@ -956,6 +936,8 @@ mod tests {
 
     #[test]
     fn allergy_list_entries_are_not_trials() {
+        let v = trials("Allergies: penicillin (hives); bupropion (rash)\nPrior trials: sertraline 150 mg x 10 weeks, no response.");
+        assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["sertraline"], "{v:?}");
         let v = trials("Past trials: paroxetine 40 mg x 10 weeks, no response.\nAllergies: penicillin (hives), mirtazapine - swelling");
         assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["paroxetine"], "{v:?}");
         let v = trials("DRUG_ALLERGIES: CODEINE (ITCH); BUPROPION (SEIZURE)");

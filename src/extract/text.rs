@@ -37,8 +37,6 @@ pub enum SectionKind {
     EmSection,
     /// Family history.
     FamilyHistory,
-    /// Allergies ("Allergies: sulfa (hives); trazodone (rash)").
-    Allergies,
     /// Any other header.
     Other,
 }
@@ -79,7 +77,6 @@ fn classify(label: &str) -> Option<SectionKind> {
         let k = |p: &str, s| (super::re::ci(p), s);
         vec![
             k(r"\b(?:family|fhx|fh)\b", SectionKind::FamilyHistory),
-            k(r"^(?:drug\s+|medication\s+)?allerg(?:y|ies)\b|^nkda\b", SectionKind::Allergies),
             k(
                 r"(?:past|prior|previous|failed|historical|tried|trial|history|hx)\b.*\b(?:med|medication|antidepressant|pharmaco|treatment|trial|rx|drug)s?|(?:medication|antidepressant|treatment|pharmacologic)\s+(?:trials?|history|failures?)|^trials?$|treatment[- ]resistan|\btrd\b.*hist|^(?:prior|past)\s+trials",
                 SectionKind::MedHistory,
