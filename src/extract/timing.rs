@@ -677,15 +677,15 @@ fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: 
     // A note flattened to one line ("... 11:18a 124/78 | DOSING: 56 mg")
     // starts a new section at "| LABEL:"; an earlier section's time is not
     // the event's (a table row's own leading time still is).
-    static SECTION: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"\|\s*[A-Z][A-Za-z0-9 /&-]{2,30}:").expect("section label pattern"));
+    static SECTION: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let section = SECTION.get_or_init(|| super::re::cs(r"\|\s*[A-Z][A-Za-z0-9 /&-]{2,30}:"));
     times.iter().rev().find(|t| t.span.end <= ev.start && t.span.start >= cl.start.min(line.start) && t.span.start >= line.start).filter(
         |t| {
             let line_time = super::text::sub(text, line.start..t.span.start).trim().is_empty();
             let between = super::text::sub(text, t.span.end..ev.start);
             // Through the event word and its colon: "| DOSING: 56 mg".
             let to_label = super::text::sub(text, t.span.end..ev.end + 2);
-            line_time || !(between.contains(". ") || SECTION.is_match(to_label))
+            line_time || !(between.contains(". ") || section.is_match(to_label))
         },
     )
 }
