@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::dict::{icd10cm, CodeKind, Dictionaries, IcdValidity};
-use crate::extract::phrases::{em_note_type, psychotherapy_note_type, session_note_type};
+use crate::extract::phrases::{cocm_note_type, em_note_type, psychotherapy_note_type, session_note_type};
 use crate::extract::text::Clock;
 use crate::extract::{EvKind, Evidence, NoteFacts, Phase};
 use crate::model::{ClaimLine, Note};
@@ -588,7 +588,7 @@ fn classify_track(enc: &Encounter, dict: &Dictionaries) -> Track {
         && !esk_codes
         && !iv_codes
         && !treatment_note_type
-        && enc.notes.iter().any(|n| n.facts.counting(crate::extract::EvKind::Initiation).next().is_some());
+        && enc.notes.iter().any(|n| n.facts.counting(EvKind::Initiation).next().is_some());
     if planned_only {
         esk = 0;
         iv = 0;
@@ -615,17 +615,6 @@ fn classify_track(enc: &Encounter, dict: &Dictionaries) -> Track {
         }
     }
     best
-}
-
-/// A collaborative care note type ("CoCM Monthly Log", "Collaborative Care
-/// - Consultant Review", "BHCM note").
-fn cocm_note_type(nt: &str) -> bool {
-    let l = nt.to_ascii_lowercase();
-    l.contains("cocm")
-        || l.contains("collaborative care")
-        || l.contains("bhcm")
-        || l.contains("care manager")
-        || l.contains("care management")
 }
 
 fn pick_session_note(enc: &Encounter) -> Option<usize> {

@@ -601,13 +601,9 @@ impl PhraseExtractor {
             let m = c.get(0).unwrap();
             let cl = clause(text, m.start());
             let ct = super::text::sub(text, cl.clone());
-            if !(p.esk.is_match(ct)
-                || ct.to_ascii_lowercase().contains("dose")
-                || ct.to_ascii_lowercase().contains("intranasal")
-                || ct.to_ascii_lowercase().contains("device")
-                || ct.to_ascii_lowercase().contains("admin")
-                || ct.to_ascii_lowercase().contains(" dev"))
-            {
+            // `lower` is the note lowercased at the same offsets.
+            let lct = super::text::sub(&ctx.lower, cl.clone());
+            if !(p.esk.is_match(ct) || ["dose", "intranasal", "device", "admin", " dev"].iter().any(|w| lct.contains(w))) {
                 continue;
             }
             if excluded(m.start(), m.end()) {
@@ -985,6 +981,14 @@ fn question_answered_no(text: &str, end: usize) -> bool {
     }
     let answer = &line[q + 1..];
     !yes.is_match(answer) && no.is_match(answer)
+}
+
+/// Shared pattern: is this a collaborative care (CoCM) note type ("CoCM
+/// Monthly Log", "Collaborative Care - Consultant Review", "BHCM note",
+/// "Care Management")?
+pub fn cocm_note_type(note_type: &str) -> bool {
+    let t = note_type.to_ascii_lowercase();
+    t.contains("collaborative") || t.contains("cocm") || t.contains("care manag") || t.contains("bhcm")
 }
 
 /// Shared pattern: is this a psychotherapy note type?

@@ -7,6 +7,7 @@ use super::{Ctx, Hit};
 use crate::dict::CodeKind;
 use crate::encounter::is_em_code;
 use crate::encounter::EvRef;
+use crate::extract::phrases::cocm_note_type;
 use crate::extract::EvKind;
 
 crate::declare_rule! {
@@ -84,8 +85,7 @@ fn pa_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
         // 2026-01-01)". Only when every covering authorization names an
         // esketamine drug code and none of them is the one billed; an
         // authorization naming no code (or a G-code) is not judged.
-        let billed: Vec<String> =
-            ctx.enc.claims.iter().map(|c| c.code.trim().to_ascii_uppercase()).filter(|c| c == "S0013" || c == "J0013").collect();
+        let billed: Vec<String> = ctx.enc.lines_of(ctx.dict, CodeKind::EskDrug).into_iter().map(|c| c.code.clone()).collect();
         let named: Vec<Vec<String>> = covering.iter().map(|r| pa_codes(&ctx.enc.ev(*r).value)).collect();
         if !billed.is_empty() && named.iter().all(|n| !n.is_empty() && !n.iter().any(|c| billed.contains(c))) {
             return vec![Hit::at(
@@ -773,11 +773,6 @@ fn cocm_minutes(v: &str) -> Option<u32> {
         let re = RE.get_or_init(|| crate::extract::re::cs(r"\d{1,3}"));
         re.find_iter(v).last().and_then(|m| m.as_str().parse().ok())
     })
-}
-
-fn cocm_note_type(t: &str) -> bool {
-    let t = t.to_ascii_lowercase();
-    t.contains("collaborative") || t.contains("cocm") || t.contains("care manag") || t.contains("bhcm")
 }
 
 fn cocm_time(ctx: &Ctx<'_>) -> Vec<Hit> {
