@@ -676,6 +676,11 @@ impl<'r, 't> Segmenter<'r, 't> {
         if p.ends_with(',') || p.ends_with('-') {
             return true;
         }
+        // A line led by a label ("REMS - certified site", "d/c 1132: stable")
+        // starts a new entry, whatever the line before ends with.
+        if leads_with_label(c) {
+            return false;
+        }
         if c.chars().next().is_some_and(|ch| ch.is_lowercase()) {
             return true;
         }
@@ -974,6 +979,27 @@ fn paren_icd_code(s: &[u8]) -> bool {
         && code[1].is_ascii_digit()
         && code[2].is_ascii_alphanumeric()
         && code[3..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'.')
+}
+
+/// The line starts with a short label and its separator: one to four words
+/// (letters first; digits, '/', '#', '&', '.', "'" and parentheses allowed)
+/// then ':' or " - " ("REMS - certified site", "d/c 1132: stable", "Current
+/// AD: sertraline"). Wrapped prose ("of depression: ...") starts with a
+/// function word and is not a label.
+fn leads_with_label(c: &str) -> bool {
+    let cut = (0..=c.len().min(48)).rev().find(|&i| c.is_char_boundary(i)).unwrap_or(0);
+    let head = &c[..cut];
+    let colon = head.find(':');
+    let dash = head.find(" - ");
+    let Some(end) = [colon, dash].into_iter().flatten().min() else { return false };
+    let label = head[..end].trim();
+    let Some(first) = label.split_whitespace().next() else { return false };
+    const FUNCTION_WORDS: &[&str] =
+        &["of", "and", "or", "the", "to", "with", "for", "in", "on", "a", "an", "at", "as", "but", "by", "from"];
+    label.starts_with(|ch: char| ch.is_ascii_alphabetic())
+        && label.split_whitespace().count() <= 4
+        && label.chars().all(|ch| ch.is_alphanumeric() || " /#&'.()".contains(ch))
+        && !FUNCTION_WORDS.contains(&first.to_ascii_lowercase().as_str())
 }
 
 fn is_bullet(t: &str) -> bool {
@@ -1651,6 +1677,22 @@ mod tests {
         let ctx = rules().analyze("| a | no b |\n| c | d |");
         let p = "| a | no b |\n| c".len() - 1;
         assert_eq!(ctx.segment_of(p), 13..22);
+    }
+
+    #[test]
+    fn a_line_led_by_a_label_is_no_soft_wrap() {
+        // "history" at a line's end usually wraps ("history\nof MDD"), but a
+        // next line led by a label starts a new entry.
+        let t = "Safety - no AVM, no SUD history\nREMS - certified setting, pt enrolled (Jun 2025)";
+        assert!(!assess(t, "pt enrolled").negated);
+        let t = "A&Ox3, resp unlabored, no sedation\nd/c 1132: MD eval - clinically stable, d/c criteria met";
+        assert!(!assess(t, "d/c criteria met").negated);
+        // Wrapped prose still carries the cue.
+        let t = "Patient denies any history\nof suicidal ideation: none reported.";
+        assert!(assess(t, "suicidal ideation").negated);
+        assert!(leads_with_label("Current AD: sertraline"));
+        assert!(!leads_with_label("of depression: none"));
+        assert!(!leads_with_label("she said that she was tired of it all: no plan"));
     }
 
     #[test]
