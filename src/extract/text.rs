@@ -82,7 +82,7 @@ fn classify(label: &str) -> Option<SectionKind> {
                 SectionKind::MedHistory,
             ),
             k(
-                r"^(?:current|active|home|outpatient|present|concurrent|discharge|today'?s)?\s*(?:med(?:ication)?s?|med\s*list|medication\s+list|rx|prescriptions)(?:\s+list)?(?:\s*\(.*\))?$|^(?:current|active|home|concurrent|present)\s+(?:oral\s+)?(?:psychiatric\s+|psych\s+)?(?:med|medication|antidepressant|rx|regimen)",
+                r"^(?:current|active|home|outpatient|present|concurrent|discharge|today'?s)?\s*(?:med(?:ication)?s?|med\s*list|medication\s+list|rx|prescriptions)(?:\s+list)?(?:\s*\(.*\))?$|^(?:current|active|home|concurrent|present)\s+(?:oral\s+)?(?:psychiatric\s+|psych\s+)?(?:med|medication|antidepressant|rx|regimen|ads?\b)",
                 SectionKind::MedCurrent,
             ),
             k(r"\bpsychotherapy\b|\btherapy\s+(?:note|session)\b|\bcbt\b", SectionKind::Psychotherapy),
@@ -141,9 +141,10 @@ pub fn sections(text: &str, is_drug: &dyn Fn(&str) -> bool) -> Vec<Section> {
         if attribute_label_re().is_match(label) || is_drug(label) {
             continue;
         }
-        let kind = classify(label).unwrap_or(SectionKind::Other);
+        let kind = classify(label).or_else(|| enumerated_heading(text, label, whole.end())).unwrap_or(SectionKind::Other);
         heads.push((kind, m.start()..m.end()));
     }
+    em_lead_lines(text, &mut heads);
     let mut out = Vec::with_capacity(heads.len());
     for i in 0..heads.len() {
         let (kind, ref h) = heads[i];
@@ -152,6 +153,51 @@ pub fn sections(text: &str, is_drug: &dyn Fn(&str) -> bool) -> Vec<Section> {
         out.push(Section { kind, header: h.clone(), body: body_start..end.max(body_start) });
     }
     out
+}
+
+/// A line that starts with "E/M" (after a bullet or list number) and has no
+/// header of its own ("1) E/M, 8.40-8.58, separate problem: GAD") opens the
+/// E/M part of a combined note, whatever punctuation follows. Found from the
+/// note's "/" bytes, so notes without "E/M" cost one byte search.
+fn em_lead_lines(text: &str, heads: &mut Vec<(SectionKind, Range<usize>)>) {
+    let b = text.as_bytes();
+    let mut added = false;
+    for slash in memchr::memchr_iter(b'/', b) {
+        if slash == 0 || !matches!(b[slash - 1], b'e' | b'E') || !matches!(b.get(slash + 1), Some(b'm' | b'M')) {
+            continue;
+        }
+        if b.get(slash + 2).is_some_and(|c| c.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let ls = line_start(text, slash);
+        let lead = &b[ls..slash - 1];
+        let marker = |c: &u8| matches!(c, b' ' | b'\t' | b'>' | b'*' | b'#' | b'-' | b'.' | b')' | b'(') || c.is_ascii_digit();
+        if !lead.iter().all(marker) || heads.iter().any(|(_, h)| line_start(text, h.start) == ls) {
+            continue;
+        }
+        heads.push((SectionKind::EmSection, slash - 1..slash + 2));
+        added = true;
+    }
+    if added {
+        heads.sort_by_key(|(_, h)| h.start);
+    }
+}
+
+/// "PART B - SEPARATE E/M (new problem: insomnia)", "Section 2: Evaluation
+/// and management": a label that only numbers the part names no section;
+/// the words after its separator, up to a parenthesis, comma or colon on the
+/// same line, do.
+fn enumerated_heading(text: &str, label: &str, after: usize) -> Option<SectionKind> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let enumerator = R.get_or_init(|| super::re::ci(r"^(?:part|section|component|step|service|item)\s*(?:[a-z]|\d{1,2}|[ivx]{1,4})$"));
+    if !enumerator.is_match(label) {
+        return None;
+    }
+    let rest = &text[after.min(text.len())..];
+    let line = rest.split('\n').next().unwrap_or("");
+    let name = line.split(['(', ',', ':', ';']).next().unwrap_or("").trim_start_matches([' ', '-', '\t']).trim();
+    let words = name.split_whitespace().count();
+    (1..=6).contains(&words).then(|| classify(name)).flatten()
 }
 
 /// The matches of [`header_re`] (whole match, label group), found without
@@ -320,7 +366,7 @@ fn time_re() -> &'static Regex {
 fn hhmm_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        super::re::ci(r"(?:\bat|@|\btimes?|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*(?:x\s*|#\s*)?\d?|\bdevs?|\barrived?|\bmonitor(?:ing|ed)?|\bobserv(?:ation|ed)|\bobs|\bleaving|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\b(?:d/c|dc|discharged?)\s+home|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then))\W{0,3}$")
+        super::re::ci(r"(?:\bat|@|\btimes?|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bdispo(?:sition)?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*(?:x\s*|#\s*)?\d?|\bdevs?|\barrived?|\bmonitor(?:ing|ed)?|\bobserv(?:ation|ed)|\bobs|\bleaving|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\b(?:d/c|dc|discharged?)\s+home|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then)|\b(?:[01]?\d|2[0-3])[.:][0-5]\d\s*(?:[,;&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then))\W{0,3}$")
     })
 }
 
@@ -336,7 +382,11 @@ fn hhmm_weak_context_re() -> &'static Regex {
 
 fn hhmm_weak_after_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| super::re::ci(r"^[ \t]*(?:bp|b/p|nibp|sbp|vs|v/s|vitals?|hr|pt|patient|device|d[1-3])\b"))
+    R.get_or_init(|| {
+        super::re::ci(
+            r"^[ \t]*(?:(?:bp|b/p|nibp|sbp|vs|v/s|vitals?|hr|pt|patient|device|d[1-3])\b|[-–][ \t]*(?:[01]?[0-9]|2[0-3])[.:][0-5][0-9]\b)",
+        )
+    })
 }
 
 /// "0912/0917", "1:02/1:07": a second time a few minutes after the first,
@@ -402,12 +452,13 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             let mm: u32 = c["mm"].parse().unwrap();
             (hh, mm, c.name("ap3").map(|a| a.as_str().to_ascii_lowercase()), true, true)
         };
-        if bare {
-            // "1415": needs a time word before it or a log-line start; never a year.
-            // Bounded look-back: scanning the whole prefix per candidate was quadratic.
-            // A label set off by a wide gap (dotted leaders, a tab-aligned
-            // column: "Discharge:            1020") reads as if the gap were
-            // one space.
+        // "1415" or "9.15": needs a time word before it, a time label or
+        // range after it, or a log-line start.
+        // Bounded look-back: scanning the whole prefix per candidate was quadratic.
+        // A label set off by a wide gap (dotted leaders, a tab-aligned
+        // column: "Discharge:            1020") reads as if the gap were
+        // one space.
+        let clock_context = || {
             let gap = text.as_bytes()[..start].iter().rev().take_while(|b| **b == b' ' || **b == b'\t').count();
             let ctx_end = if gap >= 4 { start - gap + 1 } else { start };
             let before = &text[floor_char(text, ctx_end.saturating_sub(48))..ctx_end];
@@ -419,11 +470,16 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
                 || label_colon
                 || hhmm_weak_context_re().is_match(before)
                 || hhmm_weak_after_re().is_match(&text[end..]);
+            (has_ctx || at_line_start, before)
+        };
+        if bare {
+            // Never a year.
+            let (has_ctx, before) = clock_context();
             let weak_ctx =
                 before.trim_end().to_ascii_lowercase().ends_with("pre") || before.trim_end().to_ascii_lowercase().ends_with("post");
             // "Pre 2020" is a year: pre/post make a time only of non-year numbers.
             let looks_year = (1900..=2099).contains(&(h * 100 + m)) && (!hhmm_context_re().is_match(before) || weak_ctx);
-            if !(has_ctx || at_line_start) || looks_year {
+            if !has_ctx || looks_year {
                 continue;
             }
             // A year right after ("1415 2025") or a unit ("1415 mg") is not a time.
@@ -437,11 +493,24 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             }
         } else if c.name("h").is_some() {
             // "10.5 mg" is not a time: a dot separator needs a clock-ish context.
+            // Without am/pm it is a time only where a bare "0915" would be
+            // ("9.15 pre-dose BP", "devices 9.22, 9.27", "10.25-10.55"),
+            // never a dotted date ("9.30.2026") or a measure ("37.20 C").
             let sep_dot = text[start..end].contains('.') && !text[start..end].contains(':');
             if sep_dot {
                 let after = text[end..].trim_start().to_ascii_lowercase();
-                if after.starts_with("mg") || after.starts_with("kg") || after.starts_with('%') || ap.is_none() {
+                if after.starts_with("mg") || after.starts_with("kg") || after.starts_with('%') {
                     continue;
+                }
+                if ap.is_none() {
+                    let b = &bytes[end..];
+                    let date = b.first() == Some(&b'.') && b.get(1).is_some_and(|c| c.is_ascii_digit());
+                    let unit = ["mcg", "ml", "mmhg", "mm", "cm", "lb", "c ", "c\n", "f ", "°", "units", "points", "pts"]
+                        .iter()
+                        .any(|u| after.starts_with(u));
+                    if date || unit || after == "c" || after == "f" || !clock_context().0 {
+                        continue;
+                    }
                 }
             }
             // Ratios and scores like "18:27"? Real times have minutes < 60 (checked);
@@ -966,6 +1035,20 @@ mod tests {
         assert!(clocks("BP 128/82").is_empty());
         assert!(clocks("sertraline 1000 mg").is_empty());
         assert!(clocks("weight 10.5 kg").is_empty());
+        // Dotted numbers that are dates, measures or scores.
+        assert!(clocks("auth (4.1.2026-9.30.2026) expired").is_empty());
+        assert!(clocks("Temp 37.20 C, weight 64.25 kg").is_empty());
+        assert!(clocks("PHQ-9 baseline 22 (4.2026), today 12.").is_empty());
+        assert!(clocks("ketamine 0.50 mg/kg").is_empty());
+    }
+
+    #[test]
+    fn dotted_times_in_a_clock_context() {
+        let min = |h: u32, m: u32| h * 60 + m;
+        assert_eq!(clocks("9.15 pre-dose BP 128/80"), vec![min(9, 15)]);
+        assert_eq!(clocks("Devices 9.22, 9.27, 9.32 (84 mg)"), vec![min(9, 22), min(9, 27), min(9, 32)]);
+        assert_eq!(clocks("Psychotherapy (supportive), 10.25-10.55 (30 min)"), vec![min(10, 25), min(10, 55)]);
+        assert_eq!(clocks("Form submitted 10.6 at 12.05."), vec![min(12, 5)]);
     }
 
     #[test]
@@ -1038,6 +1121,20 @@ mod tests {
         assert_eq!(kinds, vec![SectionKind::History, SectionKind::MedCurrent, SectionKind::Plan]);
         let pos = t.find("sertraline").unwrap();
         assert_eq!(section_at(&s, pos).unwrap().kind, SectionKind::MedCurrent);
+    }
+
+    #[test]
+    fn numbered_parts_take_the_name_after_the_number() {
+        let kinds = |t: &str| sections(t, &|_| false).iter().map(|s| s.kind).collect::<Vec<_>>();
+        let t = "PART A - ESKETAMINE SESSION\nself-administered 56 mg\nPART B - SEPARATE E/M (new problem: insomnia), 8:40-8:55 AM\nHPI: three weeks of insomnia\n";
+        assert_eq!(kinds(t), vec![SectionKind::Other, SectionKind::EmSection, SectionKind::History]);
+        let t = "Section 2: Evaluation and management\nHPI: worse sleep\n";
+        assert_eq!(kinds(t)[0], SectionKind::EmSection);
+        // A numbered part led by "E/M" with a dotted time range in it.
+        let t = "1) E/M, 8.40-8.58, separate problem: generalized anxiety disorder (F41.1)\n   HPI: worry worse\n2) Esketamine session\n";
+        assert_eq!(kinds(t)[..2], [SectionKind::EmSection, SectionKind::History]);
+        // "Current oral AD" is the current medication list.
+        assert_eq!(kinds("Current oral AD - vortioxetine 10 mg daily\n"), vec![SectionKind::MedCurrent]);
     }
 
     #[test]

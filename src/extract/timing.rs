@@ -185,7 +185,7 @@ impl TimingExtractor {
             (
                 Ev::Discharge,
                 super::re::Lc::new(
-                    r"\bdis?charg\w*|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\b(?:took|drove|driven|picked\s+up|escorted)\s+(?:her|him|them|the\s+(?:pt|patient))\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\b(?:pt|patient|she|he|they)\s+(?:has\s+|had\s+)?left\b|\bleaving\b|(?m:^[ \t>*\-]*(?:pt\s+|patient\s+)?out\s*[:@])",
+                    r"\bdis?charg\w*|\bdispo(?:sition)?\b|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\b(?:took|drove|driven|picked\s+up|escorted)\s+(?:her|him|them|the\s+(?:pt|patient))\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\b(?:pt|patient|she|he|they)\s+(?:has\s+|had\s+)?left\b|\bleaving\b|(?m:^[ \t>*\-]*(?:pt\s+|patient\s+)?out\s*[:@])",
                 ),
             ),
         ];
@@ -246,7 +246,11 @@ impl TimingExtractor {
         for (ev, r) in &self.events {
             for m in r.find_iter(text, &ctx.lower) {
                 let m = super::text::Span::new(text, m);
+                // An event worded across a line break ("Infusion\nstart
+                // 0925": a bare header over its entry) runs to the clause
+                // its last word is in.
                 let cl = clause(text, m.start());
+                let cl = if m.end() > cl.end { cl.start..clause(text, m.end() - 1).end } else { cl };
                 // Distractor words count up to just past the event's own time:
                 // "Discharge 15:45 - criteria met, mother driving, f/u 2/3" is a
                 // discharge; "next appointment ... at 10:00" is not.
@@ -754,6 +758,21 @@ mod tests {
         assert!(f.timing.first_admin_pos.is_none());
         let f = facts("BP checked before the first dose. First dose given 09:10.");
         assert!(f.timing.first_admin_pos.is_some());
+    }
+
+    #[test]
+    fn an_event_worded_across_a_header_line() {
+        let f = facts("IV ketamine infusion record\nInfusion\n  start @0925\n  BP=134/84 @0945\n  stop @1005 (50 mL in)\n");
+        assert_eq!(f.timing.dose_times.first().map(|(c, _)| c.0), Some(9 * 60 + 25));
+        assert_eq!(f.timing.infusion_end.first().map(|(c, _)| c.0), Some(10 * 60 + 5));
+    }
+
+    #[test]
+    fn a_disposition_time_is_the_discharge() {
+        let f = facts(
+            "POST-PROCEDURE:\n  1145 hrs BP 120/78\nDISPOSITION: 1147 hrs - clinically stable, discharge criteria met; spouse driving.",
+        );
+        assert_eq!(f.timing.discharge.first().map(|(c, _)| c.0), Some(11 * 60 + 47));
     }
 
     #[test]
