@@ -43,6 +43,10 @@ pub struct TrialMention {
     /// The only trial wording around it is a symptom ("early insomnia on
     /// sertraline"): no failure, stop, duration or trial word.
     symptom_only: bool,
+    /// No duration, dates, failure or stop is written for it ("since the
+    /// escitalopram went from 10 to 20 mg"): of a drug taken now, the course
+    /// under way, not a trial.
+    open_course: bool,
 }
 
 /// Compiled medication matcher.
@@ -138,7 +142,7 @@ fn pats() -> &'static Pats {
             // object ("never filled it."), so "stopped it, never tried
             // bupropion" is the next drug's negation, not this one's (a
             // stretch that ends the item is read as closed).
-            disclaimed: re(r"\b(?:not\s+(?:an?\s+)?(?:antidepressant\s+|ad\s+)?trial\b|not\s+(?:being\s+)?count(?:ed|ing)\b|(?:does|did|do)\s*(?:not|n't)\s+count\b|(?:never\s+(?:actually\s+)?|did\s*(?:not|n't)\s+(?:actually\s+)?)(?:fill(?:ed)?|start(?:ed)?|took|take|taken|tried|try|used?|beg[au]n|pick(?:ed)?\s+(?:it\s+)?up)(?:\s+(?:it|them|this|that|the\s+(?:prescription|rx|script|medication|med|drug)))?\s*[.;,)!]|not\s+(?:filled|picked\s+up)\b)"),
+            disclaimed: re(r"\b(?:not\s+(?:an?\s+)?(?:(?:failed|adequate|true|real|separate)\s+)?(?:antidepressant\s+|ad\s+)?trial\b|not\s+(?:being\s+)?count(?:ed|ing)\b|(?:does|did|do)\s*(?:not|n't)\s+count\b|(?:never\s+(?:actually\s+)?|did\s*(?:not|n't)\s+(?:actually\s+)?)(?:fill(?:ed)?|start(?:ed)?|took|take|taken|tried|try|used?|beg[au]n|pick(?:ed)?\s+(?:it\s+)?up)(?:\s+(?:it|them|this|that|the\s+(?:prescription|rx|script|medication|med|drug)))?\s*[.;,)!]|not\s+(?:filled|picked\s+up)\b)"),
             hedge_before: re(r#"\b(?:(?:something|some\s+(?:sort|kind|type)\s+of|a\s+(?:drug|med(?:ication)?|pill)|an\s+(?:ssri|snri|antidepressant))\s+like|some\s+(?:sort|kind|type)\s+of)\s*["'“‘]?\s*$"#),
             for_depression: re(r"\bdepress|\bmdd\b|\bas\s+an?\s+antidepressant\b|\bfor\s+mood\b"),
             current_own: re(r"\b(?:continu(?:e|es|ed|ing)|ongoing|current(?:ly)?|still\s+(?:on|taking)|remains\s+on)\b"),
@@ -260,14 +264,17 @@ impl MedExtractor {
             return;
         }
         let drugs = &Dictionaries::builtin().drugs;
-        for t in facts.trials.iter_mut().filter(|t| t.counts && t.symptom_only) {
+        // Likewise a dose change told of it with no duration, failure or
+        // stop ("since the escitalopram went from 10 to 20 mg").
+        for t in facts.trials.iter_mut().filter(|t| t.counts && (t.symptom_only || t.open_course)) {
             if current.contains(&drugs[t.drug].id) {
+                let why = if t.symptom_only { CURRENT_SIDE_EFFECTS } else { CURRENT_COURSE };
                 t.counts = false;
-                t.excluded = Some(CURRENT_SIDE_EFFECTS);
+                t.excluded = Some(why);
                 let ev = &mut facts.evidence[t.ev];
                 ev.kind = EvKind::DrugMention;
                 ev.counts = false;
-                ev.value.push_str(&format!(" [not counted: {CURRENT_SIDE_EFFECTS}]"));
+                ev.value.push_str(&format!(" [not counted: {why}]"));
             }
         }
     }
@@ -384,12 +391,9 @@ impl MedExtractor {
             // An outcome beyond symptom words ("no response", "stopped due to").
             let ending_outcome = |s: &str| p.outcome.find_iter(s).any(|m| !p.symptom.is_match(m.as_str()));
             let only_symptoms = |s: &str| !ending_outcome(s) && !p.ended.is_match(s);
-            let symptom_only = has_outcome
-                && !has_duration
-                && !shared_outcome
-                && section != Some(SectionKind::MedHistory)
-                && only_symptoms(lead)
-                && only_symptoms(own);
+            let open_course =
+                !has_duration && !shared_outcome && section != Some(SectionKind::MedHistory) && only_symptoms(lead) && only_symptoms(own);
+            let symptom_only = has_outcome && open_course;
             let cue_here = p.trial_cue.is_match(&own_cue) || lead_cue || has_outcome || has_duration;
             // The words just before the name, within its item.
             let before = super::text::sub(text, super::text::floor_char(text, item.start.max(r.start.saturating_sub(40)))..r.start);
@@ -507,6 +511,7 @@ impl MedExtractor {
                 has_outcome,
                 excluded,
                 symptom_only,
+                open_course,
             });
         }
     }
@@ -514,6 +519,9 @@ impl MedExtractor {
 
 /// Why side effects of the current medication are not a trial.
 pub const CURRENT_SIDE_EFFECTS: &str = "side effects of a current medication";
+/// Why the current medication, told with no duration, failure or stop, is
+/// not a trial.
+pub const CURRENT_COURSE: &str = "the current medication's course, no duration or failure";
 
 /// Why a mention the note itself calls no trial, or never taken, is not one.
 pub const DISCLAIMED: &str = "the note says it is not a trial or was never taken";
@@ -923,6 +931,13 @@ mod tests {
         // Current, but the complaint ended a course: still a trial.
         let v = trials("Sertraline stopped due to insomnia after 6 weeks.\nCurrent meds: sertraline 50 mg daily (restarted).");
         assert!(v.iter().any(|t| t.0 == "sertraline" && t.1), "{v:?}");
+        // A dose change of the current drug, told with no duration or failure.
+        let t = "HPI: onset 6 weeks ago after escitalopram went from 10 to 20 mg; affecting his relationship; mood benefit from esketamine continuing.\nTrials: fluoxetine 40 mg x 10 weeks - no response; duloxetine 90 mg x 8 weeks - partial. Current AD: escitalopram 20 mg.";
+        let v = trials(t);
+        assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["fluoxetine", "duloxetine"], "{v:?}");
+        // The note says so.
+        let v = trials("Current oral AD - vortioxetine 10 mg daily, since spring (continuing; not a failed trial)");
+        assert!(v.iter().all(|t| !t.1), "{v:?}");
     }
 
     #[test]
