@@ -60,6 +60,10 @@ struct Pats {
     si_answer_no: Regex,
 }
 
+/// Suffix of a `bp_management` evidence value whose line names the blood
+/// pressure ("MD notified of BP 158/96", "cleared to proceed despite HTN").
+pub const BP_NAMED: &str = " (BP named)";
+
 fn re(p: &str) -> Regex {
     super::re::ci(p)
 }
@@ -345,6 +349,16 @@ impl PhraseExtractor {
                         // "MD not notified", "notify MD if BP > 160/100" and
                         // "?repeat BP" are not the decision or the action.
                         counts = visit_fact;
+                        // Whether its line names the blood pressure: a bare
+                        // "OK to proceed" in another note is a clearance, not
+                        // a decision about an elevated reading.
+                        static BP: OnceLock<Regex> = OnceLock::new();
+                        let bp = BP.get_or_init(|| {
+                            re(r"\b(?:bp|b/p|blood\s+pressures?|sbp|dbp|htn|hypertensi\w*|vitals?|v/s|vs)\b|\b\d{2,3}\s*/\s*\d{2,3}\b")
+                        });
+                        if bp.is_match(super::text::sub(text, line_of(text, m.start()))) {
+                            value.push_str(BP_NAMED);
+                        }
                         EvKind::BpManagement
                     }
                     PhraseKind::ScheduleExcess => {
@@ -1152,6 +1166,10 @@ mod tests {
         assert!(enrolled("REMS: the clinic is certified; he was enrolled on 4/2/26 before his first dose."));
         assert!(!enrolled("REMS: site certified. Patient not yet enrolled, form signed today."));
         assert!(!enrolled("REMS: site certified.\nDiscussed whether she enrolled in a research study."));
+        // The patient enrolled later on the REMS line, after other items.
+        assert!(enrolled("REMS form submitted 11:30 AM. Site certified; pt enrolled 2/2025."));
+        assert!(enrolled("REMS: the clinic is a certified setting, the patient is enrolled (06/2026)."));
+        assert!(!enrolled("REMS form submitted. Site certified; pt not enrolled yet."));
     }
 
     #[test]

@@ -406,7 +406,10 @@ crate::declare_rule! {
     /// reading's note, pre-dose management must come before the first
     /// post-dose reading and post-dose management at or after the first
     /// elevated post-dose reading ("MD notified" beside a 40-minute reading
-    /// does not answer an elevated baseline). The threshold
+    /// does not answer an elevated baseline); in another note of the
+    /// encounter it answers the pre-dose reading only when its line names
+    /// the blood pressure ("Pt seen prior to Spravato. OK to proceed." is a
+    /// clearance, not a decision about a 158/96). The threshold
     /// is `BP_ELEVATED_SYSTOLIC` / `BP_ELEVATED_DIASTOLIC` in
     /// `src/rules/esk.rs`.
     /// ## Example
@@ -448,11 +451,16 @@ fn bp_elevation(ctx: &Ctx<'_>) -> Vec<Hit> {
     // reading, a BP written as come down only the post-dose one.
     let first_post = |n: usize| post.iter().filter(|b| b.ev.0 == n).map(|b| start_of(&b.ev)).min();
     let first_high_post = |n: usize| post.iter().filter(|b| b.ev.0 == n && elevated(b)).map(|b| start_of(&b.ev)).min();
+    // Another note's clearance ("Pt seen prior to Spravato. OK to
+    // proceed.") answers an elevated reading only when its line names the
+    // blood pressure.
+    let bp_named = |r: &EvRef| ctx.enc.ev(*r).value.ends_with(crate::extract::phrases::BP_NAMED);
     let pre_managed = |note: usize| {
         managed.iter().any(|r| match id_of(r) {
             "bp-came-down" => false,
             "bp-risk-benefit" => true,
-            _ => r.0 != note || first_post(note).is_none_or(|p| start_of(r) < p),
+            _ if r.0 != note => bp_named(r),
+            _ => first_post(note).is_none_or(|p| start_of(r) < p),
         })
     };
     let post_managed = |note: usize| {
