@@ -1,7 +1,7 @@
 //! Diagnosis rules (rules-reference 2.1).
 
 use super::{Ctx, Hit};
-use crate::dict::{icd10cm, IcdValidity};
+use crate::dict::{icd10cm, CodeKind, IcdValidity};
 use crate::extract::EvKind;
 
 crate::declare_rule! {
@@ -254,7 +254,10 @@ crate::declare_rule! {
     /// depressive disorder code (F32.x / F33.x; the label covers TRD and
     /// MDSI, both in MDD). It fires when no such code is billed and an
     /// off-label diagnosis is: bipolar disorder (F31.-), PTSD (F43.1-), an
-    /// anxiety disorder (F41.-) or pain (G89.-, R52). The code groups are
+    /// anxiety disorder (F41.-) or pain (G89.-, R52); and when the
+    /// esketamine line's primary (first-listed) diagnosis is off-label even
+    /// though an MDD code follows it (PTSD first, MDD second bills the
+    /// session for PTSD). The code groups are
     /// data (`esketamine_labeled`, `esketamine_offlabel` in
     /// `dictionaries/codes.toml`). Whether the MDD code is specific enough is
     /// dx-nonspecific-or-remission's question, not this rule's.
@@ -270,9 +273,10 @@ crate::declare_rule! {
     /// The ICD-10-CM codes on the encounter's claim lines. Limits: codes
     /// written only in the notes are not used (without a claim, nothing shows
     /// what the session was billed for, and a code in a note may be a
-    /// rule-out or a relative's), and the claim's diagnosis pointer order is
-    /// not in the input, so an MDD code anywhere on the claim counts as the
-    /// indication. Severity: the catalogue gives critical for Medicare and
+    /// rule-out or a relative's). A claim line's diagnosis codes are read in
+    /// their listed order, the first being the line's primary diagnosis (its
+    /// first diagnosis pointer); where the esketamine line lists none, an MDD
+    /// code anywhere on the claim counts as the indication. Severity: the catalogue gives critical for Medicare and
     /// high otherwise; the rule framework has one severity per rule (a
     /// `ketaudit.toml` override changes it for every payer), so every
     /// finding is critical; for traditional Medicare the message also names
@@ -300,18 +304,39 @@ fn offlabel(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![];
     }
     let g = &ctx.dict.codes.icd;
+    let title = |c: &str| match icd10cm().title(c) {
+        Some(t) => format!("{c} ({t})"),
+        None => c.to_string(),
+    };
+    // The esketamine line's first-listed diagnosis is its primary one (the
+    // line's first diagnosis pointer): PTSD first with MDD second bills the
+    // session for PTSD.
+    let primary = [CodeKind::EskDrug, CodeKind::EskGcode]
+        .into_iter()
+        .flat_map(|k| ctx.enc.lines_of(ctx.dict, k))
+        .find_map(|l| l.icd10.first())
+        .and_then(|c| crate::ingest::normalize_icd10(c));
+    if let Some(p) = primary.filter(|p| crate::dict::IcdGroups::in_group(&g.esketamine_offlabel, p)) {
+        let mdd: Vec<&String> =
+            ctx.facts.icd10_codes.iter().filter(|c| crate::dict::IcdGroups::in_group(&g.esketamine_labeled, c)).collect();
+        if !mdd.is_empty() {
+            let medicare = if ctx.payer.traditional_medicare {
+                " Medicare covers esketamine only for its labeled indications (First Coast A59250)."
+            } else {
+                ""
+            };
+            return vec![Hit::absent(format!(
+                "The esketamine line's primary (first-listed) diagnosis is {}, off-label; {} is listed after it. Spravato is labeled for TRD and MDSI in MDD: the session is billed for the off-label condition.{medicare}",
+                title(&p),
+                mdd.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+            ))];
+        }
+    }
     let codes = &ctx.facts.icd10_codes;
     if codes.iter().any(|c| crate::dict::IcdGroups::in_group(&g.esketamine_labeled, c)) {
         return vec![];
     }
-    let off: Vec<String> = codes
-        .iter()
-        .filter(|c| crate::dict::IcdGroups::in_group(&g.esketamine_offlabel, c))
-        .map(|c| match icd10cm().title(c) {
-            Some(t) => format!("{c} ({t})"),
-            None => c.clone(),
-        })
-        .collect();
+    let off: Vec<String> = codes.iter().filter(|c| crate::dict::IcdGroups::in_group(&g.esketamine_offlabel, c)).map(|c| title(c)).collect();
     if off.is_empty() {
         return vec![];
     }
