@@ -30,6 +30,8 @@ struct Pats {
     not_yet: Regex,
     dx_descriptor: Regex,
     rems_neg: Regex,
+    /// The treatment setting's REMS certification is not in place.
+    site_not_certified: Regex,
     rems_affirm: Regex,
     form_done: Regex,
     pa_yes: Regex,
@@ -59,6 +61,10 @@ struct Pats {
     mdsi_label: Regex,
     si_answer_no: Regex,
 }
+
+/// Suffix of a REMS site evidence value when the mention says the setting
+/// is not (yet) certified.
+pub const SITE_NOT_CERTIFIED: &str = " (setting not certified)";
 
 /// Suffix of a `bp_management` evidence value whose line names the blood
 /// pressure ("MD notified of BP 158/96", "cleared to proceed despite HTN").
@@ -93,6 +99,9 @@ impl PhraseExtractor {
                 answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\])"),
                 rems_neg: re(
                     r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b",
+                ),
+                site_not_certified: re(
+                    r"\b(?:not|never|pending|awaiting|expired|lapsed|revoked|suspended|uncertified|not\s+yet|no\s+longer|in\s+(?:process|progress)|under\s+review)\b|n't\b",
                 ),
                 rems_affirm: re(
                     r"\b(?:enrolled|enrol?lment|registered|registration|certified|certification|submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|verified|confirmed|on\s+file|active|attested|documented|compliant|compliance|id|#|number|no\.|yes|y)\b|#|:\s*\w*\d",
@@ -256,6 +265,31 @@ impl PhraseExtractor {
                                 "mentioned"
                             }
                         );
+                        // The setting's certification said to be missing in
+                        // the mention's own comma-delimited part ("Hillsboro
+                        // setting certification: application submitted to
+                        // the REMS - confirmation not yet received"), read by
+                        // esk-rems-site-not-certified. Another item's status
+                        // ("site certified, pt enrollment pending") is not it.
+                        if *kind == PhraseKind::RemsSite && !(a.hypothetical || a.family || a.possible) {
+                            let lead = super::text::sub(text, cl.start..m.start());
+                            let from = lead.rfind([',', ';']).map_or(cl.start, |i| cl.start + i + 1);
+                            let tail = super::text::sub(text, m.end()..cl.end.max(m.end()));
+                            let to = tail.find([',', ';']).map_or(cl.end.max(m.end()), |i| m.end() + i);
+                            let part = super::text::sub(text, from..to);
+                            // A prescriber's or pharmacy's certification is not the setting's.
+                            static WHOSE: OnceLock<[Regex; 2]> = OnceLock::new();
+                            let [person, place] = WHOSE.get_or_init(|| {
+                                [
+                                    re(r"\b(?:prescriber|pharmacy|pharmacist|provider|physician|doctor|dr|np|md|do|pa-c|pmhnp)\b"),
+                                    re(r"\b(?:site|setting|clinic|office|location|facility|suite|center|centre|practice|campus)\b"),
+                                ]
+                            });
+                            let the_setting = place.is_match(part) || !person.is_match(part);
+                            if the_setting && self.p.site_not_certified.is_match(part) {
+                                value.push_str(SITE_NOT_CERTIFIED);
+                            }
+                        }
                         rems_spans.push((span.clone(), *kind));
                         EvKind::Rems
                     }

@@ -131,6 +131,81 @@ fn rems_value(ctx: &Ctx<'_>, sub: &str) -> (bool, bool) {
 
 crate::declare_rule! {
     /// ## What it checks
+    /// Two things the documentation and the claim can show, each its own
+    /// finding. The notes: no statement says the treatment setting's REMS
+    /// certification is missing, pending, expired or not yet received
+    /// ("Hillsboro setting certification: application submitted to the
+    /// REMS, confirmation not yet received"); the status must be in the
+    /// certification mention's own comma-delimited part, so "site
+    /// certified, pt enrollment pending" is not it, nor is a prescriber's
+    /// or pharmacy's certification. The claim: where the payer profile sets
+    /// `kx_required` (traditional Medicare in the shipped profiles), each
+    /// G2082/G2083 line carries modifier KX. A setting that never mentions
+    /// its certification is not flagged: certification belongs to the
+    /// practice and is rarely restated per note, so its absence from a note
+    /// shows nothing. The facility name and ZIP that CGS wants in the claim
+    /// narrative (item 19) are not in the input contract and are not
+    /// checked. Checked only on esketamine administration sessions outside
+    /// inpatient places of service (21, 23, 51).
+    /// ## Why an auditor cares
+    /// Spravato may be dispensed and administered only in REMS-certified
+    /// healthcare settings; a session in a setting whose certification is
+    /// pending is a REMS violation and not payable. CGS (J15) requires KX on
+    /// G2082/G2083 to attest REMS enrollment; without it the line is denied
+    /// (the KX requirement is MAC-specific: set `kx_required = false` in a
+    /// `ketaudit.toml` payer override where the MAC does not ask for it).
+    /// ## Evidence
+    /// REMS site phrases (`dictionaries/phrases.toml`, kind `rems_site`)
+    /// whose value ends "(setting not certified)"; the claim lines and
+    /// their modifiers with the payer profile's `kx_required`.
+    /// ## Example
+    /// "First session at our new satellite suite; setting certification
+    /// submitted, not yet received"; or Medicare G2083 billed without KX.
+    /// ## How to fix
+    /// Treat only in a certified setting (hold sessions until the
+    /// certification is confirmed, and record it); append KX to Medicare
+    /// G2082/G2083 lines and put the facility name and ZIP in item 19.
+    pub ESK_REMS_SITE_NOT_CERTIFIED {
+        id: "esk-rems-site-not-certified",
+        severity: Critical,
+        applies: Esk,
+        family: "esk",
+        authority: "Spravato REMS (REMS@FDA id 386): certified healthcare settings only; First Coast A59250; CGS J15 esketamine billing article (KX, facility and ZIP in the narrative)",
+        valid_from: Some("2019-03-05"),
+        valid_to: None,
+        since: "0.1.0",
+        check: site_not_certified,
+    }
+}
+
+fn site_not_certified(ctx: &Ctx<'_>) -> Vec<Hit> {
+    if not_a_session(ctx) || inpatient(ctx) {
+        return vec![];
+    }
+    let mut out = Vec::new();
+    if let Some(r) =
+        ctx.enc.all(EvKind::Rems).into_iter().find(|r| ctx.enc.ev(*r).value.ends_with(crate::extract::phrases::SITE_NOT_CERTIFIED))
+    {
+        out.push(Hit::at(
+            "The note says the treatment setting's Spravato REMS certification is not in place (pending, expired or not yet received); esketamine may be administered only in a certified setting.",
+            r,
+        ));
+    }
+    if ctx.payer.kx_required {
+        for l in ctx.enc.lines_of(ctx.dict, CodeKind::EskGcode) {
+            if !l.modifiers.iter().any(|m| m.eq_ignore_ascii_case("KX")) {
+                out.push(Hit::absent(format!(
+                    "{} is billed to {} without modifier KX, which attests the patient's REMS enrollment (CGS J15); add KX and the facility name and ZIP in item 19.",
+                    l.code, ctx.payer.name
+                )));
+            }
+        }
+    }
+    out
+}
+
+crate::declare_rule! {
+    /// ## What it checks
     /// Outpatient esketamine encounters document the patient's Spravato REMS
     /// enrollment (or other affirmed REMS documentation about the patient,
     /// such as a verified REMS patient ID). Neither the site's REMS

@@ -235,12 +235,14 @@ pub static ALL: &[&Rule] = &[
     &trd::TRD_TRIAL_INCOMPLETE,
     &trd::TRD_TRIAL_SUBTHERAPEUTIC_DOSE,
     &trd::TRD_TRIAL_TOO_SHORT,
+    &trd::TRD_TRIAL_PAYER_CONSTRAINTS,
     &trd::TRD_VAGUE_FAILURE_PHRASE,
     &trd::TRD_SEVERITY_SCALE_MISSING,
     &esk::ESK_NO_CONCURRENT_ORAL_AD,
     &coding::PA_MISSING_OR_AFTER_DOS,
     &coding::PROV_NON_PRESCRIBER_BILLING_ADMIN,
     &ivk::IVK_NONCOVERED_BILLED_AS_COVERED,
+    &esk::ESK_REMS_SITE_NOT_CERTIFIED,
     &esk::ESK_REMS_PATIENT_NOT_ENROLLED,
     &esk::ESK_REMS_MONITORING_FORM_MISSING,
     &esk::ESK_SUPERVISION_NOT_DOCUMENTED,
@@ -288,10 +290,16 @@ pub struct NotImplemented {
 
 /// Catalogue rules not implemented yet, each with why.
 pub static NOT_IMPLEMENTED: &[NotImplemented] = &[
-    NotImplemented { id: "trd-trial-payer-constraints", severity: Severity::Medium, reason: "class and episode constraints need per-trial dates relative to the current episode; payer parameters exist in payers.toml" },
-    NotImplemented { id: "esk-payer-prescriber-criteria", severity: Severity::Medium, reason: "prescriber specialty and PDMP checks are not in the input contract" },
-    NotImplemented { id: "esk-rems-site-not-certified", severity: Severity::Critical, reason: "site certification is a property of the practice, rarely restated per note; KX/narrative check needs claim narrative fields the contract lacks" },
-    NotImplemented { id: "oral-telemed-controlled-rx-basis", severity: Severity::Medium, reason: "needs prescription-by-telehealth and prior in-person exam extraction" },
+    NotImplemented {
+        id: "esk-payer-prescriber-criteria",
+        severity: Severity::Medium,
+        reason: "prescriber specialty and PDMP checks are not in the input contract",
+    },
+    NotImplemented {
+        id: "oral-telemed-controlled-rx-basis",
+        severity: Severity::Medium,
+        reason: "needs prescription-by-telehealth and prior in-person exam extraction",
+    },
 ];
 
 /// One finding.

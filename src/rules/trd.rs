@@ -264,6 +264,75 @@ fn too_short(ctx: &Ctx<'_>) -> Vec<Hit> {
 
 crate::declare_rule! {
     /// ## What it checks
+    /// The payer's extra trial criteria, where its profile sets them. Checked
+    /// now: trials from at least `classes_required` pharmacologic classes
+    /// (Cigna: two antidepressants from different classes), counted over
+    /// the trials `trd-fewer-than-two-trials` counts (named, with an
+    /// outcome; augmentation agents aside), with each drug's class from
+    /// `dictionaries/medications.toml`. It runs only when there are at
+    /// least the payer's `min_trials` such trials, since fewer is that
+    /// rule's finding, and on the same encounters (esketamine sessions and
+    /// intakes that start the treatment). Not checked yet: that the trials
+    /// fall in the current episode (CareFirst: within 5 years), which needs
+    /// each trial's dates against the episode's onset, and the
+    /// augmentation-trial or psychotherapy clauses some payers add (BCBS
+    /// ND), which are not in the payer profiles.
+    /// ## Why an auditor cares
+    /// A PA granted on two trials of the same class does not meet Cigna's
+    /// criteria (eviCore and others have similar clauses): the payer can
+    /// recoup the sessions it paid under it.
+    /// ## Evidence
+    /// The counted trials with their classes (the first trial's span), and
+    /// the payer profile's `classes_required` (`dictionaries/payers.toml`,
+    /// overridable in `ketaudit.toml`).
+    /// ## Example
+    /// Cigna; "sertraline 200 mg x 10 weeks, no response; escitalopram 20
+    /// mg x 8 weeks, partial": two SSRIs.
+    /// ## How to fix
+    /// Document a trial from another class if there was one; otherwise the
+    /// patient does not yet meet this payer's criteria.
+    pub TRD_TRIAL_PAYER_CONSTRAINTS {
+        id: "trd-trial-payer-constraints",
+        severity: Medium,
+        applies: Esk,
+        family: "trd",
+        authority: "Cigna 'Psychiatry - Spravato' (>= 2 antidepressants from different classes); eviCore, CareFirst, BCBS ND, Medical Mutual trial clauses (payer profile parameters)",
+        valid_from: None,
+        valid_to: None,
+        since: "0.1.0",
+        check: payer_constraints,
+    }
+}
+
+fn payer_constraints(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let need = ctx.payer.classes_required as usize;
+    if need <= 1 || no_treatment_claim(ctx) {
+        return vec![];
+    }
+    let counted: Vec<_> = ctx.facts.trials.iter().filter(|t| !t.augmentation && t.has_outcome).collect();
+    if counted.len() < ctx.payer.min_trials as usize {
+        return vec![];
+    }
+    let mut classes: Vec<&str> = counted.iter().map(|t| ctx.dict.drugs[t.drug].class.as_str()).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    if classes.len() >= need {
+        return vec![];
+    }
+    let listed: Vec<String> = counted.iter().map(|t| format!("{} ({})", ctx.dict.drugs[t.drug].id, ctx.dict.drugs[t.drug].class)).collect();
+    vec![Hit::at(
+        format!(
+            "{} asks for antidepressant trials from {need} pharmacologic classes; the documented trials are from {}: {}.",
+            ctx.payer.name,
+            if classes.len() == 1 { "one".to_string() } else { classes.len().to_string() },
+            listed.join(", ")
+        ),
+        counted[0].ev,
+    )]
+}
+
+crate::declare_rule! {
+    /// ## What it checks
     /// The treatment history does not rely on vague phrases ("failed multiple
     /// meds", "tried everything", "several SSRIs") instead of named, dosed
     /// trials (vague_trial_history: a vague phrase and fewer than two adequate

@@ -654,7 +654,9 @@ pub(crate) fn encounter(rng: &mut Rng, p: &mut Patient, k: usize, enc_no: usize,
                 if rng.chance(0.04) {
                     code = if code == "G2082" { "G2083" } else { "G2082" };
                 }
-                let mods = if rng.chance(0.5) { vec!["KX"] } else { vec![] };
+                // Medicare (CGS J15) wants KX on the G-code; a missing one
+                // is esk-rems-site-not-certified's claim clause.
+                let mods = if rng.chance(if p.medicare { 0.9 } else { 0.5 }) { vec!["KX"] } else { vec![] };
                 lines.push(Line { code, units: 1, modifiers: mods });
                 if rng.chance(0.04) {
                     let dc = if post2026 { "J0013" } else { "S0013" };

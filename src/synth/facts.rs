@@ -500,11 +500,31 @@ impl Encounter {
             if vague {
                 p.push("trd-vague-failure-phrase");
             }
+            // Cigna's profile asks for trials from two pharmacologic classes.
+            let cigna = self.payer.to_ascii_lowercase().contains("cigna");
+            if t == Track::Esk && cigna && n >= 2 {
+                let drugs = &crate::dict::Dictionaries::builtin().drugs;
+                let mut classes: Vec<&str> = self
+                    .history
+                    .trials
+                    .iter()
+                    .filter_map(|tr| drugs.iter().find(|d| d.id == ANTIDEPRESSANTS[tr.drug].generic))
+                    .map(|d| d.class.as_str())
+                    .collect();
+                classes.sort_unstable();
+                classes.dedup();
+                if classes.len() < 2 {
+                    p.push("trd-trial-payer-constraints");
+                }
+            }
         }
         let (pre, _) = self.pre_post();
         let lines = &self.lines;
         let post2026 = self.date >= jan2026();
         if t == Track::Esk {
+            if self.medicare && lines.iter().any(|l| matches!(l.code, "G2082" | "G2083") && !l.modifiers.contains(&"KX")) {
+                p.push("esk-rems-site-not-certified");
+            }
             if s.near_empty || s.rems_enrolled != Tri::Affirmed {
                 p.push("esk-rems-patient-not-enrolled");
             }

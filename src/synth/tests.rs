@@ -12,6 +12,8 @@ const RULES: &[&str] = &[
     "trd-fewer-than-two-trials",
     "trd-trial-incomplete",
     "trd-vague-failure-phrase",
+    "trd-trial-payer-constraints",
+    "esk-rems-site-not-certified",
     "esk-rems-patient-not-enrolled",
     "esk-rems-monitoring-form-missing",
     "esk-missing-predose-bp",
