@@ -28,6 +28,13 @@ pub struct VitalsExtractor {
     score: Regex,
     threshold: Regex,
     prior_visit: Regex,
+    /// Another visit named earlier in the reading's sentence ("last week's
+    /// (9/16) 40-min BP was 146/88").
+    prior_sentence: Regex,
+    /// Right after the value: it was measured elsewhere or another day
+    /// ("118/76 yesterday", "130/80 at home").
+    reported_after: Regex,
+    today: Regex,
     reported: Regex,
     reported_before: Regex,
     vitals_line: Regex,
@@ -70,10 +77,19 @@ impl VitalsExtractor {
                 r"[<>≤≥]|=<|>=|\b(?:above|below|under|greater|less|exceed\w*|hold|if|goal|target|parameters?|threshold|keep|maintain|call|notify|range|limits?|maximum|minimum|up\s+to|ceiling|cutoff|cut-off|should\s+be|not\s+to\s+exceed|contraindicated|elevated\s+(?:above|over))\b|\bover\s*$",
             ),
             reported: re(
-                r"\b(?:at\s+home|home|kiosk|pharmacy|outside|per\s+(?:pt|patient)|(?:pt|patient|self)[- ]reported|yesterday|around|approx\w*|roughly|usually|typically|runs?|running)\b",
+                r"\b(?:at\s+home|home|kiosk|pharmacy|machine|cvs|walgreens|outside|per\s+(?:pt|patient)|(?:pt|patient|self)[- ]reported|yesterday|around|approx\w*|roughly|usually|typically|runs?|running)\b",
             ),
             reported_before: re(r"\b(?:home|kiosk|pharmacy|outside|self[- ]reported|pt[- ]reported|patient[- ]reported)\W*$"),
-            prior_visit: re(r"\b(?:last|previous|prior)\s+(?:session|visit|treatment|week|time|appointment|tx)\b|\bon\s+\d{1,2}/\d{1,2}\b"),
+            prior_visit: re(
+                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|time|appointment|tx|infusion)\b|\bon\s+\d{1,2}/\d{1,2}\b|\bthat\s+(?:day|visit|session)\b|\bnot\s+today\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\b",
+            ),
+            prior_sentence: re(
+                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|appointment|tx|infusion)(?:'s)?\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\s*\(\s*\d{1,2}/\d{1,2}|\b(?:last|previous|prior)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day'?s?\b|\bnot\s+today\b",
+            ),
+            reported_after: re(
+                r"^\W{0,3}(?:yesterday|last\s+night|at\s+home|on\s+(?:her|his|their|my)\s+(?:home|own)\b|per\s+(?:pt|patient))",
+            ),
+            today: re(r"\b(?:today|todays|today's|this\s+(?:session|visit)|now)\b"),
             vitals_line: re(r"\b(?:vitals?|v/s|vs|hr|pulse|spo2|sp02|o2\s*sat|sat|rr|resp|temp|bp)\b"),
             rel_marker: re(
                 r"(?:@\s*\d{1,3}\s*(?:min|m\b)|\bt\s*\+\s*\d{1,3}|\b\d{1,3}\s*-?\s*(?:min|mins|minutes)\b|\bbaseline\b|\bpre\b|\bpost\b|\bdischarge\b)",
@@ -161,8 +177,28 @@ impl VitalsExtractor {
                 Some(m) => &lead[m.end()..],
                 None => lead,
             };
-            if self.threshold.is_match(gap) || self.prior_visit.is_match(gap) || self.reported.is_match(gap) {
+            // A parenthesised aside before the value ("recheck (SBP >140 at
+            // 40 min) 134/84") is the reason for the reading, not a limit.
+            let gap_open = match gap.rfind(')') {
+                Some(close) if gap[..close].contains('(') => {
+                    let open = gap[..close].rfind('(').unwrap_or(0);
+                    std::borrow::Cow::Owned(format!("{}{}", &gap[..open], &gap[close + 1..]))
+                }
+                _ => std::borrow::Cow::Borrowed(gap),
+            };
+            if self.threshold.is_match(&gap_open) || self.prior_visit.is_match(gap) || self.reported.is_match(gap) {
                 continue;
+            }
+            // The sentence names another visit before the reading, and not
+            // today after it: that visit's value.
+            let sent_from = super::text::floor_char(text, line.start.max(span.start.saturating_sub(120)));
+            let before_in_line = super::text::sub(text, sent_from..span.start);
+            let sentence = before_in_line.rfind([';', '.', '?', '!']).map_or(before_in_line, |i| &before_in_line[i + 1..]);
+            if let Some(pm) = self.prior_sentence.find_iter(sentence).last() {
+                let rest = &sentence[pm.end()..];
+                if !self.today.is_match(rest) && !rest.contains(':') {
+                    continue;
+                }
             }
             // "Home BP 130/80": a value the patient reports from elsewhere.
             if let Some(lm) = label_pos {
@@ -175,7 +211,8 @@ impl VitalsExtractor {
             let tail_end = line.end.min(next_start).min(span.end + 40);
             let tail_end = super::text::floor_char(text, tail_end);
             let tail = super::text::sub(text, span.end..tail_end.max(span.end));
-            if self.prior_visit.is_match(&tail[..super::text::floor_char(tail, tail.len().min(20))]) {
+            let near_tail = &tail[..super::text::floor_char(tail, tail.len().min(32))];
+            if self.prior_visit.is_match(near_tail) || self.reported_after.is_match(near_tail) {
                 continue;
             }
             let labelled = *sbp_form
@@ -472,6 +509,21 @@ mod tests {
         );
         assert_eq!(f.bps[0].offset_min, None, "{:?}", f.bps[0].offset_min);
         assert!(f.bps[0].clock.is_some());
+    }
+
+    #[test]
+    fn another_visits_reading_is_not_todays() {
+        assert_eq!(bps("FYI: last week's (9/16) 40-min BP was 146/88 - that was last week.\n10:17a (40 min) BP 136/88"), vec!["136/88"]);
+        assert_eq!(bps("PRIOR SESSION (01/13/2026, not today): dose 84 mg; peak BP that day 142/88.\nPre-dose BP 124/78"), vec!["124/78"]);
+        // Today's reading compared with another visit's, or under a label.
+        assert_eq!(bps("Compared with last week, today BP 128/80."), vec!["128/80"]);
+        assert_eq!(bps("Same as last visit: BP 128/80, HR 70."), vec!["128/80"]);
+        assert_eq!(bps("fyi my BP at the CVS machine was 118/76 yesterday."), Vec::<String>::new());
+        assert_eq!(bps("1028 +40 min 142/88\n1058 recheck (SBP >140 at 40 min) 134/84 74 98"), vec!["142/88", "134/84"]);
+        assert_eq!(bps("BP (hold if > 160/100) 128/80"), vec!["128/80"]);
+        assert_eq!(bps("Lakeview: last dose 7/7/2026; BP at that visit 138/88 (their record, not today)."), Vec::<String>::new());
+        assert_eq!(bps("For reference: at infusion 3 (5/9) peak BP was 146/90 - settled."), Vec::<String>::new());
+        assert_eq!(bps("Slow rate since infusion #2 (BP rose to 168/100 at infusion #2 on 6/5 - prior infusion)."), Vec::<String>::new());
     }
 
     #[test]
