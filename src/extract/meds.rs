@@ -131,7 +131,7 @@ fn pats() -> &'static Pats {
             bedtime: re(r"\b(?:qhs|q\.?h\.?s\.?|hs|bedtime|nightly|at\s+night)\b"),
             share: re(r"\b(?:both|all|each|neither|none|either|all\s+of\s+which|both\s+of\s+which)\b"),
             continuation: re(r"^[ \t>*•\-]*(?:dose|dosage|max(?:imum)?\s+dose|duration|length|response|outcome|result|reason(?:\s+\w+){0,3}|stopped|dates?|start(?:ed)?|stop(?:ped)?|end(?:ed)?|side\s+effects?|tolerability|comments?|notes?|trial\s+length|adequate|adherence)\s*[:=-]"),
-            current_before: re(r"(?:\bcurrent(?:ly)?(?:\s+(?:on|taking|oral\s+ad|ad|antidepressant|meds?|medications?|regimen))?|\b(?:now|presently|still|remains)\s+(?:on|taking)|\bcontinues(?:\s+(?:on|taking|to\s+take))?|\b(?:concurrent|oral)\s+(?:oral\s+)?(?:ad|antidepressants?)|(?:^|[;.|:]\s*)on)\s*[:\-]?\s*$"),
+            current_before: re(r"(?:\bcurrent(?:ly)?(?:\s+(?:on|taking|oral\s+ad|ad|antidepressant|meds?|medications?|regimen))?|\b(?:now|presently|still|remains)\s+(?:on|taking)|\b(?:i'?ve|i\s+have|has|have|she'?s|he'?s|they'?ve)\s+been\s+(?:on|taking)|\bcontinues(?:\s+(?:on|taking|to\s+take))?|\b(?:concurrent|oral)\s+(?:oral\s+)?(?:ad|antidepressants?)|(?:^|[;.|:]\s*)on)\s*[:\-]?\s*$"),
             // "Plan: continue sertraline", "cont. Zoloft", "resume bupropion".
             continue_before: re(r"\b(?:continu(?:e|es|ed|ing)|cont\.?|resum(?:e|es|ed|ing)|maintain(?:ed|ing)?\s+on|keep\s+on|stays?\s+on)\s*(?:on\s+)?(?:(?:current|home|oral|po)\s+)*[:\-]?\s*$"),
             // "sertraline 150 mg daily (continued)", "bupropion - ongoing".
@@ -433,8 +433,10 @@ impl MedExtractor {
                 // "started bupropion XL 150 mg today, to 300 mg in 1 week": the
                 // course begins at this visit; its titration is no duration.
                 excluded = Some("dose change or start of the current course");
-            } else if said_current && !(p.outcome.is_match(own) || has_duration) {
-                // "...; current vortioxetine 20 mg daily" inside a trials line.
+            } else if said_current && !p.outcome.is_match(own) {
+                // "...; current vortioxetine 20 mg daily" inside a trials line;
+                // "I've been on sertraline 150 since 2024": how long the
+                // current course has run is no trial without an outcome.
                 excluded = Some("current medication, no trial of its own");
             } else if !(cue_here || section == Some(SectionKind::MedHistory)) {
                 excluded = Some("no trial language");

@@ -136,7 +136,7 @@ impl PhraseExtractor {
                     r"\b(?:device|dev\.?)\s*#?\s*[1-3]\b|\b(?:first|second|third|1st|2nd|3rd|one|each|every|per|single)\s+(?:\w+\s+)?device\b|\bD[1-3]\b|\b28\s*mg\s*(?:/|per|each|ea\b)",
                 ),
                 home_rx: re(
-                    r"\b(?:at\s+home|home\s+(?:dose|dosing|use|supply)|take[- ]?home|rx\b|prescri\w*|refills?|dispens\w*|pharmacy|mail[- ]order|supply\s+of|(?:once|twice|three\s+times)\s+(?:a\s+|per\s+)?(?:week|weekly|wk))",
+                    r"\b(?:at\s+home|home\s+(?:dose|dosing|use|supply|oral|ketamine|rdts?|troches?)|take[- ]?home|rx\b|prescri\w*|refills?|dispens\w*|pharmacy|mail[- ]order|supply\s+of|(?:once|twice|three\s+times)\s+(?:a\s+|per\s+)?(?:week|weekly|wk))",
                 ),
                 total_mg: super::re::Lc::new(
                     r"\b(?:total(?:\s+(?:dose|mg|of|administered|given|this\s+admin(?:istration)?|today))?|dose\s+(?:given|administered|today|total)|today'?s\s+dose|administered\s+dose|dose)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d+(?:\.\d+)?)\s*mg\b|\b(?:total(?:\s+dose)?|dose)\s*(?:\(\s*mg\s*\)|mg)\s*[:=]?\s*(?P<n2>\d+(?:\.\d+)?)\b",
@@ -791,8 +791,13 @@ impl PhraseExtractor {
             }
             // A take-home prescription ("continue ketamine 300 mg RDT twice
             // weekly at home; rx sent") is not a dose given at this encounter.
+            // The sentence, across its semicolons; not the next sentence on
+            // the line ("Today: 100 mg troche observed. If tolerated: home
+            // use 100 mg twice weekly").
             let line = line_of(text, m.start());
-            if p.home_rx.is_match(super::text::sub(text, cl)) || p.home_rx.is_match(super::text::sub(text, line)) {
+            let from = super::text::sub(text, line.start..m.start()).rfind(". ").map_or(line.start, |i| line.start + i + 2);
+            let to = super::text::sub(text, m.end()..line.end.max(m.end())).find(". ").map_or(line.end.max(m.end()), |i| m.end() + i);
+            if p.home_rx.is_match(super::text::sub(text, cl)) || p.home_rx.is_match(super::text::sub(text, from..to)) {
                 continue;
             }
             push_dose(facts, n, m.start()..m.end(), "ketamine-mg", 2);
@@ -1513,6 +1518,16 @@ mod tests {
         assert!(f.doses.is_empty(), "{:?}", f.doses);
         let f = Extractor::builtin().extract_text("Ketamine 200 mg RDT given 1:47 PM.", None);
         assert!(f.doses.iter().any(|d| d.mg == 200.0));
+        // Today's observed dose, the home plan in the next sentence, and the
+        // dose spelled in words.
+        let f = Extractor::builtin().extract_text(
+            "Today: one hundred milligrams of ketamine as one sublingual troche, observed in clinic. If tolerated: home use 100 mg twice weekly from next week.",
+            None,
+        );
+        assert!(f.doses.iter().any(|d| d.mg == 100.0), "{:?}", f.doses);
+        let f =
+            Extractor::builtin().extract_text("Video visit, pt at home. On home oral ketamine (compounded 100 mg RDT) x 2 months.", None);
+        assert!(f.doses.is_empty(), "{:?}", f.doses);
     }
 
     #[test]

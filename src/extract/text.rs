@@ -161,7 +161,7 @@ pub fn sections(text: &str, is_drug: &dyn Fn(&str) -> bool) -> Vec<Section> {
 /// note's "/" bytes, so notes without "E/M" cost one byte search.
 fn em_lead_lines(text: &str, heads: &mut Vec<(SectionKind, Range<usize>)>) {
     let b = text.as_bytes();
-    let mut added = false;
+    let mut added: Vec<(SectionKind, Range<usize>)> = Vec::new();
     for slash in memchr::memchr_iter(b'/', b) {
         if slash == 0 || !matches!(b[slash - 1], b'e' | b'E') || !matches!(b.get(slash + 1), Some(b'm' | b'M')) {
             continue;
@@ -169,16 +169,26 @@ fn em_lead_lines(text: &str, heads: &mut Vec<(SectionKind, Range<usize>)>) {
         if b.get(slash + 2).is_some_and(|c| c.is_ascii_alphanumeric()) {
             continue;
         }
-        let ls = line_start(text, slash);
-        let lead = &b[ls..slash - 1];
-        let marker = |c: &u8| matches!(c, b' ' | b'\t' | b'>' | b'*' | b'#' | b'-' | b'.' | b')' | b'(') || c.is_ascii_digit();
-        if !lead.iter().all(marker) || heads.iter().any(|(_, h)| line_start(text, h.start) == ls) {
+        // Only bullets and a list number before it on its line (looked at
+        // for 12 bytes at most, so a long line costs nothing).
+        let marker = |c: u8| matches!(c, b' ' | b'\t' | b'>' | b'*' | b'#' | b'-' | b'.' | b')' | b'(') || c.is_ascii_digit();
+        let mut ls = slash - 1;
+        while ls > 0 && slash - 1 - ls < 12 && marker(b[ls - 1]) {
+            ls -= 1;
+        }
+        if ls > 0 && b[ls - 1] != b'\n' {
             continue;
         }
-        heads.push((SectionKind::EmSection, slash - 1..slash + 2));
-        added = true;
+        // No header of its own on that line (heads are in line order).
+        let line_end = memchr::memchr(b'\n', &b[slash..]).map_or(b.len(), |i| slash + i);
+        let k = heads.partition_point(|(_, h)| h.start < ls);
+        if heads.get(k).is_some_and(|(_, h)| h.start < line_end) {
+            continue;
+        }
+        added.push((SectionKind::EmSection, slash - 1..slash + 2));
     }
-    if added {
+    if !added.is_empty() {
+        heads.extend(added);
         heads.sort_by_key(|(_, h)| h.start);
     }
 }
@@ -568,11 +578,12 @@ pub fn normalize_layout(text: &str) -> Option<String> {
     let key_values = memchr::memchr_iter(b'=', b).any(|p| kv_key_start(b, p).is_some());
     let snake = memchr::memchr(b'_', b).is_some() && (snake_keys(b).next().is_some() || quoted_snake_keys(b).next().is_some());
     let spoken = spoken_punctuation_style(b);
+    let milligrams = memchr::memmem::find(b, b"illigram").is_some();
     if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none()
         && memchr::memmem::find(b, b"-\n").is_none()
         && memchr::memmem::find(b, b".....").is_none()
     {
-        if !key_values && !snake && !spoken {
+        if !key_values && !snake && !spoken && !milligrams {
             return None;
         }
         let mut out = b.to_vec();
@@ -585,10 +596,13 @@ pub fn normalize_layout(text: &str) -> Option<String> {
         if spoken {
             spoken_punctuation(&mut out);
         }
+        if milligrams {
+            spelled_milligrams(&mut out);
+        }
         return Some(String::from_utf8(out).expect("key relabelling keeps UTF-8 valid"));
     }
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
-    let mut changed = key_values || snake || spoken;
+    let mut changed = key_values || snake || spoken || milligrams;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -665,9 +679,115 @@ pub fn normalize_layout(text: &str) -> Option<String> {
     if spoken {
         spoken_punctuation(&mut out);
     }
+    if milligrams {
+        spelled_milligrams(&mut out);
+    }
     // Every replacement swaps a whole character for ASCII of the same length,
     // and every other byte is copied, so the result is valid UTF-8.
     Some(String::from_utf8(out).expect("layout normalization keeps UTF-8 valid"))
+}
+
+/// The value of a spelled number word ("eighty", "four", "twelve").
+fn number_word(w: &[u8]) -> Option<u32> {
+    const ONES: [&str; 20] = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    const TENS: [&str; 8] = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+    let w = w.to_ascii_lowercase();
+    if let Some(i) = ONES.iter().position(|o| o.as_bytes() == w.as_slice()) {
+        return Some(i as u32);
+    }
+    TENS.iter().position(|t| t.as_bytes() == w.as_slice()).map(|i| 20 + 10 * i as u32)
+}
+
+/// Doses spelled in words, rewritten in place with the same byte length:
+/// "milligram(s)" becomes "mg" and spaces, a spelled number before it
+/// becomes digits and spaces ("eighty-four milligrams" reads "84 mg"), and a
+/// hyphen joining a number to it is a space ("28-milligram devices").
+fn spelled_milligrams(out: &mut [u8]) {
+    // Rewrite `out[from..to]` as `text` padded with spaces (`text` fits).
+    fn put(out: &mut [u8], from: usize, to: usize, text: &str) {
+        for (j, c) in out[from..to].iter_mut().enumerate() {
+            *c = text.as_bytes().get(j).copied().unwrap_or(b' ');
+        }
+    }
+    let word_before = |out: &[u8], e: usize| {
+        let mut s = e;
+        while s > 0 && out[s - 1].is_ascii_alphabetic() {
+            s -= 1;
+        }
+        (s < e).then_some(s)
+    };
+    // The word before the separator before `s`, with its start.
+    let joined_before = |out: &[u8], s: usize| {
+        s.checked_sub(1).filter(|&q| out[q] == b' ' || out[q] == b'-').and_then(|q| word_before(out, q).map(|s1| (s1, q)))
+    };
+    let mut at = 0;
+    while let Some(k) = memchr::memmem::find(&out[at..], b"illigram") {
+        let i = at + k;
+        at = i + 8;
+        if i == 0 || !matches!(out[i - 1], b'm' | b'M') {
+            continue;
+        }
+        let start = i - 1;
+        if start > 0 && out[start - 1].is_ascii_alphabetic() {
+            continue;
+        }
+        let mut end = i + 8;
+        if out.get(end).is_some_and(|c| matches!(c, b's' | b'S')) {
+            end += 1;
+        }
+        if out.get(end).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        // What precedes the unit: "28-", "28 ", or spelled words.
+        let mut p = start;
+        while p > 0 && matches!(out[p - 1], b' ' | b'-') {
+            p -= 1;
+        }
+        if p > 0 && out[p - 1].is_ascii_digit() {
+            put(out, p, end, " mg");
+            continue;
+        }
+        let spelled = word_before(out, p).and_then(|s2| {
+            if out[s2..p].eq_ignore_ascii_case(b"hundred") {
+                // "one hundred milligrams".
+                let (s1, q) = joined_before(out, s2)?;
+                return number_word(&out[s1..q]).filter(|v| (1..10).contains(v)).map(|v| (s1, v * 100));
+            }
+            let v2 = number_word(&out[s2..p])?;
+            // "eighty-four", "Fifty six".
+            match joined_before(out, s2).and_then(|(s1, q)| number_word(&out[s1..q]).map(|v1| (s1, v1))) {
+                Some((s1, v1)) if v1 >= 20 && v1 % 10 == 0 && v2 < 10 => Some((s1, v1 + v2)),
+                _ => Some((s2, v2)),
+            }
+        });
+        match spelled {
+            Some((from, value)) if from == 0 || !out[from - 1].is_ascii_alphanumeric() => {
+                put(out, from, end, &format!("{value} mg"));
+            }
+            _ => put(out, start, end, "mg"),
+        }
+    }
 }
 
 /// Start of the dotted key before the `=` at `eq`, when it is one: lower-case
@@ -1040,6 +1160,22 @@ mod tests {
         assert!(clocks("Temp 37.20 C, weight 64.25 kg").is_empty());
         assert!(clocks("PHQ-9 baseline 22 (4.2026), today 12.").is_empty());
         assert!(clocks("ketamine 0.50 mg/kg").is_empty());
+    }
+
+    #[test]
+    fn doses_spelled_in_words() {
+        let t = "Dose today: eighty-four milligrams (three 28-milligram devices); last week Fifty six milligrams.";
+        let n = normalize_layout(t).expect("rewritten");
+        assert_eq!(n.len(), t.len());
+        assert!(n.contains("84 mg"), "{n}");
+        assert!(n.contains("28 mg"), "{n}");
+        assert!(n.contains("56 mg"), "{n}");
+        let n = normalize_layout("Today: one hundred milligrams of ketamine").expect("rewritten");
+        assert!(n.starts_with("Today: 100 mg ") && n.ends_with(" of ketamine"), "{n}");
+        // Not a dose: a word ending in a number word, or no unit.
+        let n = normalize_layout("someone milligrams, eighty-four patients").expect("rewritten");
+        assert!(n.starts_with("someone mg"), "{n}");
+        assert!(n.contains("eighty-four patients"));
     }
 
     #[test]

@@ -229,7 +229,9 @@ impl TimingExtractor {
             future: re(r"\b(?:next|tomorrow|scheduled|plan\w*|upcoming|future|on\s+\d{1,2}/\d{1,2})\b"),
             dose_at: re(r"\b(?:ketamine|esketamine|spravato)\b[^.;\n|]{0,50}?\d\s*mg\b[^.;\n|]{0,40}?(?:\bat|@)\s*$"),
             before_discharge: re(r"\b(?:prior\s+to|before|pending|awaiting|until|till)\s*$"),
-            log_dose: re(r"^[ \t]*(?:-[ \t]*)?(?:ketamine|esketamine|spravato)\b[^\n]{0,40}?\b\d+(?:\.\d+)?\s*mg\b"),
+            log_dose: re(
+                r"^[ \t]*(?:-[ \t]*)?(?:(?:ketamine|esketamine|spravato)\b[^\n]{0,40}?\b\d+(?:\.\d+)?\s*mg\b|\d+(?:\.\d+)?\s*mg\s+(?:ketamine\s+)?(?:troches?|lozenges?|rdts?|odts?)\b)",
+            ),
             line_lead: re(r"^[ \t>*\-]*(?:(?:\[[xX✓✔]\]|☑|✔|✓)[ \t]*)?(?:\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})[ \t]+)?$"),
             range: re(
                 r"^[^|;\n]{0,40}?\b(?P<a>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)\s*(?:-|–|—|to|until|through|thru)\s*(?P<b>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)",
@@ -758,6 +760,12 @@ mod tests {
         assert!(f.timing.first_admin_pos.is_none());
         let f = facts("BP checked before the first dose. First dose given 09:10.");
         assert!(f.timing.first_admin_pos.is_some());
+    }
+
+    #[test]
+    fn a_log_line_with_the_dose_form_only() {
+        let f = facts("RN obs\n0950 BP 124/80 HR 72 - ok to dose\n1000 100 mg troche SL, held 15 min then swallowed\n1040 BP 132/84");
+        assert_eq!(f.timing.dose_times.first().map(|(c, _)| c.0), Some(10 * 60));
     }
 
     #[test]
