@@ -489,7 +489,12 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
                 before.trim_end().to_ascii_lowercase().ends_with("pre") || before.trim_end().to_ascii_lowercase().ends_with("post");
             // "Pre 2020" is a year: pre/post make a time only of non-year numbers.
             let looks_year = (1900..=2099).contains(&(h * 100 + m)) && (!hhmm_context_re().is_match(before) || weak_ctx);
-            if !has_ctx || looks_year {
+            // An ISO date's year ("through 2026-06-30").
+            let iso_date = {
+                let a = &bytes[end..];
+                a.len() >= 6 && a[0] == b'-' && a[1].is_ascii_digit() && a[2].is_ascii_digit() && a[3] == b'-' && a[4].is_ascii_digit()
+            };
+            if !has_ctx || looks_year || iso_date {
                 continue;
             }
             // A year right after ("1415 2025") or a unit ("1415 mg") is not a time.
@@ -579,11 +584,12 @@ pub fn normalize_layout(text: &str) -> Option<String> {
     let snake = memchr::memchr(b'_', b).is_some() && (snake_keys(b).next().is_some() || quoted_snake_keys(b).next().is_some());
     let spoken = spoken_punctuation_style(b);
     let milligrams = memchr::memmem::find(b, b"illigram").is_some();
+    let markup = markup_style(b);
     if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none()
         && memchr::memmem::find(b, b"-\n").is_none()
         && memchr::memmem::find(b, b".....").is_none()
     {
-        if !key_values && !snake && !spoken && !milligrams {
+        if !key_values && !snake && !spoken && !milligrams && markup == Markup::None {
             return None;
         }
         let mut out = b.to_vec();
@@ -599,10 +605,13 @@ pub fn normalize_layout(text: &str) -> Option<String> {
         if milligrams {
             spelled_milligrams(&mut out);
         }
+        if markup != Markup::None {
+            unmark(&mut out, markup);
+        }
         return Some(String::from_utf8(out).expect("key relabelling keeps UTF-8 valid"));
     }
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
-    let mut changed = key_values || snake || spoken || milligrams;
+    let mut changed = key_values || snake || spoken || milligrams || markup != Markup::None;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -682,9 +691,97 @@ pub fn normalize_layout(text: &str) -> Option<String> {
     if milligrams {
         spelled_milligrams(&mut out);
     }
+    if markup != Markup::None {
+        unmark(&mut out, markup);
+    }
     // Every replacement swaps a whole character for ASCII of the same length,
     // and every other byte is copied, so the result is valid UTF-8.
     Some(String::from_utf8(out).expect("layout normalization keeps UTF-8 valid"))
+}
+
+/// Structured exports pasted as note text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Markup {
+    None,
+    /// XML / C-CDA fragments: tags with attributes, character entities.
+    Xml,
+    /// HL7 v2 segments ("OBX|1|ST|...|20260120091022").
+    Hl7,
+}
+
+fn markup_style(b: &[u8]) -> Markup {
+    if memchr::memchr(b'<', b).is_some() && memchr::memmem::find_iter(b, b"</").nth(2).is_some() {
+        return Markup::Xml;
+    }
+    let seg = |s: &[u8]| b.starts_with(s) || memchr::memmem::find(b, &[b"\n", s].concat()).is_some();
+    if memchr::memchr(b'|', b).is_some() && (seg(b"OBX|") || seg(b"MSH|") || seg(b"RXA|")) {
+        return Markup::Hl7;
+    }
+    Markup::None
+}
+
+/// Read a structured export as text, in place and at the same length: XML
+/// tags become blanks but their quoted attribute values stay
+/// ('<code displayName="Blood pressure"/>' reads "Blood pressure"),
+/// the character entities &gt; &lt; &amp; become their characters, and
+/// compact timestamps ("202502110905", HL7's "20260120091022") become the
+/// clock time they hold ("09:05"), right-aligned in their place.
+fn unmark(out: &mut [u8], style: Markup) {
+    if style == Markup::Xml {
+        let mut i = 0;
+        while i < out.len() {
+            if out[i] == b'<' && out.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, b'/' | b'!' | b'?')) {
+                let end = out[i..].iter().take(600).position(|&c| c == b'>' || c == b'\n').map(|k| i + k);
+                if let Some(e) = end.filter(|&e| out[e] == b'>') {
+                    let mut quoted = false;
+                    for c in &mut out[i..=e] {
+                        if *c == b'"' {
+                            quoted = !quoted;
+                            *c = b' ';
+                        } else if !quoted {
+                            *c = b' ';
+                        }
+                    }
+                    i = e + 1;
+                    continue;
+                }
+            }
+            if out[i] == b'&' {
+                for (ent, ch) in [(&b"&gt;"[..], b'>'), (&b"&lt;"[..], b'<'), (&b"&amp;"[..], b'&')] {
+                    if out[i..].starts_with(ent) {
+                        out[i] = ch;
+                        for c in &mut out[i + 1..i + ent.len()] {
+                            *c = b' ';
+                        }
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+    // Compact timestamps: 12 or 14 digits, YYYYMMDDHHMM[SS].
+    let mut i = 0;
+    while i < out.len() {
+        if !out[i].is_ascii_digit() || (i > 0 && out[i - 1].is_ascii_alphanumeric()) {
+            i += 1;
+            continue;
+        }
+        let n = out[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let after_ok = out.get(i + n).is_none_or(|c| !c.is_ascii_alphanumeric());
+        if after_ok && (n == 12 || n == 14) {
+            let d = |k: usize| (out[i + k] - b'0') as u32;
+            let (y, mo, day, h, mi) =
+                (d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), d(4) * 10 + d(5), d(6) * 10 + d(7), d(8) * 10 + d(9), d(10) * 10 + d(11));
+            if (1990..=2099).contains(&y) && (1..=12).contains(&mo) && (1..=31).contains(&day) && h < 24 && mi < 60 {
+                let clock = [out[i + 8], out[i + 9], b':', out[i + 10], out[i + 11]];
+                for c in &mut out[i..i + n] {
+                    *c = b' ';
+                }
+                out[i + n - 5..i + n].copy_from_slice(&clock);
+            }
+        }
+        i += n.max(1);
+    }
 }
 
 /// The value of a spelled number word ("eighty", "four", "twelve").
@@ -1160,6 +1257,21 @@ mod tests {
         assert!(clocks("Temp 37.20 C, weight 64.25 kg").is_empty());
         assert!(clocks("PHQ-9 baseline 22 (4.2026), today 12.").is_empty());
         assert!(clocks("ketamine 0.50 mg/kg").is_empty());
+        assert!(clocks("valid 2026-01-01 through 2026-06-30, 26 administrations").is_empty());
+    }
+
+    #[test]
+    fn structured_exports_read_as_text() {
+        let t = "<entry><observation><code displayName=\"Blood pressure\"/><effectiveTime value=\"202502110905\"/>\n <value>126/80</value><text>hold if BP &gt; 140/90</text></observation></entry>\n</section></component>\n</x>";
+        let n = normalize_layout(t).expect("rewritten");
+        assert_eq!(n.len(), t.len());
+        assert!(!n.contains('<') || n.contains("BP >"), "{n}");
+        assert!(n.contains("Blood pressure") && n.contains("09:05") && n.contains("126/80") && n.contains("BP >    140/90"), "{n}");
+        let t = "MSH|^~\\&|X\nOBX|1|ST|85354-9^Blood pressure panel^LN|1|132/84|mm[Hg]|<140/<90|N|||F|||20260120091022\n";
+        let n = normalize_layout(t).expect("rewritten");
+        assert!(n.ends_with("|||         09:10\n"), "{n}");
+        // A 12-digit number that is no date stays.
+        assert!(normalize_layout("<a></a></b></c> ref 123456789012").unwrap().contains("123456789012"));
     }
 
     #[test]
