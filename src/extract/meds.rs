@@ -135,14 +135,14 @@ fn pats() -> &'static Pats {
             // "Plan: continue sertraline", "cont. Zoloft", "resume bupropion".
             continue_before: re(r"\b(?:continu(?:e|es|ed|ing)|cont\.?|resum(?:e|es|ed|ing)|maintain(?:ed|ing)?\s+on|keep\s+on|stays?\s+on)\s*(?:on\s+)?(?:(?:current|home|oral|po)\s+)*[:\-]?\s*$"),
             // "sertraline 150 mg daily (continued)", "bupropion - ongoing".
-            change_before: re(r"\b(?:reduc(?:e|ing)|decreas(?:e|ing)|lower(?:ing)?|increas(?:e|ing)|rais(?:e|ing)|(?:up)?titrat(?:e|ing)|adjust(?:ing)?|optimi[sz](?:e|ing)|cross[- ]?taper(?:ing)?(?:\s+from)?|start(?:ing)?|restart(?:ing)?|begin(?:ning)?|initiat(?:e|ing)|add(?:ing)?)\s+(?:the\s+|her\s+|his\s+|their\s+|pt'?s\s+)?(?:dose\s+of\s+)?$"),
+            change_before: re(r"\b(?:no\s+change\s+(?:to|in)|reduc(?:e|ing)|decreas(?:e|ing)|lower(?:ing)?|increas(?:e|ing)|rais(?:e|ing)|(?:up)?titrat(?:e|ing)|adjust(?:ing)?|optimi[sz](?:e|ing)|cross[- ]?taper(?:ing)?(?:\s+from)?|start(?:ing)?|restart(?:ing)?|begin(?:ning)?|initiat(?:e|ing)|add(?:ing)?)\s+(?:the\s+|her\s+|his\s+|their\s+|pt'?s\s+)?(?:dose\s+of\s+)?$"),
             symptom: re(r"^(?:side\s+effects?|gi\s+(?:upset|sx|symptoms|side\s+effects|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi|insomnia|headaches?|activation|agitation|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*)$"),
             ended: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|came\s+off|weaned|intoleran\w*|intolerable|was\s+on|were\s+on|been\s+on|previously|prior(?:ly)?|past|history\s+of|hx\s+of)\b"),
             // The never-taken forms must close their clause or take an
             // object ("never filled it."), so "stopped it, never tried
             // bupropion" is the next drug's negation, not this one's (a
             // stretch that ends the item is read as closed).
-            disclaimed: re(r"\b(?:not\s+(?:an?\s+)?(?:(?:failed|adequate|true|real|separate)\s+)?(?:antidepressant\s+|ad\s+)?trial\b|not\s+(?:being\s+)?count(?:ed|ing)\b|(?:does|did|do)\s*(?:not|n't)\s+count\b|(?:never\s+(?:actually\s+)?|did\s*(?:not|n't)\s+(?:actually\s+)?)(?:fill(?:ed)?|start(?:ed)?|took|take|taken|tried|try|used?|beg[au]n|pick(?:ed)?\s+(?:it\s+)?up)(?:\s+(?:it|them|this|that|the\s+(?:prescription|rx|script|medication|med|drug)))?\s*[.;,)!]|not\s+(?:filled|picked\s+up)\b)"),
+            disclaimed: re(r"\b(?:(?:mother|father|mom|dad|sister|brother|spouse|husband|wife|son|daughter|partner|parent|friend|cousin|aunt|uncle|roommate)'?s\s+(?:own\s+)?(?:medication|med|meds|prescription|rx|drug|pills?)\b|not\s+(?:an?\s+)?(?:(?:failed|adequate|true|real|separate)\s+)?(?:antidepressant\s+|ad\s+)?trial\b|not\s+(?:being\s+)?count(?:ed|ing)\b|(?:does|did|do)\s*(?:not|n't)\s+count\b|(?:never\s+(?:actually\s+)?|did\s*(?:not|n't)\s+(?:actually\s+)?)(?:fill(?:ed)?|start(?:ed)?|took|take|taken|tried|try|used?|beg[au]n|pick(?:ed)?\s+(?:it\s+)?up)(?:\s+(?:it|them|this|that|the\s+(?:prescription|rx|script|medication|med|drug)))?\s*[.;,)!]|not\s+(?:filled|picked\s+up)\b)"),
             hedge_before: re(r#"\b(?:(?:something|some\s+(?:sort|kind|type)\s+of|a\s+(?:drug|med(?:ication)?|pill)|an\s+(?:ssri|snri|antidepressant))\s+like|some\s+(?:sort|kind|type)\s+of)\s*["'“‘]?\s*$"#),
             for_depression: re(r"\bdepress|\bmdd\b|\bas\s+an?\s+antidepressant\b|\bfor\s+mood\b"),
             current_own: re(r"\b(?:continu(?:e|es|ed|ing)|ongoing|current(?:ly)?|still\s+(?:on|taking)|remains\s+on)\b"),
@@ -937,6 +937,13 @@ mod tests {
         let t = "HPI: onset 6 weeks ago after escitalopram went from 10 to 20 mg; affecting his relationship; mood benefit from esketamine continuing.\nTrials: fluoxetine 40 mg x 10 weeks - no response; duloxetine 90 mg x 8 weeks - partial. Current AD: escitalopram 20 mg.";
         let v = trials(t);
         assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["fluoxetine", "duloxetine"], "{v:?}");
+        // Someone else's drug.
+        let v =
+            trials("[3] The \"Lexapro\" in the 2025 referral letter is her mother's medication; the patient has never taken escitalopram.");
+        assert!(v.iter().all(|t| !t.1), "{v:?}");
+        // A plan that keeps the current drug.
+        let v = trials("Plan: referral for CBT-I; melatonin 3 mg; no change to vortioxetine; recheck in 4 weeks.");
+        assert!(v.iter().all(|t| !t.1), "{v:?}");
         // The note says so.
         let v = trials("Current oral AD - vortioxetine 10 mg daily, since spring (continuing; not a failed trial)");
         assert!(v.iter().all(|t| !t.1), "{v:?}");

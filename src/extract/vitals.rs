@@ -108,7 +108,7 @@ impl VitalsExtractor {
             ),
             post_cue: re(r"\b(?:post|after|following|recovery|during|intra|mid|repeat|recheck|re-?check|end\s+of\s+infusion)\b"),
             pre_cue: re(
-                r"\b(?:pre|prior\s+to|before|baseline|base\s*line|arrival|initial|intake|check[- ]?in|pre-?dose|predose|pre-?treatment|pre-?procedure|pre-?infusion|pretreatment|pre-?admin\w*|t\s*0|t\s*=\s*0|time\s+0|0\s*min)\b",
+                r"\b(?:pre|prior\s+to|before|baseline|base\s*line|arrival|initial|intake|check[- ]?in|pre-?dose|predose|pre-?treatment|pre-?procedure|pre-?infusion|pretreatment|pre-?admin\w*|t\s*0|t\s*=\s*0|time\s+0|0\s*min|t\s*[-−]\s*\d{1,3}(?:\s*min\w*)?)\b",
             ),
             hr: super::re::Lc::new(r"\b(?:hr|heart\s+rate|pulse(?:\s+rate)?)\s*(?:of|:|=|-|was|is)?\s*(?P<v>\d{2,3})\b"),
             spo2: super::re::Lc::new(
@@ -263,8 +263,15 @@ impl VitalsExtractor {
             // Only the reading's own sentence after it: "BP 126/82 at 0925.
             // She reviewed the contraindication list" restates nothing.
             let own_after = after.find(". ").map_or(after, |k| &after[..k]);
-            let (worded, offset, at_dc, clock, section, positional) = if self.restated.is_match(before) || self.restated.is_match(own_after)
-            {
+            // "- reviewed by Dr. Ferrer, asymptomatic" after the value is the
+            // prescriber looking at this reading, not a restatement of another.
+            let restates = |s: &str| {
+                self.restated.find_iter(s).any(|m| {
+                    let rest = s[m.end()..].trim_start().to_ascii_lowercase();
+                    !(m.as_str().eq_ignore_ascii_case("reviewed") && (rest.starts_with("by ") || rest.starts_with("with ")))
+                })
+            };
+            let (worded, offset, at_dc, clock, section, positional) = if restates(before) || restates(own_after) {
                 (Phase::Unknown, None, false, None, Phase::Unknown, Phase::Unknown)
             } else {
                 (worded, offset, at_dc, clock, section, positional)
@@ -350,6 +357,11 @@ impl VitalsExtractor {
         };
         for c in self.post_minutes.captures_iter(s) {
             let m = c.get(0).unwrap();
+            // "T-12 min": minutes before the first dose (the pre cue's).
+            let lead = s[..m.start()].trim_end().to_ascii_lowercase();
+            if lead.ends_with("t-") || lead.ends_with("t -") || lead.ends_with("t−") {
+                continue;
+            }
             let mins = minutes_of(&c);
             if let Some(mins) = mins {
                 if mins == 0 {
@@ -509,6 +521,24 @@ mod tests {
         );
         assert_eq!(f.bps[0].offset_min, None, "{:?}", f.bps[0].offset_min);
         assert!(f.bps[0].clock.is_some());
+    }
+
+    #[test]
+    fn a_reading_reviewed_by_the_prescriber_keeps_its_time() {
+        let f = Extractor::builtin().extract_text(
+            "14:02  BP 130/84\n14:52  BP 142/88, HR 84 - reviewed by Dr. Ferrer, asymptomatic; recheck in 30 min\nAdministration\n14:10 device 1",
+            None,
+        );
+        assert!(f.bps[1].clock.is_some(), "{:?}", f.bps[1]);
+    }
+
+    #[test]
+    fn minutes_before_the_first_device_are_pre_dose() {
+        let f = Extractor::builtin().extract_text(
+            "Timeline (T = first device)\n  T-12 min   BP 124/80  HR 72\n  T+0        device 1 (28 mg)\n  T+40 min   BP 136/86",
+            None,
+        );
+        assert_eq!(f.bps[0].worded, Phase::Pre, "{:?}", f.bps);
     }
 
     #[test]
