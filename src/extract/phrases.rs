@@ -619,16 +619,26 @@ impl PhraseExtractor {
             });
             facts.doses.push(DoseFact { mg, ev, priority });
         };
-        let excluded = |start: usize, end: usize| -> bool {
+        let excluded_cut = |start: usize, end: usize, to_comma: bool| -> bool {
             let cl = clause(text, start);
             let before = super::text::sub(text, cl.start..start);
             let after = super::text::sub(text, end..cl.end.min(end + 30));
             let after = &after[..super::text::floor_char(after, after.len())];
+            // A weight-based dose's own part ends at a comma: "0.75 mg/kg =
+            // 60 mg in 100 mL NS, planned over 80 minutes" plans the rate.
+            let after = if to_comma { after.split(',').next().unwrap_or(after) } else { after };
             p.not_this_dose.is_match(before) || p.not_this_dose.is_match(after) && !after.trim_start().starts_with(['(', ',']) || {
                 let a = ctx.context.assess(start..end);
+                if to_comma && (a.negated || a.hypothetical) {
+                    let (_, cue) = ctx.context.assess_with_cue(start..end);
+                    if cue.is_some_and(|c| c.start >= end && super::text::sub(text, end..c.start).contains(',')) {
+                        return false;
+                    }
+                }
                 a.negated || a.hypothetical
             }
         };
+        let excluded = |start: usize, end: usize| excluded_cut(start, end, false);
         for c in p.total_mg.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let n: f64 = c.name("n").or(c.name("n2")).and_then(|x| x.as_str().parse().ok()).unwrap_or(0.0);
@@ -740,7 +750,7 @@ impl PhraseExtractor {
         for c in p.mgkg.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let n: f64 = c.name("n").or_else(|| c.name("n2")).map_or(0.0, |n| n.as_str().parse().unwrap_or(0.0));
-            if n > 0.0 && n <= 5.0 && facts.mg_per_kg.is_none() && !excluded(m.start(), m.end()) {
+            if n > 0.0 && n <= 5.0 && facts.mg_per_kg.is_none() && !excluded_cut(m.start(), m.end(), true) {
                 let ev = facts.push(Evidence {
                     kind: EvKind::Dose,
                     entry_id: "mg-per-kg".into(),
@@ -1525,6 +1535,9 @@ mod tests {
             None,
         );
         assert!(f.doses.iter().any(|d| d.mg == 100.0), "{:?}", f.doses);
+        let f = Extractor::builtin()
+            .extract_text("Weight 80 kg. Ketamine 0.75 mg/kg = 60 mg in 100 mL NS, planned over 80 minutes (75 mL/h).", None);
+        assert!(f.mg_per_kg.is_some_and(|(k, _)| k == 0.75));
         let f =
             Extractor::builtin().extract_text("Video visit, pt at home. On home oral ketamine (compounded 100 mg RDT) x 2 months.", None);
         assert!(f.doses.is_empty(), "{:?}", f.doses);
@@ -1643,6 +1656,8 @@ mod tests {
             "Booked for Friday.",
             "RTC 1 week.",
             "Next infusion scheduled 3/5.",
+            "We booked infusion 5 for 10/10/2025 and will phone her tomorrow.",
+            "Will call her tomorrow to check on her.",
         ] {
             assert!(counts(t, EvKind::FollowUp), "{t}");
         }

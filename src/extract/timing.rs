@@ -161,7 +161,7 @@ impl TimingExtractor {
             (
                 Ev::InfusionStart,
                 super::re::Lc::new(
-                    r"\b(?:infusion|pump)\s+(?:was\s+)?(?:start\w*|began|begun|initiat\w*|commenced|hung)|\bpump\s+(?:was\s+)?(?:turned\s+|switched\s+)?on\b|\b(?:start\w*|began|begin|initiat\w*|commenced|hung)\s+(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip|iv\b)|\b(?:infusion|iv)\s+start\s+time|\bstart\s+time\b|\b(?:start(?:ed)?|began|begun|on)\b\s*(?:at|@|:)?",
+                    r"\b(?:infusion|pump)\s+(?:was\s+)?(?:start\w*|began|begun|initiat\w*|commenced|hung)|\bpump\s+(?:was\s+)?(?:turned\s+|switched\s+)?on\b|\b(?:start\w*|began|begin|initiat\w*|commenced|hung)\s+(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip|iv\b)|\b(?:start\w*|turned\s+on|switched\s+on)\s+the\s+pump\b|\b(?:infusion|iv)\s+start\s+time|\bstart\s+time\b|\b(?:start(?:ed)?|began|begun|on)\b\s*(?:at|@|:)?",
                 ),
             ),
             (
@@ -273,10 +273,10 @@ impl TimingExtractor {
                     let label = m.as_str().trim().to_ascii_lowercase();
                     // "10:02 pump started" / "pump off 10:42": the pump is the
                     // infusion's only in an infusion note.
-                    if label.starts_with("pump") && !infusion_note {
+                    if label.contains("pump") && !infusion_note {
                         continue;
                     }
-                    let bare = !label.starts_with("pump")
+                    let bare = !label.contains("pump")
                         && !label.contains("infus")
                         && !label.contains("drip")
                         && !label.contains("iv")
@@ -760,6 +760,12 @@ mod tests {
         assert!(f.timing.first_admin_pos.is_none());
         let f = facts("BP checked before the first dose. First dose given 09:10.");
         assert!(f.timing.first_admin_pos.is_some());
+    }
+
+    #[test]
+    fn started_the_pump() {
+        let f = facts("Infusion nursing record.\nWe confirmed the pre-infusion BP and started the pump at 08:40.\nThe infusion ended at 09:22 with the full 100 mL in.");
+        assert_eq!(f.timing.dose_times.first().map(|(c, _)| c.0), Some(8 * 60 + 40));
     }
 
     #[test]
