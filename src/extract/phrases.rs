@@ -32,6 +32,8 @@ struct Pats {
     rems_neg: Regex,
     /// The treatment setting's REMS certification is not in place.
     site_not_certified: Regex,
+    /// An enrollment stated as confirmed or complete, not only sent.
+    enrollment_confirmed: Regex,
     rems_affirm: Regex,
     form_done: Regex,
     pa_yes: Regex,
@@ -100,6 +102,7 @@ impl PhraseExtractor {
                 rems_neg: re(
                     r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b",
                 ),
+                enrollment_confirmed: re(r"\b(?:confirmed|complete[d]?|active|processed|approved|verified|on\s+file)\b"),
                 site_not_certified: re(
                     r"\b(?:not|never|pending|awaiting|expired|lapsed|revoked|suspended|uncertified|not\s+yet|no\s+longer|in\s+(?:process|progress)|under\s+review)\b|n't\b",
                 ),
@@ -248,6 +251,15 @@ impl PhraseExtractor {
                             PhraseKind::RemsEnrollment | PhraseKind::RemsSite => true,
                             _ => self.p.rems_affirm.is_match(clause_text),
                         };
+                        // "REMS enrollment form signed today and faxed": the
+                        // paperwork is sent, the enrollment not yet confirmed.
+                        let paperwork = *kind == PhraseKind::RemsEnrollment && {
+                            let tail =
+                                super::text::sub(text, m.end()..(m.end() + 16).min(cl.end.max(m.end()))).trim_start().to_ascii_lowercase();
+                            ["form", "paperwork", "application", "request", "packet"].iter().any(|w| tail.starts_with(w))
+                                && !self.p.enrollment_confirmed.is_match(clause_text)
+                        };
+                        let neg = neg || paperwork;
                         counts = affirmed && !neg && !question_answered_no(text, m.end());
                         let sub = match kind {
                             PhraseKind::RemsEnrollment => "enrollment",
@@ -1215,6 +1227,9 @@ mod tests {
         assert!(enrolled("REMS: the clinic is certified; he was enrolled on 4/2/26 before his first dose."));
         assert!(!enrolled("REMS: site certified. Patient not yet enrolled, form signed today."));
         assert!(!enrolled("REMS: site certified.\nDiscussed whether she enrolled in a research study."));
+        // The enrollment paperwork sent is not the enrollment.
+        assert!(!enrolled("Patient REMS enrollment form signed today 05/13/2025 and faxed 09:05."));
+        assert!(enrolled("REMS enrollment form completed and enrollment confirmed 05/01/2025."));
         // The patient enrolled later on the REMS line, after other items.
         assert!(enrolled("REMS form submitted 11:30 AM. Site certified; pt enrolled 2/2025."));
         assert!(enrolled("REMS: the clinic is a certified setting, the patient is enrolled (06/2026)."));
@@ -1821,6 +1836,8 @@ mod tests {
             "She has been treated with several antidepressants in the past without adequate response.",
             "Psych hx: TRD; SSRIs x3, SNRI x1, all failed per pt.",
             "Past meds per pt: \"a couple of SSRIs\".",
+            "Per patient she has \"been on most of the SSRIs over the years\".",
+            "\"None of them ever worked\"; she cannot recall names or doses.",
         ] {
             assert!(counts(t, EvKind::VagueHistory), "{t}");
         }
@@ -1969,6 +1986,8 @@ mod tests {
             ("Pt connected via video from the telehealth room at the Lakeview Family Health clinic.", "other: clinic"),
             ("Patient joined by video from the exam room in a rural partner health center, nurse present.", "other: center"),
             ("Joined by video from her home.", "home"),
+            ("DR. WREN: Can you confirm where you are?\nPATIENT: I'm at work - I booked a conference room at my office.", "other: work"),
+            ("Pt: \"Yes, I am at my office today.\"", "other: office"),
         ] {
             assert_eq!(locations(t), vec![place.to_string()], "{t}");
         }
