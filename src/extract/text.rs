@@ -141,10 +141,19 @@ pub fn sections(text: &str, is_drug: &dyn Fn(&str) -> bool) -> Vec<Section> {
         if attribute_label_re().is_match(label) || is_drug(label) {
             continue;
         }
+        // "Question: Assessment and plan?" (a one-letter "Q:" is no header
+        // label; `question_lines` reads those).
+        if is_question_label(label) {
+            if let Some(kind) = question_heading(text, whole.end()) {
+                heads.push((kind, m.start()..m.end()));
+            }
+            continue;
+        }
         let kind = classify(label).or_else(|| enumerated_heading(text, label, whole.end())).unwrap_or(SectionKind::Other);
         heads.push((kind, m.start()..m.end()));
     }
     em_lead_lines(text, &mut heads);
+    question_lines(text, &mut heads);
     let mut out = Vec::with_capacity(heads.len());
     for i in 0..heads.len() {
         let (kind, ref h) = heads[i];
@@ -191,6 +200,60 @@ fn em_lead_lines(text: &str, heads: &mut Vec<(SectionKind, Range<usize>)>) {
         heads.extend(added);
         heads.sort_by_key(|(_, h)| h.start);
     }
+}
+
+/// A questionnaire's "Q: Assessment and plan?" / "Q3. Pre-dose BP?" heads
+/// the section its question names; a question naming none ("Q: What
+/// problem was addressed?") stays part of the section it is in.
+fn question_lines(text: &str, heads: &mut Vec<(SectionKind, Range<usize>)>) {
+    let b = text.as_bytes();
+    let mut added: Vec<(SectionKind, Range<usize>)> = Vec::new();
+    let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|i| i + 1));
+    for ls in starts {
+        let mut p = ls;
+        while p < b.len() && matches!(b[p], b' ' | b'\t') && p - ls < 8 {
+            p += 1;
+        }
+        if !matches!(b.get(p), Some(b'Q' | b'q')) {
+            continue;
+        }
+        let mut q = p + 1;
+        while q < b.len() && b[q].is_ascii_digit() && q - p < 3 {
+            q += 1;
+        }
+        if !matches!(b.get(q), Some(b':' | b'.' | b')')) || b.get(q + 1).is_some_and(|c| !matches!(c, b' ' | b'\t')) {
+            continue;
+        }
+        if let Some(kind) = question_heading(text, q + 1) {
+            let line_end = memchr::memchr(b'\n', &b[q..]).map_or(b.len(), |i| q + i);
+            let k = heads.partition_point(|(_, h)| h.start < ls);
+            if heads.get(k).is_none_or(|(_, h)| h.start >= line_end) {
+                added.push((kind, p..q + 1));
+            }
+        }
+    }
+    if !added.is_empty() {
+        heads.extend(added);
+        heads.sort_by_key(|(_, h)| h.start);
+    }
+}
+
+fn is_question_label(label: &str) -> bool {
+    let l = label.trim_end_matches(|c: char| c.is_ascii_digit() || c == ' ');
+    l.eq_ignore_ascii_case("q") || l.eq_ignore_ascii_case("question")
+}
+
+/// The section a questionnaire line's question names ("Q: Exam / MSE?",
+/// "Q: Pre-dose BP?"), read up to its question mark on the same line.
+fn question_heading(text: &str, after: usize) -> Option<SectionKind> {
+    let rest = &text[after.min(text.len())..];
+    let line = rest.split('\n').next().unwrap_or("");
+    let q = line.split('?').next().unwrap_or("").trim();
+    let words = q.split_whitespace().count();
+    if words == 0 || words > 6 {
+        return None;
+    }
+    classify(q)
 }
 
 /// "PART B - SEPARATE E/M (new problem: insomnia)", "Section 2: Evaluation
@@ -1381,6 +1444,9 @@ mod tests {
         // A numbered part led by "E/M" with a dotted time range in it.
         let t = "1) E/M, 8.40-8.58, separate problem: generalized anxiety disorder (F41.1)\n   HPI: worry worse\n2) Esketamine session\n";
         assert_eq!(kinds(t)[..2], [SectionKind::EmSection, SectionKind::History]);
+        // A questionnaire: questions that name a section head it, others do not.
+        let t = "SEPARATE E/M - passive suicidal ideation\nQ: What separate problem was addressed?\nA: New passive death wish over the past week after a job loss, no plan, no intent.\nQ: Exam / MSE?\nA: tearful, linear.\nQ: Assessment and plan?\nA: safety plan written.\n";
+        assert_eq!(kinds(t), vec![SectionKind::EmSection, SectionKind::Exam, SectionKind::Plan]);
         // "Current oral AD" is the current medication list.
         assert_eq!(kinds("Current oral AD - vortioxetine 10 mg daily\n"), vec![SectionKind::MedCurrent]);
     }
