@@ -32,6 +32,12 @@ struct Pats {
     rems_neg: Regex,
     /// The treatment setting's REMS certification is not in place.
     site_not_certified: Regex,
+    /// Whose certification a REMS mention is about: a person or pharmacy,
+    /// or the treatment setting.
+    certified_person: Regex,
+    setting_word: Regex,
+    /// A line that names the blood pressure (a `bp_management` mention's).
+    bp_named: Regex,
     /// An enrollment stated as confirmed or complete, not only sent.
     enrollment_confirmed: Regex,
     rems_affirm: Regex,
@@ -103,6 +109,9 @@ impl PhraseExtractor {
                     r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b",
                 ),
                 enrollment_confirmed: re(r"\b(?:confirmed|complete[d]?|active|processed|approved|verified|on\s+file)\b"),
+                certified_person: re(r"\b(?:prescriber|pharmacy|pharmacist|provider|physician|doctor|dr|np|md|do|pa-c|pmhnp)\b"),
+                setting_word: re(r"\b(?:site|setting|clinic|office|location|facility|suite|center|centre|practice|campus)\b"),
+                bp_named: re(r"\b(?:bp|b/p|blood\s+pressures?|sbp|dbp|htn|hypertensi\w*|vitals?|v/s|vs)\b|\b\d{2,3}\s*/\s*\d{2,3}\b"),
                 site_not_certified: re(
                     r"\b(?:not|never|pending|awaiting|expired|lapsed|revoked|suspended|uncertified|not\s+yet|no\s+longer|in\s+(?:process|progress)|under\s+review)\b|n't\b",
                 ),
@@ -290,14 +299,7 @@ impl PhraseExtractor {
                             let to = tail.find([',', ';']).map_or(cl.end.max(m.end()), |i| m.end() + i);
                             let part = super::text::sub(text, from..to);
                             // A prescriber's or pharmacy's certification is not the setting's.
-                            static WHOSE: OnceLock<[Regex; 2]> = OnceLock::new();
-                            let [person, place] = WHOSE.get_or_init(|| {
-                                [
-                                    re(r"\b(?:prescriber|pharmacy|pharmacist|provider|physician|doctor|dr|np|md|do|pa-c|pmhnp)\b"),
-                                    re(r"\b(?:site|setting|clinic|office|location|facility|suite|center|centre|practice|campus)\b"),
-                                ]
-                            });
-                            let the_setting = place.is_match(part) || !person.is_match(part);
+                            let the_setting = self.p.setting_word.is_match(part) || !self.p.certified_person.is_match(part);
                             if the_setting && self.p.site_not_certified.is_match(part) {
                                 value.push_str(SITE_NOT_CERTIFIED);
                             }
@@ -398,11 +400,7 @@ impl PhraseExtractor {
                         // Whether its line names the blood pressure: a bare
                         // "OK to proceed" in another note is a clearance, not
                         // a decision about an elevated reading.
-                        static BP: OnceLock<Regex> = OnceLock::new();
-                        let bp = BP.get_or_init(|| {
-                            re(r"\b(?:bp|b/p|blood\s+pressures?|sbp|dbp|htn|hypertensi\w*|vitals?|v/s|vs)\b|\b\d{2,3}\s*/\s*\d{2,3}\b")
-                        });
-                        if bp.is_match(super::text::sub(text, line_of(text, m.start()))) {
+                        if self.p.bp_named.is_match(super::text::sub(text, line_of(text, m.start()))) {
                             value.push_str(BP_NAMED);
                         }
                         EvKind::BpManagement

@@ -170,7 +170,7 @@ pub fn sections(text: &str, is_drug: &dyn Fn(&str) -> bool) -> Vec<Section> {
 /// note's "/" bytes, so notes without "E/M" cost one byte search.
 fn em_lead_lines(text: &str, heads: &mut Vec<(SectionKind, Range<usize>)>) {
     let b = text.as_bytes();
-    let mut added: Vec<(SectionKind, Range<usize>)> = Vec::new();
+    let mut added: Vec<(SectionKind, Range<usize>, usize)> = Vec::new();
     for slash in memchr::memchr_iter(b'/', b) {
         if slash == 0 || !matches!(b[slash - 1], b'e' | b'E') || !matches!(b.get(slash + 1), Some(b'm' | b'M')) {
             continue;
@@ -188,18 +188,29 @@ fn em_lead_lines(text: &str, heads: &mut Vec<(SectionKind, Range<usize>)>) {
         if ls > 0 && b[ls - 1] != b'\n' {
             continue;
         }
-        // No header of its own on that line (heads are in line order).
-        let line_end = memchr::memchr(b'\n', &b[slash..]).map_or(b.len(), |i| slash + i);
+        added.push((SectionKind::EmSection, slash - 1..slash + 2, ls));
+    }
+    merge_line_heads(b, heads, added);
+}
+
+/// Add headers found by a line pass (`(kind, label, line start)`), each
+/// only where its line has no header yet, keeping `heads` in order.
+fn merge_line_heads(b: &[u8], heads: &mut Vec<(SectionKind, Range<usize>)>, found: Vec<(SectionKind, Range<usize>, usize)>) {
+    if found.is_empty() {
+        return;
+    }
+    let mut add = Vec::with_capacity(found.len());
+    for (kind, label, ls) in found {
+        // `heads` is in line order: the first header at or after the line
+        // start tells whether the line has one.
+        let line_end = memchr::memchr(b'\n', &b[label.start..]).map_or(b.len(), |i| label.start + i);
         let k = heads.partition_point(|(_, h)| h.start < ls);
-        if heads.get(k).is_some_and(|(_, h)| h.start < line_end) {
-            continue;
+        if heads.get(k).is_none_or(|(_, h)| h.start >= line_end) {
+            add.push((kind, label));
         }
-        added.push((SectionKind::EmSection, slash - 1..slash + 2));
     }
-    if !added.is_empty() {
-        heads.extend(added);
-        heads.sort_by_key(|(_, h)| h.start);
-    }
+    heads.extend(add);
+    heads.sort_by_key(|(_, h)| h.start);
 }
 
 /// A questionnaire's "Q: Assessment and plan?" / "Q3. Pre-dose BP?" heads
@@ -207,7 +218,7 @@ fn em_lead_lines(text: &str, heads: &mut Vec<(SectionKind, Range<usize>)>) {
 /// problem was addressed?") stays part of the section it is in.
 fn question_lines(text: &str, heads: &mut Vec<(SectionKind, Range<usize>)>) {
     let b = text.as_bytes();
-    let mut added: Vec<(SectionKind, Range<usize>)> = Vec::new();
+    let mut added: Vec<(SectionKind, Range<usize>, usize)> = Vec::new();
     let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|i| i + 1));
     for ls in starts {
         let mut p = ls;
@@ -225,17 +236,10 @@ fn question_lines(text: &str, heads: &mut Vec<(SectionKind, Range<usize>)>) {
             continue;
         }
         if let Some(kind) = question_heading(text, q + 1) {
-            let line_end = memchr::memchr(b'\n', &b[q..]).map_or(b.len(), |i| q + i);
-            let k = heads.partition_point(|(_, h)| h.start < ls);
-            if heads.get(k).is_none_or(|(_, h)| h.start >= line_end) {
-                added.push((kind, p..q + 1));
-            }
+            added.push((kind, p..q + 1, ls));
         }
     }
-    if !added.is_empty() {
-        heads.extend(added);
-        heads.sort_by_key(|(_, h)| h.start);
-    }
+    merge_line_heads(b, heads, added);
 }
 
 fn is_question_label(label: &str) -> bool {
@@ -629,6 +633,50 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
     out
 }
 
+/// The same-length rewrites `normalize_layout` applies after its character
+/// pass, each found by a cheap byte search first.
+struct InPlace {
+    key_values: bool,
+    snake: bool,
+    spoken: bool,
+    milligrams: bool,
+    markup: Markup,
+}
+
+impl InPlace {
+    fn of(b: &[u8]) -> Self {
+        InPlace {
+            key_values: memchr::memchr_iter(b'=', b).any(|p| kv_key_start(b, p).is_some()),
+            snake: memchr::memchr(b'_', b).is_some() && (snake_keys(b).next().is_some() || quoted_snake_keys(b).next().is_some()),
+            spoken: spoken_punctuation_style(b),
+            milligrams: memchr::memmem::find(b, b"illigram").is_some(),
+            markup: markup_style(b),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.key_values || self.snake || self.spoken || self.milligrams || self.markup != Markup::None
+    }
+
+    fn apply(&self, out: &mut [u8]) {
+        if self.key_values {
+            label_key_values(out);
+        }
+        if self.snake {
+            label_snake_keys(out);
+        }
+        if self.spoken {
+            spoken_punctuation(out);
+        }
+        if self.milligrams {
+            spelled_milligrams(out);
+        }
+        if self.markup != Markup::None {
+            unmark(out, self.markup);
+        }
+    }
+}
+
 /// Replace, byte for byte, the characters exports use for layout with the
 /// ASCII the dictionaries are written in, so every byte offset into the
 /// result is an offset into `text`: CR of a CRLF line end becomes a space and
@@ -643,38 +691,20 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
 /// Returns `None` when `text` has none of these, the common case.
 pub fn normalize_layout(text: &str) -> Option<String> {
     let b = text.as_bytes();
-    let key_values = memchr::memchr_iter(b'=', b).any(|p| kv_key_start(b, p).is_some());
-    let snake = memchr::memchr(b'_', b).is_some() && (snake_keys(b).next().is_some() || quoted_snake_keys(b).next().is_some());
-    let spoken = spoken_punctuation_style(b);
-    let milligrams = memchr::memmem::find(b, b"illigram").is_some();
-    let markup = markup_style(b);
+    let rewrites = InPlace::of(b);
     if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none()
         && memchr::memmem::find(b, b"-\n").is_none()
         && memchr::memmem::find(b, b".....").is_none()
     {
-        if !key_values && !snake && !spoken && !milligrams && markup == Markup::None {
+        if !rewrites.any() {
             return None;
         }
         let mut out = b.to_vec();
-        if key_values {
-            label_key_values(&mut out);
-        }
-        if snake {
-            label_snake_keys(&mut out);
-        }
-        if spoken {
-            spoken_punctuation(&mut out);
-        }
-        if milligrams {
-            spelled_milligrams(&mut out);
-        }
-        if markup != Markup::None {
-            unmark(&mut out, markup);
-        }
+        rewrites.apply(&mut out);
         return Some(String::from_utf8(out).expect("key relabelling keeps UTF-8 valid"));
     }
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
-    let mut changed = key_values || snake || spoken || milligrams || markup != Markup::None;
+    let mut changed = rewrites.any();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -742,21 +772,7 @@ pub fn normalize_layout(text: &str) -> Option<String> {
     if !changed {
         return None;
     }
-    if key_values {
-        label_key_values(&mut out);
-    }
-    if snake {
-        label_snake_keys(&mut out);
-    }
-    if spoken {
-        spoken_punctuation(&mut out);
-    }
-    if milligrams {
-        spelled_milligrams(&mut out);
-    }
-    if markup != Markup::None {
-        unmark(&mut out, markup);
-    }
+    rewrites.apply(&mut out);
     // Every replacement swaps a whole character for ASCII of the same length,
     // and every other byte is copied, so the result is valid UTF-8.
     Some(String::from_utf8(out).expect("layout normalization keeps UTF-8 valid"))
@@ -1091,23 +1107,13 @@ pub fn parse_number(s: &str) -> Option<f64> {
     if let Ok(v) = t.parse::<f64>() {
         return Some(v);
     }
-    let v = match t.as_str() {
-        "a" | "an" | "one" | "single" => 1.0,
-        "two" | "both" => 2.0,
-        "three" => 3.0,
-        "four" => 4.0,
-        "five" => 5.0,
-        "six" => 6.0,
-        "seven" => 7.0,
-        "eight" => 8.0,
-        "nine" => 9.0,
-        "ten" => 10.0,
-        "eleven" => 11.0,
-        "twelve" => 12.0,
-        "half" | "half an" | "a half" => 0.5,
-        _ => return None,
-    };
-    Some(v)
+    match t.as_str() {
+        "a" | "an" | "single" => Some(1.0),
+        "both" => Some(2.0),
+        "half" | "half an" | "a half" => Some(0.5),
+        // "one" to "twelve", as spelled doses read them.
+        w => number_word(w.as_bytes()).filter(|v| (1..=12).contains(v)).map(f64::from),
+    }
 }
 
 /// Regex fragment matching a number as digits or a word.

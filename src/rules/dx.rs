@@ -304,6 +304,11 @@ fn offlabel(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![];
     }
     let g = &ctx.dict.codes.icd;
+    let medicare = if ctx.payer.traditional_medicare {
+        " Medicare covers esketamine only for its labeled indications (First Coast A59250)."
+    } else {
+        ""
+    };
     let title = |c: &str| match icd10cm().title(c) {
         Some(t) => format!("{c} ({t})"),
         None => c.to_string(),
@@ -320,11 +325,6 @@ fn offlabel(ctx: &Ctx<'_>) -> Vec<Hit> {
         let mdd: Vec<&String> =
             ctx.facts.icd10_codes.iter().filter(|c| crate::dict::IcdGroups::in_group(&g.esketamine_labeled, c)).collect();
         if !mdd.is_empty() {
-            let medicare = if ctx.payer.traditional_medicare {
-                " Medicare covers esketamine only for its labeled indications (First Coast A59250)."
-            } else {
-                ""
-            };
             return vec![Hit::absent(format!(
                 "The esketamine line's primary (first-listed) diagnosis is {}, off-label; {} is listed after it. Spravato is labeled for TRD and MDSI in MDD: the session is billed for the off-label condition.{medicare}",
                 title(&p),
@@ -340,11 +340,6 @@ fn offlabel(ctx: &Ctx<'_>) -> Vec<Hit> {
     if off.is_empty() {
         return vec![];
     }
-    let medicare = if ctx.payer.traditional_medicare {
-        " Medicare covers esketamine only for its labeled indications (First Coast A59250)."
-    } else {
-        ""
-    };
     vec![Hit::absent(format!(
         "Esketamine billed for {} with no major depressive disorder diagnosis (F32.x/F33.x) on the claim; Spravato is labeled for TRD and MDSI in MDD.{medicare}",
         off.join(", ")
