@@ -326,7 +326,7 @@ fn offlabel(ctx: &Ctx<'_>) -> Vec<Hit> {
             ctx.facts.icd10_codes.iter().filter(|c| crate::dict::IcdGroups::in_group(&g.esketamine_labeled, c)).collect();
         if !mdd.is_empty() {
             return vec![Hit::absent(format!(
-                "The esketamine line's primary (first-listed) diagnosis is {}, off-label; {} is listed after it. Spravato is labeled for TRD and MDSI in MDD: the session is billed for the off-label condition.{medicare}",
+                "The esketamine line's primary (first-listed) diagnosis is {}, off-label, although {} is also billed. Spravato is labeled for TRD and MDSI in MDD: the session is billed for the off-label condition.{medicare}",
                 title(&p),
                 mdd.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
             ))];

@@ -150,10 +150,10 @@ crate::declare_rule! {
     /// ## Why an auditor cares
     /// Spravato may be dispensed and administered only in REMS-certified
     /// healthcare settings; a session in a setting whose certification is
-    /// pending is a REMS violation and not payable. CGS (J15) requires KX on
-    /// G2082/G2083 to attest REMS enrollment; without it the line is denied
-    /// (the KX requirement is MAC-specific: set `kx_required = false` in a
-    /// `ketaudit.toml` payer override where the MAC does not ask for it).
+    /// pending is a REMS violation. CGS (J15) asks for KX on G2082/G2083 to
+    /// show the patient's REMS enrollment (rules-reference C5); the
+    /// requirement is MAC-specific: set `kx_required = false` in a
+    /// `ketaudit.toml` payer override where the MAC does not ask for it.
     /// ## Evidence
     /// REMS site phrases (`dictionaries/phrases.toml`, kind `rems_site`)
     /// whose value ends "(setting not certified)"; the claim lines and

@@ -278,9 +278,10 @@ crate::declare_rule! {
     /// augmentation-trial or psychotherapy clauses some payers add (BCBS
     /// ND), which are not in the payer profiles.
     /// ## Why an auditor cares
-    /// A PA granted on two trials of the same class does not meet Cigna's
-    /// criteria (eviCore and others have similar clauses): the payer can
-    /// recoup the sessions it paid under it.
+    /// Two trials of the same class do not meet Cigna's criteria ("two
+    /// antidepressants from different classes"); rules-reference 2.2 lists
+    /// the other payers' extra trial clauses. Sessions paid under a PA the
+    /// documentation does not support are at risk in an audit.
     /// ## Evidence
     /// The counted trials with their classes (the first trial's span), and
     /// the payer profile's `classes_required` (`dictionaries/payers.toml`,
