@@ -12,6 +12,7 @@ pub mod phrases;
 pub mod re;
 pub mod sessions;
 pub mod similarity;
+pub mod spelled;
 pub mod text;
 pub mod timing;
 pub mod vitals;

@@ -640,6 +640,7 @@ struct InPlace {
     snake: bool,
     spoken: bool,
     milligrams: bool,
+    spelled: bool,
     markup: Markup,
 }
 
@@ -650,12 +651,13 @@ impl InPlace {
             snake: memchr::memchr(b'_', b).is_some() && (snake_keys(b).next().is_some() || quoted_snake_keys(b).next().is_some()),
             spoken: spoken_punctuation_style(b),
             milligrams: memchr::memmem::find(b, b"illigram").is_some(),
+            spelled: super::spelled::has_spelled(b),
             markup: markup_style(b),
         }
     }
 
     fn any(&self) -> bool {
-        self.key_values || self.snake || self.spoken || self.milligrams || self.markup != Markup::None
+        self.key_values || self.snake || self.spoken || self.milligrams || self.spelled || self.markup != Markup::None
     }
 
     fn apply(&self, out: &mut [u8]) {
@@ -670,6 +672,9 @@ impl InPlace {
         }
         if self.milligrams {
             spelled_milligrams(out);
+        }
+        if self.spelled {
+            super::spelled::rewrite(out);
         }
         if self.markup != Markup::None {
             unmark(out, self.markup);
@@ -1212,7 +1217,7 @@ mod tests {
         assert_eq!(n.len(), t.len());
         assert_eq!(
             n,
-            "BP 134 over 82 ,     pulse 70 .      He self-administered 56 mg ,     two devices .      \n             Observation period began at 10:15 ,     uneventful .     "
+            "BP 134/82      ,     pulse 70 .      He self-administered 56 mg ,     two devices .      \n             Observation period began at 10:15 ,     uneventful .     "
         );
         assert!(normalize_layout("Observation period 2 h, monitoring period ended.").is_none());
     }
