@@ -641,6 +641,7 @@ struct InPlace {
     spoken: bool,
     milligrams: bool,
     spelled: bool,
+    unchecked: bool,
     markup: Markup,
 }
 
@@ -652,12 +653,13 @@ impl InPlace {
             spoken: spoken_punctuation_style(b),
             milligrams: memchr::memmem::find(b, b"illigram").is_some(),
             spelled: super::spelled::has_spelled(b),
+            unchecked: memchr::memmem::find(b, "☐".as_bytes()).is_some() || memchr::memmem::find(b, b"[ ]").is_some(),
             markup: markup_style(b),
         }
     }
 
     fn any(&self) -> bool {
-        self.key_values || self.snake || self.spoken || self.milligrams || self.spelled || self.markup != Markup::None
+        self.key_values || self.snake || self.spoken || self.milligrams || self.spelled || self.unchecked || self.markup != Markup::None
     }
 
     fn apply(&self, out: &mut [u8]) {
@@ -675,6 +677,9 @@ impl InPlace {
         }
         if self.spelled {
             super::spelled::rewrite(out);
+        }
+        if self.unchecked {
+            blank_unchecked(out);
         }
         if self.markup != Markup::None {
             unmark(out, self.markup);
@@ -1106,6 +1111,35 @@ fn label_snake_keys(out: &mut [u8]) {
     }
 }
 
+/// The check boxes a form may print before an item.
+const BOXES: [&[u8]; 6] = ["☐".as_bytes(), "☑".as_bytes(), "☒".as_bytes(), "✔".as_bytes(), "✓".as_bytes(), b"["];
+
+/// The item after an unchecked box ("☐ Device 3  28 mg", "[ ] new patient")
+/// as blanks, byte for byte, up to the next box or the line end: an option
+/// left unticked states nothing, so "☐ Devices dispensed for home use" is
+/// no take-home and "☐ Patient enrolled in Spravato REMS" no enrollment.
+/// The box itself stays, so "Enrolled? ☐" still reads as an answer of no.
+fn blank_unchecked(out: &mut [u8]) {
+    let glyph = "☐".as_bytes();
+    let mut i = 0;
+    while i < out.len() {
+        let len = if out[i..].starts_with(glyph) {
+            glyph.len()
+        } else if out[i..].starts_with(b"[ ]") {
+            3
+        } else {
+            i += 1;
+            continue;
+        };
+        let mut j = i + len;
+        while j < out.len() && out[j] != b'\n' && !BOXES.iter().any(|bx| out[j..].starts_with(bx)) {
+            out[j] = b' ';
+            j += 1;
+        }
+        i = j;
+    }
+}
+
 /// Parse a number written as digits or a word ("two", "three").
 pub fn parse_number(s: &str) -> Option<f64> {
     let t = s.trim().to_ascii_lowercase();
@@ -1220,6 +1254,16 @@ mod tests {
             "BP 134/82      ,     pulse 70 .      He self-administered 56 mg ,     two devices .      \n             Observation period began at 10:15 ,     uneventful .     "
         );
         assert!(normalize_layout("Observation period 2 h, monitoring period ended.").is_none());
+    }
+
+    #[test]
+    fn unchecked_items_state_nothing() {
+        let t = "☑ Device 1  28 mg  10:02\n☐ Device 3  28 mg  --:--\n☐ Devices dispensed for home use\nLocation: ☑ Home ☐ Work ☐ Other\n[ ] new patient [x] established";
+        let n = normalize_layout(t).unwrap();
+        assert_eq!(n.len(), t.len());
+        assert!(n.contains("☑ Device 1  28 mg  10:02"));
+        assert!(!n.contains("Device 3") && !n.contains("home use") && !n.contains("Work") && !n.contains("new patient"));
+        assert!(n.contains("☑ Home") && n.contains("☐") && n.contains("[x] established"));
     }
 
     #[test]

@@ -235,7 +235,10 @@ impl VitalsExtractor {
             let line = line_of(text, span.start);
             let prev = if k > 0 { accepted[k - 1].0.end } else { 0 };
             let next = accepted.get(k + 1).map(|a| a.0.start).unwrap_or(text.len());
-            let before_start = super::text::floor_char(text, line.start.max(prev).max(span.start.saturating_sub(100)));
+            let mut before_start = super::text::floor_char(text, line.start.max(prev).max(span.start.saturating_sub(100)));
+            if k > 0 && before_start == prev {
+                before_start = prev + own_annotation_len(super::text::sub(text, prev..span.start));
+            }
             let before = super::text::sub(text, before_start..span.start);
             let after_end = super::text::floor_char(text, line.end.min(next).min(span.end + 120));
             let after = super::text::sub(text, span.end..after_end.max(span.end));
@@ -484,6 +487,22 @@ fn column_clock(text: &str, times: &[TimeMention], accepted: &[(Range<usize>, u1
     None
 }
 
+/// Bytes after a reading that annotate it rather than the next reading on
+/// its line: a parenthesised time or phase right after the value ("128/82
+/// (0905 pre) → 148/92 (0950)"), and anything before an arrow that joins
+/// two readings ("128/82 at 0905 → 148/92"). Zero when neither is there.
+fn own_annotation_len(between: &str) -> usize {
+    let mut skip = 0;
+    let trimmed = between.trim_start();
+    if trimmed.starts_with('(') {
+        if let Some(close) = trimmed.find(')') {
+            skip = between.len() - trimmed.len() + close + 1;
+        }
+    }
+    let arrow = ["→", "->", "=>", "⇒", "⟶"].iter().filter_map(|a| between.rfind(a).map(|i| i + a.len())).max();
+    arrow.map_or(skip, |a| a.max(skip))
+}
+
 fn pick_clock(times: &[TimeMention], before: Range<usize>, after: Range<usize>) -> Option<super::text::Clock> {
     times
         .iter()
@@ -500,6 +519,21 @@ mod tests {
     fn bps(t: &str) -> Vec<String> {
         let f = Extractor::builtin().extract_text(t, None);
         f.bps.iter().map(|b| format!("{}/{}", b.sys, b.dia)).collect()
+    }
+
+    #[test]
+    fn an_arrow_chain_keeps_each_readings_own_annotation() {
+        let t = "Spravato 84 mg, first device 0910.\nBP 128/82 (0905 pre) → 148/92 (0950, ~40') → 138/86 (1010 recheck, MD aware) → 124/80 (1120 d/c).";
+        let f = Extractor::builtin().extract_text(t, None);
+        let phases: Vec<_> = f.bps.iter().map(|b| (b.worded, b.clock.map(|c| c.0))).collect();
+        assert_eq!(phases[0], (Phase::Pre, Some(9 * 60 + 5)));
+        assert_eq!(phases[1].1, Some(9 * 60 + 50));
+        assert_ne!(phases[1].0, Phase::Pre);
+        assert_eq!(phases[3], (Phase::Post, Some(11 * 60 + 20)));
+        let t = "BP 130/80 at 0900 pre -> BP 150/94 at 0950";
+        let f = Extractor::builtin().extract_text(t, None);
+        assert_eq!(f.bps[1].clock.map(|c| c.0), Some(9 * 60 + 50));
+        assert_ne!(f.bps[1].worded, Phase::Pre);
     }
 
     #[test]
