@@ -1117,7 +1117,10 @@ fn new_patient_not_this_visit(matched: &str, before: &str, after: &str) -> bool 
     let subject = SUBJECT.get_or_init(|| {
         re(r"\b(?:spravato|esketamine|ketamine|program|protocol|treatment|therapy|medication|drug|device|rems|service|staff|provider|nurse|rn|doctor|dr|md|np|pa|clinician|therapist|prescriber)\b")
     });
-    let clause_before = before.rsplit(['.', ';', ',', ':', '!', '?']).next().unwrap_or(before);
+    // A spaced dash or a bar ends a heading ("Spravato session - NEW
+    // PATIENT to our practice"), like a clause mark.
+    let clause_before = before.rsplit(['.', ';', ',', ':', '!', '?', '|']).next().unwrap_or(before);
+    let clause_before = clause_before.rsplit(" - ").next().unwrap_or(clause_before);
     if subject.is_match(clause_before) {
         return true;
     }
@@ -1271,6 +1274,7 @@ mod tests {
             "Pt is new to the practice (referred by Dr. Lee).",
             "Visit type: [x] NEW PATIENT to practice   [ ] established",
             "First visit with any clinician in our practice today.",
+            "Spravato session - NEW PATIENT to our practice. Dr. Rourke.",
         ] {
             assert!(counts(t, EvKind::NewPatient), "{t}");
         }
@@ -1962,6 +1966,7 @@ mod tests {
     fn patient_location_home_or_elsewhere() {
         for t in [
             "Patient location: home. Provider location: clinic.",
+            "Patient location: ☑ Home  ☐ Work  ☐ Vehicle",
             "Pt location - Home",
             "Location of patient: residence",
             "Pt is at home, alone, in a private room.",

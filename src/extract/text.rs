@@ -671,6 +671,7 @@ impl InPlace {
         }
         if self.spoken {
             spoken_punctuation(out);
+            dictated_numbers(out);
         }
         if self.milligrams {
             spelled_milligrams(out);
@@ -945,13 +946,24 @@ fn spelled_milligrams(out: &mut [u8]) {
         if out.get(end).is_some_and(u8::is_ascii_alphabetic) {
             continue;
         }
+        // "0.5 milligrams per kilogram" is a weight-based dose: "0.5 mg/kg".
+        let unit = match [&b" per kilogram"[..], b" per kilo", b" per kg", b" a kilogram", b" a kilo"]
+            .iter()
+            .find(|w| out[end..].len() >= w.len() && out[end..end + w.len()].eq_ignore_ascii_case(w))
+        {
+            Some(w) if !out.get(end + w.len()).is_some_and(u8::is_ascii_alphabetic) => {
+                end += w.len();
+                "mg/kg"
+            }
+            _ => "mg",
+        };
         // What precedes the unit: "28-", "28 ", or spelled words.
         let mut p = start;
         while p > 0 && matches!(out[p - 1], b' ' | b'-') {
             p -= 1;
         }
         if p > 0 && out[p - 1].is_ascii_digit() {
-            put(out, p, end, " mg");
+            put(out, p, end, &format!(" {unit}"));
             continue;
         }
         let spelled = word_before(out, p).and_then(|s2| {
@@ -969,9 +981,9 @@ fn spelled_milligrams(out: &mut [u8]) {
         });
         match spelled {
             Some((from, value)) if from == 0 || !out[from - 1].is_ascii_alphanumeric() => {
-                put(out, from, end, &format!("{value} mg"));
+                put(out, from, end, &format!("{value} {unit}"));
             }
-            _ => put(out, start, end, "mg"),
+            _ => put(out, start, end, unit),
         }
     }
 }
@@ -1086,6 +1098,110 @@ fn spoken_punctuation(out: &mut [u8]) {
         } else {
             i += 1;
         }
+    }
+}
+
+/// Numbers a speech recogniser split in a dictated note, joined byte for
+/// byte: a pressure "1 32 over 84" (one-thirty-two over eighty-four) reads
+/// " 132 over 84", and a clock time after a time word, "at 9 02" or "by 10
+/// 30" (nine-oh-two, ten-thirty), reads "at 9:02" unless a unit follows
+/// ("at 2 10 mg doses" stays).
+fn dictated_numbers(out: &mut [u8]) {
+    const TIME_WORDS: [&[u8]; 9] = [b"at", b"by", b"until", b"till", b"from", b"around", b"about", b"approximately", b"@"];
+    const UNITS: [&[u8]; 16] = [
+        b"mg",
+        b"milligram",
+        b"mcg",
+        b"ml",
+        b"min",
+        b"minute",
+        b"hour",
+        b"hr",
+        b"week",
+        b"wk",
+        b"day",
+        b"month",
+        b"year",
+        b"percent",
+        b"over",
+        b"device",
+    ];
+    let word_before = |out: &[u8], end: usize| -> (usize, usize) {
+        let mut e = end;
+        while e > 0 && out[e - 1] == b' ' {
+            e -= 1;
+        }
+        let mut s = e;
+        while s > 0 && (out[s - 1].is_ascii_alphabetic() || out[s - 1] == b'@') {
+            s -= 1;
+        }
+        (s, e)
+    };
+    for p in memchr::memmem::find_iter(&out.to_vec(), b" over ") {
+        // "1 32" right before " over ": a systolic split after its first digit.
+        if p >= 4
+            && out[p - 1].is_ascii_digit()
+            && out[p - 2].is_ascii_digit()
+            && out[p - 3] == b' '
+            && matches!(out[p - 4], b'1' | b'2')
+            && (p == 4 || !out[p - 5].is_ascii_alphanumeric())
+        {
+            out[p - 3] = out[p - 4];
+            out[p - 4] = b' ';
+        }
+    }
+    // "at 10 oh 4" (ten-oh-four): "at 10:04  ".
+    for p in memchr::memmem::find_iter(&out.to_vec(), b" oh ") {
+        let (d, e) = (p + 4, p + 5);
+        if e > out.len() || !out[d].is_ascii_digit() || out.get(e).is_some_and(|c| c.is_ascii_alphanumeric()) || p == 0 {
+            continue;
+        }
+        let mut h = p;
+        while h > 0 && p - h < 2 && out[h - 1].is_ascii_digit() {
+            h -= 1;
+        }
+        if h == p || (h > 0 && out[h - 1] != b' ') {
+            continue;
+        }
+        let (ws, we) = word_before(out, h);
+        if TIME_WORDS.contains(&out[ws..we].to_ascii_lowercase().as_slice()) {
+            let digit = out[d];
+            out[p..e].copy_from_slice(b":0   ");
+            out[p + 2] = digit;
+        }
+    }
+    let mut i = 1;
+    while i + 3 <= out.len() {
+        // A space between an hour (one or two digits) and two minute digits.
+        if out[i] != b' ' || !out[i - 1].is_ascii_digit() || !out[i + 1].is_ascii_digit() || !out[i + 2].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        if out.get(i + 3).is_some_and(|c| c.is_ascii_alphanumeric()) || out[i + 1] > b'5' {
+            i += 1;
+            continue;
+        }
+        let mut h = i - 1;
+        if h > 0 && out[h - 1].is_ascii_digit() {
+            h -= 1;
+        }
+        let hour: u32 = std::str::from_utf8(&out[h..i]).ok().and_then(|t| t.parse().ok()).unwrap_or(99);
+        if hour > 23 || (h > 0 && (out[h - 1].is_ascii_alphanumeric() || !matches!(out[h - 1], b' '))) {
+            i += 1;
+            continue;
+        }
+        let (ws, we) = word_before(out, h);
+        let word = out[ws..we].to_ascii_lowercase();
+        let mut a = i + 3;
+        while a < out.len() && out[a] == b' ' {
+            a += 1;
+        }
+        let next = &out[a..(a + 9).min(out.len())];
+        let unit = UNITS.iter().any(|u| next.len() >= u.len() && next[..u.len()].eq_ignore_ascii_case(u));
+        if TIME_WORDS.contains(&word.as_slice()) && !unit {
+            out[i] = b':';
+        }
+        i += 3;
     }
 }
 
@@ -1242,6 +1358,21 @@ mod tests {
 
     fn clocks(s: &str) -> Vec<u32> {
         clock_times(s).iter().map(|t| t.clock.0).collect()
+    }
+
+    #[test]
+    fn dictated_split_numbers_are_joined() {
+        let t = "blood pressure before dosing at 9 02 was 1 32 over 84 comma heart rate 78 period first device at 9 10 and at 12 10 period took 2 10 mg doses period hold if over 1 40 over 90 period";
+        let n = normalize_layout(t).unwrap();
+        assert_eq!(n.len(), t.len());
+        assert!(n.contains("at 9:02 was  132/84"), "{n}");
+        assert!(n.contains("at 9:10") && n.contains("at 12:10"), "{n}");
+        assert!(n.contains("took 2 10 mg"), "{n}");
+        assert!(n.contains("over  140/90"), "{n}");
+        let t = "pump started at 10 oh 4 a.m. period ketamine 0.5 milligrams per kilogram equals 39 milligrams comma total comma over 40 minutes period";
+        let n = normalize_layout(t).unwrap();
+        assert!(n.contains("at 10:04   a.m."), "{n}");
+        assert!(n.contains("0.5 mg/kg ") && n.contains("39 mg "), "{n}");
     }
 
     #[test]
