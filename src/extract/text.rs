@@ -1085,7 +1085,10 @@ fn spoken_punctuation(out: &mut [u8]) {
         } else if rest.starts_with(b" period") && out.get(i + 7).is_none_or(|c| matches!(c, b' ' | b'\n')) {
             let after = &out[(i + 8).min(out.len())..];
             let next = after.iter().copied().find(|c| *c != b' ');
-            if next.is_none_or(|c| c.is_ascii_uppercase() || c == b'\n') || after.starts_with(b"new paragraph") {
+            if next.is_none_or(|c| c.is_ascii_uppercase() || c == b'\n')
+                || after.starts_with(b"new paragraph")
+                || (!period_noun_before(&out[..i]) && !after.starts_with(b"of "))
+            {
                 out[i + 1..i + 7].copy_from_slice(b".     ");
             }
             i += 7;
@@ -1099,6 +1102,46 @@ fn spoken_punctuation(out: &mut [u8]) {
             i += 1;
         }
     }
+}
+
+/// Whether the word before a dictated " period" makes it a noun (a
+/// monitoring or observation period, "the period", "a two-hour period")
+/// rather than the full stop a recogniser writes, in lower case, before
+/// the next sentence ("... at 9 55 period her blood pressure ...").
+fn period_noun_before(before: &[u8]) -> bool {
+    const NOUNS: [&[u8]; 24] = [
+        b"monitoring",
+        b"observation",
+        b"recovery",
+        b"waiting",
+        b"wait",
+        b"washout",
+        b"trial",
+        b"grace",
+        b"time",
+        b"study",
+        b"refractory",
+        b"induction",
+        b"maintenance",
+        b"treatment",
+        b"dosing",
+        b"post-dose",
+        b"postdose",
+        b"the",
+        b"a",
+        b"this",
+        b"that",
+        b"same",
+        b"hour",
+        b"minute",
+    ];
+    let end = before.len();
+    let mut s = end;
+    while s > 0 && (before[s - 1].is_ascii_alphanumeric() || before[s - 1] == b'-') {
+        s -= 1;
+    }
+    let w = before[s..end].to_ascii_lowercase();
+    NOUNS.contains(&w.as_slice()) || w.ends_with(b"-hour") || w.ends_with(b"-minute")
 }
 
 /// Numbers a speech recogniser split in a dictated note, joined byte for
@@ -1385,6 +1428,10 @@ mod tests {
             "BP 134/82      ,     pulse 70 .      He self-administered 56 mg ,     two devices .      \n             Observation period began at 10:15 ,     uneventful .     "
         );
         assert!(normalize_layout("Observation period 2 h, monitoring period ended.").is_none());
+        let t = "no devices left the clinic period at 9 55 blood pressure was fine comma the observation period ended comma a period of rest period";
+        let n = normalize_layout(t).unwrap();
+        assert!(n.contains("clinic .      at 9:55"), "{n}");
+        assert!(n.contains("observation period ended") && n.contains("a period of rest ."), "{n}");
     }
 
     #[test]
