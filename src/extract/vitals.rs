@@ -232,7 +232,17 @@ impl VitalsExtractor {
         }
         // Timing of each accepted reading.
         for (k, (span, sys, dia)) in accepted.iter().enumerate() {
-            let line = line_of(text, span.start);
+            let mut line = line_of(text, span.start);
+            // Hard-wrapped prose that puts the value at a line start ("At
+            // 10:46 his blood pressure was\n138/88"): its lead is on the line
+            // before.
+            if line.start > 0 && text[line.start..span.start].trim().is_empty() {
+                let up = line_of(text, line.start - 1);
+                let up_text = text[up.clone()].trim_end();
+                if !up_text.trim().is_empty() && !up_text.ends_with(['.', ';', '|']) {
+                    line.start = up.start;
+                }
+            }
             let prev = if k > 0 { accepted[k - 1].0.end } else { 0 };
             let next = accepted.get(k + 1).map(|a| a.0.start).unwrap_or(text.len());
             let mut before_start = super::text::floor_char(text, line.start.max(prev).max(span.start.saturating_sub(100)));
@@ -243,14 +253,26 @@ impl VitalsExtractor {
             let after_end = super::text::floor_char(text, line.end.min(next).min(span.end + 120));
             let after = super::text::sub(text, span.end..after_end.max(span.end));
             let (mut worded, mut offset, mut at_dc) = self.phase_of(before);
+            if at_dc {
+                // Discharge wording in an earlier sentence ("no device leaves
+                // our clinic. At 10:46 his blood pressure was 138/88") is
+                // not this reading's.
+                if let Some(cut) = last_sentence_start(before) {
+                    (worded, offset, at_dc) = self.phase_of(&before[cut..]);
+                }
+            }
             if worded == Phase::Unknown {
                 // "BP 142/90 ... MD notified; recheck in 20 min": the time of
                 // a planned recheck is not this reading's.
-                let after = self.planned_in.replace_all(after, "");
+                let own = after.find(". ").map_or(after, |k| &after[..k]);
+                let after = self.planned_in.replace_all(own, "");
                 (worded, offset, at_dc) = self.phase_of(&after);
             }
-            let clock = pick_clock(times, before_start..span.start, span.end..after_end.max(span.end))
-                .or_else(|| column_clock(text, times, &accepted, k));
+            // A time after the value is its own only in its clause: "138/88
+            // with SpO2 97%; at 11:30 130/84" gives 11:30 to the next one.
+            let clause_end = after.find(['.', ';']).map_or(after_end.max(span.end), |i| span.end + i);
+            let clock =
+                pick_clock(times, before_start..span.start, span.end..clause_end).or_else(|| column_clock(text, times, &accepted, k));
             let section = match section_at(&ctx.sections, span.start).map(|s| s.kind) {
                 Some(SectionKind::PreDose) => Phase::Pre,
                 Some(SectionKind::PostDose | SectionKind::Discharge) => Phase::Post,
@@ -487,6 +509,21 @@ fn column_clock(text: &str, times: &[TimeMention], accepted: &[(Range<usize>, u1
     None
 }
 
+/// Start of the last sentence in `s`: after a ". ", "! " or "? " followed by
+/// a capital letter, where the word before the stop is not an abbreviation
+/// ("Dr. Lee", "approx. 40 min").
+fn last_sentence_start(s: &str) -> Option<usize> {
+    const ABBREV: [&str; 10] = ["dr", "approx", "min", "mins", "hr", "hrs", "pt", "vs", "no", "st"];
+    let b = s.as_bytes();
+    (1..b.len().saturating_sub(1)).rev().find_map(|i| {
+        if !(matches!(b[i - 1], b'.' | b'!' | b'?') && b[i] == b' ' && b[i + 1].is_ascii_uppercase()) {
+            return None;
+        }
+        let word = s[..i - 1].rsplit(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
+        (!ABBREV.contains(&word.to_ascii_lowercase().as_str())).then_some(i + 1)
+    })
+}
+
 /// Bytes after a reading that annotate it rather than the next reading on
 /// its line: a parenthesised time or phase right after the value ("128/82
 /// (0905 pre) → 148/92 (0950)"), and anything before an arrow that joins
@@ -519,6 +556,16 @@ mod tests {
     fn bps(t: &str) -> Vec<String> {
         let f = Extractor::builtin().extract_text(t, None);
         f.bps.iter().map(|b| format!("{}/{}", b.sys, b.dia)).collect()
+    }
+
+    #[test]
+    fn discharge_wording_in_an_earlier_sentence_is_not_the_readings() {
+        let t = "He self-administered 84 mg at 10:04, 10:09 and 10:14; no device leaves our clinic. At 10:46 his blood pressure was 138/88. At 12:20 he was discharged.";
+        let f = Extractor::builtin().extract_text(t, None);
+        assert!(!f.bps[0].at_discharge);
+        let t = "Discharged home at 12:20 with BP 124/80.";
+        let f = Extractor::builtin().extract_text(t, None);
+        assert!(f.bps[0].at_discharge);
     }
 
     #[test]
