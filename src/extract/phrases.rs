@@ -1601,6 +1601,7 @@ mod tests {
             "Discharge: met all criteria (alert, oriented, no dissociation, steady gait), left with daughter.",
             "Pt ambulatory, steady, A&O x4, no dissociation, discharged with friend at 10:55.",
             "D/C criteria met, resolved, steady, spouse driving.",
+            "1110 Discharge: alert, oriented, no dissociation or sedation, ambulating steadily; sister driving.",
         ] {
             assert!(counts(t, EvKind::DischargeReady), "{t}");
         }
