@@ -143,7 +143,7 @@ impl TimingExtractor {
             (
                 Ev::InfusionRange,
                 super::re::Lc::new(
-                    r"\b(?:infusion|infused|drip|iv)\b(?:\s+(?:time|period|duration|window))?(?:\s+(?:was\s+)?(?:ran|run|running|given|infused))?\s*(?::|from|-)?\s*(?:from\s+)?",
+                    r"\b(?:infusion|infused|drip|iv|pump)\b(?:\s+(?:time|period|duration|window))?(?:\s+(?:was\s+)?(?:ran|run|running|given|infused))?\s*(?::|from|-)?\s*(?:from\s+)?",
                 ),
             ),
             (
@@ -234,7 +234,7 @@ impl TimingExtractor {
             ),
             line_lead: re(r"^[ \t>*\-]*(?:(?:\[[xX✓✔]\]|☑|✔|✓)[ \t]*)?(?:\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})[ \t]+)?$"),
             range: re(
-                r"^[^|;\n]{0,40}?\b(?P<a>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)\s*(?:-|–|—|to|until|through|thru)\s*(?P<b>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?)?)",
+                r"^[^|;\n]{0,40}?\b(?P<a>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?|[ap]\b)?)\s*(?:-|–|—|to|until|through|thru|→|->|=>)\s*(?P<b>(?:[01]?\d|2[0-3])[:.h]?[0-5]\d\s*(?:[ap]\.?m\.?|[ap]\b)?)",
             ),
         }
     }
@@ -345,6 +345,10 @@ impl TimingExtractor {
                         facts.timing.first_admin_pos = Some(m.start());
                     }
                     facts.timing.admin_statements.push(m.start()..m.end());
+                }
+                // "Pump 1:05p → 1:45p" is the infusion's only in an infusion note.
+                if *ev == Ev::InfusionRange && m.as_str().to_ascii_lowercase().starts_with("pump") && !infusion_note {
+                    continue;
                 }
                 match ev {
                     Ev::MonitorRange | Ev::InfusionRange => {
@@ -919,6 +923,15 @@ mod tests {
         let f =
             facts("Ketamine infusion note. The infusion began at 9:20 and ran forty minutes, ending at 10:00 with the full 46 mg given.");
         assert_eq!(f.timing.infusion_end.first().map(|t| t.0 .0), Some(600));
+    }
+
+    #[test]
+    fn pump_range_with_an_arrow_and_loose_times() {
+        let f = facts("IV ketamine 34 mg in 100 mL NS over 40'.\nPump 1:05p → 1:45p (40').\nBP 130/82 (1:50p post).");
+        assert_eq!(f.timing.dose_times.first().map(|t| t.0 .0), Some(13 * 60 + 5));
+        assert_eq!(f.timing.infusion_end.first().map(|t| t.0 .0), Some(13 * 60 + 45));
+        let f = facts("Spravato 56 mg. Insulin pump 10:00 -> 11:00.");
+        assert!(f.timing.infusion_end.is_empty());
     }
 
     #[test]
