@@ -1241,7 +1241,11 @@ fn dictated_numbers(out: &mut [u8]) {
         }
         let next = &out[a..(a + 9).min(out.len())];
         let unit = UNITS.iter().any(|u| next.len() >= u.len() && next[..u.len()].eq_ignore_ascii_case(u));
-        if TIME_WORDS.contains(&word.as_slice()) && !unit {
+        // "and 2 15 p.m.": a meridiem marks a time after any word.
+        let meridiem = [&b"a.m."[..], b"p.m.", b"am ", b"pm ", b"am,", b"pm,", b"o'clock"]
+            .iter()
+            .any(|m| next.len() >= m.len() && next[..m.len()].eq_ignore_ascii_case(m));
+        if (TIME_WORDS.contains(&word.as_slice()) || meridiem) && !unit {
             out[i] = b':';
         }
         i += 3;
@@ -1411,6 +1415,8 @@ mod tests {
         assert!(n.contains("at 9:02 was  132/84"), "{n}");
         assert!(n.contains("at 9:10") && n.contains("at 12:10"), "{n}");
         assert!(n.contains("took 2 10 mg"), "{n}");
+        let t = "two devices at 2 10 p.m. and 2 15 p.m. comma 56 milligrams comma observed comma fine period";
+        assert!(normalize_layout(t).unwrap().contains("at 2:10 p.m. and 2:15 p.m."));
         assert!(n.contains("over  140/90"), "{n}");
         let t = "pump started at 10 oh 4 a.m. period ketamine 0.5 milligrams per kilogram equals 39 milligrams comma total comma over 40 minutes period";
         let n = normalize_layout(t).unwrap();

@@ -98,8 +98,24 @@ fn re(p: &str) -> Regex {
     super::re::ci(p)
 }
 
-/// The clause containing `pos`: bounded by line breaks, "; ", ". " and table
-/// cell bars.
+/// Whether the '.' at `i` closes "a.m." or "p.m." after a clock time ("at
+/// 2:55 p.m. blood pressure ..."), which ends no clause.
+fn meridiem_dot(b: &[u8], i: usize) -> bool {
+    i >= 3 && b[i - 1].eq_ignore_ascii_case(&b'm') && matches!(b[i - 2].to_ascii_lowercase(), b'.' | b'a' | b'p') && lower_next(b, i + 1)
+}
+
+/// Whether the first non-blank byte from `i` on is a lower-case letter or a
+/// comma: a stop before it ends no sentence ("2:55 p.m. blood pressure";
+/// "11:25 AM. Meets criteria" does end one).
+fn lower_next(b: &[u8], mut i: usize) -> bool {
+    while i < b.len() && matches!(b[i], b' ' | b'\t') {
+        i += 1;
+    }
+    b.get(i).is_some_and(|c| c.is_ascii_lowercase() || *c == b',')
+}
+
+/// The clause containing `pos`: bounded by line breaks, "; ", ". " (not the
+/// stop of "a.m." / "p.m.") and table cell bars.
 pub fn clause(text: &str, pos: usize) -> Range<usize> {
     let b = text.as_bytes();
     let pos = pos.min(b.len());
@@ -115,7 +131,8 @@ pub fn clause(text: &str, pos: usize) -> Range<usize> {
             || (c == b'.'
                 && s < b.len()
                 && (b[s] == b' ' || b[s] == b'\t')
-                && !(s >= 2 && b[s - 2].is_ascii_digit() && s < b.len() && b.get(s + 1).is_some_and(|x| x.is_ascii_digit())))
+                && !(s >= 2 && b[s - 2].is_ascii_digit() && s < b.len() && b.get(s + 1).is_some_and(|x| x.is_ascii_digit()))
+                && !meridiem_dot(b, s - 1))
         {
             break;
         }
@@ -127,7 +144,7 @@ pub fn clause(text: &str, pos: usize) -> Range<usize> {
         if c == b'\n'
             || c == b';'
             || c == b'|'
-            || (c == b'.' && (e + 1 >= b.len() || b[e + 1] == b' ' || b[e + 1] == b'\n' || b[e + 1] == b'\r'))
+            || (c == b'.' && (e + 1 >= b.len() || b[e + 1] == b' ' || b[e + 1] == b'\n' || b[e + 1] == b'\r') && !meridiem_dot(b, e))
         {
             break;
         }
@@ -429,7 +446,12 @@ impl TimingExtractor {
                             // 0910; 0915" separates its items with the clause break.
                             let line_end = super::text::line_of(text, t.span.start).end;
                             for nt in times.iter().filter(|x| x.span.start > t.span.start && x.span.end <= line_end.max(cl.end)) {
-                                let gap = super::text::sub(text, prev.span.end..nt.span.start);
+                                let mut gap = super::text::sub(text, prev.span.end..nt.span.start);
+                                if super::text::sub(text, prev.span.clone()).ends_with(['m', 'M'])
+                                    && lower_next(text.as_bytes(), prev.span.end + 1)
+                                {
+                                    gap = gap.strip_prefix('.').unwrap_or(gap);
+                                }
                                 if !self.list_sep.is_match(gap) {
                                     break;
                                 }
@@ -692,7 +714,16 @@ fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: 
     times.iter().rev().find(|t| t.span.end <= ev.start && t.span.start >= cl.start.min(line.start) && t.span.start >= line.start).filter(
         |t| {
             let line_time = super::text::sub(text, line.start..t.span.start).trim().is_empty();
-            let between = super::text::sub(text, t.span.end..ev.start);
+            // "4:20 p.m. blood pressure ...": the stop of the time's own
+            // "p.m." ends no sentence.
+            let mut from = t.span.end;
+            if super::text::sub(text, t.span.clone()).ends_with(['m', 'M'])
+                && text.as_bytes().get(from) == Some(&b'.')
+                && lower_next(text.as_bytes(), from + 1)
+            {
+                from += 1;
+            }
+            let between = super::text::sub(text, from..ev.start.max(from));
             // Through the event word and its colon: "| DOSING: 56 mg".
             let to_label = super::text::sub(text, t.span.end..ev.end + 2);
             line_time || !(between.contains(". ") || section.is_match(to_label))
@@ -923,6 +954,12 @@ mod tests {
         let f =
             facts("Ketamine infusion note. The infusion began at 9:20 and ran forty minutes, ending at 10:00 with the full 46 mg given.");
         assert_eq!(f.timing.infusion_end.first().map(|t| t.0 .0), Some(600));
+    }
+
+    #[test]
+    fn a_meridiem_stop_ends_no_sentence() {
+        let f = facts("He self-administered two devices at 2:10 p.m. and 2:15 p.m., 56 mg. At 4:20 p.m. blood pressure 122/78, sedation resolved, discharge criteria met, his wife drove him home.");
+        assert_eq!(f.timing.discharge.first().map(|t| t.0 .0), Some(16 * 60 + 20));
     }
 
     #[test]
