@@ -54,6 +54,8 @@ pub struct TimingExtractor {
     log_dose: Regex,
     line_lead: Regex,
     before_discharge: Regex,
+    not_given: Regex,
+    not_patient_leaving: Regex,
     dose_at: Regex,
     future: Regex,
 }
@@ -246,6 +248,12 @@ impl TimingExtractor {
             future: re(r"\b(?:next|tomorrow|scheduled|plan\w*|upcoming|future|on\s+\d{1,2}/\d{1,2})\b"),
             dose_at: re(r"\b(?:ketamine|esketamine|spravato)\b[^.;\n|]{0,50}?\d\s*mg\b[^.;\n|]{0,40}?(?:\bat|@)\s*$"),
             before_discharge: re(r"\b(?:prior\s+to|before|pending|awaiting|until|till)\s*$"),
+            // "Devices leaving clinic: none", "no device leaves our clinic":
+            // a device, not the patient, leaving.
+            not_patient_leaving: re(r"\b(?:devices?|sprays?|kits?|medication|drug|spravato|esketamine)\s*$"),
+            not_given: re(
+                r"\bnot\s+(?:self[- ]?)?(?:administered|given|used|taken|dosed)\b|\breturned\s+(?:sealed|unused|to\s+(?:the\s+)?(?:locked\s+)?(?:stock|pharmacy))|\b(?:removed|pulled)\s+from\s+(?:the\s+)?(?:locked\s+)?(?:stock|storage|cabinet|safe)|\b(?:wasted|destroyed|count\s+corrected)\b|\bdevices?\s+(?:leaving|left|sent|taken)\b[^.;\n]{0,40}?:\s*(?:none|0|no)\b|\border\s+verified\b",
+            ),
             log_dose: re(
                 r"^[ \t]*(?:-[ \t]*)?(?:(?:ketamine|esketamine|spravato)\b[^\n]{0,40}?\b\d+(?:\.\d+)?\s*mg\b|\d+(?:\.\d+)?\s*mg\s+(?:ketamine\s+)?(?:troches?|lozenges?|rdts?|odts?)\b)",
             ),
@@ -280,7 +288,8 @@ impl TimingExtractor {
                 }
                 if *ev == Ev::Discharge
                     && (self.is_discharge_vitals(text, m.start()..m.end())
-                        || self.before_discharge.is_match(super::text::sub(text, cl.start..m.start())))
+                        || self.before_discharge.is_match(super::text::sub(text, cl.start..m.start()))
+                        || self.not_patient_leaving.is_match(super::text::sub(text, cl.start..m.start())))
                 {
                     continue;
                 }
@@ -343,6 +352,21 @@ impl TimingExtractor {
                         continue;
                     }
                     if self.pre_admin.is_match(before) {
+                        continue;
+                    }
+                    // A custody log's "Device #3 - NOT administered; returned
+                    // sealed", "3 devices removed from locked stock" or
+                    // "Devices leaving clinic with patient: none" is no dose.
+                    // Only this entry's part of the clause: "Device 1: 08:50
+                    // Device 2: 08:55 Device 3: (not used)" has two doses.
+                    let own = {
+                        let lc = super::text::sub(&ctx.lower, cl.clone());
+                        let (ms, me) = (m.start() - cl.start, m.end() - cl.start);
+                        let from = lc[..ms].rfind("device").map_or(0, |i| i + 6);
+                        let to = lc[me..].find("device").map_or(lc.len(), |i| me + i);
+                        super::text::sub(text, cl.start + from.min(ms)..cl.start + to)
+                    };
+                    if self.not_given.is_match(own) {
                         continue;
                     }
                     // Log shorthand "d1 0928" / "D2 11:16" is a device only
@@ -954,6 +978,19 @@ mod tests {
         let f =
             facts("Ketamine infusion note. The infusion began at 9:20 and ran forty minutes, ending at 10:00 with the full 46 mg given.");
         assert_eq!(f.timing.infusion_end.first().map(|t| t.0 .0), Some(600));
+    }
+
+    #[test]
+    fn a_custody_log_times_only_the_devices_given() {
+        let f = facts(
+            "09:02  3 devices removed from locked stock\n09:10  Order verified with Dr S: today's dose 56 mg (2 devices)\n09:14  Device #1 - self-administered by patient\n09:19  Device #2 - self-administered by patient\n09:25  Device #3 - NOT administered; returned sealed to locked stock\n11:30  Devices leaving clinic with patient: none. Used devices destroyed per policy.",
+        );
+        let times: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        assert_eq!(times, vec![9 * 60 + 14, 9 * 60 + 19]);
+        let f = facts("Spravato 56 mg.\nDevice 1: 08:50 AM   Device 2: 08:55 AM   Device 3: (not used)");
+        assert_eq!(f.timing.dose_times.len(), 2);
+        let f = facts("11:25 Discharge criteria met.\n11:30  Devices leaving clinic with patient: none.");
+        assert_eq!(f.timing.discharge.iter().map(|t| t.0 .0).collect::<Vec<_>>(), vec![11 * 60 + 25]);
     }
 
     #[test]
