@@ -16,6 +16,7 @@ pub mod spelled;
 pub mod text;
 pub mod timing;
 pub mod vitals;
+pub mod yamlish;
 
 use std::ops::Range;
 

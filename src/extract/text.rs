@@ -642,6 +642,7 @@ struct InPlace {
     milligrams: bool,
     spelled: bool,
     unchecked: bool,
+    yamlish: bool,
     markup: Markup,
 }
 
@@ -654,15 +655,28 @@ impl InPlace {
             milligrams: memchr::memmem::find(b, b"illigram").is_some(),
             spelled: super::spelled::has_spelled(b),
             unchecked: memchr::memmem::find(b, "☐".as_bytes()).is_some() || memchr::memmem::find(b, b"[ ]").is_some(),
+            yamlish: super::yamlish::is_yamlish(b),
             markup: markup_style(b),
         }
     }
 
     fn any(&self) -> bool {
-        self.key_values || self.snake || self.spoken || self.milligrams || self.spelled || self.unchecked || self.markup != Markup::None
+        self.key_values
+            || self.snake
+            || self.spoken
+            || self.milligrams
+            || self.spelled
+            || self.unchecked
+            || self.yamlish
+            || self.markup != Markup::None
     }
 
     fn apply(&self, out: &mut [u8]) {
+        // Before the snake-case pass: a key naming its unit ("total_mg: 84")
+        // is read with its underscores.
+        if self.yamlish {
+            super::yamlish::rewrite(out);
+        }
         if self.key_values {
             label_key_values(out);
         }
