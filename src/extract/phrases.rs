@@ -657,6 +657,17 @@ impl PhraseExtractor {
             if n <= 0.0 || lower.contains("mg/kg") || excluded(m.start(), m.end()) {
                 continue;
             }
+            // "dose 50 mg/day", "dose 40 mg daily": a daily regimen (a trial
+            // or a home medication), not the dose given at this session.
+            let rest = super::text::sub(text, m.end()..(m.end() + 8).min(text.len())).to_ascii_lowercase();
+            if rest.starts_with("/day")
+                || rest.starts_with("/d ")
+                || rest.starts_with(" daily")
+                || rest.starts_with(" qd")
+                || rest.starts_with(" per day")
+            {
+                continue;
+            }
             // A MAR line's per-administration "Dose: 28 mg" of a
             // "28 mg/device" entry is one device, not the session total.
             let line = super::text::sub(text, line_of(text, m.start())).to_ascii_lowercase();
@@ -1617,6 +1628,8 @@ mod tests {
         assert!(f.doses.iter().any(|d| d.mg == 84.0));
         let f = Extractor::builtin().extract_text("Two devices administered today.", None);
         assert!(f.doses.iter().any(|d| d.mg == 56.0));
+        let f = Extractor::builtin().extract_text("Trials: trazodone dose 50 mg/day; sertraline dose 100 mg daily.", None);
+        assert!(f.doses.is_empty(), "{:?}", f.doses);
         let f = Extractor::builtin().extract_text("Plan to increase to 84 mg next session.", None);
         assert!(f.doses.is_empty(), "{:?}", f.doses);
         let f = Extractor::builtin().extract_text("Ketamine 0.5 mg/kg IV, weight 80 kg.", None);
