@@ -189,7 +189,8 @@ fn million_line_file_reconciles() {
 fn adversarial_megabyte_notes_finish_in_bounded_time() {
     // Each note is 1 MB of one pathological pattern for the extractors:
     // cue words back to back, digit/colon/slash runs that look like times,
-    // dates and blood pressures, nested parentheses, negation cues.
+    // dates and blood pressures, nested parentheses, negation cues, YAML-like
+    // exports, check boxes and dictated numbers.
     const MB: usize = 1_000_000;
     let patterns: &[(&str, &str)] = &[
         ("bp", "BP "),
@@ -201,6 +202,10 @@ fn adversarial_megabyte_notes_finish_in_bounded_time() {
         ("bp-values", "BP 120/80/70/60 over 90 / "),
         ("meds", "sertraline 100 mg x 8 weeks, no response. "),
         ("units", "56 mg 0.5 mg/kg 2 devices "),
+        ("yaml", "devices:\n  - {n: 1, mg: 28, time: \"10:20\"}\nrems:\n  patient_enrolled: true\n  take_home_devices: 0\n"),
+        ("flow", "{a_mg: 1, b: {c_weeks: 2, "),
+        ("boxes", "[ ] Device 3 28 mg [x] "),
+        ("dictation", "at 9 02 comma 1 32 over 84 period at 10 oh 4 p.m. "),
     ];
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("adversarial.jsonl");

@@ -225,10 +225,10 @@ pub fn rewrite(out: &mut [u8]) {
     blank_other_visits(out);
     device_entries(out);
     let keys = all_keys(out);
-    for &(s, e) in &keys {
+    for &(s, e, in_flow) in &keys {
         // A pair blanked with an earlier one's value is gone.
         if out[s].is_ascii_lowercase() && out[e] == b':' {
-            rewrite_pair(out, s, e);
+            rewrite_pair(out, s, e, in_flow);
         }
     }
     for c in out.iter_mut() {
@@ -241,12 +241,13 @@ pub fn rewrite(out: &mut [u8]) {
 
 /// Every key of the export: at a line start (after indentation and "- "),
 /// after "{" and after ", " inside a flow map.
-fn all_keys(b: &[u8]) -> Vec<(usize, usize)> {
+/// Each key as (start, colon, inside a flow map).
+fn all_keys(b: &[u8]) -> Vec<(usize, usize, bool)> {
     let mut keys = Vec::new();
     let mut start = 0;
     for line in b.split(|&c| c == b'\n') {
         if let Some((ks, ke)) = line_key(line) {
-            keys.push((start + ks, start + ke));
+            keys.push((start + ks, start + ke, line[..ks].contains(&b'{')));
         }
         let mut depth = 0i32;
         for (i, &c) in line.iter().enumerate() {
@@ -254,7 +255,7 @@ fn all_keys(b: &[u8]) -> Vec<(usize, usize)> {
                 b'{' => {
                     depth += 1;
                     if let Some(e) = key_at(line, i + 1) {
-                        keys.push((start + i + 1, start + e));
+                        keys.push((start + i + 1, start + e, true));
                     }
                 }
                 b'}' => depth -= 1,
@@ -264,7 +265,7 @@ fn all_keys(b: &[u8]) -> Vec<(usize, usize)> {
                         j += 1;
                     }
                     if let Some(e) = key_at(line, j) {
-                        keys.push((start + j, start + e));
+                        keys.push((start + j, start + e, true));
                     }
                 }
                 _ => {}
@@ -298,13 +299,7 @@ fn value_range(b: &[u8], colon: usize, in_flow: bool) -> (usize, usize) {
     (s, e)
 }
 
-fn rewrite_pair(out: &mut [u8], ks: usize, colon: usize) {
-    let in_flow = {
-        let line_start = out[..ks].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
-        let opened = out[line_start..ks].iter().filter(|&&c| c == b'{').count();
-        let closed = out[line_start..ks].iter().filter(|&&c| c == b'}').count();
-        opened > closed
-    };
+fn rewrite_pair(out: &mut [u8], ks: usize, colon: usize, in_flow: bool) {
     let (vs, ve) = value_range(out, colon, in_flow);
     let value = trim(&out[vs..ve]).to_ascii_lowercase();
     let value: &[u8] = value.strip_prefix(b"\"").and_then(|v| v.strip_suffix(b"\"")).unwrap_or(&value);
@@ -379,7 +374,8 @@ fn join_children(out: &mut [u8]) {
         let base = indent(l);
         let mut children = Vec::new();
         let mut j = k + 1;
-        while j < starts.len() {
+        // Bounded, so deeply nested parents stay linear.
+        while j < starts.len() && j - k <= 200 {
             let (cs, ce) = line(out, j);
             let c = &out[cs..ce];
             if trim(c).is_empty() || indent(c) <= base || (item && indent(c) <= base + 2 && trim(c).starts_with(b"-")) {
