@@ -516,6 +516,10 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
                 continue;
             }
         }
+        // "PHQ-9: 17", "GAD-7:12": a scale's name and its score, not 9:17.
+        if start >= 2 && bytes[start - 1] == b'-' && bytes[start - 2].is_ascii_alphabetic() && c.name("ap").is_none() {
+            continue;
+        }
         let (h, m, ap, explicit_24, bare) = if let Some(h) = c.name("h") {
             let ap = c.name("ap").map(|a| a.as_str().to_ascii_lowercase());
             let hs = h.as_str();
@@ -1419,6 +1423,13 @@ mod tests {
 
     fn clocks(s: &str) -> Vec<u32> {
         clock_times(s).iter().map(|t| t.clock.0).collect()
+    }
+
+    #[test]
+    fn a_scale_and_its_score_are_no_time() {
+        assert!(clocks("Last PHQ-9: 17   GAD-7:12").is_empty());
+        assert_eq!(clocks("T-9:15 pre"), Vec::<u32>::new());
+        assert_eq!(clocks("dose at 9:15"), vec![9 * 60 + 15]);
     }
 
     #[test]

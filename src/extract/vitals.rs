@@ -31,6 +31,8 @@ pub struct VitalsExtractor {
     /// Another visit named earlier in the reading's sentence ("last week's
     /// (9/16) 40-min BP was 146/88").
     prior_sentence: Regex,
+    /// "Last BP" / "last vitals" before a value.
+    last_reading: Regex,
     /// Right after the value: it was measured elsewhere or another day
     /// ("118/76 yesterday", "130/80 at home").
     reported_after: Regex,
@@ -81,8 +83,9 @@ impl VitalsExtractor {
             ),
             reported_before: re(r"\b(?:home|kiosk|pharmacy|outside|self[- ]reported|pt[- ]reported|patient[- ]reported)\W*$"),
             prior_visit: re(
-                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|time|appointment|tx|infusion)\b|\bon\s+\d{1,2}/\d{1,2}\b|\bthat\s+(?:day|visit|session)\b|\bnot\s+today\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\b",
+                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|time|appointment|tx|infusion|inf|sess|wk)\b|\bon\s+\d{1,2}/\d{1,2}\b|\bthat\s+(?:day|visit|session)\b|\bnot\s+today\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\b",
             ),
+            last_reading: re(r"\blast\s+(?:recorded\s+)?(?:bp|b/p|blood\s+pressure|vitals?|v/s)\b[^0-9]{0,12}$"),
             prior_sentence: re(
                 r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|appointment|tx|infusion)(?:'s)?\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\s*\(\s*\d{1,2}/\d{1,2}|\b(?:last|previous|prior)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day'?s?\b|\bnot\s+today\b",
             ),
@@ -213,6 +216,12 @@ impl VitalsExtractor {
             let tail = super::text::sub(text, span.end..tail_end.max(span.end));
             let near_tail = &tail[..super::text::floor_char(tail, tail.len().min(32))];
             if self.prior_visit.is_match(near_tail) || self.reported_after.is_match(near_tail) {
+                continue;
+            }
+            // "Last BP: 152/94 (10/14)" in a header carried over from the
+            // previous visit: a "last" reading with no clock time of its
+            // own is that visit's; "last BP 120/80 at 11:40" is today's.
+            if self.last_reading.is_match(lead) && !times.iter().any(|t| t.span.start >= line.start && t.span.end <= line.end) {
                 continue;
             }
             let labelled = *sbp_form
@@ -556,6 +565,14 @@ mod tests {
     fn bps(t: &str) -> Vec<String> {
         let f = Extractor::builtin().extract_text(t, None);
         f.bps.iter().map(|b| format!("{}/{}", b.sys, b.dia)).collect()
+    }
+
+    #[test]
+    fn a_carried_over_last_reading_is_another_visits() {
+        assert!(bps("=== Header from visit 10/14 ===\nLast BP: 152/94 (10/14, 40 min post-dose)\n13:10 BP 124/78 pre-dose").len() == 1);
+        assert!(bps("Last BP 146/90 | Weight 71.2 kg\n13:50 BP 128/80 pre").len() == 1);
+        assert_eq!(bps("Last BP 118/76 at 11:40, discharged.").len(), 1);
+        assert!(bps("PRIOR inf 3 06/10 148/94 88 16 97\n0950 pre 128/80 74 14").len() == 1);
     }
 
     #[test]
