@@ -361,9 +361,10 @@ impl TimingExtractor {
                     // Device 2: 08:55 Device 3: (not used)" has two doses.
                     let own = {
                         let lc = super::text::sub(&ctx.lower, cl.clone());
-                        let (ms, me) = (m.start() - cl.start, m.end() - cl.start);
-                        let from = lc[..ms].rfind("device").map_or(0, |i| i + 6);
-                        let to = lc[me..].find("device").map_or(lc.len(), |i| me + i);
+                        let me = (m.end() - cl.start).min(lc.len());
+                        let ms = (m.start() - cl.start).min(me);
+                        let from = super::text::sub(lc, ..ms).rfind("device").map_or(0, |i| i + 6);
+                        let to = super::text::sub(lc, me..).find("device").map_or(lc.len(), |i| me + i);
                         super::text::sub(text, cl.start + from.min(ms)..cl.start + to)
                     };
                     if self.not_given.is_match(own) {
