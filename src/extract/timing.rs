@@ -469,7 +469,19 @@ impl TimingExtractor {
                             let mut prev = t;
                             // To the line's end, not the clause's: "DEVICE TIMES: 0905;
                             // 0910; 0915" separates its items with the clause break.
-                            let line_end = super::text::line_of(text, t.span.start).end;
+                            let mut line_end = super::text::line_of(text, t.span.start).end;
+                            // Hard-wrapped prose: "(56 mg) at 10:08\nand 10:13".
+                            if line_end < text.len() {
+                                let last_on_line = times.iter().rev().find(|x| x.span.end <= line_end && x.span.start >= t.span.start);
+                                let next = super::text::line_of(text, line_end + 1);
+                                let head =
+                                    super::text::sub(text, next.start..next.end.min(next.start + 12)).trim_start().to_ascii_lowercase();
+                                let wraps = ["and ", "& ", ", ", "/ ", "+ "].iter().any(|w| head.starts_with(w))
+                                    && head.trim_start_matches(|c: char| !c.is_ascii_digit()).len() < head.len();
+                                if last_on_line.is_some_and(|x| super::text::sub(text, x.span.end..line_end).trim().is_empty()) && wraps {
+                                    line_end = next.end;
+                                }
+                            }
                             for nt in times.iter().filter(|x| x.span.start > t.span.start && x.span.end <= line_end.max(cl.end)) {
                                 let mut gap = super::text::sub(text, prev.span.end..nt.span.start);
                                 if super::text::sub(text, prev.span.clone()).ends_with(['m', 'M'])
@@ -979,6 +991,13 @@ mod tests {
         let f =
             facts("Ketamine infusion note. The infusion began at 9:20 and ran forty minutes, ending at 10:00 with the full 46 mg given.");
         assert_eq!(f.timing.infusion_end.first().map(|t| t.0 .0), Some(600));
+    }
+
+    #[test]
+    fn a_device_time_list_wrapped_to_the_next_line() {
+        let f = facts("She self-administered two 28 mg devices (56 mg) at 10:08\nand 10:13 under direct observation. At 12:20 she met discharge criteria.");
+        let times: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        assert_eq!(times, vec![10 * 60 + 8, 10 * 60 + 13]);
     }
 
     #[test]
