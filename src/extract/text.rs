@@ -461,7 +461,7 @@ fn hhmm_weak_after_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
         super::re::ci(
-            r"^[ \t]*(?:(?:bp|b/p|nibp|sbp|vs|v/s|vitals?|hr|pt|patient|device|d[1-3])\b|[-–][ \t]*(?:[01]?[0-9]|2[0-3])[.:][0-5][0-9]\b)",
+            r"^[ \t]*(?:(?:bp|b/p|nibp|sbp|vs|v/s|vitals?|hr|pt|patient|devices?|d[1-3]|dis?charge[ds]?|d/c|dispo\w*|pump|infusion)\b|[ \t]*[,+&][ \t]*[0-2]\d[0-5]\d[ \t]*(?:[,+&]|and\b)|[-–][ \t]*(?:[01]?[0-9]|2[0-3])[.:][0-5][0-9]\b)",
         )
     })
 }

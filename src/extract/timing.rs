@@ -497,6 +497,22 @@ impl TimingExtractor {
                                 prev = nt;
                             }
                         }
+                        if *ev == Ev::Dose && t.span.end <= m.start() {
+                            // "0910, 0915, 0920 three devices": the list before
+                            // the event word, joined by commas, slashes or "and"
+                            // (not by ";", which ends an earlier entry).
+                            let line_start = super::text::line_of(text, t.span.start).start;
+                            let mut prev = t;
+                            for pt in times.iter().rev().filter(|x| x.span.end <= t.span.start && x.span.start >= line_start) {
+                                let gap = super::text::sub(text, pt.span.end..prev.span.start).trim().to_ascii_lowercase();
+                                if !matches!(gap.as_str(), "," | "/" | "+" | "&" | "and" | ", and" | "-") {
+                                    break;
+                                }
+                                let j = push_time(facts, kind, "dose-time-list", pt.span.start..m.end(), pt.clock);
+                                facts.timing.dose_times.push((pt.clock, j));
+                                prev = pt;
+                            }
+                        }
                     }
                 }
             }
@@ -991,6 +1007,18 @@ mod tests {
         let f =
             facts("Ketamine infusion note. The infusion began at 9:20 and ran forty minutes, ending at 10:00 with the full 46 mg given.");
         assert_eq!(f.timing.infusion_end.first().map(|t| t.0 .0), Some(600));
+    }
+
+    #[test]
+    fn a_time_list_before_the_device_word() {
+        let f = facts("OK to proceed; 0902 BP 128/80 HR 70; 0910, 0915, 0920 three devices = 84 mg, self-administered; 1120 BP 124/80; 1125 discharge criteria met, husband driving");
+        let mut times: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        times.sort_unstable();
+        times.dedup();
+        assert_eq!(times, vec![9 * 60 + 10, 9 * 60 + 15, 9 * 60 + 20]);
+        assert_eq!(f.timing.discharge.iter().map(|t| t.0 .0).max(), Some(11 * 60 + 25));
+        let f = facts("Vitals 0902; 0910 device 1 self-administered");
+        assert_eq!(f.timing.dose_times.iter().map(|t| t.0 .0).collect::<Vec<_>>(), vec![9 * 60 + 10]);
     }
 
     #[test]
