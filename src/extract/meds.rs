@@ -122,7 +122,7 @@ fn pats() -> &'static Pats {
         let re = super::re::ci;
         Pats {
             trial_cue: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|no\s+response|non-?respon\w*|partial(?:\s+response)?|inadequate|ineffective|not\s+effective|did\s*n[o']t\s+(?:help|work|respond|tolerate)|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|side\s+effects?|intoleran\w*|intolerable|adverse|was\s+on|were\s+on|been\s+on|previously\s+on|prior(?:ly)?\s+on|history\s+of|hx\s+of|took|taken|tx\s+with|treated\s+with|titrated|augment\w*|responded|response|remission|relapse|helped|worked|benefit|improvement|lost\s+efficacy|poop[- ]?out|recalls?|recalled|course\s+of|weeks?|wks?|months?|mos)\b|[x×]\s*\d"),
-            outcome: re(r"\b(?:none\s+(?:after|at|despite|by)\b|(?:no|min|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:responses?|resp|improvements?|improvt?|benefits?|effects?|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.()\n]|$)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|(?:no|not\s+much|little)\s+help\b|no\s+better\b|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success|change)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|(?:hypo)?mania|manic\s+switch|switch\w*\s+(?:in)?to\s+(?:hypo)?mania|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
+            outcome: re(r"\b(?:none\s+(?:after|at|despite|by)\b|(?:no|min|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:responses?|resp|improvements?|improvt?|benefits?|effects?|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.()\n]|$)|partial\s+(?:stopped|discontinued|d/c|dc|tapered|switched|then)\b|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o']t\s+(?:help|work|respond|improve|tolerate)|(?:no|not\s+much|little)\s+help\b|no\s+better\b|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success|change)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|(?:hypo)?mania|manic\s+switch|switch\w*\s+(?:in)?to\s+(?:hypo)?mania|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
             dose: re(r"(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|–|to|→|->|=>|>)\s*(?P<n2>\d+(?:\.\d+)?))?\s*(?P<u>mg|mcg|milligrams?)\b(?:\s*(?:/\s*(?:day|d)\b|per\s+day|a\s+day|daily|qd|q\.d\.|qam|qpm|qhs|q\.?h\.?s\.?|hs|once\s+daily|every\s+day|nightly|at\s+bedtime|(?P<bid>bid|b\.i\.d\.|twice\s+(?:daily|a\s+day))|(?P<tid>tid|t\.i\.d\.|three\s+times\s+(?:daily|a\s+day))))?"),
             bare_dose: re(r"^\s*(?:xl|sr|xr|cr|er)?\s*(?P<n>\d{1,4}(?:\.\d+)?)\b(?P<unit>\s*(?:weeks?|wks?|w\b|months?|mos?|days?|years?|yrs?|%|/|x))?"),
             duration: re(&format!(r"(?P<n>{NUM})(?:\s*\+)?(?:\s*(?:-|–|to)\s*(?P<n2>{NUM}))?[\s-]*(?P<u>weeks?|wks?|wk|w|months?|mos?|mo|mths?|years?|yrs?|yr|y|days?|d)\b(?P<ago>\s+ago|\s+prior|\s+before)?")),
@@ -563,8 +563,12 @@ fn soft_wrapped(ctx: &NoteCtx<'_>, end: usize, nl: usize, mentions: &[(Range<usi
         return None;
     }
     let first_line = line.trim_start();
-    if first_line.starts_with(['-', '*', '•', '|']) {
-        return None; // a bulleted list or a table: each line is its own item
+    // A bulleted list or a table: each line is its own item, unless the
+    // next line is indented under the bullet ("- Prior trials: ... daily
+    // for\n  12 weeks (2024), partial, stopped.").
+    let indented = text[nl..].starts_with([' ', '\t']) && !text[nl..].trim_start().starts_with(['-', '*', '•', '|']);
+    if first_line.starts_with('|') || (first_line.starts_with(['-', '*', '•']) && !indented) {
+        return None;
     }
     let next = text[nl..].trim_start_matches([' ', '\t']);
     let b = next.as_bytes();
@@ -690,6 +694,18 @@ mod tests {
         let f = Extractor::builtin().extract_text(t, None);
         let d = &crate::dict::Dictionaries::builtin().drugs;
         f.trials.iter().map(|m| (d[m.drug].id.clone(), m.counts, m.daily_mg.is_some(), m.has_duration, m.has_outcome)).collect()
+    }
+
+    #[test]
+    fn a_wrapped_bullet_and_a_bare_partial() {
+        let t: Vec<_> = trials("- Prior trials: sertraline 150 mg daily for 10 weeks (2023), no response, stopped; bupropion XL 300 mg daily for\n  12 weeks (2024), partial, stopped.\n- Current: escitalopram 20 mg.")
+            .into_iter()
+            .filter(|x| x.1)
+            .collect();
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert!(t.iter().all(|x| x.3 && x.4), "{t:?}");
+        let t = trials("trials paroxetine 40 mg/d x 10 wk no response stopped 2021, duloxetine 60 mg/d x 12 wk partial stopped 2022; current AD escitalopram 20 mg");
+        assert!(t.iter().filter(|x| x.1).all(|x| x.4), "{t:?}");
     }
 
     fn current_ads(t: &str) -> Vec<String> {
