@@ -114,6 +114,10 @@ struct Pats {
     started_before: Regex,
     /// A start verb right after a name ("bupropion XL started today").
     started_after: Regex,
+    /// A course ended: stopped, discontinued, tapered, switched.
+    stopped: Regex,
+    /// A start a few weeks ago at most ("started ... 3 weeks ago").
+    started_recently: Regex,
 }
 
 fn pats() -> &'static Pats {
@@ -151,6 +155,10 @@ fn pats() -> &'static Pats {
             allergy_label: re(r"\b(?:allerg(?:y|ies)|adverse\s+drug\s+reactions?|adrs?)\b(?:\s*(?:list|/\s*intolerances?))?\s*[:=-]|\ballergic\s+to\b|\bnkda\b"),
             allergy_break: re(r"(?:^|[\s;,])[a-z_][a-z_ /]{2,30}:|\.\s|\n\s*\n"),
             started_now: re(r"\b(?:today|tonight|this\s+(?:visit|morning|evening|session))\b"),
+            started_recently: re(
+                r"\b(?:this\s+week|last\s+week|recently|(?:[1-5]|one|two|three|four|five)\s*(?:weeks?|wks?)\s+ago|\d{1,2}\s*days?\s+ago)\b",
+            ),
+            stopped: re(r"\b(?:stopped|discontinu\w*|d/c'?d|dc'?d|tapered|switched|came\s+off|weaned|changed\s+to)\b"),
             started_before: re(r"\b(?:start(?:ed|ing|s)?|began|begin(?:ning|s)?|initiat(?:ed|ing|es?)|add(?:ed|ing|s)?|new(?:ly)?\s+(?:started|prescribed))\s+(?:on\s+)?(?:the\s+|her\s+|his\s+|their\s+)?$"),
             started_after: re(r"^[^.;\n]{0,40}?\b(?:start(?:ed|ing)|began|initiated|added|begins?|new(?:ly)?\s+(?:started|prescribed))\b"),
             next_sentence: re(r"^\s*(?:(?:she|he|they|pt|patient|the\s+patient)\s+(?:then\s+)?(?:stayed|remained|continued|was\s+kept|kept|took\s+it|stopped|discontinued|came\s+off|tapered|tolerated|did\s*(?:not|n't)\s+(?:respond|improve|tolerate|notice|feel)|had\s+(?:no|partial|minimal|little|some)|noticed|felt|reported)\b|stopped|discontinued|d/c'?d|dc'?d|tapered|switched|it|this|which|that|no\s+response|no\s+improvement|partial|minimal|failed|caused|led\s+to|resulted|response|outcome|reason|side\s+effects?|due\s+to|discontinuation|was\s+(?:stopped|discontinued|ineffective|tapered)|had\s+(?:no|partial|minimal|side))\b"),
@@ -433,6 +441,15 @@ impl MedExtractor {
                 // "started bupropion XL 150 mg today, to 300 mg in 1 week": the
                 // course begins at this visit; its titration is no duration.
                 excluded = Some("dose change or start of the current course");
+            } else if p.started_before.is_match(before) && p.started_recently.is_match(own) && !p.stopped.is_match(own) {
+                // "Started escitalopram 10 mg 3 weeks ago, some improvement in
+                // sleep": the current course, too young to have failed.
+                excluded = Some("dose change or start of the current course");
+            } else if !has_duration && p.continue_before.is_match(before) && !p.stopped.is_match(own) {
+                // "continue sertraline titration; consider esketamine only if
+                // the next trial fails": the course goes on; an outcome in a
+                // condition about the future is not this drug's.
+                excluded = Some("current medication, no trial of its own");
             } else if said_current && !p.outcome.is_match(own) {
                 // "...; current vortioxetine 20 mg daily" inside a trials line;
                 // "I've been on sertraline 150 since 2024": how long the
@@ -992,6 +1009,13 @@ mod tests {
         let v = trials("Failed citalopram 40 mg x 10 wks. Starting vortioxetine 10 mg today, up to 20 mg after 2 weeks.");
         assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["citalopram"], "{v:?}");
         let v = trials("Mirtazapine 15 mg qhs added tonight, increase in 1 wk.");
+        assert!(v.iter().all(|t| !t.1), "{v:?}");
+        // Started a few weeks ago and still taken: the current course.
+        let v = trials("Started escitalopram 10 mg 3 weeks ago, some improvement in sleep, mood still low. Prior: sertraline 100 mg daily x 8 weeks (2024), partial response, stopped.");
+        assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["sertraline"], "{v:?}");
+        let v = trials(
+            "Consultant recommendation: continue sertraline titration; consider esketamine referral only if the next adequate trial fails.",
+        );
         assert!(v.iter().all(|t| !t.1), "{v:?}");
         // Started at a past date with an outcome is a trial told.
         let v = trials("Started bupropion 300 mg in March, 10 weeks, no response.");
