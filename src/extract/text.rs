@@ -453,7 +453,7 @@ fn hhmm_context_re() -> &'static Regex {
 fn hhmm_weak_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        super::re::ci(r"(?:\b(?:pre|post)(?:[- ]?(?:dose|dosing|treatment|tx|procedure|infusion|admin\w*|session|discharge|d/c|vitals?))?|\bbaseline|\barrival|\bd(?:ev)?\s?#?[1-3]|(?:^|[\s,;(])#\s?[1-3]|\bt\s*\+\s*\d{1,3}|\bd/c|\bvs|\bv/s)\W{0,3}$")
+        super::re::ci(r"(?:\b(?:pre|post)(?:[- ]?(?:dose|dosing|treatment|tx|procedure|infusion|admin\w*|session|discharge|d/c|vitals?))?|\bbaseline|\barrival|\bcriteria\s+met|\bd(?:ev)?\s?#?[1-3]|(?:^|[\s,;(])#\s?[1-3]|\bt\s*\+\s*\d{1,3}|\bd/c|\bvs|\bv/s)\W{0,3}$")
     })
 }
 
@@ -1423,6 +1423,11 @@ mod tests {
 
     fn clocks(s: &str) -> Vec<u32> {
         clock_times(s).iter().map(|t| t.clock.0).collect()
+    }
+
+    #[test]
+    fn a_time_after_criteria_met() {
+        assert_eq!(clocks("1245 BP 124/78. Discharge criteria met 1250; escorted by son."), vec![12 * 60 + 45, 12 * 60 + 50]);
     }
 
     #[test]
