@@ -76,7 +76,7 @@ impl VitalsExtractor {
                 r"\b(?:phq|gad|madrs|ham-?d|hdrs|qids|cadss|bprs|moaa|bdi|ymrs|pcl|c-?ssrs|score|scale|total|cgi|sds|mmse|moca|audit|dast)\b[^|\n]{0,12}$",
             ),
             threshold: re(
-                r"[<>≤≥]|=<|>=|\b(?:above|below|under|greater|less|exceed\w*|hold|if|goal|target|parameters?|threshold|keep|maintain|call|notify|range|limits?|maximum|minimum|up\s+to|ceiling|cutoff|cut-off|should\s+be|not\s+to\s+exceed|contraindicated|elevated\s+(?:above|over))\b|\bover\s*$",
+                r"[<>≤≥]|=<|>=|\b(?:above|below|under|greater|less|exceed\w*|hold|if|goal|target|parameters?|threshold|keep|maintain|call|notify|range|limits?|maximum|minimum|up\s+to|ceiling|cutoff|cut-off|should\s+be|not\s+to\s+exceed|contraindicated|elevated\s+(?:above|over)|gt|lt|gte|lte)\b|\bover\s*$",
             ),
             reported: re(
                 r"\b(?:at\s+home|home|kiosk|pharmacy|machine|cvs|walgreens|outside|per\s+(?:pt|patient)|(?:pt|patient|self)[- ]reported|yesterday|around|approx\w*|roughly|usually|typically|runs?|running)\b",
@@ -565,6 +565,11 @@ mod tests {
     fn bps(t: &str) -> Vec<String> {
         let f = Extractor::builtin().extract_text(t, None);
         f.bps.iter().map(|b| format!("{}/{}", b.sys, b.dia)).collect()
+    }
+
+    #[test]
+    fn an_export_key_with_gt_is_a_threshold() {
+        assert!(bps("hold if bp gt: 150/95\nvitals: 09:52 bp: 126/80").len() == 1);
     }
 
     #[test]

@@ -27,6 +27,8 @@
 //!   as an unticked box does;
 //! - a device log's flow maps ("- {n: 1, mg: 28, time: "10:20"}" under
 //!   "devices:") read time first, as log lines: "10:20 device 1 28 mg";
+//! - under a "dose:" or "administration:" parent, a "time:" key reads
+//!   "given" ("given "10:00"");
 //! - a key naming another visit's readings or dose ("prior_session_vitals",
 //!   "last_week_dose_mg") is blanked with its value and children;
 //! - a bare unit key reads as a value with its unit ("mg: 100" as "100 mg");
@@ -220,10 +222,38 @@ fn device_entries(out: &mut [u8]) {
     }
 }
 
+/// Under a dose parent ("dose:" or "administration:" over "mg: 100" and
+/// "time: "10:00""), the child key "time:" reads "given": the time the
+/// dose was given, as a note would say it.
+fn dose_times(out: &mut [u8]) {
+    let mut start = 0;
+    let mut parent: Option<usize> = None;
+    while start < out.len() {
+        let end = memchr::memchr(b'\n', &out[start..]).map_or(out.len(), |i| start + i);
+        let line = &out[start..end];
+        let ind = indent(line);
+        if let Some(base) = parent {
+            if !trim(line).is_empty() && ind <= base {
+                parent = None;
+            }
+        }
+        if let Some((ks, ke)) = line_key(line) {
+            let key = &line[ks..ke];
+            if parent.is_some() && key == b"time" && ind > parent.unwrap_or(0) {
+                out[start + ks..start + ke + 1].copy_from_slice(b"given");
+            } else if parent.is_none() && trim(&line[ke + 1..]).is_empty() && matches!(key, b"dose" | b"administration" | b"dosing") {
+                parent = Some(ind);
+            }
+        }
+        start = end + 1;
+    }
+}
+
 /// Rewrite a YAML-like export in place (see the module documentation).
 pub fn rewrite(out: &mut [u8]) {
     blank_other_visits(out);
     device_entries(out);
+    dose_times(out);
     let keys = all_keys(out);
     for &(s, e, in_flow) in &keys {
         // A pair blanked with an earlier one's value is gone.
@@ -445,6 +475,13 @@ mod tests {
         assert!(n.contains("  - drug: sertraline,    dose 200 mg/day ,    duration 12 weeks ,    outcome: no response\n  - drug: venlafaxine XR,    dose 225 mg/day "), "{n}");
         assert!(!n.contains("146/92") && !n.contains("75"), "{n}");
         assert!(n.contains("dose:,  100 mg "), "{n}");
+    }
+
+    #[test]
+    fn a_dose_parents_time_is_when_it_was_given() {
+        let n = run("dose:\n  drug: racemic ketamine troche\n  mg: 100\n  time: \"10:00\"\nvitals:\n  - {time: \"09:52\", bp: 126/80}\n");
+        assert!(n.contains("given  10:00"), "{n}");
+        assert!(n.contains("time:  09:52"), "{n}");
     }
 
     #[test]
