@@ -1198,7 +1198,8 @@ fn dictated_numbers(out: &mut [u8]) {
         }
         (s, e)
     };
-    for p in memchr::memmem::find_iter(&out.to_vec(), b" over ") {
+    let overs: Vec<usize> = memchr::memmem::find_iter(out, b" over ").collect();
+    for p in overs {
         // "1 32" right before " over ": a systolic split after its first digit.
         if p >= 4
             && out[p - 1].is_ascii_digit()
@@ -1212,7 +1213,8 @@ fn dictated_numbers(out: &mut [u8]) {
         }
     }
     // "at 10 oh 4" (ten-oh-four): "at 10:04  ".
-    for p in memchr::memmem::find_iter(&out.to_vec(), b" oh ") {
+    let ohs: Vec<usize> = memchr::memmem::find_iter(out, b" oh ").collect();
+    for p in ohs {
         let (d, e) = (p + 4, p + 5);
         if e > out.len() || !out[d].is_ascii_digit() || out.get(e).is_some_and(|c| c.is_ascii_alphanumeric()) || p == 0 {
             continue;
