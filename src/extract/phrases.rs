@@ -1454,6 +1454,7 @@ mod tests {
         assert!(counts("Auth# 88812 valid 01/05/26-07/04/26", EvKind::PriorAuth));
         assert!(counts("Precert obtained from BCBS, ref 7781-22.", EvKind::PriorAuth));
         assert!(counts("PA exp 12/31/2025", EvKind::PriorAuth));
+        assert!(counts("Insurance: Cigna approval no. CG-2025-118844 for S0013, valid 04.11.2025 - 10.04.2026.", EvKind::PriorAuth));
         assert!(!counts("Auth not required per payer.", EvKind::PriorAuth));
         assert!(!counts("Authorization: pending review", EvKind::PriorAuth));
         // A credential after a signature is not an authorization.

@@ -732,6 +732,16 @@ fn header_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>) -> Op
     (lead.len() <= 8 && lead.chars().all(|c| c.is_whitespace() || matches!(c, '•' | '-' | '*' | '–' | '—' | '>' | '·'))).then_some(t)
 }
 
+/// Whether `s` names an event that could own a time of its own: a device,
+/// dose, reading, infusion or discharge word.
+fn other_event_word(s: &str) -> bool {
+    static R: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        re(r"\b(?:devices?|dev|d[1-3]|doses?|dosed|sprays?|bp|b/p|blood\s+pressure|vitals?|hr|spo2|given|administ\w*|start\w*|stop\w*|pump|infusion|discharg\w*|d/c|left|arrived?|monitor\w*|observ\w*)\b|\d")
+    })
+    .is_match(s)
+}
+
 fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: Range<usize>) -> Option<&'t TimeMention> {
     let after = times.iter().find(|t| t.span.start >= ev.end && t.span.start <= ev.end + 40 && t.span.end <= cl.end.max(ev.end));
     // Log form "0910 dev 1, 0915 dev 2": the time right before the event
@@ -748,9 +758,11 @@ fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: 
         }
     }
     if let Some(t) = after {
-        // Skip a time that belongs to another event word between ("device 1 10:00, device 2 10:05").
+        // Skip a time that belongs to another event word between ("device 1
+        // 10:00, device 2 10:05"); a clause with none keeps it ("discharged
+        // to her son, who drove, at 1100").
         let between = super::text::sub(text, ev.end..t.span.start);
-        if !between.contains(',') || between.len() < 12 {
+        if !between.contains(',') || between.len() < 12 || !other_event_word(between) {
             return Some(t);
         }
     }
@@ -1007,6 +1019,12 @@ mod tests {
         let f =
             facts("Ketamine infusion note. The infusion began at 9:20 and ran forty minutes, ending at 10:00 with the full 46 mg given.");
         assert_eq!(f.timing.infusion_end.first().map(|t| t.0 .0), Some(600));
+    }
+
+    #[test]
+    fn a_time_at_the_end_of_a_narrated_sentence() {
+        let f = facts("She had self-administered device 1 at 0852 and device 2 at 0857. Discharge criteria had been met; she had been discharged to her son, who drove, at 1100.");
+        assert_eq!(f.timing.discharge.iter().map(|t| t.0 .0).max(), Some(11 * 60));
     }
 
     #[test]

@@ -196,7 +196,17 @@ impl VitalsExtractor {
             // today after it: that visit's value.
             let sent_from = super::text::floor_char(text, line.start.max(span.start.saturating_sub(120)));
             let before_in_line = super::text::sub(text, sent_from..span.start);
-            let sentence = before_in_line.rfind([';', '.', '?', '!']).map_or(before_in_line, |i| &before_in_line[i + 1..]);
+            // A dot inside a date ("Last session (14.11.) BP rose to 146/90")
+            // ends no sentence.
+            let sentence = {
+                let b = before_in_line.as_bytes();
+                let cut = (0..b.len()).rev().find(|&i| match b[i] {
+                    b'?' | b'!' | b';' => true,
+                    b'.' => !(i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_none_or(|c| c.is_ascii_digit() || *c == b')')),
+                    _ => false,
+                });
+                cut.map_or(before_in_line, |i| &before_in_line[i + 1..])
+            };
             if let Some(pm) = self.prior_sentence.find_iter(sentence).last() {
                 let rest = &sentence[pm.end()..];
                 if !self.today.is_match(rest) && !rest.contains(':') {
@@ -565,6 +575,14 @@ mod tests {
     fn bps(t: &str) -> Vec<String> {
         let f = Extractor::builtin().extract_text(t, None);
         f.bps.iter().map(|b| format!("{}/{}", b.sys, b.dia)).collect()
+    }
+
+    #[test]
+    fn a_dotted_date_ends_no_sentence() {
+        assert_eq!(
+            bps("Last session (14.11.) BP rose to 146/90mmHg after dosing and normalised.\n09h10  BP 132/84mmHg, pulse 76").len(),
+            1
+        );
     }
 
     #[test]
