@@ -142,7 +142,7 @@ impl PhraseExtractor {
                     r"\b(?P<n>{NUM})\s*(?:x\s*)?(?:\(?\s*28\s*-?\s*mg\s*\)?\s*)?(?:nasal\s+spray\s+)?devices?\b|\bdevices?\s*(?:used|administered|given)?\s*(?:[:=#]|x)\s*(?P<n2>[1-3])\b|\b(?P<n3>[1-3])\s*x\s*28\s*-?\s*mg\b"
                 )),
                 device_idx: super::re::Lc::new(
-                    r"\b(?:device|dev\.?)\s*#?\s*(?P<n>[1-3])\b|\b(?P<w>first|second|third|1st|2nd|3rd)\s+(?:nasal\s+spray\s+)?device\b|(?m:^[ \t>*\-]*D(?P<d>[1-3])\b\s*[:\-@]?\s*(?:at\s+)?(?:\d{1,2}:\d{2}|\d{4}\b|given|administered|done|self[- ]?admin\w*))",
+                    r"\b(?:devices?|devs?\.?)\s*#?\s*(?:[1-3]\s*(?:-|–|,|/|&|and|to)\s*)*(?P<n>[1-3])\b|\b(?P<w>first|second|third|1st|2nd|3rd)\s+(?:nasal\s+spray\s+)?device\b|(?m:^[ \t>*\-]*D(?P<d>[1-3])\b\s*[:\-@]?\s*(?:at\s+)?(?:\d{1,2}:\d{2}|\d{4}\b|given|administered|done|self[- ]?admin\w*))",
                 ),
                 single_device: re(
                     r"\b(?:device|dev\.?)\s*#?\s*[1-3]\b|\b(?:first|second|third|1st|2nd|3rd|one|each|every|per|single)\s+(?:\w+\s+)?device\b|\bD[1-3]\b|\b28\s*mg\s*(?:/|per|each|ea\b)",
@@ -1621,6 +1621,16 @@ mod tests {
         assert!(counts("mom driving", EvKind::Transport));
         assert!(!counts("Discharge criteria not met.", EvKind::DischargeReady));
         assert!(!counts("Pt A&Ox3 on arrival, will be discharged after 2 hrs of observation.", EvKind::DischargeReady));
+    }
+
+    #[test]
+    fn a_device_range_counts_its_last_device() {
+        let f = Extractor::builtin()
+            .extract_text("Spravato maintenance.\n0855 / 0900 / 0905 dev 1-2-3 self-admin, direct obs by RN. 84 mg. No take-home.", None);
+        let top = f.doses.iter().max_by_key(|d| d.priority).map(|d| d.mg);
+        assert!(f.doses.iter().any(|d| d.mg == 84.0) && !f.doses.iter().any(|d| d.mg == 28.0), "{:?} {top:?}", f.doses);
+        let f = Extractor::builtin().extract_text("Esketamine: devices 1-3 self-administered at 0910, 0915, 0920.", None);
+        assert!(f.doses.iter().all(|d| d.mg == 84.0), "{:?}", f.doses);
     }
 
     #[test]
