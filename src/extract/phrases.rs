@@ -1348,6 +1348,9 @@ mod tests {
         let f = Extractor::builtin()
             .extract_text("Psychotherapy (add-on; timed apart from the E/M): 14:05-14:31 = 26 minutes, supportive therapy.", None);
         assert!(f.counting(EvKind::TimeSpent).any(|i| f.evidence[i].entry_id == "psychotherapy-time"));
+        let f = Extractor::builtin()
+            .extract_text("DAP NOTE - individual psychotherapy - Harriet Okonkwo - 02/17/2026 - 10:00-10:56 (56 min)", None);
+        assert!(f.counting(EvKind::TimeSpent).any(|i| f.evidence[i].entry_id == "psychotherapy-time"));
     }
 
     #[test]
@@ -1619,6 +1622,7 @@ mod tests {
         }
         assert!(counts("D/C 1040 - stable, steady gait, A&Ox3, ride w/ spouse", EvKind::Transport));
         assert!(counts("mom driving", EvKind::Transport));
+        assert!(counts("11h45 discharge criteria met; collected by her brother; no driving today", EvKind::Transport));
         assert!(!counts("Discharge criteria not met.", EvKind::DischargeReady));
         assert!(!counts("Pt A&Ox3 on arrival, will be discharged after 2 hrs of observation.", EvKind::DischargeReady));
     }
