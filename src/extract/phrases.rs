@@ -113,7 +113,7 @@ impl PhraseExtractor {
                 setting_word: re(r"\b(?:site|setting|clinic|office|location|facility|suite|center|centre|practice|campus)\b"),
                 bp_named: re(r"\b(?:bp|b/p|blood\s+pressures?|sbp|dbp|htn|hypertensi\w*|vitals?|v/s|vs)\b|\b\d{2,3}\s*/\s*\d{2,3}\b"),
                 site_not_certified: re(
-                    r"\b(?:not|never|pending|awaiting|expired|lapsed|revoked|suspended|uncertified|not\s+yet|no\s+longer|in\s+(?:process|progress)|under\s+review)\b|n't\b",
+                    r"\b(?:not|never|pending|awaiting|expired|lapsed|revoked|suspended|uncertified|not\s+yet|no\s+longer|in\s+(?:process|progress)|under\s+review|application|applied\s+for)\b|n't\b",
                 ),
                 rems_affirm: re(
                     r"\b(?:enrolled|enrol?lment|registered|registration|certified|certification|submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|verified|confirmed|on\s+file|active|attested|documented|compliant|compliance|id|#|number|no\.|yes|y)\b|#|:\s*\w*\d",
@@ -1174,6 +1174,18 @@ mod tests {
         let f = Extractor::builtin().extract_text(t, None);
         let found = f.counting(EvKind::Rems).any(|i| f.evidence[i].value.starts_with(sub));
         found
+    }
+
+    #[test]
+    fn a_setting_certification_applied_for_is_not_in_place() {
+        let flagged = |t: &str| {
+            let f = Extractor::builtin().extract_text(t, None);
+            let v = f.evidence.iter().any(|e| e.kind == EvKind::Rems && e.value.ends_with(super::SITE_NOT_CERTIFIED));
+            v
+        };
+        assert!(flagged("Satellite office (Oakmere) setting certification: application submitted to the REMS 02.02.2026, confirmation not yet received."));
+        assert!(flagged("Hillsboro setting certification: application submitted to the REMS, confirmation not yet received."));
+        assert!(!flagged("REMS: certified setting; PMF submitted 11:30."));
     }
 
     #[test]
