@@ -355,7 +355,22 @@ impl PhraseExtractor {
                         counts = !(a.hypothetical || a.family);
                         EvKind::SafetyScreen
                     }
-                    PhraseKind::SeverityScale => EvKind::SeverityScale,
+                    PhraseKind::SeverityScale => {
+                        // "plan HAM-D at week 4", "PHQ-9 next visit 2": a
+                        // number that dates a planned scale is not a score.
+                        static WHEN: OnceLock<Regex> = OnceLock::new();
+                        static PLANNED: OnceLock<Regex> = OnceLock::new();
+                        let when = WHEN
+                            .get_or_init(|| re(r"\b(?:week|wk|visit|session|month|day|dose|infusion|tx|treatment|next|in)\s*#?\s*\d+$"));
+                        let planned = PLANNED.get_or_init(|| {
+                            re(r"\b(?:plan(?:ned|s)?|will\s+(?:do|repeat|obtain|administer|check|get)|to\s+(?:do|repeat|obtain))\s*:?\s*$")
+                        });
+                        let before = super::text::sub(text, line_of(text, m.start()).start.max(m.start().saturating_sub(24))..m.start());
+                        if when.is_match(m.as_str()) || planned.is_match(before) {
+                            counts = false;
+                        }
+                        EvKind::SeverityScale
+                    }
                     PhraseKind::Stub => EvKind::Stub,
                     PhraseKind::Psychosis => {
                         // "MDD recurrent severe w/ psychotic features (F33.3)"
@@ -1174,6 +1189,13 @@ mod tests {
         let f = Extractor::builtin().extract_text(t, None);
         let found = f.counting(EvKind::Rems).any(|i| f.evidence[i].value.starts_with(sub));
         found
+    }
+
+    #[test]
+    fn a_planned_scale_is_no_score() {
+        assert!(!counts("phq-9 not done today, pt too tired, will do next visit; plan ham-d at week 4.", EvKind::SeverityScale));
+        assert!(counts("PHQ-9 today 14 (baseline 22).", EvKind::SeverityScale));
+        assert!(counts("MADRS 34 at baseline, today 22.", EvKind::SeverityScale));
     }
 
     #[test]
