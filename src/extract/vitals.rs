@@ -33,6 +33,9 @@ pub struct VitalsExtractor {
     prior_sentence: Regex,
     /// "Last BP" / "last vitals" before a value.
     last_reading: Regex,
+    /// A line led by another visit's label ("Last session (copied from
+    /// 3/3):", "Previous infusion:").
+    prior_line: Regex,
     /// Right after the value: it was measured elsewhere or another day
     /// ("118/76 yesterday", "130/80 at home").
     reported_after: Regex,
@@ -84,6 +87,9 @@ impl VitalsExtractor {
             reported_before: re(r"\b(?:home|kiosk|pharmacy|outside|self[- ]reported|pt[- ]reported|patient[- ]reported)\W*$"),
             prior_visit: re(
                 r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|time|appointment|tx|infusion|inf|sess|wk)\b|\bon\s+\d{1,2}/\d{1,2}\b|\bthat\s+(?:day|visit|session)\b|\bnot\s+today\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\b",
+            ),
+            prior_line: re(
+                r"^[ \t>*\-]*(?:(?:last|previous|prior)\s+(?:session|visit|treatment|tx|infusion|week)(?:'s)?\b[^:\n]{0,40}:|\(?copied\s+(?:forward\s+)?from\s+\d{1,2}/\d{1,2}\b)",
             ),
             last_reading: re(r"\blast\s+(?:recorded\s+)?(?:bp|b/p|blood\s+pressure|vitals?|v/s)\b[^0-9]{0,12}$"),
             prior_sentence: re(
@@ -226,6 +232,11 @@ impl VitalsExtractor {
             let tail = super::text::sub(text, span.end..tail_end.max(span.end));
             let near_tail = &tail[..super::text::floor_char(tail, tail.len().min(32))];
             if self.prior_visit.is_match(near_tail) || self.reported_after.is_match(near_tail) {
+                continue;
+            }
+            // A line headed by another visit's label ("Last session (copied
+            // from 3/3): Dose: 84 mg. BP pre 132/82, ...") is that visit's.
+            if self.prior_line.is_match(super::text::sub(text, line.start..span.start.min(line.start + 80))) {
                 continue;
             }
             // "Last BP: 152/94 (10/14)" in a header carried over from the
@@ -575,6 +586,12 @@ mod tests {
     fn bps(t: &str) -> Vec<String> {
         let f = Extractor::builtin().extract_text(t, None);
         f.bps.iter().map(|b| format!("{}/{}", b.sys, b.dia)).collect()
+    }
+
+    #[test]
+    fn a_line_under_another_visits_label() {
+        let t = "Last session (copied from 3/3): Dose: 84 mg. BP pre 132/82, BP at 40 min 146/92, recheck 138/86.\nToday's session:\n08:30 BP 130/80, HR 76";
+        assert_eq!(bps(t), vec!["130/80".to_string()]);
     }
 
     #[test]
