@@ -559,7 +559,15 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             let weak_ctx =
                 before.trim_end().to_ascii_lowercase().ends_with("pre") || before.trim_end().to_ascii_lowercase().ends_with("post");
             // "Pre 2020" is a year: pre/post make a time only of non-year numbers.
-            let looks_year = (1900..=2099).contains(&(h * 100 + m)) && (!hhmm_context_re().is_match(before) || weak_ctx);
+            // "(2023)" closed right after, or a span of years "2023-2024",
+            // is a year whatever comes before it.
+            let closed_year = {
+                let a = text[end..].trim_start();
+                a.starts_with(')')
+                    || ((a.starts_with('-') || a.starts_with('–'))
+                        && a.trim_start_matches(['-', '–', ' ']).get(..2).is_some_and(|y| y == "19" || y == "20"))
+            };
+            let looks_year = (1900..=2099).contains(&(h * 100 + m)) && (!hhmm_context_re().is_match(before) || weak_ctx || closed_year);
             // An ISO date's year ("through 2026-06-30").
             let iso_date = {
                 let a = &bytes[end..];
@@ -1425,6 +1433,13 @@ mod tests {
 
     fn clocks(s: &str) -> Vec<u32> {
         clock_times(s).iter().map(|t| t.clock.0).collect()
+    }
+
+    #[test]
+    fn a_year_in_parentheses_is_no_time() {
+        assert!(clocks("sertraline 200 mg/d x 16 wk (2023) - no response, d/c; duloxetine (2020-2021)").is_empty());
+        assert_eq!(clocks("BP 128/82 (0905 pre)"), vec![9 * 60 + 5]);
+        assert_eq!(clocks("BP 128/82 (2005)"), Vec::<u32>::new());
     }
 
     #[test]
