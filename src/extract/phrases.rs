@@ -783,20 +783,39 @@ impl PhraseExtractor {
             }
         }
         // IV / oral ketamine.
+        // The first weight-based dose, unless a later one is today's: worked
+        // out against the weight ("0.75 mg/kg x 64 kg = 48 mg") or said to be
+        // today's, where an earlier one was a protocol's or a past infusion's
+        // ("infusions 1-2 were 0.5 mg/kg ...; Today: 0.75 mg/kg x 64 kg").
+        static TODAYS: OnceLock<Regex> = OnceLock::new();
+        let todays = TODAYS.get_or_init(|| re(r"^\s*(?:[x×*]\s*\d+(?:\.\d+)?\s*kg\b|=)"));
+        let mut chosen: Option<(f64, std::ops::Range<usize>, bool)> = None;
         for c in p.mgkg.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let n: f64 = c.name("n").or_else(|| c.name("n2")).map_or(0.0, |n| n.as_str().parse().unwrap_or(0.0));
-            if n > 0.0 && n <= 5.0 && facts.mg_per_kg.is_none() && !excluded_cut(m.start(), m.end(), true) {
-                let ev = facts.push(Evidence {
-                    kind: EvKind::Dose,
-                    entry_id: "mg-per-kg".into(),
-                    span: m.start()..m.end(),
-                    assertion: Assertion::default(),
-                    value: format!("{n} mg/kg"),
-                    counts: true,
-                });
-                facts.mg_per_kg = Some((n, ev));
+            if !(n > 0.0 && n <= 5.0) || excluded_cut(m.start(), m.end(), true) {
+                continue;
             }
+            let cl = clause(text, m.start());
+            let lead = super::text::sub(text, cl.start..m.start()).to_ascii_lowercase();
+            let after = super::text::sub(text, m.end()..(m.end() + 24).min(text.len()));
+            let today = todays.is_match(after) || lead.contains("today");
+            match &chosen {
+                None => chosen = Some((n, m.start()..m.end(), today)),
+                Some((_, _, false)) if today => chosen = Some((n, m.start()..m.end(), today)),
+                _ => {}
+            }
+        }
+        if let Some((n, span, _)) = chosen {
+            let ev = facts.push(Evidence {
+                kind: EvKind::Dose,
+                entry_id: "mg-per-kg".into(),
+                span,
+                assertion: Assertion::default(),
+                value: format!("{n} mg/kg"),
+                counts: true,
+            });
+            facts.mg_per_kg = Some((n, ev));
         }
         for c in p.weight.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
@@ -1189,6 +1208,14 @@ mod tests {
         let f = Extractor::builtin().extract_text(t, None);
         let found = f.counting(EvKind::Rems).any(|i| f.evidence[i].value.starts_with(sub));
         found
+    }
+
+    #[test]
+    fn todays_weight_based_dose_over_a_protocols() {
+        let f = Extractor::builtin().extract_text("Protocol: infusions 1-2 were 0.5 mg/kg over 40 min; from infusion 3 0.75 mg/kg over 100 min. Today: 0.75 mg/kg x 64 kg = 48 mg in 250 mL NS.", None);
+        assert_eq!(f.mg_per_kg.map(|m| m.0), Some(0.75));
+        let f = Extractor::builtin().extract_text("Ketamine 0.5 mg/kg IV over 40 min; weight 80 kg.", None);
+        assert_eq!(f.mg_per_kg.map(|m| m.0), Some(0.5));
     }
 
     #[test]
