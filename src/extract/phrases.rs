@@ -154,7 +154,7 @@ impl PhraseExtractor {
                     r"\b(?:total(?:\s+(?:dose|mg|of|administered|given|this\s+admin(?:istration)?|today))?|dose\s+(?:given|administered|today|total)|today'?s\s+dose|administered\s+dose|dose)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d+(?:\.\d+)?)\s*mg\b|\b(?:total(?:\s+dose)?|dose)\s*(?:\(\s*mg\s*\)|mg)\s*[:=]?\s*(?P<n2>\d+(?:\.\d+)?)\b",
                 ),
                 not_this_dose: re(
-                    r"\b(?:last|previous|prior|next|future|planned?|plan\s+to|will|would|increase\s+to|decrease\s+to|titrate\s+to|titrating\s+to|consider|recommend\w*|induction|maintenance\s+dose\s+of|label\w*|approved\s+dos\w*|or\b|vs\.?|versus|up\s+to|max\w*|scheduled)\b",
+                    r"\b(?:last|previous|prior|next|future|planned?|plan\s+to|will|would|increase\s+to|decrease\s+to|titrate\s+to|titrating\s+to|consider|recommend\w*|induction|maintenance\s+dose\s+of|label\w*|approved\s+dos\w*|approved\s+for|authori[sz]ed\s+for|or\b|vs\.?|versus|up\s+to|max\w*|scheduled|dispensed\s+to|to\s+use\s+at\s+home|for\s+(?:use\s+at\s+)?home(?:\s+use)?)\b|(?:^|[^\d:.])\d{1,3}[-–]$",
                 ),
                 // "0.5 mg/kg", or a flowsheet row with the unit in its label:
                 // "Dose (mg/kg)<tab>0.5".
@@ -1208,6 +1208,19 @@ mod tests {
         let f = Extractor::builtin().extract_text(t, None);
         let found = f.counting(EvKind::Rems).any(|i| f.evidence[i].value.starts_with(sub));
         found
+    }
+
+    #[test]
+    fn an_authorized_range_and_a_take_home_device_are_no_dose() {
+        let f = Extractor::builtin().extract_text(
+            "PA approved for Spravato 56-84 mg, 01/02/2026-06/30/2026.\n10:05 device 1 and 10:10 device 2, self-administered.",
+            None,
+        );
+        assert!(f.doses.iter().all(|d| d.mg != 84.0), "{:?}", f.doses);
+        let f = Extractor::builtin().extract_text("08:50 device 1 and 08:55 device 2 self-administered under observation. Per patient request one 28 mg device dispensed to patient to use at home on Saturday.", None);
+        assert!(f.doses.iter().all(|d| d.mg != 28.0), "{:?}", f.doses);
+        let f = Extractor::builtin().extract_text("Second device at 9:20 - 56 mg in total, self-administered.", None);
+        assert!(f.doses.iter().any(|d| d.mg == 56.0), "{:?}", f.doses);
     }
 
     #[test]
