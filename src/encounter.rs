@@ -677,29 +677,38 @@ fn monitoring(enc: &Encounter, track: Track, last_dose: Option<(Clock, EvRef)>, 
     if let Some((m, r)) = stated.iter().max_by_key(|s| s.0) {
         return (Some(*m), Some(*r), infusion_minutes, infusion_start_ev, infusion_end_ev);
     }
-    let latest = |v: &[(Clock, EvRef)]| v.iter().max_by_key(|d| d.0).copied();
     let earliest = |v: &[(Clock, EvRef)]| v.iter().min_by_key(|d| d.0).copied();
-    let (start, end) = match track {
-        Track::Esketamine => (last_dose.or(earliest(&mon_start)), latest(&mon_end).or(latest(&discharge))),
-        Track::IvKetamine => (infusion_end.or(earliest(&mon_start)), latest(&discharge).or(latest(&mon_end))),
-        Track::OralKetamine => (first_dose.or(earliest(&mon_start)), latest(&mon_end).or(latest(&discharge))),
-        Track::None => (None, None),
+    let start = match track {
+        Track::Esketamine => last_dose.or(earliest(&mon_start)),
+        Track::IvKetamine => infusion_end.or(earliest(&mon_start)),
+        Track::OralKetamine => first_dose.or(earliest(&mon_start)),
+        Track::None => None,
+    };
+    // The latest end within ten hours after the start: a year read as a
+    // clock time ("d/c 2023" in a trial line) is no end of this session.
+    let plausible = |e: &Clock| start.is_none_or(|(s, _)| span_minutes(s, *e).is_some());
+    let latest =
+        |v: &[(Clock, EvRef)]| v.iter().filter(|d| plausible(&d.0)).max_by_key(|d| d.0).or_else(|| v.iter().max_by_key(|d| d.0)).copied();
+    let end = match track {
+        Track::Esketamine | Track::OralKetamine => latest(&mon_end).or(latest(&discharge)),
+        Track::IvKetamine => latest(&discharge).or(latest(&mon_end)),
+        Track::None => None,
     };
     let minutes = match (start, end) {
-        (Some((s, _)), Some((e, _))) => {
-            let mut d = e.0 as i64 - s.0 as i64;
-            if d <= 0 && d + 720 > 0 && d + 720 <= 600 {
-                d += 720;
-            }
-            if d > 0 && d <= 600 {
-                Some(d as u32)
-            } else {
-                None
-            }
-        }
+        (Some((s, _)), Some((e, _))) => span_minutes(s, e),
         _ => None,
     };
     (minutes, minutes.and(end.map(|e| e.1)), infusion_minutes, infusion_start_ev, infusion_end_ev)
+}
+
+/// Minutes from `s` to `e`, across noon when a 12-hour time was read in the
+/// morning, when that makes 1 to 600 minutes.
+fn span_minutes(s: Clock, e: Clock) -> Option<u32> {
+    let mut d = e.0 as i64 - s.0 as i64;
+    if d <= 0 && d + 720 > 0 && d + 720 <= 600 {
+        d += 720;
+    }
+    (d > 0 && d <= 600).then_some(d as u32)
 }
 
 fn dose(enc: &Encounter, track: Track, session: Option<usize>) -> (Option<f64>, Option<EvRef>) {
@@ -877,6 +886,17 @@ mod tests {
                 ("134/82".into(), Phase::Post, Some(40))
             ]
         );
+    }
+
+    #[test]
+    fn a_year_read_as_a_discharge_time_does_not_end_the_session() {
+        let ex = crate::extract::Extractor::builtin();
+        let text = "Spravato session.\nPrior tx: nortriptyline 100 mg/d x 10 wk - no response, d/c 2023; sertraline 150 mg/d x 12 wk - partial, d/c 2024.\n0850 BP 138/84\n0855 / 0900 / 0905 dev 1-2-3 self-admin. 84 mg.\n0935 BP 146/88\n1110 d/c criteria met, gait steady. D/c w/ wife driving.";
+        let enc = test_encounter("Spravato Treatment Note", text, vec![line("J0013", 84.0)]);
+        let f = assess(&enc, ex.dict);
+        assert_eq!(f.monitoring_minutes, Some(125));
+        assert_eq!(span_minutes(Clock(9 * 60 + 5), Clock(20 * 60 + 23)), None);
+        assert_eq!(span_minutes(Clock(11 * 60 + 30), Clock(60 + 40)), Some(130));
     }
 
     #[test]
