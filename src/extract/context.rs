@@ -1711,6 +1711,9 @@ mod tests {
         let t = "PAST PSYCHIATRIC HISTORY\nSertraline, bupropion, venlafaxine.\n\nMEDICATIONS\nEscitalopram 20 mg.";
         assert!(assess(t, "bupropion").historical);
         assert!(!assess(t, "Escitalopram").historical);
+        // An episode that ended in a past admission.
+        let t = "Course started after discharge (admitted in July for the SI that led to admission). Denies SI today.";
+        assert!(assess(t, "SI").historical);
         let t = "Family History: Mother with bipolar disorder.\nHPI: Depressed mood for months.";
         assert!(assess(t, "bipolar disorder").family);
         assert!(!assess(t, "Depressed mood").family);

@@ -175,7 +175,7 @@ impl PhraseExtractor {
                 note_type_oral: re(r"oral|sublingual|troche|\bsl\b|lozenge"),
                 // The MDSI indication's name, which contains the words
                 // "suicidal ideation" without documenting any.
-                mdsi_label: re(r"(?:with|w/)\s+(?:acute\s+)?suicidal\s+(?:ideation|thoughts)\s+(?:or|and|and/or|/)\s+behaviou?r"),
+                mdsi_label: re(r"(?:with|w/)\s+(?:acute\s+)?suicidal\s+(?:ideation|thoughts)(?:\s+(?:or|and|and/or)\s+|\s*/\s*)behaviou?r"),
                 // "SI: denies", "SI/HI - neg", "SI: none", "suicidal ideation: no".
                 si_answer_no: re(
                     r"^\s*(?:/\s*(?:HI|homicidal\s+ideation)\s*)?(?:[:=\-–]\s*|\s)\s*(?:denie[sd]|neg\w*|none|no\b|not\s+present|absent|0\b|nil\b|\(-\)|-\s*$)",
@@ -453,7 +453,16 @@ impl PhraseExtractor {
                             .any(|l| line.start + l.start() <= m.start() && m.end() <= line.start + l.end());
                         let after = super::text::sub(text, m.end()..(m.end() + 24).min(line.end.max(m.end())));
                         let answered_no = self.p.si_answer_no.is_match(after);
-                        counts = !(a.negated || a.hypothetical || a.possible || a.family || a.historical || in_label || answered_no);
+                        // "Hx suicide attempt 2021", "passive SI 2019, none
+                        // since": a dated or history-labelled episode is past.
+                        static PAST: OnceLock<Regex> = OnceLock::new();
+                        static HX: OnceLock<Regex> = OnceLock::new();
+                        let past = PAST.get_or_init(|| re(r"^\s*(?:in\s+|on\s+)?\(?\s*(?:19|20)\d{2}\b"));
+                        let hx = HX.get_or_init(|| re(r"\b(?:hx|h/o)\.?\s*:?\s*(?:of\s+)?(?:passive\s+|active\s+|prior\s+)?$"));
+                        let before = super::text::sub(text, line.start.max(m.start().saturating_sub(20))..m.start());
+                        let dated = past.is_match(after) || hx.is_match(before);
+                        counts =
+                            !(a.negated || a.hypothetical || a.possible || a.family || a.historical || in_label || answered_no || dated);
                         if in_label {
                             value = format!("indication name: {value}");
                         } else if answered_no {
@@ -1502,6 +1511,10 @@ mod tests {
             "Mother attempted suicide in 2001.",
             "Indication: MDD with acute suicidal ideation or behavior (MDSI).",
             "Si, no hay cambios.",
+            "#1 MDD with acute suicidal ideation/behavior (MDSI indication), recurrent.",
+            "Hx suicide attempt 2021.",
+            "Hx passive SI 2019, none since, denies SI today.",
+            "(admitted in July for the SI that led to admission)",
         ] {
             assert!(!counts(t, EvKind::SuicidalIdeation), "{t}");
         }
