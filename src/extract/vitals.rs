@@ -84,7 +84,9 @@ impl VitalsExtractor {
             reported: re(
                 r"\b(?:at\s+home|home|kiosk|pharmacy|machine|cvs|walgreens|outside|per\s+(?:pt|patient)|(?:pt|patient|self)[- ]reported|yesterday|around|approx\w*|roughly|usually|typically|runs?|running)\b",
             ),
-            reported_before: re(r"\b(?:home|kiosk|pharmacy|outside|self[- ]reported|pt[- ]reported|patient[- ]reported)\W*$"),
+            reported_before: re(
+                r"\b(?:home|kiosk|pharmacy|outside|self[- ]reported|pt[- ]reported|patient[- ]reported)(?:\s+(?:cuff|monitor|machine|device|reading))?\W*$|\b(?:own|wrist)\s+cuff\W*$",
+            ),
             prior_visit: re(
                 r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|time|appointment|tx|infusion|inf|sess|wk)\b|\bon\s+\d{1,2}/\d{1,2}\b|\bthat\s+(?:day|visit|session)\b|\bnot\s+today\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\b",
             ),
@@ -96,7 +98,7 @@ impl VitalsExtractor {
                 r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|appointment|tx|infusion)(?:'s)?\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\s*\(\s*\d{1,2}/\d{1,2}|\b(?:last|previous|prior)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day'?s?\b|\bnot\s+today\b",
             ),
             reported_after: re(
-                r"^\W{0,3}(?:yesterday|last\s+night|at\s+home|on\s+(?:her|his|their|my)\s+(?:home|own)\b|per\s+(?:pt|patient))",
+                r"^\W{0,3}(?:yesterday|last\s+night|at\s+home|on\s+(?:her|his|their|my)\s+(?:home|own)\b|per\s+(?:pt|patient)|\(?(?:pt[- ]|patient[- ]|self[- ])?reported\)?)",
             ),
             today: re(r"\b(?:today|todays|today's|this\s+(?:session|visit)|now)\b"),
             vitals_line: re(r"\b(?:vitals?|v/s|vs|hr|pulse|spo2|sp02|o2\s*sat|sat|rr|resp|temp|bp)\b"),
@@ -586,6 +588,13 @@ mod tests {
     fn bps(t: &str) -> Vec<String> {
         let f = Extractor::builtin().extract_text(t, None);
         f.bps.iter().map(|b| format!("{}/{}", b.sys, b.dia)).collect()
+    }
+
+    #[test]
+    fn a_home_cuff_reading_is_reported() {
+        assert!(bps("PHQ-9 9. Home cuff BP 132/84 this morning (reported). Denies SI.").is_empty());
+        assert!(bps("Own cuff 128/80 yesterday.").is_empty());
+        assert_eq!(bps("BP 128/80 at 09:05 pre-dose.").len(), 1);
     }
 
     #[test]
