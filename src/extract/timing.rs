@@ -106,6 +106,16 @@ fn meridiem_dot(b: &[u8], i: usize) -> bool {
     i >= 3 && b[i - 1].eq_ignore_ascii_case(&b'm') && matches!(b[i - 2].to_ascii_lowercase(), b'.' | b'a' | b'p') && lower_next(b, i + 1)
 }
 
+/// Just past the stop of a time's "a.m."/"p.m." that ends no clause (see
+/// [`meridiem_dot`]), when the time ending at `end` has one; else `end`.
+fn past_meridiem_stop(b: &[u8], end: usize) -> usize {
+    if b.get(end) == Some(&b'.') && meridiem_dot(b, end) {
+        end + 1
+    } else {
+        end
+    }
+}
+
 /// Whether the first non-blank byte from `i` on is a lower-case letter or a
 /// comma: a stop before it ends no sentence ("2:55 p.m. blood pressure";
 /// "11:25 AM. Meets criteria" does end one).
@@ -483,12 +493,8 @@ impl TimingExtractor {
                                 }
                             }
                             for nt in times.iter().filter(|x| x.span.start > t.span.start && x.span.end <= line_end.max(cl.end)) {
-                                let mut gap = super::text::sub(text, prev.span.end..nt.span.start);
-                                if super::text::sub(text, prev.span.clone()).ends_with(['m', 'M'])
-                                    && lower_next(text.as_bytes(), prev.span.end + 1)
-                                {
-                                    gap = gap.strip_prefix('.').unwrap_or(gap);
-                                }
+                                let from = past_meridiem_stop(text.as_bytes(), prev.span.end).min(nt.span.start);
+                                let gap = super::text::sub(text, from..nt.span.start);
                                 if !self.list_sep.is_match(gap) {
                                     break;
                                 }
@@ -781,13 +787,7 @@ fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: 
             let line_time = super::text::sub(text, line.start..t.span.start).trim().is_empty();
             // "4:20 p.m. blood pressure ...": the stop of the time's own
             // "p.m." ends no sentence.
-            let mut from = t.span.end;
-            if super::text::sub(text, t.span.clone()).ends_with(['m', 'M'])
-                && text.as_bytes().get(from) == Some(&b'.')
-                && lower_next(text.as_bytes(), from + 1)
-            {
-                from += 1;
-            }
+            let from = past_meridiem_stop(text.as_bytes(), t.span.end);
             let between = super::text::sub(text, from..ev.start.max(from));
             // Through the event word and its colon: "| DOSING: 56 mg".
             let to_label = super::text::sub(text, t.span.end..ev.end + 2);
