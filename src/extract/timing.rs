@@ -487,7 +487,7 @@ impl TimingExtractor {
                                 let head =
                                     super::text::sub(text, next.start..next.end.min(next.start + 12)).trim_start().to_ascii_lowercase();
                                 let wraps = ["and ", "& ", ", ", "/ ", "+ "].iter().any(|w| head.starts_with(w))
-                                    && head.trim_start_matches(|c: char| !c.is_ascii_digit()).len() < head.len();
+                                    && head.bytes().any(|c| c.is_ascii_digit());
                                 if last_on_line.is_some_and(|x| super::text::sub(text, x.span.end..line_end).trim().is_empty()) && wraps {
                                     line_end = next.end;
                                 }
