@@ -27,6 +27,16 @@ pub struct PhraseExtractor {
 
 struct Pats {
     answer_no: Regex,
+    /// A number that dates a planned scale ("HAM-D at week 4").
+    scale_when: Regex,
+    /// A plan before a scale's name ("plan HAM-D", "will repeat PHQ-9").
+    scale_planned: Regex,
+    /// A year right after a suicidal-ideation mention ("attempt 2021").
+    si_year_after: Regex,
+    /// A history label right before one ("Hx", "h/o").
+    si_hx_before: Regex,
+    /// A weight-based dose worked out or equated right after ("x 64 kg", "=").
+    mgkg_worked_out: Regex,
     not_yet: Regex,
     dx_descriptor: Regex,
     rems_neg: Regex,
@@ -105,6 +115,13 @@ impl PhraseExtractor {
                 // single episode, severe, with ", "F33.3 - severe with ".
                 dx_descriptor: re(r"(?:\bmdd|\bdepress\w*|\bsevere|\brecurrent|\bepisode|\bF3[23]\.3\w*)[\s,()\-–:]*(?:with|w/|w)\s*$"),
                 answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\])"),
+                scale_when: re(r"\b(?:week|wk|visit|session|month|day|dose|infusion|tx|treatment|next|in)\s*#?\s*\d+$"),
+                scale_planned: re(
+                    r"\b(?:plan(?:ned|s)?|will\s+(?:do|repeat|obtain|administer|check|get)|to\s+(?:do|repeat|obtain))\s*:?\s*$",
+                ),
+                si_year_after: re(r"^\s*(?:in\s+|on\s+)?\(?\s*(?:19|20)\d{2}\b"),
+                si_hx_before: re(r"\b(?:hx|h/o)\.?\s*:?\s*(?:of\s+)?(?:passive\s+|active\s+|prior\s+)?$"),
+                mgkg_worked_out: re(r"^\s*(?:[x×*]\s*\d+(?:\.\d+)?\s*kg\b|=)"),
                 rems_neg: re(
                     r"\b(?:not|never|pending|yet|will|to\s+be|overdue|missing|unable|needs?\s+to|has\s*n[o']t|hasn'?t|incomplete|outstanding|awaiting|due\b|not\s+been|no\s+record|unknown|unclear|unverified|expired|lapsed|could\s+not|cannot|can't|failed\s+to|forgot|deferred|tbd|n/a)\b",
                 ),
@@ -358,15 +375,8 @@ impl PhraseExtractor {
                     PhraseKind::SeverityScale => {
                         // "plan HAM-D at week 4", "PHQ-9 next visit 2": a
                         // number that dates a planned scale is not a score.
-                        static WHEN: OnceLock<Regex> = OnceLock::new();
-                        static PLANNED: OnceLock<Regex> = OnceLock::new();
-                        let when = WHEN
-                            .get_or_init(|| re(r"\b(?:week|wk|visit|session|month|day|dose|infusion|tx|treatment|next|in)\s*#?\s*\d+$"));
-                        let planned = PLANNED.get_or_init(|| {
-                            re(r"\b(?:plan(?:ned|s)?|will\s+(?:do|repeat|obtain|administer|check|get)|to\s+(?:do|repeat|obtain))\s*:?\s*$")
-                        });
                         let before = super::text::sub(text, line_of(text, m.start()).start.max(m.start().saturating_sub(24))..m.start());
-                        if when.is_match(m.as_str()) || planned.is_match(before) {
+                        if self.p.scale_when.is_match(m.as_str()) || self.p.scale_planned.is_match(before) {
                             counts = false;
                         }
                         EvKind::SeverityScale
@@ -455,12 +465,8 @@ impl PhraseExtractor {
                         let answered_no = self.p.si_answer_no.is_match(after);
                         // "Hx suicide attempt 2021", "passive SI 2019, none
                         // since": a dated or history-labelled episode is past.
-                        static PAST: OnceLock<Regex> = OnceLock::new();
-                        static HX: OnceLock<Regex> = OnceLock::new();
-                        let past = PAST.get_or_init(|| re(r"^\s*(?:in\s+|on\s+)?\(?\s*(?:19|20)\d{2}\b"));
-                        let hx = HX.get_or_init(|| re(r"\b(?:hx|h/o)\.?\s*:?\s*(?:of\s+)?(?:passive\s+|active\s+|prior\s+)?$"));
                         let before = super::text::sub(text, line.start.max(m.start().saturating_sub(20))..m.start());
-                        let dated = past.is_match(after) || hx.is_match(before);
+                        let dated = self.p.si_year_after.is_match(after) || self.p.si_hx_before.is_match(before);
                         counts =
                             !(a.negated || a.hypothetical || a.possible || a.family || a.historical || in_label || answered_no || dated);
                         if in_label {
@@ -796,8 +802,6 @@ impl PhraseExtractor {
         // out against the weight ("0.75 mg/kg x 64 kg = 48 mg") or said to be
         // today's, where an earlier one was a protocol's or a past infusion's
         // ("infusions 1-2 were 0.5 mg/kg ...; Today: 0.75 mg/kg x 64 kg").
-        static TODAYS: OnceLock<Regex> = OnceLock::new();
-        let todays = TODAYS.get_or_init(|| re(r"^\s*(?:[x×*]\s*\d+(?:\.\d+)?\s*kg\b|=)"));
         let mut chosen: Option<(f64, std::ops::Range<usize>, bool)> = None;
         for c in p.mgkg.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
@@ -808,7 +812,7 @@ impl PhraseExtractor {
             let cl = clause(text, m.start());
             let lead = super::text::sub(text, cl.start..m.start()).to_ascii_lowercase();
             let after = super::text::sub(text, m.end()..(m.end() + 24).min(text.len()));
-            let today = todays.is_match(after) || lead.contains("today");
+            let today = p.mgkg_worked_out.is_match(after) || lead.contains("today");
             match &chosen {
                 None => chosen = Some((n, m.start()..m.end(), today)),
                 Some((_, _, false)) if today => chosen = Some((n, m.start()..m.end(), today)),
