@@ -104,6 +104,24 @@ fn indent(line: &[u8]) -> usize {
     line.iter().take_while(|c| matches!(c, b' ' | b'\t')).count()
 }
 
+/// Every line of `b` as a byte range without its line break. The passes
+/// below rewrite bytes inside lines only (`join_children`, last, turns
+/// breaks into commas), so the ranges stay valid while they run.
+fn line_spans(b: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', b).chain(std::iter::once(b.len())) {
+        spans.push(start..nl);
+        start = nl + 1;
+    }
+    spans
+}
+
+/// Whether `key` contains any of `words`.
+fn contains_any(key: &[u8], words: &[&[u8]]) -> bool {
+    words.iter().any(|w| key.windows(w.len()).any(|x| x == *w))
+}
+
 /// Units a key can end with, and how its value reads.
 const UNIT_KEYS: [(&[u8], &str); 14] = [
     (b"_mg_per_day", "mg/day"),
@@ -126,36 +144,25 @@ const UNIT_KEYS: [(&[u8], &str); 14] = [
 /// ("prior_session_vitals", "last_week_dose_mg"), not this one's.
 fn other_visit_key(key: &[u8]) -> bool {
     let other = [&b"prior_"[..], b"previous_", b"last_", b"past_"].iter().any(|p| key.starts_with(p));
-    let reading =
-        [&b"vitals"[..], b"bp", b"blood_pressure", b"dose", b"mg", b"reading"].iter().any(|w| key.windows(w.len()).any(|x| x == *w));
-    other && reading
+    other && contains_any(key, &[b"vitals", b"bp", b"blood_pressure", b"dose", b"mg", b"reading"])
 }
 
 /// Blank a key that names another visit's readings or dose, with its value
 /// and its more-indented children.
 fn blank_other_visits(out: &mut [u8]) {
-    let mut start = 0;
     let mut blanking: Option<usize> = None;
-    while start < out.len() {
-        let end = memchr::memchr(b'\n', &out[start..]).map_or(out.len(), |i| start + i);
-        let line = &out[start..end];
+    for r in line_spans(out) {
+        let line = &out[r.clone()];
         let ind = indent(line);
-        if let Some(base) = blanking {
-            if !trim(line).is_empty() && ind <= base {
-                blanking = None;
-            }
+        if blanking.is_some_and(|base| !trim(line).is_empty() && ind <= base) {
+            blanking = None;
         }
-        if blanking.is_none() {
-            if let Some((ks, ke)) = line_key(line) {
-                if other_visit_key(&line[ks..ke]) {
-                    blanking = Some(ind);
-                    out[start + ks..end].fill(b' ');
-                }
-            }
-        } else {
-            out[start..end].fill(b' ');
+        if blanking.is_some() {
+            out[r].fill(b' ');
+        } else if let Some((ks, _)) = line_key(line).filter(|&(ks, ke)| other_visit_key(&line[ks..ke])) {
+            blanking = Some(ind);
+            out[r.start + ks..r.end].fill(b' ');
         }
-        start = end + 1;
     }
 }
 
@@ -176,13 +183,12 @@ fn flow_pairs(b: &[u8], open: usize, close: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
 /// {n: 1, mg: 28, time: "10:20"}" or "devices: [{n: 1, time: "09:38"}, ...]")
 /// reads as log entries, time first: "10:20 device 1 28 mg".
 fn device_entries(out: &mut [u8]) {
+    let devicey = |k: &[u8]| contains_any(k, &[b"device", b"dose", b"spray", b"administration"]);
     let mut parent_devices = false;
-    let mut start = 0;
-    while start < out.len() {
-        let end = memchr::memchr(b'\n', &out[start..]).map_or(out.len(), |i| start + i);
-        let line = out[start..end].to_vec();
+    for r in line_spans(out) {
+        let start = r.start;
+        let line = out[r].to_vec();
         let lead_key = line_key(&line).map(|(ks, ke)| line[ks..ke].to_ascii_lowercase());
-        let devicey = |k: &[u8]| [&b"device"[..], b"dose", b"spray", b"administration"].iter().any(|w| k.windows(w.len()).any(|x| x == *w));
         let is_item = trim(&line).starts_with(b"-");
         if !is_item {
             parent_devices = lead_key.as_deref().is_some_and(devicey) && {
@@ -218,7 +224,6 @@ fn device_entries(out: &mut [u8]) {
                 i = c + 1;
             }
         }
-        start = end + 1;
     }
 }
 
@@ -226,26 +231,20 @@ fn device_entries(out: &mut [u8]) {
 /// "time: "10:00""), the child key "time:" reads "given": the time the
 /// dose was given, as a note would say it.
 fn dose_times(out: &mut [u8]) {
-    let mut start = 0;
     let mut parent: Option<usize> = None;
-    while start < out.len() {
-        let end = memchr::memchr(b'\n', &out[start..]).map_or(out.len(), |i| start + i);
-        let line = &out[start..end];
+    for r in line_spans(out) {
+        let line = &out[r.clone()];
         let ind = indent(line);
-        if let Some(base) = parent {
-            if !trim(line).is_empty() && ind <= base {
-                parent = None;
-            }
+        if parent.is_some_and(|base| !trim(line).is_empty() && ind <= base) {
+            parent = None;
         }
-        if let Some((ks, ke)) = line_key(line) {
-            let key = &line[ks..ke];
-            if parent.is_some() && key == b"time" && ind > parent.unwrap_or(0) {
-                out[start + ks..start + ke + 1].copy_from_slice(b"given");
-            } else if parent.is_none() && trim(&line[ke + 1..]).is_empty() && matches!(key, b"dose" | b"administration" | b"dosing") {
-                parent = Some(ind);
-            }
+        let Some((ks, ke)) = line_key(line) else { continue };
+        let key = &line[ks..ke];
+        if parent.is_some_and(|base| key == b"time" && ind > base) {
+            out[r.start + ks..r.start + ke + 1].copy_from_slice(b"given");
+        } else if parent.is_none() && trim(&line[ke + 1..]).is_empty() && matches!(key, b"dose" | b"administration" | b"dosing") {
+            parent = Some(ind);
         }
-        start = end + 1;
     }
 }
 
@@ -269,13 +268,13 @@ pub fn rewrite(out: &mut [u8]) {
     join_children(out);
 }
 
-/// Every key of the export: at a line start (after indentation and "- "),
-/// after "{" and after ", " inside a flow map.
-/// Each key as (start, colon, inside a flow map).
+/// Every key of the export, as (start, colon, inside a flow map): at a line
+/// start (after indentation and "- "), after "{" and after ", " inside a
+/// flow map.
 fn all_keys(b: &[u8]) -> Vec<(usize, usize, bool)> {
     let mut keys = Vec::new();
-    let mut start = 0;
-    for line in b.split(|&c| c == b'\n') {
+    for r in line_spans(b) {
+        let (start, line) = (r.start, &b[r]);
         if let Some((ks, ke)) = line_key(line) {
             keys.push((start + ks, start + ke, line[..ks].contains(&b'{')));
         }
@@ -301,7 +300,6 @@ fn all_keys(b: &[u8]) -> Vec<(usize, usize, bool)> {
                 _ => {}
             }
         }
-        start += line.len() + 1;
     }
     keys.sort_unstable();
     keys.dedup();
@@ -334,7 +332,7 @@ fn rewrite_pair(out: &mut [u8], ks: usize, colon: usize, in_flow: bool) {
     let value = trim(&out[vs..ve]).to_ascii_lowercase();
     let value: &[u8] = value.strip_prefix(b"\"").and_then(|v| v.strip_suffix(b"\"")).unwrap_or(&value);
     let key = out[ks..colon].to_vec();
-    let countable = [&b"device"[..], b"take_home", b"dispensed", b"doses"].iter().any(|w| key.windows(w.len()).any(|x| x == *w));
+    let countable = contains_any(&key, &[b"device", b"take_home", b"dispensed", b"doses"]);
     let says_no = matches!(value, b"false" | b"not_given" | b"not_needed" | b"not_applicable" | b"not_done" | b"n/a")
         || value.starts_with(b"not_applicable")
         || (value == b"0" && countable);
@@ -383,58 +381,43 @@ fn rewrite_pair(out: &mut [u8], ks: usize, colon: usize, in_flow: bool) {
 /// Join a bare parent key's `key: value` children (or its one list item)
 /// to its line: each line break before a child becomes a comma.
 fn join_children(out: &mut [u8]) {
-    let starts: Vec<usize> = std::iter::once(0).chain(memchr::memchr_iter(b'\n', out).map(|p| p + 1)).filter(|&s| s < out.len()).collect();
-    let line = |out: &[u8], k: usize| -> (usize, usize) {
-        let s = starts[k];
-        let e = starts.get(k + 1).map_or(out.len(), |n| n - 1);
-        (s, e)
-    };
-    let mut k = 0;
-    while k < starts.len() {
-        let (s, e) = line(out, k);
-        let l = &out[s..e];
+    let lines = line_spans(out);
+    for (k, r) in lines.iter().enumerate() {
+        let l = trim(&out[r.clone()]);
         // A list item with a key ("- drug: sertraline") heads the keys
         // indented under it, like a parent key.
-        let item = trim(l).starts_with(b"- ") && line_key(l).is_some();
-        let parent = (trim(l).last() == Some(&b':') && trim(l).len() > 1) || item;
-        if !parent {
-            k += 1;
+        let item = l.starts_with(b"- ") && line_key(&out[r.clone()]).is_some();
+        if !(item || (l.len() > 1 && l.last() == Some(&b':'))) {
             continue;
         }
-        let base = indent(l);
-        let mut children = Vec::new();
-        let mut j = k + 1;
-        // Bounded, so deeply nested parents stay linear.
-        while j < starts.len() && j - k <= 200 {
-            let (cs, ce) = line(out, j);
-            let c = &out[cs..ce];
-            if trim(c).is_empty() || indent(c) <= base || (item && indent(c) <= base + 2 && trim(c).starts_with(b"-")) {
-                break;
-            }
-            children.push(j);
-            j += 1;
-        }
-        let items = children.iter().filter(|&&j| trim(&out[line(out, j).0..line(out, j).1]).starts_with(b"-")).count();
-        let direct: Vec<usize> = children
+        let base = indent(&out[r.clone()]);
+        // Its children: the more-indented lines after it, up to a blank line
+        // or the item's next sibling; bounded, so deep nesting stays linear.
+        let children: Vec<&std::ops::Range<usize>> = lines[k + 1..]
             .iter()
-            .copied()
-            .filter(|&j| {
-                let (cs, ce) = line(out, j);
-                indent(&out[cs..ce]) == children.first().map_or(0, |&f| indent(&out[line(out, f).0..line(out, f).1]))
+            .take(200)
+            .take_while(|c| {
+                let c = &out[(*c).clone()];
+                !(trim(c).is_empty() || indent(c) <= base || (item && indent(c) <= base + 2 && trim(c).starts_with(b"-")))
             })
             .collect();
-        let join = !direct.is_empty() && (items == 0 || (items == 1 && children.len() == 1 && !item));
-        if join {
-            for &j in &direct {
-                let (cs, _) = line(out, j);
-                if trim(&out[cs..line(out, j).1]).last() == Some(&b':') {
-                    // A nested parent keeps its own children below it.
-                    break;
-                }
-                out[cs - 1] = b',';
-            }
+        let Some(first) = children.first() else { continue };
+        let items = children.iter().filter(|c| trim(&out[(**c).clone()]).starts_with(b"-")).count();
+        if !(items == 0 || (items == 1 && children.len() == 1 && !item)) {
+            continue;
         }
-        k += 1;
+        let first_indent = indent(&out[(*first).clone()]);
+        // Its own children (a nested parent keeps its own below it): their
+        // line breaks become commas.
+        let joined: Vec<usize> = children
+            .iter()
+            .filter(|c| indent(&out[(**c).clone()]) == first_indent)
+            .take_while(|c| trim(&out[(**c).clone()]).last() != Some(&b':'))
+            .map(|c| c.start - 1)
+            .collect();
+        for nl in joined {
+            out[nl] = b',';
+        }
     }
 }
 
