@@ -1462,9 +1462,9 @@ mod tests {
         assert!(n.contains("at 9:02 was  132/84"), "{n}");
         assert!(n.contains("at 9:10") && n.contains("at 12:10"), "{n}");
         assert!(n.contains("took 2 10 mg"), "{n}");
+        assert!(n.contains("over  140/90"), "{n}");
         let t = "two devices at 2 10 p.m. and 2 15 p.m. comma 56 milligrams comma observed comma fine period";
         assert!(normalize_layout(t).unwrap().contains("at 2:10 p.m. and 2:15 p.m."));
-        assert!(n.contains("over  140/90"), "{n}");
         let t = "pump started at 10 oh 4 a.m. period ketamine 0.5 milligrams per kilogram equals 39 milligrams comma total comma over 40 minutes period";
         let n = normalize_layout(t).unwrap();
         assert!(n.contains("at 10:04   a.m."), "{n}");
