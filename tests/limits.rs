@@ -190,7 +190,7 @@ fn adversarial_megabyte_notes_finish_in_bounded_time() {
     // Each note is 1 MB of one pathological pattern for the extractors:
     // cue words back to back, digit/colon/slash runs that look like times,
     // dates and blood pressures, nested parentheses, negation cues, YAML-like
-    // exports, check boxes and dictated numbers.
+    // exports, check boxes, dictated numbers and OCR'd forms.
     const MB: usize = 1_000_000;
     let patterns: &[(&str, &str)] = &[
         ("bp", "BP "),
@@ -206,6 +206,7 @@ fn adversarial_megabyte_notes_finish_in_bounded_time() {
         ("flow", "{a_mg: 1, b: {c_weeks: 2, "),
         ("boxes", "[ ] Device 3 28 mg [x] "),
         ("dictation", "at 9 02 comma 1 32 over 84 period at 10 oh 4 p.m. "),
+        ("ocr", "n0 resp0nse M0nit0ring F0rm 99999-1201-02 ❌ 0910 138/84 "),
     ];
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("adversarial.jsonl");

@@ -114,7 +114,7 @@ impl PhraseExtractor {
                 // name: "MDD recurrent severe w/ ", "major depressive disorder,
                 // single episode, severe, with ", "F33.3 - severe with ".
                 dx_descriptor: re(r"(?:\bmdd|\bdepress\w*|\bsevere|\brecurrent|\bepisode|\bF3[23]\.3\w*)[\s,()\-–:]*(?:with|w/|w)\s*$"),
-                answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\])"),
+                answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\]|❌|✗|✘)"),
                 scale_when: re(r"\b(?:week|wk|visit|session|month|day|dose|infusion|tx|treatment|next|in)\s*#?\s*\d+$"),
                 scale_planned: re(
                     r"\b(?:plan(?:ned|s)?|will\s+(?:do|repeat|obtain|administer|check|get)|to\s+(?:do|repeat|obtain))\s*:?\s*$",
@@ -659,6 +659,15 @@ impl PhraseExtractor {
             });
             facts.doses.push(DoseFact { mg, ev, priority });
         };
+        // A bound, not a dose: "G2083 (esketamine > 56 mg)", "more than 56 mg".
+        let compared = |before: &str| {
+            let b = before.trim_end().to_ascii_lowercase();
+            b.ends_with(['>', '<', '≥', '≤'])
+                || b.ends_with(">=")
+                || ["more than", "greater than", "less than", "fewer than", "above", "below", "exceeding", "at least", "at most"]
+                    .iter()
+                    .any(|w| b.strip_suffix(w).is_some_and(|r| r.is_empty() || r.ends_with([' ', '(', '\t', '\n'])))
+        };
         let excluded_cut = |start: usize, end: usize, to_comma: bool| -> bool {
             let cl = clause(text, start);
             let before = super::text::sub(text, cl.start..start);
@@ -667,16 +676,19 @@ impl PhraseExtractor {
             // A weight-based dose's own part ends at a comma: "0.75 mg/kg =
             // 60 mg in 100 mL NS, planned over 80 minutes" plans the rate.
             let after = if to_comma { after.split(',').next().unwrap_or(after) } else { after };
-            p.not_this_dose.is_match(before) || p.not_this_dose.is_match(after) && !after.trim_start().starts_with(['(', ',']) || {
-                let a = ctx.context.assess(start..end);
-                if to_comma && (a.negated || a.hypothetical) {
-                    let (_, cue) = ctx.context.assess_with_cue(start..end);
-                    if cue.is_some_and(|c| c.start >= end && super::text::sub(text, end..c.start).contains(',')) {
-                        return false;
+            compared(before)
+                || p.not_this_dose.is_match(before)
+                || p.not_this_dose.is_match(after) && !after.trim_start().starts_with(['(', ','])
+                || {
+                    let a = ctx.context.assess(start..end);
+                    if to_comma && (a.negated || a.hypothetical) {
+                        let (_, cue) = ctx.context.assess_with_cue(start..end);
+                        if cue.is_some_and(|c| c.start >= end && super::text::sub(text, end..c.start).contains(',')) {
+                            return false;
+                        }
                     }
+                    a.negated || a.hypothetical
                 }
-                a.negated || a.hypothetical
-            }
         };
         let excluded = |start: usize, end: usize| excluded_cut(start, end, false);
         for c in p.total_mg.captures_iter(text, &ctx.lower) {
@@ -1101,7 +1113,7 @@ fn question_answered_no(text: &str, end: usize) -> bool {
     let (yes, no) = R.get_or_init(|| {
         (
             re(r"^\s*(?:a\s*[:.\-]\s*)?(?:yes\b|y\b|✔|☑|\[x\]|present\b|on[\s-]*site\b|done\b|completed?\b|confirmed\b)"),
-            re(r"^\s*(?:a\s*[:.\-]\s*)?[^;\n]{0,30}?\b(?:no|not|none|off[\s-]*site|offsite|absent|unavailable|declined|pending|n/a|remote(?:ly)?|by\s+phone)\b|^\s*(?:a\s*[:.\-]\s*)?(?:☐|\[\s\])"),
+            re(r"^\s*(?:a\s*[:.\-]\s*)?[^;\n]{0,30}?\b(?:no|not|none|off[\s-]*site|offsite|absent|unavailable|declined|pending|n/a|remote(?:ly)?|by\s+phone)\b|^\s*(?:a\s*[:.\-]\s*)?(?:☐|\[\s\]|❌|✗|✘)"),
         )
     });
     let rest = super::text::sub(text, end..(end + 80).min(text.len()));

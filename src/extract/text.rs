@@ -443,13 +443,14 @@ fn time_re() -> &'static Regex {
 fn hhmm_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        super::re::ci(r"(?:\bat|@|\btimes?|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\bthru|\bthrough|\bdischarged?|\bdispo(?:sition)?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*(?:x\s*|#\s*)?\d?|\bdevs?|\barrived?|\bmonitor(?:ing|ed)?|\bobserv(?:ation|ed)|\bobs|\bleaving|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\b(?:d/c|dc|discharged?)\s+home|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then)|\b(?:[01]?\d|2[0-3])[.:][0-5]\d\s*(?:[,;&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then))\W{0,3}$")
+        super::re::ci(r"(?:\bat|@|\btimes?|\bstart(?:ed)?|\bend(?:ed)?|\bstop(?:ped)?|\bbegan|\bfrom|\bto|\buntil|\btill?|\bthru|\bthrough|\bdischarged?|\bdispo(?:sition)?|\bleft|\bgiven|\badministered|\bdose[ds]?|\bdosing|\bdevices?\s*(?:x\s*|#\s*)?\d?|\bdevs?|\barrived?|\bmonitor(?:ing|ed)?|\bobserv(?:ation|ed)|\bobs|\bleaving|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\b(?:d/c|dc|discharged?)\s+home|\bcompleted?|\bcheck(?:ed)?[- ]?(?:in|out)|[-–]|~|\bbp|\bvitals?|\bdc|\bd/c|\bpre|\bpost|\(|\b[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then)|\b(?:[01]?\d|2[0-3])[.:][0-5]\d\s*(?:[,;&]|and|then)|\b[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then)\s*[0-2]\d[0-5]\d\s*(?:[,/+&;]|and|then))\W{0,3}$")
     })
 }
 
 /// Weaker cues for a bare four-digit time: a phase or log label before it
 /// ("pre-treatment 0921", "d1 0928", "T+40 1008") or a vital sign / patient
-/// entry after it ("1008 BP 129/72"). These never turn a year into a time.
+/// entry after it ("1008 BP 129/72"), or the reading itself ("1010
+/// 138/84"). These never turn a year into a time.
 fn hhmm_weak_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
@@ -461,7 +462,7 @@ fn hhmm_weak_after_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
         super::re::ci(
-            r"^[ \t]*(?:(?:bp|b/p|nibp|sbp|vs|v/s|vitals?|hr|pt|patient|devices?|d[1-3]|dis?charge[ds]?|d/c|dispo\w*|pump|infusion)\b|[ \t]*[,+&][ \t]*[0-2]\d[0-5]\d[ \t]*(?:[,+&]|and\b)|[-–][ \t]*(?:[01]?[0-9]|2[0-3])[.:][0-5][0-9]\b)",
+            r"^[ \t]*(?:(?:bp|b/p|nibp|sbp|vs|v/s|vitals?|hr|pt|patient|devices?|d[1-3]|dis?charge[ds]?|d/c|dispo\w*|pump|infusion)\b|[ \t]*[,+&][ \t]*[0-2]\d[0-5]\d[ \t]*(?:[,+&]|and\b)|[-–][ \t]*(?:[01]?[0-9]|2[0-3])[.:][0-5][0-9]\b|(?:[7-9]\d|1\d\d|2[0-4]\d)[ \t]*/[ \t]*(?:[3-9]\d|1[0-4]\d)(?:[^/\d]|$))",
         )
     })
 }
@@ -487,6 +488,18 @@ fn slash_time_list(text: &str, end: usize, first: u32) -> Option<(u32, usize)> {
     };
     let second = h * 60 + m;
     (h < 24 && m < 60 && second > first && second - first <= 30).then_some((second - first, len))
+}
+
+/// Whether `start..end` is a middle or last group of a hyphenated digit
+/// code: five or more digits and a hyphen right before it, or a hyphen and
+/// one or two digits (not a third) right after it.
+fn code_segment(b: &[u8], start: usize, end: usize) -> bool {
+    let long_before = start >= 6 && b[start - 1] == b'-' && b[start - 6..start - 1].iter().all(u8::is_ascii_digit);
+    let digits = b.get(end + 1..).map_or(0, |r| r.iter().take(3).take_while(|c| c.is_ascii_digit()).count());
+    let short_after = b.get(end) == Some(&b'-')
+        && (1..=2).contains(&digits)
+        && b.get(end + 1 + digits).is_none_or(|c| !matches!(c, b':' | b'.' | b'h' | b'H'));
+    long_before || short_after
 }
 
 /// All clock times in `text`. 12-hour times without am/pm are read in clinic
@@ -518,6 +531,13 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
         }
         // "PHQ-9: 17", "GAD-7:12": a scale's name and its score, not 9:17.
         if start >= 2 && bytes[start - 1] == b'-' && bytes[start - 2].is_ascii_alphabetic() && c.name("ap").is_none() {
+            continue;
+        }
+        // A segment of a hyphenated product code ("NDC 99999-1201-02",
+        // "50458-0028-02"): a five-digit group before it or a one- or
+        // two-digit group after it. A time range ("0900-0905") has four
+        // digits on both sides.
+        if c.name("hh").is_some() && c.name("ap3").is_none() && code_segment(bytes, start, end) {
             continue;
         }
         let (h, m, ap, explicit_24, bare) = if let Some(h) = c.name("h") {
@@ -655,6 +675,7 @@ struct InPlace {
     spelled: bool,
     unchecked: bool,
     yamlish: bool,
+    ocr_zeros: bool,
     markup: Markup,
 }
 
@@ -666,8 +687,9 @@ impl InPlace {
             spoken: spoken_punctuation_style(b),
             milligrams: memchr::memmem::find(b, b"illigram").is_some(),
             spelled: super::spelled::has_spelled(b),
-            unchecked: memchr::memmem::find(b, "☐".as_bytes()).is_some() || memchr::memmem::find(b, b"[ ]").is_some(),
+            unchecked: UNCHECKED.iter().any(|g| memchr::memmem::find(b, g).is_some()),
             yamlish: super::yamlish::is_yamlish(b),
+            ocr_zeros: ocr_zero_words(b).nth(2).is_some(),
             markup: markup_style(b),
         }
     }
@@ -680,10 +702,19 @@ impl InPlace {
             || self.spelled
             || self.unchecked
             || self.yamlish
+            || self.ocr_zeros
             || self.markup != Markup::None
     }
 
     fn apply(&self, out: &mut [u8]) {
+        if self.ocr_zeros {
+            let at: Vec<usize> = ocr_zero_words(out).collect();
+            for i in at {
+                let next = out.get(i + 1).copied().unwrap_or(b' ');
+                let upper = next.is_ascii_uppercase() || i > 0 && out[i - 1].is_ascii_uppercase() && !next.is_ascii_lowercase();
+                out[i] = if upper { b'O' } else { b'o' };
+            }
+        }
         // Before the snake-case pass: a key naming its unit ("total_mg: 84")
         // is read with its underscores.
         if self.yamlish {
@@ -1302,23 +1333,69 @@ fn label_snake_keys(out: &mut [u8]) {
     }
 }
 
-/// The check boxes a form may print before an item.
-const BOXES: [&[u8]; 6] = ["☐".as_bytes(), "☑".as_bytes(), "☒".as_bytes(), "✔".as_bytes(), "✓".as_bytes(), b"["];
+/// The zeros that OCR of a scanned form read for the letter o inside
+/// words ("n0 resp0nse", "M0nit0ring F0rm", "0ral"): a 0 with a letter on
+/// one side and no digit, dot or other 0 on either, in a word of at least
+/// two letters. Product and diagnosis codes ("J0013", "F32.0", "G0") keep
+/// theirs. `normalize_layout` reads them as o only where a note has at least
+/// three, the mark of a scanned document.
+fn ocr_zero_words(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr_iter(b'0', b).filter(move |&i| {
+        let prev = if i > 0 { b[i - 1] } else { b' ' };
+        let next = b.get(i + 1).copied().unwrap_or(b' ');
+        let blocks = |c: u8| c.is_ascii_digit() || c == b'.' || c == b',' || c == b':' || c == b'/';
+        if blocks(prev) || blocks(next) || !(prev.is_ascii_alphabetic() || next.is_ascii_alphabetic()) {
+            return false;
+        }
+        // The word around it, if it is at most 40 bytes long.
+        let lo = i.saturating_sub(40);
+        let start = match b[lo..i].iter().rposition(|c| !c.is_ascii_alphanumeric()) {
+            Some(p) => lo + p + 1,
+            None if lo == 0 => 0,
+            None => return false,
+        };
+        let hi = (i + 40).min(b.len());
+        let end = match b[i..hi].iter().position(|c| !c.is_ascii_alphanumeric()) {
+            Some(p) => i + p,
+            None if hi == b.len() => hi,
+            None => return false,
+        };
+        let word = &b[start..end];
+        let letters = word.iter().filter(|c| c.is_ascii_alphabetic()).count();
+        // "n0", "t0" but not a two-character code ("G0", "X0").
+        let ok_len = letters >= 2 || word.iter().any(u8::is_ascii_lowercase);
+        ok_len && !word.iter().any(|c| (b'1'..=b'9').contains(c))
+    })
+}
 
-/// The item after an unchecked box ("☐ Device 3  28 mg", "[ ] new patient")
-/// as blanks, byte for byte, up to the next box or the line end: an option
-/// left unticked states nothing, so "☐ Devices dispensed for home use" is
-/// no take-home and "☐ Patient enrolled in Spravato REMS" no enrollment.
-/// The box itself stays, so "Enrolled? ☐" still reads as an answer of no.
+/// The check boxes and marks a form may print before an item.
+const BOXES: [&[u8]; 10] = [
+    "☐".as_bytes(),
+    "☑".as_bytes(),
+    "☒".as_bytes(),
+    "✔".as_bytes(),
+    "✓".as_bytes(),
+    "✅".as_bytes(),
+    "❌".as_bytes(),
+    "✗".as_bytes(),
+    "✘".as_bytes(),
+    b"[",
+];
+
+/// The marks of an item not done: an empty box, or a cross mark in a list
+/// whose done items carry a check mark ("✅ = done  ❌ = not done").
+const UNCHECKED: [&[u8]; 5] = ["☐".as_bytes(), b"[ ]", "❌".as_bytes(), "✗".as_bytes(), "✘".as_bytes()];
+
+/// The item after an unchecked box ("☐ Device 3  28 mg", "[ ] new patient",
+/// "❌ 3rd session this week") as blanks, byte for byte, up to the next box
+/// or the line end: an option left unticked states nothing, so "☐ Devices
+/// dispensed for home use" is no take-home and "☐ Patient enrolled in
+/// Spravato REMS" no enrollment. The box itself stays, so "Enrolled? ☐"
+/// still reads as an answer of no.
 fn blank_unchecked(out: &mut [u8]) {
-    let glyph = "☐".as_bytes();
     let mut i = 0;
     while i < out.len() {
-        let len = if out[i..].starts_with(glyph) {
-            glyph.len()
-        } else if out[i..].starts_with(b"[ ]") {
-            3
-        } else {
+        let Some(len) = UNCHECKED.iter().find(|g| out[i..].starts_with(g)).map(|g| g.len()) else {
             i += 1;
             continue;
         };
@@ -1440,6 +1517,32 @@ mod tests {
         assert!(clocks("sertraline 200 mg/d x 16 wk (2023) - no response, d/c; duloxetine (2020-2021)").is_empty());
         assert_eq!(clocks("BP 128/82 (0905 pre)"), vec![9 * 60 + 5]);
         assert_eq!(clocks("BP 128/82 (2005)"), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn a_product_code_segment_is_no_time() {
+        assert!(clocks("10/29/25 0900 GIVEN 28 mg dev 1 of 2 NDC 99999-1201-02").contains(&(9 * 60)));
+        assert!(!clocks("10/29/25 0900 GIVEN 28 mg dev 1 of 2 NDC 99999-1201-02").contains(&(12 * 60 + 1)));
+        assert!(clocks("at 50458-0028-02 given").is_empty());
+        assert_eq!(clocks("Monitoring 10:15-12:20"), vec![10 * 60 + 15, 12 * 60 + 20]);
+        assert_eq!(clocks("observed 0905-1115"), vec![9 * 60 + 5, 11 * 60 + 15]);
+    }
+
+    #[test]
+    fn a_bare_time_before_a_reading() {
+        assert_eq!(clocks("recheck ordered; 1010 138/84; 1105 126/80."), vec![10 * 60 + 10, 11 * 60 + 5]);
+        // A date after the number is no reading.
+        assert!(clocks("seen 1415 12/10/2025").is_empty());
+        assert_eq!(clocks("observed till 1225"), vec![12 * 60 + 25]);
+    }
+
+    #[test]
+    fn ocr_zeros_in_words_read_as_o() {
+        let t = "Pri0r trials: paroxetine 40 mg x 14 wks - n0 resp0nse. M0nit0ring F0rm submitted. J0013 x 84, F32.0, Sp02 98";
+        let n = normalize_layout(t).expect("OCR zeros");
+        assert_eq!(n, "Prior trials: paroxetine 40 mg x 14 wks - no response. Monitoring Form submitted. J0013 x 84, F32.0, Sp02 98");
+        // One or two such words are a typo, not a scan.
+        assert!(normalize_layout("n0 response; J0013").is_none());
     }
 
     #[test]
