@@ -45,6 +45,7 @@ pub struct TimingExtractor {
     /// A reading just before a stated duration that only times it
     /// ("09:55 136/86 (40 min after last device)").
     reading_before: Regex,
+    billing_line: Regex,
     device_short: Regex,
     list_sep: Regex,
     infusion_note: super::re::Lc,
@@ -249,6 +250,9 @@ impl TimingExtractor {
                 r"\b(?:observ\w*|monitor\w*|watched|dis?charg\w*|d/c|left|depart\w*|released|went\s+home|stayed|remained|in\s+clinic|total)\b",
             ),
             reading_before: re(r"\b\d{2,3}\s*/\s*\d{2,3}\b[^()\n]{0,40}?(?:\(|,|\bat|@|-|–|—)\s*$"),
+            billing_line: re(
+                r"\b(?:charges?|billing|billed|bill|cpt|hcpcs|claim|basis|prolonged[\s_]+(?:service|svc)s?)\b|\b(?:9935[45]|9941[5-7]|G2212|G208[23])\b",
+            ),
             modal: re(
                 r"\b(?:must|should|shall|required?|requires|requirement|need(?:s|ed)?\s+to|minimum|per\s+(?:rems\s+)?(?:protocol|label|policy)|will\s+be|to\s+be|plan(?:ned)?\s+to|policy|standard|recommended|instructed|educated|reviewed)\b",
             ),
@@ -628,6 +632,14 @@ impl TimingExtractor {
                 if self.reading_before.is_match(near) {
                     continue;
                 }
+                // A charge's description ("99354 x 1 (prolonged service,
+                // 2-h observation)", "basis: 2-hour post-dose observation")
+                // names what was billed, not how long this patient stayed.
+                let line = super::text::line_of(text, m.start());
+                let lead = super::text::sub(text, super::text::floor_char(text, line.start.max(m.start().saturating_sub(120)))..m.start());
+                if self.billing_line.is_match(lead) {
+                    continue;
+                }
                 // "N min after the last device" with no observation,
                 // monitoring or discharge word in its clause times a check
                 // ("At 10:55, 40 minutes after the second device, blood
@@ -818,6 +830,17 @@ mod tests {
         // A stated window still counts.
         let f = facts("Observed for 2 hours after the last device; BP 128/80 at discharge.");
         assert_eq!(f.timing.stated_minutes[0].0, 120);
+    }
+
+    #[test]
+    fn a_charge_description_states_no_window() {
+        for t in [
+            "Charges:  S0013 x 84 units;  99354 x 1 (prolonged service, 2-h observation)",
+            "  prolonged_service: {code: 99417, units: 2, basis: 2-hour post-dose observation}",
+        ] {
+            assert!(facts(t).timing.stated_minutes.is_empty(), "{t}");
+        }
+        assert_eq!(facts("Pt observed x2h post dosing.").timing.stated_minutes[0].0, 120);
     }
 
     #[test]
