@@ -269,7 +269,7 @@ impl TimingExtractor {
                 r"\bnot\s+(?:self[- ]?)?(?:administered|given|used|taken|dosed)\b|\breturned\s+(?:sealed|unused|to\s+(?:the\s+)?(?:locked\s+)?(?:stock|pharmacy))|\b(?:removed|pulled)\s+from\s+(?:the\s+)?(?:locked\s+)?(?:stock|storage|cabinet|safe)|\b(?:wasted|destroyed|count\s+corrected)\b|\bdevices?\s+(?:leaving|left|sent|taken)\b[^.;\n]{0,40}?:\s*(?:none|0|no)\b|\border\s+verified\b",
             ),
             log_dose: re(
-                r"^[ \t]*(?:-[ \t]*)?(?:(?:ketamine|esketamine|spravato)\b[^\n]{0,40}?\b\d+(?:\.\d+)?\s*mg\b|\d+(?:\.\d+)?\s*mg\s+(?:ketamine\s+)?(?:troches?|lozenges?|rdts?|odts?)\b)",
+                r"^[ \t]*(?:(?:hrs?|h|z|utc|[ecmp][sd]?t)\b\.?[ \t]*)?(?:-[ \t]*)?(?:(?:ketamine|esketamine|spravato)\b[^\n]{0,40}?\b\d+(?:\.\d+)?\s*mg\b|\d+(?:\.\d+)?\s*mg\s+(?:ketamine\s+)?(?:troches?|lozenges?|rdts?|odts?)\b)",
             ),
             line_lead: re(r"^[ \t>*\-]*(?:(?:\[[xX✓✔]\]|☑|✔|✓)[ \t]*)?(?:\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})[ \t]+)?$"),
             range: re(
@@ -929,6 +929,15 @@ mod tests {
         // A log line's own time still times an event later on its line.
         let f = facts("10:10 ketamine 150 mg troche SL.\n12:10 BP 120/76, HR 68; alert, gait steady. End of observation.");
         assert_eq!(f.timing.monitor_end.first().map(|t| t.0 .0), Some(730));
+        // A time-zone or "hrs" suffix between the log time and the drug.
+        assert_eq!(
+            facts("1005 ET  Ketamine troche 200 mg sublingual, dissolved under direct RN observation.")
+                .timing
+                .dose_times
+                .first()
+                .map(|d| d.0 .0),
+            Some(10 * 60 + 5)
+        );
     }
 
     #[test]
