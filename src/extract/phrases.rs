@@ -142,7 +142,7 @@ impl PhraseExtractor {
                     r"\bexp(?:ires|iring|\.)?\s*(?:on\s+)?\d|\b(?:approved|approval|on\s+file|obtained|granted|valid|active|in\s+place|authorized|secured|current|confirmed|received|effective)\b|(?:#|\bno\.?|\bnumber|\bnum|\bid)\s*[:=]?\s*[A-Z0-9-]*\d[A-Z0-9-]{2,}|\b[A-Z]{1,4}-?\d{5,}\b",
                 ),
                 pa_no: re(
-                    r"\b(?:pending|submitted|awaiting|requested|request|in\s+process|in\s+review|under\s+review|denied|denial|rejected|not\s+required|not\s+needed|no\s+(?:prior\s+)?auth\w*|expired|lapsed|appeal\w*|not\s+(?:yet\s+)?(?:approved|obtained|on\s+file|received|active)|without|needed|needs|required\s+but|will\s+(?:submit|request|obtain)|to\s+be\s+(?:submitted|obtained)|n/a|not\s+applicable)\b",
+                    r"\b(?:pending|submitted|awaiting|requested|request|in\s+process|in\s+review|under\s+review|denied|denial|rejected|not\s+required|not\s+needed|no\s+(?:prior\s+)?auth\w*|expired|lapsed|appeal\w*|not\s+(?:yet\s+)?(?:approved|obtained|on\s+file|received|active)|none(?:\s+on\s+file)?|without|needed|needs|required\s+but|will\s+(?:submit|request|obtain)|to\s+be\s+(?:submitted|obtained)|n/a|not\s+applicable)\b",
                 ),
                 esk: re(r"\b(?:spravato|esketamine|es-ketamine|esk)\b"),
                 esk_all: super::re::Lc::new(r"\b(?:spravato|esketamine|es-ketamine|esk)\b"),
@@ -569,8 +569,16 @@ impl PhraseExtractor {
         } else {
             clause_text
         };
-        let yes = self.p.pa_yes.find_iter(clause_text).last().map(|m| m.start());
-        let no = self.p.pa_no.find_iter(clause_text).last().map(|m| m.start());
+        let nos: Vec<std::ops::Range<usize>> = self.p.pa_no.find_iter(clause_text).map(|m| m.range()).collect();
+        // A status word inside a "no" phrase ("none on file") is not a yes.
+        let yes = self
+            .p
+            .pa_yes
+            .find_iter(clause_text)
+            .filter(|m| !nos.iter().any(|n| n.start <= m.start() && m.end() <= n.end))
+            .last()
+            .map(|m| m.start());
+        let no = nos.last().map(|m| m.start);
         match (yes, no) {
             (Some(y), Some(n)) if y > n => "approved",
             (Some(_), Some(_)) | (None, Some(_)) => "not approved",
@@ -1546,6 +1554,7 @@ mod tests {
         assert!(!counts("Prior auth pending.", EvKind::PriorAuth));
         assert!(!counts("PA denied by payer.", EvKind::PriorAuth));
         assert!(!counts("Prior authorization not required.", EvKind::PriorAuth));
+        assert!(!counts("He is not self-pay. PA: none on file.", EvKind::PriorAuth));
         assert!(counts("Humana auth H-2026-55120 approved 08/25/2026 through 12/31/2026.", EvKind::PriorAuth));
         assert!(counts(
             "PA: BCBSMA #MA-240551 approved 01/20/2026, valid 01/20/2026-04/20/2026 (requested under G2082 per plan policy).",
