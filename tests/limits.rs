@@ -207,6 +207,7 @@ fn adversarial_megabyte_notes_finish_in_bounded_time() {
         ("boxes", "[ ] Device 3 28 mg [x] "),
         ("dictation", "at 9 02 comma 1 32 over 84 period at 10 oh 4 p.m. "),
         ("ocr", "n0 resp0nse M0nit0ring F0rm 99999-1201-02 ❌ 0910 138/84 "),
+        ("records", "VITAL|12:55|BP|130/84|mmHg|pre\n"),
     ];
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("adversarial.jsonl");

@@ -854,6 +854,8 @@ enum Markup {
     Xml,
     /// HL7 v2 segments ("OBX|1|ST|...|20260120091022").
     Hl7,
+    /// Pipe-delimited flat records ("VITAL|12:55|BP|130/84|mmHg|pre").
+    FlatRecords,
 }
 
 fn markup_style(b: &[u8]) -> Markup {
@@ -864,7 +866,20 @@ fn markup_style(b: &[u8]) -> Markup {
     if memchr::memchr(b'|', b).is_some() && (seg(b"OBX|") || seg(b"MSH|") || seg(b"RXA|")) {
         return Markup::Hl7;
     }
+    if memchr::memchr(b'|', b).is_some()
+        && super::yamlish::line_spans(b).into_iter().filter(|l| flat_record(&b[l.clone()])).nth(2).is_some()
+    {
+        return Markup::FlatRecords;
+    }
     Markup::None
+}
+
+/// A line of a pipe-delimited flat export ("VITAL|12:50|weight|90.0|kg|"):
+/// a short upper-case segment name, then at least four more pipes. A
+/// Markdown or ASCII table row starts with a pipe and is not one.
+fn flat_record(line: &[u8]) -> bool {
+    let name = line.iter().take(13).take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == b'_').count();
+    (2..=12).contains(&name) && line.get(name) == Some(&b'|') && memchr::memchr_iter(b'|', line).nth(4).is_some()
 }
 
 /// Read a structured export as text, in place and at the same length: XML
@@ -874,6 +889,19 @@ fn markup_style(b: &[u8]) -> Markup {
 /// compact timestamps ("202502110905", HL7's "20260120091022") become the
 /// clock time they hold ("09:05"), right-aligned in their place.
 fn unmark(out: &mut [u8], style: Markup) {
+    if style == Markup::FlatRecords {
+        // Each cell reads as words of one line: "prior_auth|Anthem PA
+        // AC-26-55102||approved 11/01/2026" keeps its status in the clause
+        // of the authorization, "weight|90.0|kg" reads "weight 90.0 kg".
+        let lines: Vec<Range<usize>> = super::yamlish::line_spans(out).into_iter().filter(|l| flat_record(&out[l.clone()])).collect();
+        for l in lines {
+            for c in &mut out[l] {
+                if *c == b'|' {
+                    *c = b' ';
+                }
+            }
+        }
+    }
     if style == Markup::Xml {
         let mut i = 0;
         while i < out.len() {
@@ -1534,6 +1562,18 @@ mod tests {
         // A date after the number is no reading.
         assert!(clocks("seen 1415 12/10/2025").is_empty());
         assert_eq!(clocks("observed till 1225"), vec![12 * 60 + 25]);
+    }
+
+    #[test]
+    fn flat_pipe_records_read_as_lines_of_words() {
+        let t = "PT|12:40|name|X||34 y M\nVITAL|12:50|weight|90.0|kg|\nAUTH|12:48|prior_auth|Anthem PA AC-26-55102||approved 11/01/2026\n| BP | 128/82 | pre |";
+        let n = normalize_layout(t).expect("flat records");
+        assert_eq!(
+            n,
+            "PT 12:40 name X  34 y M\nVITAL 12:50 weight 90.0 kg \nAUTH 12:48 prior_auth Anthem PA AC-26-55102  approved 11/01/2026\n| BP | 128/82 | pre |"
+        );
+        // Two such lines are not an export.
+        assert!(normalize_layout("AB|1|2|3|4|5\nCD|1|2|3|4|5\n").is_none());
     }
 
     #[test]

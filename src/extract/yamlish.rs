@@ -107,7 +107,7 @@ fn indent(line: &[u8]) -> usize {
 /// Every line of `b` as a byte range without its line break. The passes
 /// below rewrite bytes inside lines only (`join_children`, last, turns
 /// breaks into commas), so the ranges stay valid while they run.
-fn line_spans(b: &[u8]) -> Vec<std::ops::Range<usize>> {
+pub(super) fn line_spans(b: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut spans = Vec::new();
     let mut start = 0;
     for nl in memchr::memchr_iter(b'\n', b).chain(std::iter::once(b.len())) {
