@@ -794,8 +794,11 @@ fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: 
     // the event's (a table row's own leading time still is).
     static SECTION: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let section = SECTION.get_or_init(|| super::re::cs(r"\|\s*[A-Z][A-Za-z0-9 /&-]{2,30}:"));
-    times.iter().rev().find(|t| t.span.end <= ev.start && t.span.start >= cl.start.min(line.start) && t.span.start >= line.start).filter(
-        |t| {
+    times
+        .iter()
+        .rev()
+        .find(|t| t.span.end <= ev.start && t.span.start >= cl.start.min(line.start) && t.span.start >= line.start)
+        .filter(|t| {
             let line_time = super::text::sub(text, line.start..t.span.start).trim().is_empty();
             // "4:20 p.m. blood pressure ...": the stop of the time's own
             // "p.m." ends no sentence.
@@ -804,8 +807,23 @@ fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: 
             // Through the event word and its colon: "| DOSING: 56 mg".
             let to_label = super::text::sub(text, t.span.end..ev.end + 2);
             line_time || !(between.contains(". ") || section.is_match(to_label))
-        },
-    )
+        })
+        .or_else(|| row_time(text, times, ev, line))
+}
+
+/// A flowsheet row that ends with its time in parentheses ("Device 2 (28
+/// mg): self-administered, RN observing (0840)", "Discharge: criteria met;
+/// wife driving (1045)"): the row's only time after the event word, closing
+/// the line, times the row's event.
+fn row_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, line: Range<usize>) -> Option<&'t TimeMention> {
+    let mut on_line = times.iter().filter(|t| t.span.start >= ev.end && t.span.end <= line.end);
+    let t = on_line.next()?;
+    if on_line.next().is_some() || times.iter().any(|o| o.span.start >= line.start && o.span.end <= ev.start) {
+        return None;
+    }
+    let before = super::text::sub(text, line.start..t.span.start).trim_end();
+    let after = super::text::sub(text, t.span.end..line.end).trim();
+    (before.ends_with('(') && after == ")").then_some(t)
 }
 
 #[cfg(test)]
@@ -938,6 +956,15 @@ mod tests {
                 .map(|d| d.0 .0),
             Some(10 * 60 + 5)
         );
+    }
+
+    #[test]
+    fn a_rows_closing_time_times_its_event() {
+        let f = facts("Device 1 (28 mg): self-administered, RN observing (0835)\nDevice 2 (28 mg): self-administered, RN observing; total 56 mg (0840)\nBP: 138/86 (0912)\nDischarge: criteria met, steady gait; wife driving; no driving until tomorrow (1045)");
+        let mut d: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        d.sort();
+        assert_eq!(d, vec![8 * 60 + 35, 8 * 60 + 40]);
+        assert_eq!(f.timing.discharge.first().map(|t| t.0 .0), Some(10 * 60 + 45));
     }
 
     #[test]
