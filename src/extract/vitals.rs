@@ -28,6 +28,9 @@ pub struct VitalsExtractor {
     score: Regex,
     threshold: Regex,
     prior_visit: Regex,
+    /// A limit written after the value ("170/105 mmHg - stop infusion
+    /// above this").
+    threshold_after: Regex,
     /// Another visit named earlier in the reading's sentence ("last week's
     /// (9/16) 40-min BP was 146/88").
     prior_sentence: Regex,
@@ -87,8 +90,11 @@ impl VitalsExtractor {
             reported_before: re(
                 r"\b(?:home|kiosk|pharmacy|outside|self[- ]reported|pt[- ]reported|patient[- ]reported)(?:\s+(?:cuff|monitor|machine|device|reading))?\W*$|\b(?:own|wrist)\s+cuff\W*$",
             ),
+            threshold_after: re(
+                r"^\W{0,4}(?:mm\s*hg\W{0,4})?(?:stop|hold|pause|call|notify)\b[^.;\n]{0,30}?\b(?:above|over|exceed\w*|if|when)\b|\babove\s+this\b",
+            ),
             prior_visit: re(
-                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|time|appointment|tx|infusion|inf|sess|wk)\b|\bon\s+\d{1,2}/\d{1,2}\b|\bthat\s+(?:day|visit|session)\b|\bnot\s+today\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\b",
+                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|time|appointment|tx|infusion|inf|sess|wk)\b|\bon\s+\d{1,2}/\d{1,2}\b|\bthat\s+(?:day|visit|session)\b|\bnot\s+today\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\b|\b(?:last|previous|prior|earlier|other)\s+(?:encounter|appt|clinic|month)\b|\bfrom\s+(?:the\s+)?(?:\d{1,2}/\d{1,2}(?:/\d{2,4})?\s+(?:visit|session|encounter|appt)|pcp|outside|referr\w*)\b|\bnot\s+(?:taken|measured|obtained)\s+(?:here|today|in\s+clinic)\b",
             ),
             prior_line: re(
                 r"^[ \t>*\-]*(?:(?:last|previous|prior)\s+(?:session|visit|treatment|tx|infusion|week)(?:'s)?\b[^:\n]{0,40}:|\(?copied\s+(?:forward\s+)?from\s+\d{1,2}/\d{1,2}\b)",
@@ -233,7 +239,7 @@ impl VitalsExtractor {
             let tail_end = super::text::floor_char(text, tail_end);
             let tail = super::text::sub(text, span.end..tail_end.max(span.end));
             let near_tail = &tail[..super::text::floor_char(tail, tail.len().min(32))];
-            if self.prior_visit.is_match(near_tail) || self.reported_after.is_match(near_tail) {
+            if self.prior_visit.is_match(near_tail) || self.reported_after.is_match(near_tail) || self.threshold_after.is_match(near_tail) {
                 continue;
             }
             // A line headed by another visit's label ("Last session (copied
@@ -601,6 +607,12 @@ mod tests {
     fn a_line_under_another_visits_label() {
         let t = "Last session (copied from 3/3): Dose: 84 mg. BP pre 132/82, BP at 40 min 146/92, recheck 138/86.\nToday's session:\n08:30 BP 130/80, HR 76";
         assert_eq!(bps(t), vec!["130/80".to_string()]);
+    }
+
+    #[test]
+    fn another_encounters_reading_and_a_limit_written_after_it() {
+        let t = "Last BP (SmartLink from 10/07/2025 visit): 148/92\n@VS@ BP: 126/78 (R arm, sitting)\nBP (previous encounter 10/31): 150/96 (1001)\nLIMIT 12:50 BP 170/105 mmHg stop infusion above this\npcp bp 142/90 mmHg from PCP letter, not taken here\nVITAL 12:55 BP 130/84 mmHg pre-infusion";
+        assert_eq!(bps(t), vec!["126/78".to_string(), "130/84".to_string()]);
     }
 
     #[test]
