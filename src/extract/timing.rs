@@ -753,11 +753,16 @@ fn header_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>) -> Op
 /// Whether `s` names an event that could own a time of its own: a device,
 /// dose, reading, infusion or discharge word.
 fn other_event_word(s: &str) -> bool {
-    static R: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-    R.get_or_init(|| {
-        re(r"\b(?:devices?|dev|d[1-3]|doses?|dosed|sprays?|bp|b/p|blood\s+pressure|vitals?|hr|spo2|given|administ\w*|start\w*|stop\w*|pump|infusion|discharg\w*|d/c|left|arrived?|monitor\w*|observ\w*)\b|\d")
-    })
-    .is_match(s)
+    static R: std::sync::OnceLock<[Regex; 2]> = std::sync::OnceLock::new();
+    let [words, amount] = R.get_or_init(|| {
+        [
+            re(r"\b(?:devices?|dev|d[1-3]|doses?|dosed|sprays?|bp|b/p|blood\s+pressure|vitals?|hr|spo2|given|administ\w*|start\w*|stop\w*|pump|infusion|discharg\w*|d/c|left|arrived?|monitor\w*|observ\w*)\b|\d"),
+            // The dose's amount between the event and its time ("three
+            // devices, 84 mg, at 8:52") is not another event's number.
+            re(r"\b\d+(?:\.\d+)?\s*(?:mg|milligrams?)\b"),
+        ]
+    });
+    words.is_match(&amount.replace_all(s, " "))
 }
 
 fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: Range<usize>) -> Option<&'t TimeMention> {
@@ -956,6 +961,15 @@ mod tests {
                 .map(|d| d.0 .0),
             Some(10 * 60 + 5)
         );
+    }
+
+    #[test]
+    fn a_dose_amount_between_the_devices_and_their_times() {
+        let f = facts("She self administered three devices, 84 milligrams, at 8:52, 8:57 and 9:02 under direct observation.");
+        let mut d: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        d.sort();
+        d.dedup();
+        assert_eq!(d, vec![8 * 60 + 52, 8 * 60 + 57, 9 * 60 + 2]);
     }
 
     #[test]
