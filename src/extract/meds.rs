@@ -264,6 +264,24 @@ impl MedExtractor {
             self.item_trials(ctx, item.clone(), group, facts, p);
             i = j.max(i + 1);
         }
+        // A course the note says was started or changed at or shortly
+        // before this visit ("Venlafaxine XR was started 3 weeks ago") is
+        // that same course where another sentence judges it with no
+        // duration or stop ("partial early response to venlafaxine XR").
+        let started: Vec<usize> = facts.trials.iter().filter(|t| t.excluded == Some(STARTED_NOW)).map(|t| t.drug).collect();
+        if !started.is_empty() {
+            for t in facts.trials.iter_mut().filter(|t| t.counts && !t.has_duration && started.contains(&t.drug)) {
+                let ev = &mut facts.evidence[t.ev];
+                if p.stopped.is_match(super::text::sub(text, ev.span.clone())) {
+                    continue;
+                }
+                t.counts = false;
+                t.excluded = Some(STARTED_NOW);
+                ev.kind = EvKind::DrugMention;
+                ev.counts = false;
+                ev.value.push_str(&format!(" [not counted: {STARTED_NOW}]"));
+            }
+        }
         // Side effects of a drug the note says the patient takes now
         // ("early insomnia on sertraline" beside "Meds: sertraline 200 mg
         // daily"): a complaint about the current course, not an ended trial.
@@ -433,18 +451,22 @@ impl MedExtractor {
             } else if !has_duration && p.change_before.is_match(before) && !ending_outcome(own) {
                 // "decided to reduce sertraline to 150 mg": managing the
                 // course the patient is on (or starting one), not a trial told.
-                excluded = Some("dose change or start of the current course");
+                excluded = Some(STARTED_NOW);
             } else if p.started_now.is_match(own)
                 && (p.started_before.is_match(before) || p.started_after.is_match(own))
                 && !ending_outcome(own)
             {
                 // "started bupropion XL 150 mg today, to 300 mg in 1 week": the
                 // course begins at this visit; its titration is no duration.
-                excluded = Some("dose change or start of the current course");
-            } else if p.started_before.is_match(before) && p.started_recently.is_match(own) && !p.stopped.is_match(own) {
+                excluded = Some(STARTED_NOW);
+            } else if (p.started_before.is_match(before) || p.started_after.is_match(own))
+                && p.started_recently.is_match(own)
+                && !p.stopped.is_match(own)
+            {
                 // "Started escitalopram 10 mg 3 weeks ago, some improvement in
-                // sleep": the current course, too young to have failed.
-                excluded = Some("dose change or start of the current course");
+                // sleep", "Venlafaxine XR was started 3 weeks ago": the
+                // current course, too young to have failed.
+                excluded = Some(STARTED_NOW);
             } else if !has_duration && p.continue_before.is_match(before) && !p.stopped.is_match(own) {
                 // "continue sertraline titration; consider esketamine only if
                 // the next trial fails": the course goes on; an outcome in a
@@ -535,6 +557,9 @@ impl MedExtractor {
         }
     }
 }
+
+/// Why a course started or changed at or shortly before this visit is not a trial.
+pub const STARTED_NOW: &str = "dose change or start of the current course";
 
 /// Why side effects of the current medication are not a trial.
 pub const CURRENT_SIDE_EFFECTS: &str = "side effects of a current medication";
@@ -1010,6 +1035,9 @@ mod tests {
         assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["citalopram"], "{v:?}");
         let v = trials("Mirtazapine 15 mg qhs added tonight, increase in 1 wk.");
         assert!(v.iter().all(|t| !t.1), "{v:?}");
+        // Its course judged in another sentence is still that course.
+        let v = trials("Venlafaxine XR was started 3 weeks ago at 75 mg and increased to 150 mg last week. Escitalopram 20 mg daily for 10 weeks in 2025 with no response, stopped.\nAssessment: partial early response to venlafaxine XR; side effects tolerable.");
+        assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["escitalopram"], "{v:?}");
         // Started a few weeks ago and still taken: the current course.
         let v = trials("Started escitalopram 10 mg 3 weeks ago, some improvement in sleep, mood still low. Prior: sertraline 100 mg daily x 8 weeks (2024), partial response, stopped.");
         assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["sertraline"], "{v:?}");
