@@ -203,7 +203,7 @@ impl TimingExtractor {
             (
                 Ev::MonitorEnd,
                 super::re::Lc::new(
-                    r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:end\w*|complet\w*|conclud\w*|stop\w*|finish\w*|over)|\b(?:end|ended|completion|completed|conclusion|concluded|finished)\s+(?:of\s+)?(?:the\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)|\b(?:monitored|observed|watched)\s+(?:until|till|til|through|thru)\b",
+                    r"\b(?:monitoring|observation|obs)\s+(?:period\s+)?(?:end\w*|complet\w*|conclud\w*|stop\w*|finish\w*|over)|\b(?:end|ended|completion|completed|conclusion|concluded|finished)\s+(?:of\s+)?(?:the\s+)?(?:post[- ]?(?:dose|administration)\s+)?(?:monitoring|observation)|\b(?:monitored|observed|watched)\s+(?:until|till|til|through|thru)\b|\b(?:stayed|remained)\s+(?:with\s+us\s+|in\s+(?:the\s+)?(?:clinic|office)\s+|here\s+)?(?:until|till|til)\b",
                 ),
             ),
             (
@@ -961,6 +961,13 @@ mod tests {
                 .map(|d| d.0 .0),
             Some(10 * 60 + 5)
         );
+    }
+
+    #[test]
+    fn a_stay_until_a_time_ends_the_observation() {
+        let f =
+            facts("At 10:02 a.m. you let one ketamine troche (150 mg) dissolve under your tongue.\nYou stayed with us until 12:05 p.m.");
+        assert_eq!(f.timing.monitor_end.first().map(|t| t.0 .0), Some(12 * 60 + 5));
     }
 
     #[test]
