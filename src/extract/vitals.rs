@@ -291,9 +291,10 @@ impl VitalsExtractor {
             let after_end = super::text::floor_char(text, line.end.min(next).min(span.end + 120));
             let after = super::text::sub(text, span.end..after_end.max(span.end));
             let (mut worded, mut offset, mut at_dc) = self.phase_of(before);
-            if at_dc {
-                // Discharge wording in an earlier sentence ("no device leaves
-                // our clinic. At 10:46 his blood pressure was 138/88") is
+            if at_dc || worded != Phase::Unknown {
+                // Discharge or phase wording in an earlier sentence ("no
+                // device leaves our clinic. At 10:46 his blood pressure was
+                // 138/88", "pre-dose BP not obtained. 0932 BP 138/86") is
                 // not this reading's.
                 if let Some(cut) = last_sentence_start(before) {
                     (worded, offset, at_dc) = self.phase_of(&before[cut..]);
@@ -554,7 +555,9 @@ fn last_sentence_start(s: &str) -> Option<usize> {
     const ABBREV: [&str; 10] = ["dr", "approx", "min", "mins", "hr", "hrs", "pt", "vs", "no", "st"];
     let b = s.as_bytes();
     (1..b.len().saturating_sub(1)).rev().find_map(|i| {
-        if !(matches!(b[i - 1], b'.' | b'!' | b'?') && b[i] == b' ' && b[i + 1].is_ascii_uppercase()) {
+        // A capital or a log line's four-digit time ("... not obtained. 0932 BP").
+        let starts = b[i + 1].is_ascii_uppercase() || b.len() >= i + 5 && b[i + 1..i + 5].iter().all(u8::is_ascii_digit);
+        if !(matches!(b[i - 1], b'.' | b'!' | b'?') && b[i] == b' ' && starts) {
             return None;
         }
         let word = s[..i - 1].rsplit(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
