@@ -209,7 +209,7 @@ impl TimingExtractor {
             (
                 Ev::Dose,
                 super::re::Lc::new(
-                    r"\bdevice\s*(?:#\s*)?(?:[1-3]|one|two|three)\b|\b(?:1st|2nd|3rd|first|second|third|last|final)\s+(?:device|spray|dose|administration)|\bself[- ]?administ\w*|\badminist\w*|\binstill\w*|\binsufflat\w*|\bdose\s+(?:given|administered|taken|start\w*)|\bdosing\s+(?:start\w*|began|time)|\bdose\s+time|\btime\s+of\s+(?:dose|dosing|administration)|\b(?:ketamine|esketamine|spravato|troche|lozenge|rdt|odt)\s+(?:was\s+)?(?:given|administered|started|taken|dosed|placed)|\b(?:took|taken|placed|dissolved)\s+(?:the\s+|first\s+|1st\s+|his\s+|her\s+|their\s+)?(?:[\w-]+\s+){0,3}?(?:ketamine|troche|lozenge|rdt|odt|dose|tablet)|\bsprays?\s+(?:given|administered|completed)|\b(?:tablets?|tabs?|solution|film|wafer)\s+(?:was\s+)?(?:given|administered|taken|placed|dosed)|\bdosed\b|\bd(?:ev)?\s?#?[1-3]\b|\bdevices?\b(?:\s*(?:used|given|administered))?\s*(?:@|at|:|-)?|\bdosing\b|\bself[- ]?admin\b|\b(?:given|admin'?d)\b",
+                    r"\bdevice\s*(?:#\s*)?(?:[1-3]|one|two|three)\b|\b(?:1st|2nd|3rd|first|second|third|last|final)\s+(?:device|spray|dose|administration)|\bself[- ]?administ\w*|\badminist\w*|\binstill\w*|\binsufflat\w*|\bdose\s+(?:given|administered|taken|start\w*)|\bdosing\s+(?:start\w*|began|time)|\bdose\s+time|\btime\s+of\s+(?:dose|dosing|administration)|\b(?:ketamine|esketamine|spravato|troche|lozenge|rdt|odt)\s+(?:was\s+)?(?:given|administered|started|taken|dosed|placed)|\b(?:took|taken|placed|dissolved)\s+(?:the\s+|first\s+|1st\s+|his\s+|her\s+|their\s+)?(?:[\w-]+\s+){0,3}?(?:ketamine|troche|lozenge|rdt|odt|dose|tablet)|\b(?:troches?|lozenges?|rdts?|odts?)\b[^.;\n]{0,30}?\bdissolv(?:ed|e|ing)\b|\bsprays?\s+(?:given|administered|completed)|\b(?:tablets?|tabs?|solution|film|wafer)\s+(?:was\s+)?(?:given|administered|taken|placed|dosed)|\bdosed\b|\bd(?:ev)?\s?#?[1-3]\b|\bdevices?\b(?:\s*(?:used|given|administered))?\s*(?:@|at|:|-)?|\bdosing\b|\bself[- ]?admin\b|\b(?:given|admin'?d)\b",
                 ),
             ),
             (
@@ -968,6 +968,7 @@ mod tests {
         let f =
             facts("At 10:02 a.m. you let one ketamine troche (150 mg) dissolve under your tongue.\nYou stayed with us until 12:05 p.m.");
         assert_eq!(f.timing.monitor_end.first().map(|t| t.0 .0), Some(12 * 60 + 5));
+        assert_eq!(f.timing.dose_times.first().map(|t| t.0 .0), Some(10 * 60 + 2));
     }
 
     #[test]
