@@ -357,11 +357,15 @@ impl PhraseExtractor {
                         EvKind::Resolution
                     }
                     PhraseKind::Supervision => {
-                        // "Q: Prescriber present? A: Dr. X off-site today".
+                        // "Q: Prescriber present? A: Dr. X off-site today";
+                        // "administration not observed" carries its own no.
                         if question_answered_no(text, m.end()) {
                             counts = false;
                             a.negated = true;
                             value.push_str(" (answered no)");
+                        } else if value.split_whitespace().any(|w| w == "not" || w == "never") {
+                            counts = false;
+                            a.negated = true;
                         }
                         EvKind::Supervision
                     }
@@ -1225,6 +1229,14 @@ mod tests {
         let f = Extractor::builtin().extract_text(t, None);
         let found = f.counting(k).next().is_some();
         found
+    }
+
+    #[test]
+    fn administration_written_as_not_observed() {
+        assert!(counts("Devices self-administered; administration observed by RN.", EvKind::Supervision));
+        let f = Extractor::builtin().extract_text("RN was out of the room during administration - administration not observed.", None);
+        assert!(f.counting(EvKind::Supervision).next().is_none());
+        assert!(f.evidence.iter().any(|e| e.kind == EvKind::Supervision && e.assertion.negated));
     }
 
     #[test]
