@@ -135,7 +135,7 @@ fn pats() -> &'static Pats {
             bedtime: re(r"\b(?:qhs|q\.?h\.?s\.?|hs|bedtime|nightly|at\s+night)\b"),
             share: re(r"\b(?:both|all|each|neither|none|either|all\s+of\s+which|both\s+of\s+which)\b"),
             continuation: re(r"^[ \t>*•\-]*(?:dose|dosage|max(?:imum)?\s+dose|duration|length|response|outcome|result|reason(?:\s+\w+){0,3}|stopped|dates?|start(?:ed)?|stop(?:ped)?|end(?:ed)?|side\s+effects?|tolerability|comments?|notes?|trial\s+length|adequate|adherence)\s*[:=-]"),
-            current_before: re(r"(?:\bcurrent(?:ly)?(?:\s+(?:on|taking|oral\s+ad|ad|antidepressant|meds?|medications?|regimen))?|\b(?:now|presently|still|remains)\s+(?:on|taking)|\b(?:i'?ve|i\s+have|has|have|she'?s|he'?s|they'?ve)\s+been\s+(?:on|taking)|\bcontinues(?:\s+(?:on|taking|to\s+take))?|\b(?:concurrent|oral)\s+(?:oral\s+)?(?:ad|antidepressants?)|(?:^|[;.|:]\s*)on)\s*[:\-]?\s*$"),
+            current_before: re(r"(?:\bcurrent(?:ly)?(?:\s+(?:on|taking|takes|uses|is\s+(?:on|taking)|oral\s+ad|ad|antidepressant|meds?|medications?|regimen))?|\b(?:now|presently|still|remains)\s+(?:on|taking)|\b(?:i'?ve|i\s+have|has|have|she'?s|he'?s|they'?ve)\s+been\s+(?:on|taking)|\bcontinues(?:\s+(?:on|taking|to\s+take))?|\b(?:concurrent|oral)\s+(?:oral\s+)?(?:ad|antidepressants?)|(?:^|[;.|:]\s*)on)\s*[:\-]?\s*$"),
             // "Plan: continue sertraline", "cont. Zoloft", "resume bupropion".
             continue_before: re(r"\b(?:continu(?:e|es|ed|ing)|cont\.?|resum(?:e|es|ed|ing)|maintain(?:ed|ing)?\s+on|keep\s+on|stays?\s+on)\s*(?:on\s+)?(?:(?:current|home|oral|po)\s+)*[:\-]?\s*$"),
             // "sertraline 150 mg daily (continued)", "bupropion - ongoing".
@@ -1035,6 +1035,9 @@ mod tests {
         assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["citalopram"], "{v:?}");
         let v = trials("Mirtazapine 15 mg qhs added tonight, increase in 1 wk.");
         assert!(v.iter().all(|t| !t.1), "{v:?}");
+        // "she currently takes bupropion XL 300 mg daily" after the trials.
+        let v = trials("Two failed trials: escitalopram 20 mg daily for 12 weeks with no response, and venlafaxine XR 225 mg daily for 10 weeks with partial response, stopped; she currently takes bupropion XL 300 mg daily.");
+        assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["escitalopram", "venlafaxine"], "{v:?}");
         // Its course judged in another sentence is still that course.
         let v = trials("Venlafaxine XR was started 3 weeks ago at 75 mg and increased to 150 mg last week. Escitalopram 20 mg daily for 10 weeks in 2025 with no response, stopped.\nAssessment: partial early response to venlafaxine XR; side effects tolerable.");
         assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["escitalopram"], "{v:?}");
