@@ -176,13 +176,13 @@ impl PhraseExtractor {
                 // "0.5 mg/kg", or a flowsheet row with the unit in its label:
                 // "Dose (mg/kg)<tab>0.5".
                 mgkg: super::re::Lc::new(
-                    r"(?P<n>\d+(?:\.\d+)?)\s*mg\s*(?:/|per)\s*kg\b|\b(?:dose|ketamine(?:\s+dose)?)\s*[(\[]\s*mg\s*/\s*kg\s*[)\]]\s*[:=\-]?\s*(?P<n2>\d+(?:\.\d+)?)\b",
+                    r"(?P<n>\d+(?:\.\d+)?)\s*mg\s*(?:/|per)\s*(?:kg|kilograms?|kilo)\b|\b(?:dose|ketamine(?:\s+dose)?)\s*[(\[]\s*mg\s*/\s*kg\s*[)\]]\s*[:=\-]?\s*(?P<n2>\d+(?:\.\d+)?)\b",
                 ),
                 weight: super::re::Lc::new(
-                    r"\b(?:weight|wt|weighs|weighing)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?P<u>kg|kilograms?|lbs?|pounds?)\b|\b(?P<n2>\d{2,3}(?:\.\d+)?)\s*(?P<u2>kg)\b|\b(?:weight|wt)\s*[(\[]\s*(?P<u3>kg|lbs?)\s*[)\]]\s*[:=\-]?\s*(?P<n3>\d{2,3}(?:\.\d+)?)\b",
+                    r"\b(?:weight|wt|weighs|weighing)(?:\s+(?:today|this\s+morning|on\s+arrival|at\s+check[\s-]*in))?\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d{2,3}(?:\.\d+)?)\s*(?P<u>kg|kilograms?|lbs?|pounds?)\b|\b(?P<n2>\d{2,3}(?:\.\d+)?)\s*(?P<u2>kg)\b|\b(?:weight|wt)\s*[(\[]\s*(?P<u3>kg|lbs?)\s*[)\]]\s*[:=\-]?\s*(?P<n3>\d{2,3}(?:\.\d+)?)\b",
                 ),
                 ket_mg: super::re::Lc::new(
-                    r"\bketamine\b[^.;\n]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*mg\b(?P<kg>\s*(?:/|per)\s*kg)?|\b(?P<n2>\d+(?:\.\d+)?)\s*mg\b(?P<kg2>\s*(?:/|per)\s*kg)?[^.;\n]{0,25}?\bketamine\b",
+                    r"\bketamine\b[^.;\n]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*mg\b(?P<kg>\s*(?:/|per)\s*(?:kg|kilograms?|kilo)\b)?|\b(?P<n2>\d+(?:\.\d+)?)\s*mg\b(?P<kg2>\s*(?:/|per)\s*(?:kg|kilograms?|kilo)\b)?[^.;\n]{0,25}?\bketamine\b",
                 ),
                 icd: re(r"\b(?P<c>[A-TV-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4}|[0-9A-Z]{1,4})?)\b"),
                 dx_ctx: re(r"\b(?:dx|diagnos\w*|icd|impression|assessment|code)\b"),
@@ -714,6 +714,11 @@ impl PhraseExtractor {
             // "dose 50 mg/day", "dose 40 mg daily": a daily regimen (a trial
             // or a home medication), not the dose given at this session.
             let rest = super::text::sub(text, m.end()..(m.end() + 8).min(text.len())).to_ascii_lowercase();
+            // "dose is 0.5 mg per kilogram": a weight-based dose, not the total.
+            let unit_rest = rest.trim_start();
+            if unit_rest.starts_with('/') && !rest.starts_with("/day") && !rest.starts_with("/d ") || unit_rest.starts_with("per k") {
+                continue;
+            }
             if rest.starts_with("/day")
                 || rest.starts_with("/d ")
                 || rest.starts_with(" daily")
@@ -1229,6 +1234,19 @@ mod tests {
         let f = Extractor::builtin().extract_text(t, None);
         let found = f.counting(k).next().is_some();
         found
+    }
+
+    #[test]
+    fn spelled_weight_and_weight_based_dose() {
+        let f = Extractor::builtin().extract_text(
+            "Her weight today is 70 kilograms and the dose is 0.5 mg per kilogram, 35 mg of ketamine in 100 mL normal saline.",
+            None,
+        );
+        assert_eq!(f.weight_kg.map(|w| w.0), Some(70.0));
+        assert_eq!(f.mg_per_kg.map(|m| m.0), Some(0.5));
+        assert!(!f.doses.iter().any(|d| d.mg == 0.5), "{:?}", f.doses);
+        assert!(counts("INFUSION 4 OF 6 ON 10/03/2025.", EvKind::FollowUp));
+        assert!(counts("Infusion 2 is scheduled for April 10.", EvKind::FollowUp));
     }
 
     #[test]
