@@ -1508,6 +1508,7 @@ mod tests {
             "Behavioral health care manager time 50 mins.",
             "Care manager time: 38 minutes",
             "45 min of collaborative care (registry review, outreach calls).",
+            "TOTAL CoCM minutes, October 2026                                      78",
         ] {
             assert_eq!(cocm(t).len(), 1, "{t}");
         }
@@ -1585,6 +1586,7 @@ mod tests {
         assert!(!counts("PA denied by payer.", EvKind::PriorAuth));
         assert!(!counts("Prior authorization not required.", EvKind::PriorAuth));
         assert!(!counts("He is not self-pay. PA: none on file.", EvKind::PriorAuth));
+        assert!(counts("UM approval ref# UHC-A0918-55213 for S0013, valid 10/01/2025 - 12/31/2025.", EvKind::PriorAuth));
         assert!(counts("Humana auth H-2026-55120 approved 08/25/2026 through 12/31/2026.", EvKind::PriorAuth));
         assert!(counts(
             "PA: BCBSMA #MA-240551 approved 01/20/2026, valid 01/20/2026-04/20/2026 (requested under G2082 per plan policy).",
