@@ -1488,6 +1488,21 @@ mod tests {
         let f = Extractor::builtin()
             .extract_text("DAP NOTE - individual psychotherapy - Harriet Okonkwo - 02/17/2026 - 10:00-10:56 (56 min)", None);
         assert!(f.counting(EvKind::TimeSpent).any(|i| f.evidence[i].entry_id == "psychotherapy-time"));
+        let minutes = |t: &str| -> Vec<String> {
+            let f = Extractor::builtin().extract_text(t, None);
+            let v = f
+                .counting(EvKind::TimeSpent)
+                .filter(|i| f.evidence[*i].entry_id == "psychotherapy-time")
+                .map(|i| f.evidence[i].value.clone())
+                .collect();
+            v
+        };
+        assert_eq!(
+            minutes("SUPPORTIVE PSYCHOTHERAPY FOCUSED ON ROLE TRANSITION AFTER THE SHIFT CHANGE: 10:05-10:19 AM (14 MIN).").len(),
+            1
+        );
+        assert!(minutes("TOTAL PRACTITIONER TIME FOR THE E/M TODAY (EXCLUDING PSYCHOTHERAPY AND OBSERVATION): 44 MINUTES.").is_empty());
+        assert_eq!(minutes("Psychotherapy add-on (same visit as E/M), 06/17/2025\nStart 11:52 AM  Stop 12:17 PM  Total 25 min, separate from E/M time.").len(), 1);
     }
 
     #[test]
