@@ -2179,6 +2179,7 @@ mod tests {
             ("Joined by video from her home.", "home"),
             ("DR. WREN: Can you confirm where you are?\nPATIENT: I'm at work - I booked a conference room at my office.", "other: work"),
             ("Pt: \"Yes, I am at my office today.\"", "other: office"),
+            ("Patient location: Hampton Inn, Columbus OH - traveling for a work conference, in her hotel room", "other: hotel"),
         ] {
             assert_eq!(locations(t), vec![place.to_string()], "{t}");
         }
