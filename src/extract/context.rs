@@ -1007,8 +1007,16 @@ fn is_bullet(t: &str) -> bool {
     if b.len() >= 2 && matches!(b[0], b'-' | b'*' | b'+' | b'>') && b[1] == b' ' {
         return true;
     }
-    if t.starts_with('•') || t.starts_with('◦') || t.starts_with('▪') {
+    if ['•', '◦', '▪', '○', '‣', '·', '▫'].iter().any(|c| t.starts_with(*c)) {
         return true;
+    }
+    // A word processor's sub-bullet typed as a letter o ("   o Zoloft -
+    // a few months"): "o", a space, then a capital or a digit.
+    if b.len() >= 3 && b[0] == b'o' && matches!(b[1], b' ' | b'\t') {
+        let rest = t[2..].trim_start();
+        if rest.starts_with(|c: char| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+            return true;
+        }
     }
     list_marker_len(b).is_some()
 }
