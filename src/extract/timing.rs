@@ -228,17 +228,17 @@ impl TimingExtractor {
                 r"(?:prior\s+to|before|pre-?|pending|after|post-?|following|since|until|awaiting|for)(?:\s+(?:any|the|each|every|a|her|his|their|pt'?s|patient'?s))?\s*$",
             ),
             stated: super::re::Lc::new(&format!(
-                r"\b(?:observ\w*|monitor\w*|watched|remained\s+in\s+clinic|stayed|in\s+clinic)\b[^.;\n|]{{0,40}}?\b(?:for|x|×|total(?:\s+of)?|period\s+of|duration\s+of|time\s+of|time|duration|period|of)\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?|m)\b)?"
+                r"\b(?:observ\w*|monitor\w*|watched|remained\s+in\s+clinic|stayed|in\s+clinic)\b[^.;\n|]{{0,40}}?\b(?:for|x|×|total(?:\s+of)?|period\s+of|duration\s+of|time\s+of|time|duration|period|of)\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>{NUM})\s*(?:minutes?|mins?|m)\b)?"
             )),
             stated3: super::re::Lc::new(&format!(
-                r"\b(?:observed|monitored|watched|observation|monitoring|obs)\b(?:[ \t]+(?:time|period|duration|window))?[ \t]*[:=]?[ \t]*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?[ \t]*(?P<n>{NUM}|\d+\.\d+)[ \t]*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:[ \t]*(?:and[ \t]*)?(?P<n2>\d+)[ \t]*(?:minutes?|mins?|m)\b)?"
+                r"\b(?:observed|monitored|watched|observation|monitoring|obs)\b(?:[ \t]+(?:time|period|duration|window))?[ \t]*[:=]?[ \t]*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?[ \t]*(?P<n>{NUM}|\d+\.\d+)[ \t]*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:[ \t]*(?:and[ \t]*)?(?P<n2>{NUM})[ \t]*(?:minutes?|mins?|m)\b)?"
             )),
             stated2: super::re::Lc::new(&format!(
-                r"\b(?P<n>{NUM}|\d+\.\d+)[\s-]*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?)\b)?\s+(?:of\s+)?(?:post[- ]?(?:dose|administration|treatment|infusion)\s+)?(?:observation|monitoring)\b"
+                r"\b(?P<n>{NUM}|\d+\.\d+)[\s-]*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>{NUM})\s*(?:minutes?|mins?)\b)?\s+(?:of\s+)?(?:post[- ]?(?:dose|administration|treatment|infusion)\s+)?(?:observation|monitoring)\b"
             )),
             device_short: re(r"^d(?:ev)?\s?#?[1-3]$"),
             stated_after_last: super::re::Lc::new(&format!(
-                r"\b(?P<n>{NUM})\s*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>\d+)\s*(?:minutes?|mins?)\b)?\s+(?:after|post|from|following|since)\s+(?:the\s+)?(?:last|final|third|second|2nd|3rd|last\s+spravato|end\s+of)\s*(?:device|dose|spray|administration|infusion)"
+                r"\b(?P<n>{NUM})\s*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>{NUM})\s*(?:minutes?|mins?)\b)?\s+(?:after|post|from|following|since)\s+(?:the\s+)?(?:last|final|third|second|2nd|3rd|last\s+spravato|end\s+of)\s*(?:device|dose|spray|administration|infusion)"
             )),
             infusion_note: super::re::Lc::new(r"infus|\biv\b|\bi\.v\.|intravenous|\bdrip\b|mg\s*/\s*kg|\bover\s+\d{2,3}\s*min"),
             list_sep: re(r"^\s*(?:[,/+&;]|and|then|,\s*and)?\s*(?:#?[1-3]\s*[:=-]?\s*)?$"),
@@ -961,6 +961,12 @@ mod tests {
                 .map(|d| d.0 .0),
             Some(10 * 60 + 5)
         );
+    }
+
+    #[test]
+    fn hours_and_minutes_in_words() {
+        let f = facts("He was discharged at 11:20, two hours and five minutes after the last device, meeting discharge criteria.");
+        assert_eq!(f.timing.stated_minutes.first().map(|m| m.0), Some(125));
     }
 
     #[test]
