@@ -432,6 +432,7 @@ fn time_re() -> &'static Regex {
             (?:
               (?P<h>[01]?[0-9]|2[0-3]) [\ \t]? [:.h] [\ \t]? (?P<m>[0-5][0-9]) (?::[0-5][0-9])? [\ \t]* (?P<ap>[ap]\.?\s?m\.?\b|[ap]\b)?
             | (?P<h2>1[0-2]|0?[1-9]) [\ \t]* (?P<ap2>[ap]\.?\s?m\.?\b)
+            | (?P<h3>1[0-2]|[1-9])(?P<m3>[0-5][0-9])(?-i:(?P<ap4>[ap]))\b
             | (?P<hh>[01][0-9]|2[0-3])(?P<mm>[0-5][0-9]) [\ \t]* (?:h(?:rs|ours)?\b|(?P<ap3>[ap]\.?m\.?\b))?
             )
             (?P<post>[^0-9/:]|:(?:[^0-9]|$)|$|/)",
@@ -548,6 +549,9 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             (hn, c["m"].parse::<u32>().unwrap(), ap, zero_padded || hn >= 13, false)
         } else if let Some(h) = c.name("h2") {
             (h.as_str().parse().unwrap(), 0, c.name("ap2").map(|a| a.as_str().to_ascii_lowercase()), false, false)
+        } else if let Some(h) = c.name("h3") {
+            // A nurse's compact "850a", "1015a", "205p".
+            (h.as_str().parse().unwrap(), c["m3"].parse::<u32>().unwrap(), c.name("ap4").map(|a| a.as_str().to_string()), false, false)
         } else {
             let hh: u32 = c["hh"].parse().unwrap();
             let mm: u32 = c["mm"].parse().unwrap();
@@ -1554,6 +1558,13 @@ mod tests {
         assert!(clocks("at 50458-0028-02 given").is_empty());
         assert_eq!(clocks("Monitoring 10:15-12:20"), vec![10 * 60 + 15, 12 * 60 + 20]);
         assert_eq!(clocks("observed 0905-1115"), vec![9 * 60 + 5, 11 * 60 + 15]);
+    }
+
+    #[test]
+    fn compact_times_with_a_meridiem_letter() {
+        assert_eq!(clocks("850a  BP 128/82\n855a / 905a devices x3\n1045a BP 130/80\n205p left"), vec![530, 535, 545, 645, 14 * 60 + 5]);
+        // Upper-case letters are room or step labels.
+        assert!(clocks("Room 105A, step 2B").is_empty());
     }
 
     #[test]

@@ -307,6 +307,15 @@ impl TimingExtractor {
                 {
                     continue;
                 }
+                // "observed 45 min after infusion completed": the end is the
+                // reference point of a duration, not an event at the line's time.
+                if matches!(ev, Ev::InfusionEnd | Ev::InfusionStart) {
+                    let lead = super::text::sub(text, cl.start..m.start()).trim_end().to_ascii_lowercase();
+                    let lead = lead.strip_suffix("the").map(str::trim_end).unwrap_or(&lead);
+                    if ["after", "since", "following", "from"].iter().any(|w| lead.ends_with(w)) {
+                        continue;
+                    }
+                }
                 if matches!(ev, Ev::InfusionStart | Ev::InfusionEnd) {
                     // Bare "Start 1:00 PM" / "Stop 1:40 PM" are infusion times only
                     // in an infusion note, right before their time.
@@ -961,6 +970,12 @@ mod tests {
                 .map(|d| d.0 .0),
             Some(10 * 60 + 5)
         );
+    }
+
+    #[test]
+    fn an_infusion_end_named_as_a_reference_point_is_no_stop_time() {
+        let f = facts("IV ketamine infusion\n105p  infusion started.\n      infusion ran approx 40 min per pump; completed without issue.\n230p  observed 45 min after infusion completed; discharge criteria met.");
+        assert!(f.timing.infusion_end.is_empty(), "{:?}", f.timing.infusion_end);
     }
 
     #[test]
