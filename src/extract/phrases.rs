@@ -114,7 +114,10 @@ impl PhraseExtractor {
                 // name: "MDD recurrent severe w/ ", "major depressive disorder,
                 // single episode, severe, with ", "F33.3 - severe with ".
                 dx_descriptor: re(r"(?:\bmdd|\bdepress\w*|\bsevere|\brecurrent|\bepisode|\bF3[23]\.3\w*)[\s,()\-–:]*(?:with|w/|w)\s*$"),
-                answer_no: re(r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|☐|\[\s\]|❌|✗|✘)"),
+                answer_no: re(&format!(
+                    r"^\s*(?:[:?=\-]\s*|\?\s*)?(?:no\b|n\b|not\s+(?:yet\s+)?met|false\b|{})",
+                    super::text::UNCHECKED_RE
+                )),
                 scale_when: re(r"\b(?:week|wk|visit|session|month|day|dose|infusion|tx|treatment|next|in)\s*#?\s*\d+$"),
                 scale_planned: re(
                     r"\b(?:plan(?:ned|s)?|will\s+(?:do|repeat|obtain|administer|check|get)|to\s+(?:do|repeat|obtain))\s*:?\s*$",
@@ -1130,7 +1133,7 @@ fn question_answered_no(text: &str, end: usize) -> bool {
     let (yes, no) = R.get_or_init(|| {
         (
             re(r"^\s*(?:a\s*[:.\-]\s*)?(?:yes\b|y\b|✔|☑|\[x\]|present\b|on[\s-]*site\b|done\b|completed?\b|confirmed\b)"),
-            re(r"^\s*(?:a\s*[:.\-]\s*)?[^;\n]{0,30}?\b(?:no|not|none|off[\s-]*site|offsite|absent|unavailable|declined|pending|n/a|remote(?:ly)?|by\s+phone)\b|^\s*(?:a\s*[:.\-]\s*)?(?:☐|\[\s\]|❌|✗|✘)"),
+            re(&format!(r"^\s*(?:a\s*[:.\-]\s*)?[^;\n]{{0,30}}?\b(?:no|not|none|off[\s-]*site|offsite|absent|unavailable|declined|pending|n/a|remote(?:ly)?|by\s+phone)\b|^\s*(?:a\s*[:.\-]\s*)?(?:{})", super::text::UNCHECKED_RE)),
         )
     });
     let rest = super::text::sub(text, end..(end + 80).min(text.len()));

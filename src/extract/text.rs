@@ -1367,8 +1367,9 @@ fn label_snake_keys(out: &mut [u8]) {
 
 /// The zeros that OCR of a scanned form read for the letter o inside
 /// words ("n0 resp0nse", "M0nit0ring F0rm", "0ral"): a 0 with a letter on
-/// one side and no digit, dot or other 0 on either, in a word of at least
-/// two letters. Product and diagnosis codes ("J0013", "F32.0", "G0") keep
+/// one side and no digit, dot, comma, colon or slash on either, in a word of
+/// at most 40 bytes with no other digit and either two letters or a
+/// lower-case one. Product and diagnosis codes ("J0013", "F32.0", "G0") keep
 /// theirs. `normalize_layout` reads them as o only where a note has at least
 /// three, the mark of a scanned document.
 fn ocr_zero_words(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
@@ -1417,6 +1418,10 @@ const BOXES: [&[u8]; 10] = [
 /// The marks of an item not done: an empty box, or a cross mark in a list
 /// whose done items carry a check mark ("✅ = done  ❌ = not done").
 const UNCHECKED: [&[u8]; 5] = ["☐".as_bytes(), b"[ ]", "❌".as_bytes(), "✗".as_bytes(), "✘".as_bytes()];
+
+/// The same marks as a regex alternation, for patterns that read a box
+/// left unticked as an answer of no ("Enrolled? ☐", "Take-home: ❌").
+pub const UNCHECKED_RE: &str = r"☐|\[\s\]|❌|✗|✘";
 
 /// The item after an unchecked box ("☐ Device 3  28 mg", "[ ] new patient",
 /// "❌ 3rd session this week") as blanks, byte for byte, up to the next box
