@@ -767,6 +767,7 @@ pub fn normalize_layout(text: &str) -> Option<String> {
     if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none()
         && memchr::memmem::find(b, b"-\n").is_none()
         && memchr::memmem::find(b, b".....").is_none()
+        && !memchr::memchr_iter(b'\n', b).any(|i| soft_wrap(b, i))
     {
         if !rewrites.any() {
             return None;
@@ -815,6 +816,7 @@ pub fn normalize_layout(text: &str) -> Option<String> {
             continue;
         }
         let (repl, n): (&[u8], usize) = match c {
+            b'\n' if soft_wrap(b, i) => (b" ", 1),
             b'\r' if rest.get(1) == Some(&b'\n') => (b" ", 1),
             b'\r' => (b"\n", 1),
             0xC2 => match rest.get(1) {
@@ -848,6 +850,50 @@ pub fn normalize_layout(text: &str) -> Option<String> {
     // Every replacement swaps a whole character for ASCII of the same length,
     // and every other byte is copied, so the result is valid UTF-8.
     Some(String::from_utf8(out).expect("layout normalization keeps UTF-8 valid"))
+}
+
+/// A line break inside a sentence of hard-wrapped prose (a fax, a letter,
+/// an export wrapped at a fixed width): "she self-administered three 28 mg
+/// devices\n(14.10, 14.15 and 14.20)", "the Patient Monitoring Form\nwas
+/// submitted". It reads as a space, so a statement's clause runs on to its
+/// times and status words. Only a long line (a short one is a label, a
+/// heading or a log row) that ends without a stop or a label's colon, and a
+/// next line that starts flush with a lowercase word or a parenthesis, not a
+/// sub-bullet ("o ") or a lowercase label ("bp: 128/82").
+fn soft_wrap(b: &[u8], i: usize) -> bool {
+    const MIN_LINE: usize = 60;
+    let lo = i.saturating_sub(LINE_CAP);
+    let ls = memchr::memrchr(b'\n', &b[lo..i]).map_or(lo, |j| lo + j + 1);
+    let line = b[ls..i].trim_ascii_end();
+    if line.len() < MIN_LINE || !line.last().is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b',' | b'(' | b'%')) {
+        return false;
+    }
+    // A table's row: columns set off by a tab or a wide gap.
+    if memchr::memchr(b'\t', line).is_some() || memchr::memmem::find(line, b"   ").is_some() {
+        return false;
+    }
+    let next = &b[i + 1..];
+    // Rows of a list that start with the same word ("the clinic ...\nthe clinic ...").
+    let first = |s: &[u8]| s.iter().position(|c| !c.is_ascii_alphanumeric()).map_or(s, |e| &s[..e]).to_ascii_lowercase();
+    let lead = first(line.trim_ascii_start());
+    if !lead.is_empty() && lead == first(next) {
+        return false;
+    }
+    match next.first() {
+        Some(b'(') => true,
+        Some(c) if c.is_ascii_lowercase() => {
+            if next.starts_with(b"o ") || next.starts_with(b"o\t") {
+                return false;
+            }
+            // "bp: 128/82", "hr - 72": a row's lowercase label.
+            // "rems.site_certified=yes": an export's key.
+            let word =
+                next.iter().take(32).take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b' ' | b'_' | b'.' | b'-')).count();
+            let after = next[word..].trim_ascii_start();
+            !matches!(after.first(), Some(b':' | b'=')) && !next[word..].starts_with(b" - ")
+        }
+        _ => false,
+    }
 }
 
 /// Structured exports pasted as note text.
@@ -1708,6 +1754,33 @@ mod tests {
         // Offsets of ASCII text agree in both.
         for w in ["1150", "56", "08/26/2026", "98%", "ok"] {
             assert_eq!(t.find(w), n.find(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn hard_wrapped_prose_reads_as_one_line() {
+        let long = "Governance: our clinic is a certified Spravato REMS healthcare setting; she is enrolled; the Patient Monitoring Form";
+        let t = format!("{long}\nwas submitted this afternoon.");
+        let n = normalize_layout(&t).unwrap();
+        assert_eq!(n.len(), t.len());
+        assert_eq!(n, format!("{long} was submitted this afternoon."));
+        assert!(normalize_layout(&format!("{long}\n(14.10, 14.15)")).is_some());
+        // Not a wrap: a short line, a stop or label colon at the line's end,
+        // a capitalised, numbered, bulleted or labelled next line.
+        for t in [
+            "Spravato 56 mg session\nwas tolerated".to_string(),
+            format!("{long}.\nwas submitted"),
+            format!("{long}:\nwas submitted"),
+            format!("{long}\nBP 128/82"),
+            format!("{long}\n0930 BP 128/82"),
+            format!("{long}\no devices given"),
+            format!("{long}\nbp: 128/82"),
+            format!("{long}\nrems.site_certified=yes"),
+            format!("{long}\ngovernance reviewed"),
+            "esketamine (SPRAVATO) 28 mg/device nasal spray   Given 0902   Dose: 28 mg\nesketamine 28 mg".to_string(),
+        ] {
+            let nl = t.find('\n').unwrap();
+            assert!(normalize_layout(&t).is_none_or(|n| n.as_bytes()[nl] == b'\n'), "{t}");
         }
     }
 

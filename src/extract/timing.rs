@@ -127,8 +127,26 @@ fn lower_next(b: &[u8], mut i: usize) -> bool {
     b.get(i).is_some_and(|c| c.is_ascii_lowercase() || *c == b',')
 }
 
+/// The dot of "no." or "nr." used as a number sign before an identifier
+/// ("CDPHP no. CD-25-40817, approved ..."), which ends no sentence.
+fn number_sign_dot(b: &[u8], i: usize) -> bool {
+    if i < 2 || !(b[i - 2..i].eq_ignore_ascii_case(b"no") || b[i - 2..i].eq_ignore_ascii_case(b"nr")) {
+        return false;
+    }
+    if i >= 3 && b[i - 3].is_ascii_alphanumeric() {
+        return false;
+    }
+    if b.get(i + 1) != Some(&b' ') {
+        return false;
+    }
+    let id: &[u8] = &b[i + 2..(i + 22).min(b.len())];
+    let id = &id[..id.iter().position(|c| c.is_ascii_whitespace() || matches!(c, b',' | b';')).unwrap_or(id.len())];
+    id.first().is_some_and(|c| c.is_ascii_alphanumeric()) && id.iter().any(u8::is_ascii_digit)
+}
+
 /// The clause containing `pos`: bounded by line breaks, "; ", ". " (not the
-/// stop of "a.m." / "p.m.") and table cell bars.
+/// stop of "a.m." / "p.m." or of a "no." before an identifier) and table
+/// cell bars.
 pub fn clause(text: &str, pos: usize) -> Range<usize> {
     let b = text.as_bytes();
     let pos = pos.min(b.len());
@@ -145,7 +163,8 @@ pub fn clause(text: &str, pos: usize) -> Range<usize> {
                 && s < b.len()
                 && (b[s] == b' ' || b[s] == b'\t')
                 && !(s >= 2 && b[s - 2].is_ascii_digit() && s < b.len() && b.get(s + 1).is_some_and(|x| x.is_ascii_digit()))
-                && !meridiem_dot(b, s - 1))
+                && !meridiem_dot(b, s - 1)
+                && !number_sign_dot(b, s - 1))
         {
             break;
         }
@@ -157,7 +176,10 @@ pub fn clause(text: &str, pos: usize) -> Range<usize> {
         if c == b'\n'
             || c == b';'
             || c == b'|'
-            || (c == b'.' && (e + 1 >= b.len() || b[e + 1] == b' ' || b[e + 1] == b'\n' || b[e + 1] == b'\r') && !meridiem_dot(b, e))
+            || (c == b'.'
+                && (e + 1 >= b.len() || b[e + 1] == b' ' || b[e + 1] == b'\n' || b[e + 1] == b'\r')
+                && !meridiem_dot(b, e)
+                && !number_sign_dot(b, e))
         {
             break;
         }
@@ -215,7 +237,7 @@ impl TimingExtractor {
             (
                 Ev::Discharge,
                 super::re::Lc::new(
-                    r"\bdis?charg\w*|\bdispo(?:sition)?\b|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\b(?:took|drove|driven|picked\s+up|escorted)\s+(?:her|him|them|the\s+(?:pt|patient))\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\b(?:pt|patient|she|he|they)\s+(?:has\s+|had\s+)?left\b|\bleaving\b|(?m:^[ \t>*\-]*(?:pt\s+|patient\s+)?out\s*[:@])",
+                    r"\bdis?charg\w*|\bdispo(?:sition)?\b|\bdc\b|\bd/c(?:'?d)?\b|\bdc'?d\b|\bleft\s+(?:the\s+)?(?:clinic|office|facility|center|centre|building|suite|unit)|\bdepart\w*|\breleased\b|\bwent\s+home\b|\b(?:took|drove|driven|picked\s+up|escorted)\s+(?:her|him|them|the\s+(?:pt|patient))\s+home\b|\bcheck(?:ed)?[- ]?out\b|\bleft\s+(?:(?:with|ambulatory|in\s+stable|at)\b|@)|\b(?:pt|patient|she|he|they)\s+(?:has\s+|had\s+)?left\b|\b(?:pt|patient|she|he|they)\s+(?:is\s+|was\s+)?out\s+of\s+(?:the\s+)?(?:clinic|office|building|facility|center|centre|suite|unit)\b|\bleaving\b|(?m:^[ \t>*\-]*(?:pt\s+|patient\s+)?out\s*[:@])",
                 ),
             ),
         ];
@@ -228,7 +250,7 @@ impl TimingExtractor {
                 r"(?:prior\s+to|before|pre-?|pending|after|post-?|following|since|until|awaiting|for)(?:\s+(?:any|the|each|every|a|her|his|their|pt'?s|patient'?s))?\s*$",
             ),
             stated: super::re::Lc::new(&format!(
-                r"\b(?:observ\w*|monitor\w*|watched|remained\s+in\s+clinic|stayed|in\s+clinic)\b[^.;\n|]{{0,40}}?\b(?:for|x|×|total(?:\s+of)?|period\s+of|duration\s+of|time\s+of|time|duration|period|of)\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>{NUM})\s*(?:minutes?|mins?|m)\b)?"
+                r"\b(?:observ\w*|monitor\w*|watched|remained\s+in\s+clinic|stayed|in\s+clinic)\b[^.;\n|]{{0,60}}?(?:=|\b(?:for|x|×|total(?:\s+of)?|period\s+of|duration\s+of|time\s+of|time|duration|period|of))\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>{NUM})\s*(?:minutes?|mins?|m)\b)?"
             )),
             stated3: super::re::Lc::new(&format!(
                 r"\b(?:observed|monitored|watched|observation|monitoring|obs)\b(?:[ \t]+(?:time|period|duration|window))?[ \t]*[:=]?[ \t]*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?[ \t]*(?P<n>{NUM}|\d+\.\d+)[ \t]*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:[ \t]*(?:and[ \t]*)?(?P<n2>{NUM})[ \t]*(?:minutes?|mins?|m)\b)?"
@@ -266,7 +288,7 @@ impl TimingExtractor {
             // a device, not the patient, leaving.
             not_patient_leaving: re(r"\b(?:devices?|sprays?|kits?|medication|drug|spravato|esketamine)\s*$"),
             not_given: re(
-                r"\bnot\s+(?:self[- ]?)?(?:administered|given|used|taken|dosed)\b|\breturned\s+(?:sealed|unused|to\s+(?:the\s+)?(?:locked\s+)?(?:stock|pharmacy))|\b(?:removed|pulled)\s+from\s+(?:the\s+)?(?:locked\s+)?(?:stock|storage|cabinet|safe)|\b(?:wasted|destroyed|count\s+corrected)\b|\bdevices?\s+(?:leaving|left|sent|taken)\b[^.;\n]{0,40}?:\s*(?:none|0|no)\b|\border\s+verified\b",
+                r"\bnot\s+(?:self[- ]?)?(?:administered|given|used|taken|dosed)\b|\breturned\s+(?:sealed|unused|to\s+(?:the\s+)?(?:locked\s+)?(?:stock|pharmacy))|\b(?:removed|pulled)\s+from\s+(?:the\s+)?(?:locked\s+)?(?:stock|storage|cabinet|safe)|\b(?:wasted|destroyed|count\s+corrected)\b|\bdevices?\s+(?:leaving|left|sent|taken)\b[^.;\n]{0,40}?:\s*(?:none|0|no)\b|\border\s+verified\b|\b(?:empty|spent)\s+devices?\b|\bdevices?\s+(?:were\s+)?(?:found|counted|discarded|disposed|inspected)\b",
             ),
             log_dose: re(
                 r"^[ \t]*(?:(?:hrs?|h|z|utc|[ecmp][sd]?t)\b\.?[ \t]*)?(?:-[ \t]*)?(?:(?:ketamine|esketamine|spravato)\b[^\n]{0,40}?\b\d+(?:\.\d+)?\s*mg\b|\d+(?:\.\d+)?\s*mg\s+(?:ketamine\s+)?(?:troches?|lozenges?|rdts?|odts?)\b)",
@@ -902,6 +924,18 @@ mod tests {
     }
 
     #[test]
+    fn a_window_worked_out_from_its_times() {
+        let f = facts("Device 1 10:00. Device 2 10:55.\n12:15 d/c criteria met.\nAddendum: correction - device 2 was given at 10:05, not 10:55 (typo).\nMonitoring from last device 10:05 to discharge 12:15 = 2 h 10 min.");
+        assert_eq!(f.timing.stated_minutes.iter().map(|s| s.0).collect::<Vec<_>>(), vec![130]);
+    }
+
+    #[test]
+    fn the_patient_out_of_the_clinic_is_the_departure() {
+        let f = facts("1105 hrs  VS: BP 124/78, HR 76, SpO2 98%.\n1112 hrs  Pt out of clinic.");
+        assert_eq!(f.timing.discharge.iter().map(|t| t.0 .0).collect::<Vec<_>>(), vec![11 * 60 + 12]);
+    }
+
+    #[test]
     fn the_patient_left_at_a_bare_time() {
         let f = facts("1110 BP 122/78, HR 70.\nPt left 1125.\n");
         assert_eq!(f.timing.discharge.first().map(|(c, _)| c.0), Some(11 * 60 + 25));
@@ -1149,6 +1183,13 @@ mod tests {
     }
 
     #[test]
+    fn a_device_time_list_hard_wrapped_after_the_statement() {
+        let f = facts("Treatment: BP 128/82 mmHg, pulse 74, SpO2 98% at 14.02 whilst seated. She self-administered three 28 mg devices\n(14.10, 14.15 and 14.20) under the direct observation of Nurse K. Dufresne, with me on site throughout.");
+        let times: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        assert_eq!(times, vec![14 * 60 + 10, 14 * 60 + 15, 14 * 60 + 20]);
+    }
+
+    #[test]
     fn a_custody_log_times_only_the_devices_given() {
         let f = facts(
             "09:02  3 devices removed from locked stock\n09:10  Order verified with Dr S: today's dose 56 mg (2 devices)\n09:14  Device #1 - self-administered by patient\n09:19  Device #2 - self-administered by patient\n09:25  Device #3 - NOT administered; returned sealed to locked stock\n11:30  Devices leaving clinic with patient: none. Used devices destroyed per policy.",
@@ -1157,6 +1198,11 @@ mod tests {
         assert_eq!(times, vec![9 * 60 + 14, 9 * 60 + 19]);
         let f = facts("Spravato 56 mg.\nDevice 1: 08:50 AM   Device 2: 08:55 AM   Device 3: (not used)");
         assert_eq!(f.timing.dose_times.len(), 2);
+        // Devices found empty on a return to the room: a check, not a dose.
+        let f = facts("09:10 and 09:15 - devices self-administered per patient. Pt states both devices used; 2 empty devices found in the tray on RN's return at 09:20.");
+        let mut d: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        d.sort();
+        assert_eq!(d, vec![9 * 60 + 10, 9 * 60 + 15]);
         let f = facts("11:25 Discharge criteria met.\n11:30  Devices leaving clinic with patient: none.");
         assert_eq!(f.timing.discharge.iter().map(|t| t.0 .0).collect::<Vec<_>>(), vec![11 * 60 + 25]);
     }
