@@ -78,6 +78,12 @@ struct Pats {
     note_type_oral: Regex,
     mdsi_label: Regex,
     si_answer_no: Regex,
+    /// A waiver or ABN statement that says it is not signed.
+    waiver_not_signed: Regex,
+    /// A hospital stay's reason right before a suicidal-ideation mention.
+    si_admitted_for: Regex,
+    /// An ICD-10 code right before one (the code's description).
+    si_code_before: Regex,
 }
 
 /// Suffix of a REMS site evidence value when the mention says the setting
@@ -196,6 +202,11 @@ impl PhraseExtractor {
                 // The MDSI indication's name, which contains the words
                 // "suicidal ideation" without documenting any.
                 mdsi_label: re(r"(?:with|w/)\s+(?:acute\s+)?suicidal\s+(?:ideation|thoughts)(?:\s+(?:or|and|and/or)\s+|\s*/\s*)behaviou?r"),
+                waiver_not_signed: re(r"\b(?:not|never|un)\s*(?:yet\s+|been\s+)*(?:signed|on\s+file)\b|n't\s+(?:been\s+)?signed\b"),
+                si_admitted_for: re(
+                    r"\b(?:admission|admitted|hospitali[sz]\w*|inpatient\s+(?:stay|admission|unit)|psych(?:iatric)?\s+(?:unit|hold|admission))\b[^.;]*\bfor\s+(?:\w+\s+){0,2}$",
+                ),
+                si_code_before: re(r"\b[A-TV-Z]\d{2}\.?[0-9A-Z]{0,4}\s*[-–:]?\s*$"),
                 // "SI: denies", "SI/HI - neg", "SI: none", "suicidal ideation: no".
                 si_answer_no: re(
                     r"^\s*(?:/\s*(?:HI|homicidal\s+ideation)\s*)?(?:[:=\-–]\s*|\s)\s*(?:denie[sd]|neg\w*|none|no\b|not\s+present|absent|0\b|nil\b|\(-\)|-\s*$)",
@@ -446,7 +457,10 @@ impl PhraseExtractor {
                         // "if denied, pt will self-pay", "not self-pay" and
                         // "pt declined to sign the waiver" are not the
                         // arrangement for this visit.
-                        counts = visit_fact;
+                        // "waiver not signed", "ABN never signed": a status
+                        // inside the statement that says it is not in place.
+                        let unsigned = self.p.waiver_not_signed.is_match(m.as_str());
+                        counts = visit_fact && !unsigned;
                         EvKind::SelfPay
                     }
                     PhraseKind::MdsiIndication => {
@@ -474,6 +488,12 @@ impl PhraseExtractor {
                         // since": a dated or history-labelled episode is past.
                         let before = super::text::sub(text, line.start.max(m.start().saturating_sub(20))..m.start());
                         let dated = self.p.si_year_after.is_match(after) || self.p.si_hx_before.is_match(before);
+                        // "index admission 05/28-06/01 for suicidal ideation with
+                        // plan": the reason for a hospital stay, which is past.
+                        let lead = super::text::sub(text, cl.start.max(m.start().saturating_sub(120)).min(m.start())..m.start());
+                        let dated = dated || self.p.si_admitted_for.is_match(lead);
+                        // "R45.851 suicidal ideations": a code's description.
+                        let in_label = in_label || self.p.si_code_before.is_match(before);
                         counts =
                             !(a.negated || a.hypothetical || a.possible || a.family || a.historical || in_label || answered_no || dated);
                         if in_label {
@@ -977,6 +997,25 @@ impl PhraseExtractor {
             em.em_section_complete =
                 (has(SectionKind::History) || body_words >= 25) && (has(SectionKind::Assessment) || has(SectionKind::Plan));
         }
+        // A whole evaluation written before the treatment's own section
+        // ("HPI ... MENTAL STATUS EXAM ... ASSESSMENT ... PLAN" then
+        // "SPRAVATO SESSION"): history, exam, assessment and plan all closed
+        // before the session starts are an E/M section under other headers.
+        // A session note's assessment and plan come after its procedure.
+        if !em.em_section_complete {
+            if let Some(session) = ctx
+                .sections
+                .iter()
+                .position(|s| s.kind == SectionKind::Other && session_header().is_match(super::text::sub(ctx.text, s.header.clone())))
+            {
+                let before = &ctx.sections[..session];
+                let has = |k: SectionKind| {
+                    before.iter().any(|s| s.kind == k && super::text::sub(ctx.text, s.body.clone()).split_whitespace().count() >= 3)
+                };
+                em.em_section_complete =
+                    has(SectionKind::History) && has(SectionKind::Exam) && has(SectionKind::Assessment) && has(SectionKind::Plan);
+            }
+        }
         let stub_hits = facts.counting(EvKind::Stub).count();
         em.stub = stub_hits > 0 && em.words < 60;
         facts.em = em;
@@ -1171,6 +1210,12 @@ pub fn session_note_type(note_type: &str) -> bool {
 
 /// A session named as still to come ("first infusion scheduled for 3/4",
 /// "first Spravato session next week").
+/// The header of a treatment session's own section.
+fn session_header() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| super::re::ci(r"\b(?:spravato|esketamine|ketamine|session|procedure|treatment|administration|infusion|dosing)\b"))
+}
+
 fn planned_wording() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| re(r"\b(?:scheduled|planned|next\s+week|tomorrow|upcoming|pending|on\s+\d{1,2}/\d{1,2})\b"))
@@ -1266,6 +1311,12 @@ mod tests {
         assert!(counts("REMS Patient Monitoring Form submitted.", EvKind::Rems));
         assert!(!counts("REMS monitoring form not yet submitted.", EvKind::Rems));
         assert!(!counts("Will complete REMS form tomorrow.", EvKind::Rems));
+        // The patient named by a pronoun after the REMS statement.
+        assert!(rems_counts(
+            "Our clinic is a certified Spravato REMS healthcare setting; she is enrolled; the form was sent.",
+            "enrollment"
+        ));
+        assert!(!rems_counts("Our clinic is a certified Spravato REMS healthcare setting; she is not enrolled yet.", "enrollment"));
     }
 
     /// The REMS statements of one kind that count ("enrollment",
@@ -1314,6 +1365,9 @@ mod tests {
         assert!(flagged("Satellite office (Oakmere) setting certification: application submitted to the REMS 02.02.2026, confirmation not yet received."));
         assert!(flagged("Hillsboro setting certification: application submitted to the REMS, confirmation not yet received."));
         assert!(!flagged("REMS: certified setting; PMF submitted 11:30."));
+        // The abbreviation, and another setting's certification in parentheses.
+        assert!(flagged("REMS: pt enrolled; Palm Ridge site REMS cert expired 06/30/26, renewal pending (main ofc cert current)."));
+        assert!(!flagged("Site REMS cert current; pt enrolled."));
     }
 
     #[test]
@@ -1543,6 +1597,13 @@ mod tests {
     }
 
     #[test]
+    fn a_waiver_said_not_signed_is_no_self_pay() {
+        assert!(!counts("Pt states she will self-pay if appeal denied; waiver not signed.", EvKind::SelfPay));
+        assert!(!counts("ABN has not been signed.", EvKind::SelfPay));
+        assert!(counts("Non-covered waiver signed today.", EvKind::SelfPay));
+    }
+
+    #[test]
     fn self_pay_statements() {
         for t in [
             "Pt signed non-covered services waiver 11/01/2025; self-pay for this series.",
@@ -1572,6 +1633,7 @@ mod tests {
             "Overdose 10/02 was a suicide attempt; admitted inpatient.",
             "She has been thinking about ending her life.",
             "Indication: MDSI. Active suicidal ideation, no plan, contracts for safety.",
+            "Reports passive suicidal ideation this week; declined admission.",
         ] {
             assert!(counts(t, EvKind::SuicidalIdeation), "{t}");
         }
@@ -1588,12 +1650,19 @@ mod tests {
             "Hx suicide attempt 2021.",
             "Hx passive SI 2019, none since, denies SI today.",
             "(admitted in July for the SI that led to admission)",
+            "Index admission 05/28/2026 - 06/01/2026 for suicidal ideation with plan, discharged to this course.",
+            "Dx F33.2; R45.851 suicidal ideations (course indication).",
         ] {
             assert!(!counts(t, EvKind::SuicidalIdeation), "{t}");
         }
         assert!(counts("Indication: MDD with acute suicidal ideation or behavior (MDSI).", EvKind::MdsiIndication));
         assert!(counts("Spravato 84 mg for MDSI, week 2.", EvKind::MdsiIndication));
         assert!(!counts("TRD course, not MDSI.", EvKind::MdsiIndication));
+    }
+
+    #[test]
+    fn a_pa_number_after_no_dot() {
+        assert!(counts("Prior authorisation: CDPHP no. CD-25-40817, approved 01/04/2025 (1 April) to 30/09/2025.", EvKind::PriorAuth));
     }
 
     #[test]
@@ -1784,6 +1853,9 @@ mod tests {
         }
         assert!(counts("D/C 1040 - stable, steady gait, A&Ox3, ride w/ spouse", EvKind::Transport));
         assert!(counts("mom driving", EvKind::Transport));
+        assert!(counts("1115 d/c criteria met. Sister escorted pt home.", EvKind::Transport));
+        assert!(counts("Wife drove.", EvKind::Transport));
+        assert!(counts("No driving til tmrw after sleep.", EvKind::Transport));
         assert!(counts("11h45 discharge criteria met; collected by her brother; no driving today", EvKind::Transport));
         assert!(!counts("Discharge criteria not met.", EvKind::DischargeReady));
         assert!(!counts("Pt A&Ox3 on arrival, will be discharged after 2 hrs of observation.", EvKind::DischargeReady));
