@@ -28,6 +28,8 @@ pub struct VitalsExtractor {
     score: Regex,
     threshold: Regex,
     prior_visit: Regex,
+    /// A value said to be charted in error or on the wrong patient.
+    charted_in_error: Regex,
     /// A limit written after the value ("170/105 mmHg - stop infusion
     /// above this").
     threshold_after: Regex,
@@ -93,8 +95,11 @@ impl VitalsExtractor {
             threshold_after: re(
                 r"^\W{0,4}(?:mm\s*hg\W{0,4})?(?:stop|hold|pause|call|notify)\b[^.;\n]{0,30}?\b(?:above|over|exceed\w*|if|when)\b|\babove\s+this\b",
             ),
+            charted_in_error: re(
+                r"\b(?:entered|charted|documented|recorded|written)\b[^.;\n]{0,30}\bin\s+error\b|\bwrong\s+(?:patient|chart|pt)\b|\bbelongs?\s+to\s+(?:another|a\s+different)\s+(?:patient|pt)\b",
+            ),
             prior_visit: re(
-                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|time|appointment|tx|infusion|inf|sess|wk)\b|\bon\s+\d{1,2}/\d{1,2}\b|\bthat\s+(?:day|visit|session)\b|\bnot\s+today\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\b|\b(?:last|previous|prior|earlier|other)\s+(?:encounter|appt|clinic|month)\b|\bfrom\s+(?:the\s+)?(?:\d{1,2}/\d{1,2}(?:/\d{2,4})?\s+(?:visit|session|encounter|appt)|pcp|outside|referr\w*)\b|\bnot\s+(?:taken|measured|obtained)\s+(?:here|today|in\s+clinic)\b",
+                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|time|appointment|tx|infusion|inf|sess|wk)\b|\bon\s+\d{1,2}/\d{1,2}\b|\bthat\s+(?:day|visit|session)\b|\bnot\s+today\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\b|\b(?:last|previous|prior|earlier|other)\s+(?:encounter|appt|clinic|month)\b|\bfrom\s+(?:the\s+)?(?:\d{1,2}/\d{1,2}(?:/\d{2,4})?\s+(?:visit|session|encounter|appt)|pcp|outside|referr\w*)\b|\bnot\s+(?:taken|measured|obtained)\s+(?:here|today|in\s+clinic)\b|\bat\s+(?:(?:her|his|their|the)\s+)?(?:pcp'?s?|primary\s+care|cardiolog\w*|urgent\s+care|dentist)\b|\b(?:\d+|a|one|two|three|few)\s*(?:days?|wks?|weeks?|mos?|months?|yrs?|years?)\s+ago\b|\bthere\s+was\b",
             ),
             prior_line: re(
                 r"^[ \t>*\-]*(?:(?:last|previous|prior)\s+(?:session|visit|treatment|tx|infusion|week)(?:'s)?\b[^:\n]{0,40}:|\(?copied\s+(?:forward\s+)?from\s+\d{1,2}/\d{1,2}\b)",
@@ -267,6 +272,18 @@ impl VitalsExtractor {
             }
             prev_end = span.end;
             accepted.push((span.clone(), sys, dia));
+        }
+        // A reading the note says was charted in error ("The 0847 BP 162/94
+        // was entered in this chart in error; it belongs to the patient in
+        // chair 2") is not this patient's, wherever the same value appears.
+        if memchr::memmem::find(ctx.lower.as_bytes(), b"error").is_some() || memchr::memmem::find(ctx.lower.as_bytes(), b"wrong").is_some()
+        {
+            let wrong: Vec<(u16, u16)> = accepted
+                .iter()
+                .filter(|(span, _, _)| self.charted_in_error.is_match(super::text::sub(text, super::timing::clause(text, span.start))))
+                .map(|(_, s, d)| (*s, *d))
+                .collect();
+            accepted.retain(|(_, s, d)| !wrong.contains(&(*s, *d)));
         }
         // Timing of each accepted reading.
         for (k, (span, sys, dia)) in accepted.iter().enumerate() {
@@ -629,6 +646,15 @@ mod tests {
     #[test]
     fn an_export_key_with_gt_is_a_threshold() {
         assert!(bps("hold if bp gt: 150/95\nvitals: 09:52 bp: 126/80").len() == 1);
+    }
+
+    #[test]
+    fn a_reading_charted_in_error_and_another_clinics() {
+        let t = "Vital Signs:\n0847 BP 162/94 HR 74\n0940 BP 136/84 HR 78\nLATE ENTRY: Correction to the vital signs above. The 0847 BP 162/94 was entered in this chart in error; it belongs to the patient in chair 2. This patient's pre-dose vitals at 0847 were BP 128/84, HR 74.";
+        assert_eq!(bps(t), vec!["136/84".to_string(), "128/84".to_string()]);
+        assert!(bps("Hx HTN - per pt BP at PCP 2 wks ago 148/92.").is_empty());
+        assert!(bps("Spravato yesterday at Dr. Moreau's clinic; says her BP there was 150/92 and they made her wait.").is_empty());
+        assert_eq!(bps("0850 BP 150/92, error in cuff size corrected, repeat 0855 BP 134/82").len(), 2);
     }
 
     #[test]
