@@ -103,6 +103,9 @@ fn classify(label: &str) -> Option<SectionKind> {
                 SectionKind::History,
             ),
             k(r"\bexam\b|mental status|\bmse\b|\bobjective\b|\bros\b|review of systems", SectionKind::Exam),
+            // A list of other visits ("Previous Encounters" on an encounter
+            // summary): a heading whose values are those visits'.
+            k(r"^(?:previous|prior|past|earlier|recent|other)\s+(?:encounters?|visits?|sessions?|appointments?|appts?)$", SectionKind::Other),
         ]
     });
     table.iter().find(|(r, _)| r.is_match(label)).map(|(_, k)| *k)
@@ -455,7 +458,7 @@ fn hhmm_context_re() -> &'static Regex {
 fn hhmm_weak_context_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        super::re::ci(r"(?:\b(?:pre|post)(?:[- ]?(?:dose|dosing|treatment|tx|procedure|infusion|admin\w*|session|discharge|d/c|vitals?))?|\bbaseline|\barrival|\bcriteria\s+met|\bd(?:ev)?\s?#?[1-3]|(?:^|[\s,;(])#\s?[1-3]|\bt\s*\+\s*\d{1,3}|\bd/c|\bvs|\bv/s)\W{0,3}$")
+        super::re::ci(r"(?:\b(?:pre|post)(?:[- ]?(?:dose|dosing|treatment|tx|procedure|infusion|admin\w*|session|discharge|d/c|vitals?))?|\bbaseline|\barrival|\bcriteria\s+met|\bd(?:ev)?\s?#?[1-3]|(?:^|[\s,;(])#\s?[1-3]|\bt\s*\+\s*\d{1,3}|\bd/c|\bvs|\bv/s|\btime\?\s*a\s*:)\W{0,3}$")
     })
 }
 
@@ -529,6 +532,13 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
                 at = if bytes[mm.start() - 1].is_ascii_whitespace() { mm.start() - 1 } else { mm.start() };
                 continue;
             }
+        }
+        // "blood pressure 1:38 over 84": a reading transcribed with a colon.
+        if c.name("h").is_some() && {
+            let a = &text.as_bytes()[end..];
+            a.len() > 6 && a[..6].eq_ignore_ascii_case(b" over ") && a[6].is_ascii_digit()
+        } {
+            continue;
         }
         // "PHQ-9: 17", "GAD-7:12": a scale's name and its score, not 9:17.
         if start >= 2 && bytes[start - 1] == b'-' && bytes[start - 2].is_ascii_alphabetic() && c.name("ap").is_none() {
@@ -680,6 +690,9 @@ struct InPlace {
     unchecked: bool,
     yamlish: bool,
     ocr_zeros: bool,
+    smartlists: bool,
+    /// The column where a two-column page's right column starts.
+    columns: Option<usize>,
     markup: Markup,
 }
 
@@ -694,6 +707,8 @@ impl InPlace {
             unchecked: UNCHECKED.iter().any(|g| memchr::memmem::find(b, g).is_some()),
             yamlish: super::yamlish::is_yamlish(b),
             ocr_zeros: ocr_zero_words(b).nth(2).is_some(),
+            smartlists: memchr::memmem::find(b, b"::\"").is_some(),
+            columns: if memchr::memmem::find(b, b"      ").is_some() { right_column(b) } else { None },
             markup: markup_style(b),
         }
     }
@@ -707,6 +722,8 @@ impl InPlace {
             || self.unchecked
             || self.yamlish
             || self.ocr_zeros
+            || self.smartlists
+            || self.columns.is_some()
             || self.markup != Markup::None
     }
 
@@ -740,12 +757,121 @@ impl InPlace {
         if self.spelled {
             super::spelled::rewrite(out);
         }
+        if self.smartlists {
+            blank_smartlists(out);
+        }
+        if let Some(col) = self.columns {
+            split_columns(out, col);
+        }
         if self.unchecked {
             blank_unchecked(out);
         }
         if self.markup != Markup::None {
             unmark(out, self.markup);
         }
+    }
+}
+
+/// The gap between a two-column page's columns on one line, when the text
+/// after it starts within `col..col + 4`: (gap start, right text start).
+fn column_gap(line: &[u8], col: Option<usize>) -> Option<(usize, usize)> {
+    let mut i = 0;
+    let mut found = None;
+    while i < line.len() {
+        if line[i] == b' ' {
+            let n = line[i..].iter().take_while(|c| **c == b' ').count();
+            if n >= 3 && i > 0 && i + n < line.len() {
+                let r = i + n;
+                let fits = match col {
+                    Some(c) => (c..c + 5).contains(&r),
+                    None => n >= 6,
+                };
+                if fits {
+                    if found.is_some() {
+                        return None;
+                    }
+                    found = Some((i, r));
+                }
+            }
+            i += n;
+        } else {
+            i += 1;
+        }
+    }
+    let (g, r) = found?;
+    // A question or label and its answer ("Q: Any devices sent home?     A:
+    // N") is one row of a form, not two columns.
+    if line[..g].trim_ascii_end().last().is_some_and(|c| matches!(c, b'?' | b':')) {
+        return None;
+    }
+    let words = |s: &[u8]| s.split(|c| !c.is_ascii_alphabetic()).filter(|w| w.len() >= 2).count();
+    // Finding the columns takes two words on each side, far enough right
+    // that the left is a column of its own, not a log's time-and-type field
+    // ("11:20:05  SIGN       G. Adeyemi MD"); a line of a page already
+    // found to have columns splits with one word on its left ("Vitals").
+    let left_words = if col.is_some() { 1 } else { 2 };
+    (r >= 30 && words(&line[..g]) >= left_words && words(&line[r..]) >= 2).then_some((g, r))
+}
+
+/// A page printed in two columns and glued line by line (PDF to text of an
+/// encounter summary: "9:41 AM  BP 132/84  ...          levothyroxine 75
+/// mcg tablet"): the column where the right column starts, when at least four
+/// lines put one wide gap before text at that column.
+fn right_column(b: &[u8]) -> Option<usize> {
+    // Per column: lines with the gap, and those whose left part starts with
+    // a word. A log or table whose every row starts with a time or number
+    // ("10:55:30  DISCHARGE  A. Lutz RN      Left at ...") is no page of
+    // columns, nor is one whose lines run past a printed page's width.
+    let mut counts: std::collections::HashMap<usize, (usize, usize)> = std::collections::HashMap::new();
+    for line in b.split(|c| *c == b'\n') {
+        if line.len() > 120 || line.contains(&b'\t') || line.contains(&b'|') {
+            continue;
+        }
+        if let Some((_, r)) = column_gap(line, None) {
+            let e = counts.entry(r).or_default();
+            e.0 += 1;
+            e.1 += usize::from(line.trim_ascii_start().first().is_some_and(u8::is_ascii_alphabetic));
+        }
+    }
+    let (&col, &(n, worded)) = counts.iter().max_by_key(|(c, (n, _))| (*n, usize::MAX - **c))?;
+    (n >= 4 && worded >= 2).then_some(col)
+}
+
+/// Break each glued line of a two-column page at its gap, so each column's
+/// text is a line of its own and no statement reads across the columns.
+fn split_columns(out: &mut [u8], col: usize) {
+    let mut start = 0;
+    while start < out.len() {
+        let end = memchr::memchr(b'\n', &out[start..]).map_or(out.len(), |i| start + i);
+        if let Some((g, _)) = column_gap(&out[start..end], Some(col)) {
+            out[start + g] = b'\n';
+        }
+        start = end + 1;
+    }
+}
+
+/// An Epic SmartList left in the exported text with its chosen value
+/// ("Take-home devices dispensed: {Yes/No:18832::\"No\"}") reads as the
+/// value alone: the braces, the list's name and id, and the quotes become
+/// spaces, so the answer sits after its label as if typed.
+fn blank_smartlists(out: &mut [u8]) {
+    let at: Vec<usize> = memchr::memmem::find_iter(out, b"::\"").collect();
+    for p in at {
+        let lo = p.saturating_sub(100);
+        let Some(open) = out[lo..p].iter().rposition(|&c| matches!(c, b'{' | b'}' | b'\n')).map(|i| lo + i) else { continue };
+        // The list's id: digits right before the "::".
+        let id = out[open..p].iter().rev().take_while(|c| c.is_ascii_digit()).count();
+        if out[open] != b'{' || id == 0 || out[p - id - 1] != b':' {
+            continue;
+        }
+        let from = p + 3;
+        let hi = (from + 300).min(out.len());
+        let Some(close) = out[from..hi].iter().position(|&c| matches!(c, b'}' | b'\n' | b'{')).map(|i| from + i) else { continue };
+        if out[close] != b'}' || out[close - 1] != b'"' {
+            continue;
+        }
+        out[open..from].fill(b' ');
+        out[close - 1..=close].fill(b' ');
     }
 }
 
@@ -1755,6 +1881,44 @@ mod tests {
         for w in ["1150", "56", "08/26/2026", "98%", "ok"] {
             assert_eq!(t.find(w), n.find(w), "{w}");
         }
+    }
+
+    #[test]
+    fn a_two_column_page_splits_at_its_gap() {
+        let t = "Vital Signs                                 Active Medications\n\
+8:50 AM  BP 118/76  P 70  SpO2 98%          sertraline 150 mg tablet, 1 tab PO daily\n\
+9:41 AM  BP 132/84  P 78  SpO2 97%          levothyroxine 75 mcg tablet, 1 tab PO daily\n\
+11:08 AM BP 120/78  P 70  SpO2 99%          Spravato 28 mg/device - clinic administered only;\n\
+Wt 64.2 kg   Ht 165 cm                        hold Spravato for BP > 150/95 per protocol\n\
+Previous Encounters                         Problem List\n\
+02/12/2026 Spravato 56 mg  peak BP 146/90   Major depressive disorder, recurrent,\n\
+Procedure: Spravato 56 mg intranasal, devices at 9:00 AM and 9:05 AM.";
+        let n = normalize_layout(t).unwrap();
+        assert_eq!(n.len(), t.len());
+        let lines: Vec<&str> = n.lines().map(str::trim).collect();
+        assert!(lines.contains(&"11:08 AM BP 120/78  P 70  SpO2 99%"), "{lines:?}");
+        assert!(lines.contains(&"Spravato 28 mg/device - clinic administered only;"));
+        assert!(lines.contains(&"hold Spravato for BP > 150/95 per protocol"));
+        assert!(lines.contains(&"Procedure: Spravato 56 mg intranasal, devices at 9:00 AM and 9:05 AM."));
+        // A form's questions and answers are rows, not columns.
+        let t = "Q: Identity verified?                       A: Y (name, DOB)\nQ: REMS enrollment active?                  A: Y (verified in portal)\nQ: Setting REMS certified?                  A: Y yes it is\nQ: Any devices sent home?                   A: N none sent\nQ: Discharge time?                          A: 1110 (2 h 5 min after dev 2)";
+        assert!(normalize_layout(t).is_none_or(|n| n == t));
+        assert!(clocks(t).contains(&(11 * 60 + 10)));
+        // A table's rows (numbers, several gaps) are not columns.
+        let t =
+            "Time      BP         HR\n0847      128/84     74\n0940      136/84     78\n1035      126/80     72\n1102      124/78     70";
+        assert!(normalize_layout(t).is_none_or(|n| n == t));
+    }
+
+    #[test]
+    fn epic_smartlist_remnants_read_as_their_values() {
+        let t = "Take-home devices dispensed: {Yes/No:18832::\"No\"}\nHold: {BP hold:30455::\"hold dose if SBP > 160\"} ok";
+        let n = normalize_layout(t).unwrap();
+        assert_eq!(n.len(), t.len());
+        assert_eq!(n.split_whitespace().collect::<Vec<_>>().join(" "), "Take-home devices dispensed: No Hold: hold dose if SBP > 160 ok");
+        // Braces that are no SmartList are left alone.
+        let t = "set {a::\"b\"} and {x:1}";
+        assert!(normalize_layout(t).is_none_or(|n| n == t));
     }
 
     #[test]

@@ -207,7 +207,7 @@ impl TimingExtractor {
             (
                 Ev::InfusionEnd,
                 super::re::Lc::new(
-                    r"\b(?:infusion|pump)\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b|\b(?:stop(?:ped)?|end(?:ed|ing)?|off)\b\s*(?:at|@|:)?",
+                    r"\b(?:infusion|pump)\s+(?:was\s+)?(?:end\w*|stop\w*|complet\w*|finish\w*|discontinu\w*|off|done|concluded)|\b(?:end|stop|completion|completed|finished|ended|stopped)\s+(?:time\s+)?(?:of\s+)?(?:the\s+)?(?:ketamine\s+)?(?:infusion|drip)|\b(?:infusion|iv)\s+stop\s+time|\bstop\s+time\b|\bend\s+time\b|\b(?:stop(?:ped)?|end(?:ed|ing)?|off|completed|finished)\b\s*(?:at|@|:)?",
                 ),
             ),
             (
@@ -359,6 +359,14 @@ impl TimingExtractor {
                         // Log form "10:10 start; ... 10:50 stop".
                         let time_prev = times.iter().any(|t| t.span.end <= m.start() && t.span.end + 3 >= m.start());
                         if !(time_next || time_prev) || !infusion_note {
+                            continue;
+                        }
+                        // "Infusion started 10:05 AM, completed 10:45 AM": a
+                        // bare "completed" ends the infusion only after it is
+                        // named in the clause (not "PHQ-9 completed 10:00").
+                        if (label.starts_with("complet") || label.starts_with("finish"))
+                            && !["infus", "pump", "drip"].iter().any(|w| super::text::sub(&ctx.lower, cl.start..m.start()).contains(w))
+                        {
                             continue;
                         }
                     }
@@ -927,6 +935,12 @@ mod tests {
     fn a_window_worked_out_from_its_times() {
         let f = facts("Device 1 10:00. Device 2 10:55.\n12:15 d/c criteria met.\nAddendum: correction - device 2 was given at 10:05, not 10:55 (typo).\nMonitoring from last device 10:05 to discharge 12:15 = 2 h 10 min.");
         assert_eq!(f.timing.stated_minutes.iter().map(|s| s.0).collect::<Vec<_>>(), vec![130]);
+    }
+
+    #[test]
+    fn an_infusion_started_then_completed() {
+        let f = facts("Ketamine IV infusion 35 mg over 40 minutes.\nInfusion started 10:05 AM, completed 10:45 AM. Dr. present.\nPHQ-9 completed 11:00 AM.");
+        assert_eq!(f.timing.infusion_end.iter().map(|t| t.0 .0).collect::<Vec<_>>(), vec![10 * 60 + 45]);
     }
 
     #[test]

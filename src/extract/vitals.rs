@@ -28,6 +28,8 @@ pub struct VitalsExtractor {
     score: Regex,
     threshold: Regex,
     prior_visit: Regex,
+    /// A section header naming other visits.
+    prior_section: Regex,
     /// A value said to be charted in error or on the wrong patient.
     charted_in_error: Regex,
     /// A limit written after the value ("170/105 mmHg - stop infusion
@@ -95,6 +97,9 @@ impl VitalsExtractor {
             threshold_after: re(
                 r"^\W{0,4}(?:mm\s*hg\W{0,4})?(?:stop|hold|pause|call|notify)\b[^.;\n]{0,30}?\b(?:above|over|exceed\w*|if|when)\b|\babove\s+this\b",
             ),
+            prior_section: re(
+                r"^\W*(?:previous|prior|past|earlier|recent|other)\s+(?:encounters?|visits?|sessions?|appointments?|appts?)\W*$",
+            ),
             charted_in_error: re(
                 r"\b(?:entered|charted|documented|recorded|written)\b[^.;\n]{0,30}\bin\s+error\b|\bwrong\s+(?:patient|chart|pt)\b|\bbelongs?\s+to\s+(?:another|a\s+different)\s+(?:patient|pt)\b",
             ),
@@ -156,6 +161,22 @@ impl VitalsExtractor {
                 continue;
             }
             let (Ok(s), Ok(d)) = (c["sys"].parse::<u16>(), c["dia"].parse::<u16>()) else { continue };
+            // A dictated "one thirty-eight over 84" transcribed as "1:38 over
+            // 84": the hundreds digit sits before a colon.
+            let b = text.as_bytes();
+            let st = m.start();
+            if c["sys"].len() == 2
+                && st >= 2
+                && b[st - 1] == b':'
+                && matches!(b[st - 2], b'1' | b'2')
+                && (st < 3 || !b[st - 3].is_ascii_digit())
+                && !m.as_str().contains('/')
+                && !m.as_str().contains('\\')
+            {
+                let s = u16::from(b[st - 2] - b'0') * 100 + s;
+                cands.push((st - 2..m.end(), st - 2..m.end(), s, d, false));
+                continue;
+            }
             cands.push((m.start()..m.end(), m.start()..m.end(), s, d, false));
         }
         cands.sort_by_key(|c| c.0.start);
@@ -245,6 +266,22 @@ impl VitalsExtractor {
             let tail = super::text::sub(text, span.end..tail_end.max(span.end));
             let near_tail = &tail[..super::text::floor_char(tail, tail.len().min(32))];
             if self.prior_visit.is_match(near_tail) || self.reported_after.is_match(near_tail) || self.threshold_after.is_match(near_tail) {
+                continue;
+            }
+            // A dated row under a header of other visits ("Previous
+            // Encounters\n02/12/2026 Spravato 56 mg  peak BP 146/90" on an
+            // encounter summary): that visit's value. Only a row that starts
+            // with its date: the section may run on past its list when the
+            // next header is not recognised.
+            let dated_row = {
+                let l = super::text::sub(text, line.clone()).trim_start().as_bytes();
+                let d = l.iter().take_while(|c| c.is_ascii_digit()).count();
+                (1..=2).contains(&d) && l.get(d) == Some(&b'/') && l.get(d + 1).is_some_and(u8::is_ascii_digit)
+            };
+            if dated_row
+                && section_at(&ctx.sections, span.start)
+                    .is_some_and(|sec| self.prior_section.is_match(super::text::sub(text, sec.header.clone())))
+            {
                 continue;
             }
             // A line headed by another visit's label ("Last session (copied
@@ -655,6 +692,18 @@ mod tests {
         assert!(bps("Hx HTN - per pt BP at PCP 2 wks ago 148/92.").is_empty());
         assert!(bps("Spravato yesterday at Dr. Moreau's clinic; says her BP there was 150/92 and they made her wait.").is_empty());
         assert_eq!(bps("0850 BP 150/92, error in cuff size corrected, repeat 0855 BP 134/82").len(), 2);
+    }
+
+    #[test]
+    fn a_dictated_reading_transcribed_with_a_colon() {
+        assert_eq!(bps("At 9:45 blood pressure 1:38 over 84, pulse 82."), vec!["138/84"]);
+        assert!(bps("Seen at 1:38 over lunch.").is_empty());
+    }
+
+    #[test]
+    fn readings_under_a_previous_encounters_header() {
+        let t = "Previous Encounters\n02/12/2026 Spravato 56 mg  peak BP 146/90\n02/05/2026 Spravato 56 mg\n\nProcedure: Spravato 56 mg intranasal\n09:41 BP 132/84 HR 78";
+        assert_eq!(bps(t), vec!["132/84".to_string()]);
     }
 
     #[test]
