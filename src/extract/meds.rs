@@ -118,6 +118,9 @@ struct Pats {
     stopped: Regex,
     /// A start a few weeks ago at most ("started ... 3 weeks ago").
     started_recently: Regex,
+    /// A drug named as the point a washout or wait ran up to ("14-day MAOI
+    /// washout before sertraline was started").
+    reference_start: Regex,
 }
 
 fn pats() -> &'static Pats {
@@ -155,6 +158,7 @@ fn pats() -> &'static Pats {
             allergy_label: re(r"\b(?:allerg(?:y|ies)|adverse\s+drug\s+reactions?|adrs?)\b(?:\s*(?:list|/\s*intolerances?))?\s*[:=-]|\ballergic\s+to\b|\bnkda\b"),
             allergy_break: re(r"(?:^|[\s;,])[a-z_][a-z_ /]{2,30}:|\.\s|\n\s*\n"),
             started_now: re(r"\b(?:today|tonight|this\s+(?:visit|morning|evening|session))\b"),
+            reference_start: re(r"^(?:\s+(?:xr|xl|er|sr|cr))?\s+(?:was|were|is|being|had\s+been)\s+(?:started|begun|initiated|introduced)\b"),
             started_recently: re(
                 r"\b(?:this\s+week|last\s+week|recently|(?:[1-5]|one|two|three|four|five)\s*(?:weeks?|wks?)\s+ago|\d{1,2}\s*days?\s+ago)\b",
             ),
@@ -448,6 +452,12 @@ impl MedExtractor {
                 excluded = Some("plan, not a past trial");
             } else if section == Some(SectionKind::MedCurrent) && !(has_outcome || has_duration || p.trial_cue.is_match(own)) {
                 excluded = Some("current medication list, no trial language");
+            } else if !has_duration
+                && (before.trim_end().to_ascii_lowercase().ends_with("before")
+                    || before.trim_end().to_ascii_lowercase().ends_with("prior to"))
+                && p.reference_start.is_match(own)
+            {
+                excluded = Some(STARTED_NOW);
             } else if !has_duration && p.change_before.is_match(before) && !ending_outcome(own) {
                 // "decided to reduce sertraline to 150 mg": managing the
                 // course the patient is on (or starting one), not a trial told.
@@ -969,6 +979,12 @@ mod tests {
         // A current drug that was itself a documented trial still counts.
         let v = trials("Failed sertraline 200 mg x 10 wk (no response); currently on bupropion XL 300 mg x 12 weeks, partial response.");
         assert_eq!(v.iter().filter(|t| t.1).count(), 2, "{v:?}");
+    }
+
+    #[test]
+    fn a_drug_started_after_a_washout_is_no_trial() {
+        let v = trials("Antidepressant trials:\n  phenelzine 60 mg daily x 10 weeks (2018) - partial response; stopped for orthostatic hypotension; 14-day MAOI washout before sertraline was started");
+        assert_eq!(v.iter().filter(|t| t.1).map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["phenelzine"], "{v:?}");
     }
 
     #[test]

@@ -339,7 +339,16 @@ impl PhraseExtractor {
                         EvKind::Rems
                     }
                     PhraseKind::Pa => {
-                        let clause_text = super::text::sub(text, pa_clause(text, cl.clone(), span.clone()));
+                        let mut pcl = pa_clause(text, cl.clone(), span.clone());
+                        // A dictated heading ("Authorization. United Healthcare
+                        // approval number ..., approved ..."): the status is in
+                        // the sentence after it.
+                        let bare = super::text::sub(text, pcl.start..span.start).trim().is_empty()
+                            && super::text::sub(text, span.end..pcl.end).trim_matches(|c: char| c.is_whitespace() || c == ':').is_empty();
+                        if bare && text.as_bytes().get(pcl.end) == Some(&b'.') && text.as_bytes().get(pcl.end + 1) == Some(&b' ') {
+                            pcl = pcl.start..clause(text, pcl.end + 2).end;
+                        }
+                        let clause_text = super::text::sub(text, pcl);
                         let status = self.pa_status(clause_text, m.start() - cl.start);
                         counts = status == "approved" && visit_fact;
                         value = format!("prior auth: {status}");
@@ -419,7 +428,12 @@ impl PhraseExtractor {
                         // scope (which starts after a cue) does not reach.
                         static NEG: OnceLock<Regex> = OnceLock::new();
                         let neg = NEG.get_or_init(|| re(r"\b(?:no|not|never|without|none|nothing|denies|denied|zero)\b|n't\b|\b(?:kept|retained|collected|returned|stored)\b"));
-                        if neg.is_match(m.as_str()) {
+                        // "Any devices given to the patient to take home? No",
+                        // "Take-home devices dispensed: No".
+                        static LABEL_NO: OnceLock<Regex> = OnceLock::new();
+                        let label_no = LABEL_NO.get_or_init(|| re(r"^[^:\n.;]{0,30}:\s*(?:no|none|n|0|zero|nil)\b"));
+                        let after = super::text::sub(text, m.end()..(m.end() + 80).min(text.len()));
+                        if neg.is_match(m.as_str()) || question_answered_no(text, m.end()) || label_no.is_match(after) {
                             counts = false;
                         }
                         EvKind::TakeHome
@@ -1522,6 +1536,9 @@ mod tests {
             assert!(!counts(t, EvKind::TakeHome), "{t}");
         }
         assert!(counts("Spravato devices sent home with the patient for the weekend.", EvKind::TakeHome));
+        assert!(!counts("13. Any devices given to the patient to take home? No.", EvKind::TakeHome));
+        assert!(!counts("Take-home devices dispensed: {Yes/No:18832::\"No\"}", EvKind::TakeHome));
+        assert!(counts("She self-administered one device at home on Saturday around 8 PM, alone.", EvKind::TakeHome));
     }
 
     #[test]
@@ -1658,6 +1675,15 @@ mod tests {
         assert!(counts("Indication: MDD with acute suicidal ideation or behavior (MDSI).", EvKind::MdsiIndication));
         assert!(counts("Spravato 84 mg for MDSI, week 2.", EvKind::MdsiIndication));
         assert!(!counts("TRD course, not MDSI.", EvKind::MdsiIndication));
+    }
+
+    #[test]
+    fn a_dictated_authorization_heading() {
+        assert!(counts(
+            "Authorization. United Healthcare approval number UHC-26-0922, approved September 22 2026 through November 21 2026.",
+            EvKind::PriorAuth
+        ));
+        assert!(!counts("Authorization. Submitted to United Healthcare, pending.", EvKind::PriorAuth));
     }
 
     #[test]
