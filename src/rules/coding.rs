@@ -293,9 +293,14 @@ fn deleted(ctx: &Ctx<'_>) -> Vec<Hit> {
         .iter()
         .filter_map(|l| {
             let def = ctx.dict.codes.get(&l.code)?;
-            let t = def.valid_to?;
-            (dos > t && seen.insert(l.code.clone()))
-                .then(|| Hit::absent(format!("{} ({}) was deleted after {t}; it is not valid on {dos}.", l.code, def.descriptor)))
+            // Deleted before the date of service, or created after it
+            // (J0013 billed for a 2025 session).
+            let msg = match (def.valid_from, def.valid_to) {
+                (_, Some(t)) if dos > t => format!("{} ({}) was deleted after {t}; it is not valid on {dos}.", l.code, def.descriptor),
+                (Some(f), _) if dos < f => format!("{} ({}) is valid only from {f}; it is not valid on {dos}.", l.code, def.descriptor),
+                _ => return None,
+            };
+            seen.insert(l.code.clone()).then(|| Hit::absent(msg))
         })
         .collect()
 }
