@@ -581,8 +581,13 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             let at_line_start = before[line_start..].trim().is_empty();
             // A log entry's time label ("1424: BP 150/99") is a context too.
             let label_colon = text[end..].starts_with(':');
+            // "T0915": a clock time written with a T, as in a terse note
+            // ("dev1 T0910", "d/c T1115"); not inside a word or code.
+            let t_prefix =
+                start >= 1 && matches!(bytes[start - 1], b'T' | b't') && (start < 2 || !bytes[start - 2].is_ascii_alphanumeric());
             let has_ctx = hhmm_context_re().is_match(before)
                 || label_colon
+                || t_prefix
                 || hhmm_weak_context_re().is_match(before)
                 || hhmm_weak_after_re().is_match(&text[end..]);
             (has_ctx || at_line_start, before)

@@ -250,7 +250,7 @@ impl TimingExtractor {
                 r"(?:prior\s+to|before|pre-?|pending|after|post-?|following|since|until|awaiting|for)(?:\s+(?:any|the|each|every|a|her|his|their|pt'?s|patient'?s))?\s*$",
             ),
             stated: super::re::Lc::new(&format!(
-                r"\b(?:observ\w*|monitor\w*|watched|remained\s+in\s+clinic|stayed|in\s+clinic)\b[^.;\n|]{{0,60}}?(?:=|\b(?:for|x|×|total(?:\s+of)?|period\s+of|duration\s+of|time\s+of|time|duration|period|of))\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>{NUM})\s*(?:minutes?|mins?|m)\b)?"
+                r"\b(?:observ\w*|monitor\w*|watched|remained\s+in\s+clinic|stayed|in\s+clinic)\b[^.;\n|]{{0,60}}?(?:=|\b(?:for|x|×|total(?:\s+of)?|period\s+of|duration\s+of|time\s+of|time|duration|period|of|was|lasted))\s*[:=]?\s*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?\s*(?P<n>{NUM}|\d+\.\d+)\s*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:\s*(?:and\s*)?(?P<n2>{NUM})\s*(?:minutes?|mins?|m)\b)?"
             )),
             stated3: super::re::Lc::new(&format!(
                 r"\b(?:observed|monitored|watched|observation|monitoring|obs)\b(?:[ \t]+(?:time|period|duration|window))?[ \t]*[:=]?[ \t]*(?:approximately|approx\.?|about|~|a\s+total\s+of|at\s+least|over|>|≥)?[ \t]*(?P<n>{NUM}|\d+\.\d+)[ \t]*(?P<u>hours?|hrs?|h|minutes?|mins?|m)\b(?:[ \t]*(?:and[ \t]*)?(?P<n2>{NUM})[ \t]*(?:minutes?|mins?|m)\b)?"
@@ -288,7 +288,7 @@ impl TimingExtractor {
             // a device, not the patient, leaving.
             not_patient_leaving: re(r"\b(?:devices?|sprays?|kits?|medication|drug|spravato|esketamine)\s*$"),
             not_given: re(
-                r"\bnot\s+(?:self[- ]?)?(?:administered|given|used|taken|dosed)\b|\breturned\s+(?:sealed|unused|to\s+(?:the\s+)?(?:locked\s+)?(?:stock|pharmacy))|\b(?:removed|pulled)\s+from\s+(?:the\s+)?(?:locked\s+)?(?:stock|storage|cabinet|safe)|\b(?:wasted|destroyed|count\s+corrected)\b|\bdevices?\s+(?:leaving|left|sent|taken)\b[^.;\n]{0,40}?:\s*(?:none|0|no)\b|\border\s+verified\b|\b(?:empty|spent)\s+devices?\b|\bdevices?\s+(?:were\s+)?(?:found|counted|discarded|disposed|inspected)\b",
+                r"\bnot\s+(?:self[- ]?)?(?:administered|given|used|taken|dosed)\b|\breturned\s+(?:sealed|unused|to\s+(?:the\s+)?(?:locked\s+)?(?:stock|pharmacy))|\b(?:removed|pulled)\s+from\s+(?:the\s+)?(?:locked\s+)?(?:stock|storage|cabinet|safe)|\b(?:wasted|destroyed|count\s+corrected)\b|\bdevices?\s+(?:leaving|left|sent|taken)\b[^.;\n]{0,40}?:\s*(?:none|0|no)\b|\border\s+verified\b|\b(?:empty|spent)\s+devices?\b|\bdevices?\s+(?:were\s+)?(?:found|counted|discarded|disposed|inspected)\b|\bdevices?\b[^.;\n]{0,20}\bat\s+home\b",
             ),
             log_dose: re(
                 r"^[ \t]*(?:(?:hrs?|h|z|utc|[ecmp][sd]?t)\b\.?[ \t]*)?(?:-[ \t]*)?(?:(?:ketamine|esketamine|spravato)\b[^\n]{0,40}?\b\d+(?:\.\d+)?\s*mg\b|\d+(?:\.\d+)?\s*mg\s+(?:ketamine\s+)?(?:troches?|lozenges?|rdts?|odts?)\b)",
@@ -944,6 +944,20 @@ mod tests {
     }
 
     #[test]
+    fn a_window_stated_with_was() {
+        let f = facts("1:42 PM device 3 self-administered.\n3:28 PM discharged.\nAttestation: the third device was at 1:24 PM, not 1:42 PM as typed. Observation from the last device to discharge was 2 h 4 min.");
+        assert_eq!(f.timing.stated_minutes.iter().map(|s| s.0).collect::<Vec<_>>(), vec![124]);
+    }
+
+    #[test]
+    fn t_prefixed_times() {
+        let f = facts("T0902 BP 118/76 pre. dev1 T0910, dev2 T0915. d/c T1115.");
+        let mut d: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        d.sort();
+        assert_eq!(d, vec![9 * 60 + 10, 9 * 60 + 15]);
+    }
+
+    #[test]
     fn the_patient_out_of_the_clinic_is_the_departure() {
         let f = facts("1105 hrs  VS: BP 124/78, HR 76, SpO2 98%.\n1112 hrs  Pt out of clinic.");
         assert_eq!(f.timing.discharge.iter().map(|t| t.0 .0).collect::<Vec<_>>(), vec![11 * 60 + 12]);
@@ -1217,6 +1231,12 @@ mod tests {
         let mut d: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
         d.sort();
         assert_eq!(d, vec![9 * 60 + 10, 9 * 60 + 15]);
+        // A device used at home on another day is no dose of this session.
+        let f = facts("Devices at 10:20 AM and 10:25 AM, self-administered under direct observation.\nAddendum: she self-administered one device at home on Saturday 09/12 around 8 PM, alone.");
+        let mut d: Vec<u32> = f.timing.dose_times.iter().map(|t| t.0 .0).collect();
+        d.sort();
+        d.dedup();
+        assert_eq!(d, vec![10 * 60 + 20, 10 * 60 + 25]);
         let f = facts("11:25 Discharge criteria met.\n11:30  Devices leaving clinic with patient: none.");
         assert_eq!(f.timing.discharge.iter().map(|t| t.0 .0).collect::<Vec<_>>(), vec![11 * 60 + 25]);
     }
