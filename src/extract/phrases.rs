@@ -1678,6 +1678,16 @@ mod tests {
     }
 
     #[test]
+    fn auth_with_a_lettered_id_or_a_mid_line_label() {
+        assert!(counts("Anthem auth AN-ESK-559301 approved 04/01/2026 through 09/30/2026.", EvKind::PriorAuth));
+        assert!(counts(
+            "REMS: [X] site certified  [X] pt enrolled      Auth: IBX #IB-60-441872 approved 10/01/2025 - 03/31/2026",
+            EvKind::PriorAuth
+        ));
+        assert!(!counts("Auth: pending with IBX.", EvKind::PriorAuth));
+    }
+
+    #[test]
     fn a_dictated_authorization_heading() {
         assert!(counts(
             "Authorization. United Healthcare approval number UHC-26-0922, approved September 22 2026 through November 21 2026.",
@@ -1882,6 +1892,8 @@ mod tests {
         assert!(counts("1115 d/c criteria met. Sister escorted pt home.", EvKind::Transport));
         assert!(counts("Wife drove.", EvKind::Transport));
         assert!(counts("No driving til tmrw after sleep.", EvKind::Transport));
+        assert!(counts("15:52 d/c - crit met. Friend (K. Obi) escort, drives.", EvKind::Transport));
+        assert!(counts("No drvg til tmrw.", EvKind::Transport));
         assert!(counts("11h45 discharge criteria met; collected by her brother; no driving today", EvKind::Transport));
         assert!(!counts("Discharge criteria not met.", EvKind::DischargeReady));
         assert!(!counts("Pt A&Ox3 on arrival, will be discharged after 2 hrs of observation.", EvKind::DischargeReady));
