@@ -474,7 +474,19 @@ impl PhraseExtractor {
                         // "waiver not signed", "ABN never signed": a status
                         // inside the statement that says it is not in place.
                         let unsigned = self.p.waiver_not_signed.is_match(m.as_str());
-                        counts = visit_fact && !unsigned;
+                        // "She says she will self-pay if UHC denies": a plan on
+                        // a condition, not this visit's arrangement.
+                        static PLANNED: OnceLock<(Regex, Regex)> = OnceLock::new();
+                        let (will, cond) = PLANNED.get_or_init(|| {
+                            (
+                                re(r"\b(?:will|would|could|may|might|plans?\s+to|willing\s+to|agrees?\s+to|intends?\s+to)\s+(?:\w+\s+)?$"),
+                                re(r"^\W{0,3}(?:if|should|in\s+case|unless|once)\b"),
+                            )
+                        });
+                        let lead = super::text::sub(text, cl.start.max(m.start().saturating_sub(40)).min(m.start())..m.start());
+                        let tail = super::text::sub(text, m.end()..(m.end() + 20).min(cl.end.max(m.end())));
+                        let planned = will.is_match(lead) && cond.is_match(tail);
+                        counts = visit_fact && !unsigned && !planned;
                         EvKind::SelfPay
                     }
                     PhraseKind::MdsiIndication => {
@@ -620,6 +632,15 @@ impl PhraseExtractor {
             .last()
             .map(|m| m.start());
         let no = nos.last().map(|m| m.start);
+        // "status: pending, ref AE-0093312": a reference number is no
+        // approval when the clause states a status that is not one.
+        let worded_yes = self
+            .p
+            .pa_yes
+            .find_iter(clause_text)
+            .filter(|m| !nos.iter().any(|n| n.start <= m.start() && m.end() <= n.end))
+            .any(|m| m.as_str().bytes().any(|c| c.is_ascii_alphabetic()) && !m.as_str().bytes().any(|c| c.is_ascii_digit()));
+        let yes = if no.is_some() && !worded_yes { None } else { yes };
         match (yes, no) {
             (Some(y), Some(n)) if y > n => "approved",
             (Some(_), Some(_)) | (None, Some(_)) => "not approved",
@@ -1580,6 +1601,20 @@ mod tests {
     }
 
     #[test]
+    fn a_logged_minute_count_is_no_cocm_total_across_a_line() {
+        let f = Extractor::builtin().extract_text(
+            "  12/22 phone follow-up, PHQ-9 repeated - 14 min\nCoCM time this month: 48 minutes.",
+            Some("Collaborative Care Monthly Summary"),
+        );
+        let v: Vec<&str> = f
+            .counting(EvKind::TimeSpent)
+            .filter(|i| f.evidence[*i].entry_id == "cocm-time")
+            .map(|i| f.evidence[i].value.as_str())
+            .collect();
+        assert!(!v.is_empty() && v.iter().all(|x| !x.contains("14")), "{v:?}");
+    }
+
+    #[test]
     fn cocm_time_statements() {
         let cocm = |t: &str| {
             let f = Extractor::builtin().extract_text(t, None);
@@ -1618,6 +1653,8 @@ mod tests {
         assert!(!counts("Pt states she will self-pay if appeal denied; waiver not signed.", EvKind::SelfPay));
         assert!(!counts("ABN has not been signed.", EvKind::SelfPay));
         assert!(counts("Non-covered waiver signed today.", EvKind::SelfPay));
+        assert!(!counts("She says she will self-pay if UHC denies.", EvKind::SelfPay));
+        assert!(counts("She will self-pay today; no claim to UHC.", EvKind::SelfPay));
     }
 
     #[test]
@@ -1675,6 +1712,12 @@ mod tests {
         assert!(counts("Indication: MDD with acute suicidal ideation or behavior (MDSI).", EvKind::MdsiIndication));
         assert!(counts("Spravato 84 mg for MDSI, week 2.", EvKind::MdsiIndication));
         assert!(!counts("TRD course, not MDSI.", EvKind::MdsiIndication));
+    }
+
+    #[test]
+    fn a_request_reference_is_no_approval() {
+        assert!(!counts("Auth: Aetna precert requested 09/15/2025 - status: pending, ref AE-0093312.", EvKind::PriorAuth));
+        assert!(counts("Auth: Aetna precert requested 09/15/2025, approved 09/20/2025, ref AE-0093312.", EvKind::PriorAuth));
     }
 
     #[test]

@@ -996,7 +996,10 @@ fn soft_wrap(b: &[u8], i: usize) -> bool {
     let lo = i.saturating_sub(LINE_CAP);
     let ls = memchr::memrchr(b'\n', &b[lo..i]).map_or(lo, |j| lo + j + 1);
     let line = b[ls..i].trim_ascii_end();
-    if line.len() < MIN_LINE || !line.last().is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b',' | b'(' | b'%')) {
+    // A long line may end with a label's colon whose value wrapped
+    // ("... Spravato REMS patient enrollment:\npending - form faxed"); a
+    // heading's colon ends a short line.
+    if line.len() < MIN_LINE || !line.last().is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b',' | b'(' | b'%' | b':')) {
         return false;
     }
     // A table's row: columns set off by a tab or a wide gap.
@@ -1939,7 +1942,7 @@ Procedure: Spravato 56 mg intranasal, devices at 9:00 AM and 9:05 AM.";
         for t in [
             "Spravato 56 mg session\nwas tolerated".to_string(),
             format!("{long}.\nwas submitted"),
-            format!("{long}:\nwas submitted"),
+            "Plan:\nwas submitted".to_string(),
             format!("{long}\nBP 128/82"),
             format!("{long}\n0930 BP 128/82"),
             format!("{long}\no devices given"),
