@@ -71,6 +71,11 @@ fn attribute_label_re() -> &'static Regex {
     })
 }
 
+/// A heading over a list of other visits ("Previous Encounters"), shared by
+/// the section classifier and the vitals reader.
+pub const PRIOR_VISITS_HEADING: &str =
+    r"(?:previous|prior|past|earlier|recent|other)\s+(?:encounters?|visits?|sessions?|appointments?|appts?)";
+
 fn classify(label: &str) -> Option<SectionKind> {
     static R: OnceLock<Vec<(Regex, SectionKind)>> = OnceLock::new();
     let table = R.get_or_init(|| {
@@ -105,7 +110,7 @@ fn classify(label: &str) -> Option<SectionKind> {
             k(r"\bexam\b|mental status|\bmse\b|\bobjective\b|\bros\b|review of systems", SectionKind::Exam),
             // A list of other visits ("Previous Encounters" on an encounter
             // summary): a heading whose values are those visits'.
-            k(r"^(?:previous|prior|past|earlier|recent|other)\s+(?:encounters?|visits?|sessions?|appointments?|appts?)$", SectionKind::Other),
+            k(&format!("^{PRIOR_VISITS_HEADING}$"), SectionKind::Other),
         ]
     });
     table.iter().find(|(r, _)| r.is_match(label)).map(|(_, k)| *k)
@@ -1008,9 +1013,11 @@ fn soft_wrap(b: &[u8], i: usize) -> bool {
     }
     let next = &b[i + 1..];
     // Rows of a list that start with the same word ("the clinic ...\nthe clinic ...").
-    let first = |s: &[u8]| s.iter().position(|c| !c.is_ascii_alphanumeric()).map_or(s, |e| &s[..e]).to_ascii_lowercase();
+    fn first(s: &[u8]) -> &[u8] {
+        s.iter().position(|c| !c.is_ascii_alphanumeric()).map_or(s, |e| &s[..e])
+    }
     let lead = first(line.trim_ascii_start());
-    if !lead.is_empty() && lead == first(next) {
+    if !lead.is_empty() && lead.eq_ignore_ascii_case(first(next)) {
         return false;
     }
     match next.first() {

@@ -97,9 +97,7 @@ impl VitalsExtractor {
             threshold_after: re(
                 r"^\W{0,4}(?:mm\s*hg\W{0,4})?(?:stop|hold|pause|call|notify)\b[^.;\n]{0,30}?\b(?:above|over|exceed\w*|if|when)\b|\babove\s+this\b",
             ),
-            prior_section: re(
-                r"^\W*(?:previous|prior|past|earlier|recent|other)\s+(?:encounters?|visits?|sessions?|appointments?|appts?)\W*$",
-            ),
+            prior_section: re(&format!(r"^\W*{}\W*$", super::text::PRIOR_VISITS_HEADING)),
             charted_in_error: re(
                 r"\b(?:entered|charted|documented|recorded|written)\b[^.;\n]{0,30}\bin\s+error\b|\bwrong\s+(?:patient|chart|pt)\b|\bbelongs?\s+to\s+(?:another|a\s+different)\s+(?:patient|pt)\b",
             ),
