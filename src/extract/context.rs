@@ -1181,6 +1181,7 @@ impl NoteContext<'_> {
             || self.term_between(c.end, s, true)
             || self.term_starts_target(c.end, s)
             || self.tokens_in(c.end, s) > self.rules.max_forward
+            || self.fronted_clause_closed(c.start, c.end, s)
         {
             return false;
         }
@@ -1206,6 +1207,32 @@ impl NoteContext<'_> {
             }
         }
         true
+    }
+
+    /// Whether the cue at `[cs, ce)` sits in a fronted subordinate clause
+    /// that a comma closes before `s`: "Because she cannot come on
+    /// Saturday, 1 device was given to use at home"; "If no response by
+    /// week 8, ..." The sentence opens with the conjunction, at most 80
+    /// bytes before the cue.
+    fn fronted_clause_closed(&self, cs: usize, ce: usize, s: usize) -> bool {
+        let text = self.text.as_bytes();
+        let Some(gap) = text.get(ce..s) else { return false };
+        if !gap.contains(&b',') {
+            return false;
+        }
+        let i = self.seg_starts.partition_point(|&b| b <= cs).saturating_sub(1);
+        let start = self.seg_starts.get(i).copied().unwrap_or(0);
+        if cs - start > 80 {
+            return false;
+        }
+        let lead = text[start..cs].trim_ascii_start();
+        let first = lead.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let word = lead[..first].to_ascii_lowercase();
+        matches!(
+            word.as_slice(),
+            b"because" | b"since" | b"although" | b"though" | b"as" | b"when" | b"whenever" | b"while" | b"if" | b"unless"
+        ) && lead.get(first).is_some_and(|b| b.is_ascii_whitespace())
+            && !text[start..cs].contains(&b',')
     }
 
     /// A termination cue inside `[a, b)` that is not adjacent to the cue
@@ -1635,6 +1662,17 @@ mod tests {
         assert!(assess(t, "response").negated);
         // A pseudo-cue overlapping the target does not block: "no CHANGE IN VISION".
         assert!(assess("Denies headache, no change in vision.", "change in vision").negated);
+    }
+
+    #[test]
+    fn a_fronted_clause_keeps_its_negation() {
+        let t = "Because she cannot come on Saturday, 1 additional device was given to the patient to use at home.";
+        assert!(!assess(t, "device was given").negated);
+        // Inside the clause the cue still negates.
+        assert!(assess(t, "come on Saturday").negated);
+        assert!(assess("If no response by week 8, consider augmentation.", "response").negated);
+        // Without the opening conjunction the scope runs past the comma.
+        assert!(assess("Denies nausea, vomiting, dizziness.", "dizziness").negated);
     }
 
     #[test]

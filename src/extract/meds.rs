@@ -87,6 +87,9 @@ struct Pats {
     current_before: Regex,
     continue_before: Regex,
     current_own: Regex,
+    /// Today's dose of it taken ("taken at 07:00", "took it this morning"):
+    /// the course the patient is on.
+    taken_today: Regex,
     /// A dose change or start of the current course just before a name
     /// ("decided to reduce sertraline to 150 mg", "start bupropion").
     change_before: Regex,
@@ -129,7 +132,7 @@ fn pats() -> &'static Pats {
         let re = super::re::ci;
         Pats {
             trial_cue: re(r"\b(?:tried|trials?|trialed|failed|failure|fails?|no\s+response|non-?respon\w*|partial(?:\s+response)?|inadequate|ineffective|not\s+effective|did\s*n[o']t\s+(?:help|work|respond|tolerate)|stopped|discontinu\w*|d/c'?d|dc'?d|d/c|tapered|switched|changed\s+to|side\s+effects?|intoleran\w*|intolerable|adverse|was\s+on|were\s+on|been\s+on|previously\s+on|prior(?:ly)?\s+on|history\s+of|hx\s+of|took|taken|tx\s+with|treated\s+with|titrated|augment\w*|responded|response|remission|relapse|helped|worked|benefit|improvement|lost\s+efficacy|poop[- ]?out|recalls?|recalled|course\s+of|weeks?|wks?|months?|mos)\b|[x×]\s*\d"),
-            outcome: re(r"\b(?:none\s+(?:after|at|despite|by)\b|(?:no|min|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:responses?|resp|improvements?|improvt?|benefits?|effects?|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.()\n]|$)|partial\s+(?:stopped|discontinued|d/c|dc|tapered|switched|then)\b|partial\s*(?:-+>|→)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o'’]t\s+(?:help|work|respond|improve|tolerate|do\s+(?:anything|much|a\s+thing))|(?:no|not\s+much|little)\s+help\b|no\s+better\b|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:,]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success|change)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|(?:hypo)?mania|manic\s+switch|switch\w*\s+(?:in)?to\s+(?:hypo)?mania|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
+            outcome: re(r"\b(?:none\s+(?:after|at|despite|by)\b|(?:no|min|minimal|partial|limited|inadequate|insufficient|poor|some|modest|little|mild|incomplete|transient|initial|suboptimal|good|full|robust|marginal|slight|negligible|equivocal)\s+(?:[a-z]+(?:ly)?\s+){0,2}?(?:responses?|resp|improvements?|improvt?|benefits?|effects?|efficacy|relief|remission|change)\b|partial(?:ly)?\s*(?:effective|helpful|responsive|responder|[,;.()\n]|$)|partial\s+(?:stopped|discontinued|d/c|dc|tapered|switched|then)\b|partial\s*(?:-+>|→)|not\s+(?:\w+\s+)?(?:effective|helpful|tolerated)|non-?respon\w*|(?-i:\bNR\b)|no\s+change|not\s+(?:effective|helpful|tolerated)|ineffective|unhelpful|did\s*n[o'’]t\s+(?:help|work|respond|improve|tolerate|do\s+(?:anything|much|a\s+thing))|(?:no|not\s+much|little)\s+help\b|no\s+better\b|failed|failure|fails?\b|lack\s+of\s+(?:efficacy|response|benefit|improvement)|(?:stopped|discontinued|d/c'?d|dc'?d|d/c|tapered(?:\s+off)?|switched|changed|came\s+off|weaned)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|secondary\s+to|for|after|2/2|d/t)|(?:stopped|discontinued|d/c'?d|dc'?d|tapered(?:\s+off)?)\s*[-–:,]\s*[a-z]|due\s+to\s+(?:side\s+effects?|se\b|intoleran\w*|adverse)|side\s+effects?|intoleran\w*|intolerable|adverse\s+(?:effects?|reactions?|events?)|gi\s+(?:upset|sx|symptoms|side\s+effects|intoleran\w*|distress|issues)|nausea|vomiting|diarrhea|sexual\s+(?:side\s+effects?|dysfunction|se\b)|(?:weight|wt\.?)\s+gain|over-?sedation|sedat(?:ion|ing|ed)|orthosta\w*|hypotension|htn\b|hypertension|akathisia|tremors?|palpitations|tachycardia|sweat\w*|constipation|dry\s+mouth|irritab\w*|restless\w*|apathy|fatigue|gi\b|without\s+(?:\w+\s+)?(?:response|benefit|improvement|effect|relief|success|change)|(?:stop+ed|discontinued)\s+(?:\w+\s+){0,2}?(?:due\s+to|because|for|2/2|d/t)|insomnia|headaches?|activation|agitation|(?:hypo)?mania|manic\s+switch|switch\w*\s+(?:in)?to\s+(?:hypo)?mania|jitter\w*|rash|hyponatremia|dizziness|emotional\s+blunting|blunt\w*|worsen\w*|lost\s+(?:efficacy|effect)|poop[- ]?out|responded|remission|relapsed?|tachyphylaxis|non-?adherent|(?:outcome|response|result|reason\s+(?:stopped|for\s+(?:stopping|discontinuation)))\s*[:=-]\s*\w)"),
             dose: re(r"(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|–|to|→|->|=>|>)\s*(?P<n2>\d+(?:\.\d+)?))?\s*(?P<u>mg|mcg|milligrams?)\b(?:\s*(?:/\s*(?:day|d)\b|per\s+day|a\s+day|daily|qd|q\.d\.|qam|qpm|qhs|q\.?h\.?s\.?|hs|once\s+daily|every\s+day|nightly|at\s+bedtime|(?P<bid>bid|b\.i\.d\.|twice\s+(?:daily|a\s+day))|(?P<tid>tid|t\.i\.d\.|three\s+times\s+(?:daily|a\s+day))))?"),
             bare_dose: re(r"^\s*(?:xl|sr|xr|cr|er)?\s*(?P<n>\d{1,4}(?:\.\d+)?)\b(?P<unit>\s*(?:weeks?|wks?|w\b|months?|mos?|days?|years?|yrs?|%|/|x))?"),
             duration: re(&format!(r"(?P<n>{NUM})(?:\s*\+)?(?:\s*(?:-|–|to)\s*(?P<n2>{NUM}))?[\s-]*(?P<u>weeks?|wks?|wk|w|months?|mos?|mo|mths?|years?|yrs?|yr|y|days?|d)\b(?P<ago>\s+ago|\s+prior|\s+before)?")),
@@ -152,6 +155,9 @@ fn pats() -> &'static Pats {
             disclaimed: re(r"\b(?:(?:mother|father|mom|dad|sister|brother|spouse|husband|wife|son|daughter|partner|parent|friend|cousin|aunt|uncle|roommate)'?s\s+(?:own\s+)?(?:medication|med|meds|prescription|rx|drug|pills?)\b|not\s+(?:an?\s+)?(?:(?:failed|adequate|true|real|separate)\s+)?(?:antidepressant\s+|ad\s+)?trial\b|not\s+(?:being\s+)?count(?:ed|ing)\b|(?:does|did|do)\s*(?:not|n't)\s+count\b|(?:never\s+(?:actually\s+)?|did\s*(?:not|n't)\s+(?:actually\s+)?)(?:fill(?:ed)?|start(?:ed)?|took|take|taken|tried|try|used?|beg[au]n|pick(?:ed)?\s+(?:it\s+)?up)(?:\s+(?:it|them|this|that|the\s+(?:prescription|rx|script|medication|med|drug)))?\s*[.;,)!]|not\s+(?:filled|picked\s+up)\b)"),
             hedge_before: re(r#"\b(?:(?:something|some\s+(?:sort|kind|type)\s+of|a\s+(?:drug|med(?:ication)?|pill)|an\s+(?:ssri|snri|antidepressant))\s+like|some\s+(?:sort|kind|type)\s+of)\s*["'“‘]?\s*$"#),
             for_depression: re(r"\bdepress|\bmdd\b|\bas\s+an?\s+antidepressant\b|\bfor\s+mood\b"),
+            taken_today: re(
+                r"\b(?:taken|took|takes)\s+(?:(?:it|this|her|his|the|today'?s|morning)\s+)*(?:dose\s+)?(?:at\s+\d{1,2}(?::?\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h|hrs)?(?:\W|$)|this\s+(?:morning|am|a\.m\.|evening)|(?:earlier\s+)?today|before\s+(?:arrival|coming\s+in|the\s+(?:visit|session)))",
+            ),
             current_own: re(r"\b(?:continu(?:e|es|ed|ing)|ongoing|current(?:ly)?|still\s+(?:on|taking)|remains\s+on)\b"),
             follow_up: re(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*$"),
             follow_up_span: re(&format!(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|re-?check|re-?assess|re-?evaluate|see\s+(?:again|back)|check\s+in|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*{NUM}\s*(?:weeks?|wks?|w|months?|mos?|days?|d)\b")),
@@ -482,7 +488,7 @@ impl MedExtractor {
                 // the next trial fails": the course goes on; an outcome in a
                 // condition about the future is not this drug's.
                 excluded = Some("current medication, no trial of its own");
-            } else if said_current && !p.outcome.is_match(own) {
+            } else if (said_current || !has_duration && p.taken_today.is_match(own)) && !p.outcome.is_match(own) {
                 // "...; current vortioxetine 20 mg daily" inside a trials line;
                 // "I've been on sertraline 150 since 2024": how long the
                 // current course has run is no trial without an outcome.
@@ -531,7 +537,7 @@ impl MedExtractor {
                 let current_use = section == Some(SectionKind::MedCurrent)
                     || said_current
                     || p.continue_before.is_match(before)
-                    || (!a.historical && p.current_own.is_match(own));
+                    || (!a.historical && (p.current_own.is_match(own) || p.taken_today.is_match(own)));
                 if current_use {
                     facts.push(Evidence {
                         kind: EvKind::CurrentAd,
@@ -817,6 +823,7 @@ mod tests {
             ("Prior trials: fluoxetine 40 mg x 8 wk, no response; current vortioxetine 20 mg daily.", "vortioxetine"),
             ("Dose: 56 mg (2 x 28 mg devices) | Oral AD: sertraline 200 mg daily (continues)", "sertraline"),
             ("HPI: on sertraline 200 mg daily (current oral AD), reports delayed orgasm.", "sertraline"),
+            ("History: no snoring. Bupropion XL 300 mg taken at 07:00. Mood improved.", "bupropion"),
             ("Prior trials: paroxetine 40 mg x 8 weeks, no benefit.\nStill taking venlafaxine XR 150 mg.", "venlafaxine"),
         ] {
             assert_eq!(current_ads(t), vec![want.to_string()], "{t}");
@@ -830,6 +837,9 @@ mod tests {
         ] {
             assert!(current_ads(t).is_empty(), "{t}: {:?}", current_ads(t));
         }
+        // Today's dose taken is the course the patient is on, not a trial.
+        assert!(trials("History: no snoring. Bupropion XL 300 mg taken at 07:00. Mood improved.").iter().all(|t| !t.1));
+        assert!(trials("Sertraline 100 mg taken for 10 weeks, no response.")[0].1);
     }
 
     #[test]
@@ -992,6 +1002,9 @@ mod tests {
         let v = trials("Hx AD trials: citalopram 40mg x10wk (no resp); nortriptyline 100mg x12wk (lvl 92) partial->lost, d/c'd.");
         assert!(v.iter().all(|t| t.1 && t.4), "{v:?}");
         assert_eq!(v.len(), 2);
+        // "NR": no response, in capitals only.
+        let v = trials("Hx: sertraline 200mg x10wk (2021) NR; desvenlafaxine 100mg x8wk (2022) partial->stopped.");
+        assert!(v.iter().all(|t| t.1 && t.4) && v.len() == 2, "{v:?}");
     }
 
     #[test]

@@ -84,6 +84,12 @@ struct Pats {
     si_admitted_for: Regex,
     /// An ICD-10 code right before one (the code's description).
     si_code_before: Regex,
+    /// A condition right before an authorization mention ("once the", "until
+    /// her"): what follows is awaited, not stated.
+    pa_condition: Regex,
+    /// A certification's paperwork sent ("certification submitted", "faxed
+    /// the certification form").
+    certification_sent: Regex,
 }
 
 /// Suffix of a REMS site evidence value when the mention says the setting
@@ -148,7 +154,7 @@ impl PhraseExtractor {
                     r"\b(?:submitted|completed|complete|faxed|sent|filed|entered|done|uploaded|transmitted|signed|finalized|filled(?:\s+(?:out|in))?|submitted\s+online|submission\s+(?:receipt|confirm\w*)|confirmation\s+(?:no|number|#)|yes|true)\b",
                 ),
                 pa_yes: re(
-                    r"\bexp(?:ires|iring|\.)?\s*(?:on\s+)?\d|\b(?:approved|approval|on\s+file|obtained|granted|valid|active|in\s+place|authorized|secured|current|confirmed|received|effective)\b|(?:#|\bno\.?|\bnumber|\bnum|\bid)\s*[:=]?\s*[A-Z0-9-]*\d[A-Z0-9-]{2,}|\b[A-Z]{1,4}-?\d{5,}\b",
+                    r"\bexp(?:ires|iring|\.)?\s*(?:on\s+)?\d|\b(?:approved|approval|appr|apprv?d|aprvd|on\s+file|obtained|granted|valid|active|in\s+place|authorized|secured|current|confirmed|received|effective)\b|(?:#|\bno\.?|\bnumber|\bnum|\bid)\s*[:=]?\s*[A-Z0-9-]*\d[A-Z0-9-]{2,}|\b[A-Z]{1,4}-?\d{5,}\b",
                 ),
                 pa_no: re(
                     r"\b(?:pending|submitted|awaiting|requested|request|in\s+process|in\s+review|under\s+review|denied|denial|rejected|not\s+required|not\s+needed|no\s+(?:prior\s+)?auth\w*|expired|lapsed|appeal\w*|not\s+(?:yet\s+)?(?:approved|obtained|on\s+file|received|active)|none(?:\s+on\s+file)?|without|needed|needs|required\s+but|will\s+(?:submit|request|obtain)|to\s+be\s+(?:submitted|obtained)|n/a|not\s+applicable)\b",
@@ -180,7 +186,7 @@ impl PhraseExtractor {
                     r"\b(?:total(?:\s+(?:dose|mg|of|administered|given|this\s+admin(?:istration)?|today))?|dose\s+(?:given|administered|today|total)|today'?s\s+dose|administered\s+dose|dose)\s*(?:of|:|=|-|was|is)?\s*(?P<n>\d+(?:\.\d+)?)\s*mg\b|\b(?:total(?:\s+dose)?|dose)\s*(?:\(\s*mg\s*\)|mg)\s*[:=]?\s*(?P<n2>\d+(?:\.\d+)?)\b",
                 ),
                 not_this_dose: re(
-                    r"\b(?:last|previous|prior|next|future|planned?|plan\s+to|will|would|increase\s+to|decrease\s+to|titrate\s+to|titrating\s+to|consider|recommend\w*|induction|maintenance\s+dose\s+of|label\w*|approved\s+dos\w*|approved\s+for|authori[sz]ed\s+for|or\b|vs\.?|versus|up\s+to|max\w*|scheduled|dispensed\s+to|to\s+use\s+at\s+home|for\s+(?:use\s+at\s+)?home(?:\s+use)?)\b|(?:^|[^\d:.])\d{1,3}[-–]$",
+                    r"\b(?:last|previous|prior|next|future|yesterday|planned?|plan\s+to|will|would|increase\s+to|decrease\s+to|titrate\s+to|titrating\s+to|consider|recommend\w*|induction|maintenance\s+dose\s+of|label\w*|approved\s+dos\w*|approved\s+for|authori[sz]ed\s+for|or\b|vs\.?|versus|up\s+to|max\w*|scheduled|dispensed\s+to|to\s+use\s+at\s+home|for\s+(?:use\s+at\s+)?home(?:\s+use)?)\b|(?:^|[^\d:.])\d{1,3}[-–]$",
                 ),
                 // "0.5 mg/kg", or a flowsheet row with the unit in its label:
                 // "Dose (mg/kg)<tab>0.5".
@@ -207,6 +213,12 @@ impl PhraseExtractor {
                     r"\b(?:admission|admitted|hospitali[sz]\w*|inpatient\s+(?:stay|admission|unit)|psych(?:iatric)?\s+(?:unit|hold|admission))\b[^.;]*\bfor\s+(?:\w+\s+){0,2}$",
                 ),
                 si_code_before: re(r"\b[A-TV-Z]\d{2}\.?[0-9A-Z]{0,4}\s*[-–:]?\s*$"),
+                certification_sent: re(
+                    r"\bcertification\b[^,;]{0,40}?\b(?:submitted|sent|faxed|filed|mailed|uploaded)\b|\b(?:submitted|sent|faxed|filed|mailed|uploaded)\b[^,;]{0,30}?\bcertification\b",
+                ),
+                pa_condition: re(
+                    r"\b(?:once|until|till|unless|if|as\s+soon\s+as|pending)\s+(?:(?:the|a|an|her|his|their|insurance|payer|plan)'?s?\s+)*$",
+                ),
                 // "SI: denies", "SI/HI - neg", "SI: none", "suicidal ideation: no".
                 si_answer_no: re(
                     r"^\s*(?:/\s*(?:HI|homicidal\s+ideation)\s*)?(?:[:=\-–]\s*|\s)\s*(?:denie[sd]|neg\w*|none|no\b|not\s+present|absent|0\b|nil\b|\(-\)|-\s*$)",
@@ -331,7 +343,11 @@ impl PhraseExtractor {
                             let part = super::text::sub(text, from..to);
                             // A prescriber's or pharmacy's certification is not the setting's.
                             let the_setting = self.p.setting_word.is_match(part) || !self.p.certified_person.is_match(part);
-                            if the_setting && self.p.site_not_certified.is_match(part) {
+                            // "setting certification submitted to the REMS":
+                            // the application is sent, the setting not yet
+                            // certified.
+                            let applied = self.p.certification_sent.is_match(part) && !self.p.enrollment_confirmed.is_match(part);
+                            if the_setting && (self.p.site_not_certified.is_match(part) || applied) {
                                 value.push_str(SITE_NOT_CERTIFIED);
                             }
                         }
@@ -348,8 +364,19 @@ impl PhraseExtractor {
                         if bare && text.as_bytes().get(pcl.end) == Some(&b'.') && text.as_bytes().get(pcl.end + 1) == Some(&b' ') {
                             pcl = pcl.start..clause(text, pcl.end + 2).end;
                         }
-                        let clause_text = super::text::sub(text, pcl);
-                        let status = self.pa_status(clause_text, m.start() - cl.start);
+                        // A flowsheet row's label ("Auth | BCBS 25-KT-019338
+                        // approved ..."): its value is the rest of the row.
+                        if m.as_str().ends_with('|') {
+                            pcl = pcl.start..pcl.end.max(line_of(text, m.start()).end);
+                        }
+                        let clause_text = super::text::sub(text, pcl.clone());
+                        let mut status = self.pa_status(clause_text, m.start() - cl.start);
+                        // "start Spravato once the prior authorization is
+                        // approved": a condition, not a status.
+                        let lead = super::text::sub(text, pcl.start.min(m.start())..m.start());
+                        if status == "approved" && self.p.pa_condition.is_match(lead) {
+                            status = "not approved";
+                        }
                         counts = status == "approved" && visit_fact;
                         value = format!("prior auth: {status}");
                         let line = super::text::sub(text, line_of(text, m.start()));
@@ -761,6 +788,15 @@ impl PhraseExtractor {
                 }
         };
         let excluded = |start: usize, end: usize| excluded_cut(start, end, false);
+        // A device handed over for use at home ("1 additional device (28 mg)
+        // was given to the patient to use at home on Saturday") is not
+        // today's dose: the rest of its clause, up to 80 bytes.
+        let at_home = |end: usize, cl_end: usize| {
+            static R: OnceLock<Regex> = OnceLock::new();
+            let r = R.get_or_init(|| re(r"\b(?:(?:use|used|take|taken|administer\w*|apply|spray)\s+(?:it\s+|them\s+)?at\s+home|take[\s-]?home|for\s+home(?:\s+use)?|home\s+use)\b"));
+            let to = super::text::floor_char(text, cl_end.max(end).min(end + 80));
+            r.is_match(super::text::sub(text, end..to))
+        };
         for c in p.total_mg.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let n: f64 = c.name("n").or(c.name("n2")).and_then(|x| x.as_str().parse().ok()).unwrap_or(0.0);
@@ -815,7 +851,10 @@ impl PhraseExtractor {
             if &c["n"] == "28"
                 && (before_l.trim_end().trim_end_matches('(').trim_end().ends_with(|c: char| c.is_ascii_digit())
                     && before_l.contains("device")
-                    || before_l.trim_end().ends_with('x'))
+                    || before_l.trim_end().ends_with('x')
+                    || ["devices at", "devices of", "devices @", "devices,", "devices -", "devices ("]
+                        .iter()
+                        .any(|w| before_l.trim_end().ends_with(w)))
             {
                 continue;
             }
@@ -830,13 +869,16 @@ impl PhraseExtractor {
             {
                 continue;
             }
+            if at_home(m.end(), cl.end) {
+                continue;
+            }
             let n: f64 = c["n"].parse().unwrap();
             push_dose(facts, n, m.start()..m.end(), "esketamine-mg", 2);
         }
         for c in p.devices.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
             let Some(n) = c.name("n").or(c.name("n2")).or(c.name("n3")).and_then(|x| parse_number(x.as_str())) else { continue };
-            if !(1.0..=3.0).contains(&n) || excluded(m.start(), m.end()) {
+            if !(1.0..=3.0).contains(&n) || excluded(m.start(), m.end()) || at_home(m.end(), clause(text, m.start()).end) {
                 continue;
             }
             push_dose(facts, n * 28.0, m.start()..m.end(), "device-count", 1);
@@ -1403,6 +1445,11 @@ mod tests {
         // The abbreviation, and another setting's certification in parentheses.
         assert!(flagged("REMS: pt enrolled; Palm Ridge site REMS cert expired 06/30/26, renewal pending (main ofc cert current)."));
         assert!(!flagged("Site REMS cert current; pt enrolled."));
+        // The certification itself sent, its confirmation in the next part.
+        assert!(flagged(
+            "REMS: Riverside satellite setting certification submitted to the REMS 10/06/2025, confirmation not yet received."
+        ));
+        assert!(!flagged("REMS: setting certification submitted and confirmed 2024; pt enrolled."));
     }
 
     #[test]
@@ -1557,6 +1604,7 @@ mod tests {
             assert!(!counts(t, EvKind::TakeHome), "{t}");
         }
         assert!(counts("Spravato devices sent home with the patient for the weekend.", EvKind::TakeHome));
+        assert!(counts("1 additional device (28 mg) was given to the patient to use at home on Saturday morning.", EvKind::TakeHome));
         assert!(!counts("13. Any devices given to the patient to take home? No.", EvKind::TakeHome));
         assert!(!counts("Take-home devices dispensed: {Yes/No:18832::\"No\"}", EvKind::TakeHome));
         assert!(counts("She self-administered one device at home on Saturday around 8 PM, alone.", EvKind::TakeHome));
@@ -1767,6 +1815,11 @@ mod tests {
         assert!(counts("Auth# 88812 valid 01/05/26-07/04/26", EvKind::PriorAuth));
         assert!(counts("Precert obtained from BCBS, ref 7781-22.", EvKind::PriorAuth));
         assert!(counts("PA exp 12/31/2025", EvKind::PriorAuth));
+        assert!(!counts("Plan: start Spravato 56 mg induction once the prior authorization is approved.", EvKind::PriorAuth));
+        assert!(!counts("Hold sessions until PA approved.", EvKind::PriorAuth));
+        // A flowsheet row's label, and "appr" for approved.
+        assert!(counts("Auth | BCBS IL 25-KT-019338 approved 11/10/2025 - 01/09/2026, 6 infusions", EvKind::PriorAuth));
+        assert!(counts("REMS: site cert | Anthem PA AN-4471902 appr 1/5/26-7/4/26", EvKind::PriorAuth));
         assert!(counts("Insurance: Cigna approval no. CG-2025-118844 for S0013, valid 04.11.2025 - 10.04.2026.", EvKind::PriorAuth));
         assert!(!counts("Auth not required per payer.", EvKind::PriorAuth));
         assert!(!counts("Authorization: pending review", EvKind::PriorAuth));
@@ -1860,6 +1913,13 @@ mod tests {
         assert_eq!(dose("Dose: 84 mg via 3 devices."), vec![84.0]);
         assert!(dose("pt self-administered 2 sprays from each of 3 devices").contains(&84.0));
         assert_eq!(dose("2 devices given, total 56 mg."), vec![56.0]);
+        assert_eq!(
+            dose("Administration of 56 mg (2 devices) at 14:05 and 14:10. 1 additional device (28 mg) was given to the patient to use at home on Saturday."),
+            vec![56.0]
+        );
+        assert!(dose("Phone call: took 2 devices yesterday as usual; headache today.").is_empty());
+        // Each device's size after the count.
+        assert_eq!(dose("Application: eighty-four milligrams (three devices at 28 mg), self-applied."), vec![84.0]);
     }
 
     #[test]

@@ -607,7 +607,9 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             // is a year whatever comes before it.
             let closed_year = {
                 let a = text[end..].trim_start();
+                // "(2022, stopped for weight gain)": a year opening an aside.
                 a.starts_with(')')
+                    || a.starts_with(',') && text[..start].trim_end().ends_with('(')
                     || ((a.starts_with('-') || a.starts_with('–'))
                         && a.trim_start_matches(['-', '–', ' ']).get(..2).is_some_and(|y| y == "19" || y == "20"))
             };
@@ -745,6 +747,8 @@ impl InPlace {
                 let upper = next.is_ascii_uppercase() || i > 0 && out[i - 1].is_ascii_uppercase() && !next.is_ascii_lowercase();
                 out[i] = if upper { b'O' } else { b'o' };
             }
+            ocr_letters_in_numbers(out);
+            ocr_ones_in_words(out);
         }
         // Before the snake-case pass: a key naming its unit ("total_mg: 84")
         // is read with its underscores.
@@ -1588,6 +1592,70 @@ fn ocr_zero_words(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
+/// The letters OCR of a scanned form read for digits inside numbers ("2O
+/// mg", "1O:O2", "13O/82", "12:l5", "MRN 44O219"): O, o, l and I in a
+/// number-like group (runs of digits and those letters joined by single
+/// ":", "/", "." or "-") that stands alone, with no other letter touching
+/// it. The group needs two real digits, or one leading digit and only O's
+/// ("6O mg"), so "O2 sat", "Page l of l" and codes with a letter prefix
+/// ("A9931-O7", "F33.l") keep theirs. Only called on a note that already
+/// shows the scanned-document mark (`ocr_zero_words`).
+fn ocr_letters_in_numbers(out: &mut [u8]) {
+    let conf = |c: u8| matches!(c, b'O' | b'o' | b'l' | b'I');
+    let part = |c: u8| c.is_ascii_digit() || conf(c);
+    let sep = |c: u8| matches!(c, b':' | b'/' | b'.' | b'-');
+    let mut i = 0;
+    while i < out.len() {
+        if !part(out[i]) || (i > 0 && out[i - 1].is_ascii_alphanumeric()) {
+            i += 1;
+            continue;
+        }
+        // The group: parts, and single separators between them.
+        let start = i;
+        let mut end = i;
+        while end < out.len() {
+            if part(out[end]) || sep(out[end]) && end > start && part(out[end - 1]) && out.get(end + 1).is_some_and(|&c| part(c)) {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        let g = &out[start..end];
+        let digits = g.iter().filter(|c| c.is_ascii_digit()).count();
+        let bounded = out.get(end).is_none_or(|c| !c.is_ascii_alphabetic() && *c != b'_');
+        let letters_ok =
+            digits >= 2 || (digits == 1 && g[0].is_ascii_digit() && g.iter().all(|&c| c.is_ascii_digit() || c == b'O' || c == b'o'));
+        if bounded && letters_ok && g.iter().any(|&c| conf(c)) {
+            for c in &mut out[start..end] {
+                *c = match *c {
+                    b'O' | b'o' => b'0',
+                    b'l' | b'I' => b'1',
+                    x => x,
+                };
+            }
+        }
+        i = end.max(i + 1);
+    }
+}
+
+/// The ones OCR of a scanned form read for the letters i and l inside
+/// words ("m1ld", "certif1ed", "adm1nistered", "Bi1l", "CL1NIC"): a 1
+/// between two letters of the same case, in a note with the
+/// scanned-document mark. It reads as l after an i or between a vowel and
+/// an l ("Bi1l", "a1l"), else as i.
+fn ocr_ones_in_words(out: &mut [u8]) {
+    for i in 1..out.len().saturating_sub(1) {
+        let (p, n) = (out[i - 1], out[i + 1]);
+        if out[i] != b'1' || !p.is_ascii_alphabetic() || !n.is_ascii_alphabetic() || p.is_ascii_uppercase() != n.is_ascii_uppercase() {
+            continue;
+        }
+        let (lp, ln) = (p.to_ascii_lowercase(), n.to_ascii_lowercase());
+        let l = lp == b'i' || (ln == b'l' && matches!(lp, b'a' | b'e' | b'o' | b'u'));
+        let c = if l { b'l' } else { b'i' };
+        out[i] = if p.is_ascii_uppercase() { c.to_ascii_uppercase() } else { c };
+    }
+}
+
 /// The check boxes and marks a form may print before an item.
 const BOXES: [&[u8]; 10] = [
     "☐".as_bytes(),
@@ -1741,6 +1809,8 @@ mod tests {
         assert!(clocks("sertraline 200 mg/d x 16 wk (2023) - no response, d/c; duloxetine (2020-2021)").is_empty());
         assert_eq!(clocks("BP 128/82 (0905 pre)"), vec![9 * 60 + 5]);
         assert_eq!(clocks("BP 128/82 (2005)"), Vec::<u32>::new());
+        assert!(clocks("mirtazapine 45 mg nightly x 10 weeks (2022, stopped for weight gain)").is_empty());
+        assert_eq!(clocks("BP 128/82 (0905, pre)"), vec![9 * 60 + 5]);
     }
 
     #[test]
@@ -1784,6 +1854,11 @@ mod tests {
         let t = "Pri0r trials: paroxetine 40 mg x 14 wks - n0 resp0nse. M0nit0ring F0rm submitted. J0013 x 84, F32.0, Sp02 98";
         let n = normalize_layout(t).expect("OCR zeros");
         assert_eq!(n, "Prior trials: paroxetine 40 mg x 14 wks - no response. Monitoring Form submitted. J0013 x 84, F32.0, Sp02 98");
+        // A scanned sheet's numbers and words with letters and ones read
+        // for each other.
+        let t = "Pri0r trials n0 resp0nse, st0pped. Pre-dose O9:5O BP 13O/82, 2O mg x 9 wks (2O21). Dev 1 1O:O2; 12:l5 m1ld disso, certif1ed. Bi1l: S0013 x 56. O2 sat 98%. Page l of l. A9931-O7, F33.l, 2l";
+        let n = normalize_layout(t).expect("OCR");
+        assert_eq!(n, "Prior trials no response, stopped. Pre-dose 09:50 BP 130/82, 20 mg x 9 wks (2021). Dev 1 10:02; 12:15 mild disso, certified. Bill: S0013 x 56. O2 sat 98%. Page l of l. A9931-O7, F33.l, 2l");
         // One or two such words are a typo, not a scan.
         assert!(normalize_layout("n0 response; J0013").is_none());
     }

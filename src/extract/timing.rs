@@ -260,7 +260,7 @@ impl TimingExtractor {
             )),
             device_short: re(r"^d(?:ev)?\s?#?[1-3]$"),
             stated_after_last: super::re::Lc::new(&format!(
-                r"\b(?P<n>{NUM})\s*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>{NUM})\s*(?:minutes?|mins?)\b)?\s+(?:after|post|from|following|since)\s+(?:the\s+)?(?:last|final|third|second|2nd|3rd|last\s+spravato|end\s+of)\s*(?:device|dose|spray|administration|infusion)"
+                r"\b(?P<n>{NUM})\s*(?P<u>hours?|hrs?|h|minutes?|mins?)\b(?:\s*(?:and\s*)?(?P<n2>{NUM})\s*(?:minutes?|mins?)\b)?\s+(?:after|post|from|following|since)\s+(?:the\s+)?(?:last|final|third|second|2nd|3rd|last\s+spravato|end\s+of)\s*(?:device|dev\b|dose|spray|administration|infusion)"
             )),
             infusion_note: super::re::Lc::new(r"infus|\biv\b|\bi\.v\.|intravenous|\bdrip\b|mg\s*/\s*kg|\bover\s+\d{2,3}\s*min"),
             list_sep: re(r"^\s*(?:[,/+&;]|and|then|,\s*and)?\s*(?:#?[1-3]\s*[:=-]?\s*)?$"),
@@ -892,6 +892,8 @@ mod tests {
         // A stated window still counts.
         let f = facts("Observed for 2 hours after the last device; BP 128/80 at discharge.");
         assert_eq!(f.timing.stated_minutes[0].0, 120);
+        let f = facts("0900/0905 dev x2 self-admin | d/c 1110 (125 min post last dev), criteria met");
+        assert_eq!(f.timing.stated_minutes.first().map(|s| s.0), Some(125), "{:?}", f.timing.stated_minutes);
     }
 
     #[test]
