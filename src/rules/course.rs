@@ -32,6 +32,42 @@ pub fn course_start(enc: &Encounter) -> Option<EvRef> {
     enc.counting(EvKind::Initiation).into_iter().find(|r| !pa_request(r)).or_else(|| enc.counting(EvKind::FirstSession).first().copied())
 }
 
+/// The start of an esketamine or IV ketamine course in an encounter of
+/// `track`: any [`course_start`] in a session of those tracks; in an intake
+/// with no dose given (track none), an initiation statement that names
+/// esketamine or an infusion and says this practice starts it ("Plan: start
+/// Spravato 56 mg induction once the PA is approved"): not oral ketamine's,
+/// and not a referral or a candidacy, whose screen is the treating
+/// practice's to write at its own intake.
+pub fn esk_ivk_start(enc: &Encounter, track: crate::encounter::Track) -> Option<EvRef> {
+    use crate::encounter::Track;
+    let start = course_start(enc)?;
+    match track {
+        Track::Esketamine | Track::IvKetamine => Some(start),
+        Track::None => {
+            let named = |r: &EvRef| {
+                let v = enc.ev(*r).value.to_ascii_lowercase();
+                let drug = ["spravato", "esketamine", "es-ketamine", "infusion", "intravenous", " iv "].iter().any(|w| v.contains(w))
+                    || v.ends_with(" iv");
+                let starts = ["start", "initiat", "begin", "commenc", "first"].iter().any(|w| v.contains(w));
+                drug && starts && !v.contains("referr")
+            };
+            // A visit that refers the patient out ("PCP referred to
+            // Lakeshore Spravato program; will start esketamine next month")
+            // starts nothing of its own.
+            let refers = enc.all(EvKind::Initiation).into_iter().any(|r| {
+                let e = enc.ev(r);
+                e.value.contains("referr") && !e.assertion.negated
+            });
+            if refers {
+                return None;
+            }
+            enc.counting(EvKind::Initiation).into_iter().chain(enc.counting(EvKind::FirstSession)).find(named)
+        }
+        _ => None,
+    }
+}
+
 /// What an encounter documents of a course's groundwork.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CourseDocs {
@@ -156,6 +192,23 @@ mod tests {
             "PA submitted for re-authorization of Spravato.",
         ] {
             assert_eq!(start_of(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn an_intake_starts_only_what_it_starts_here() {
+        let intake = |text: &str| {
+            let enc = crate::encounter::test_encounter("Psychiatric Evaluation", text, vec![]);
+            esk_ivk_start(&enc, crate::encounter::Track::None).map(|r| enc.ev(r).value.clone())
+        };
+        assert!(intake("PLAN: Start Spravato 56 mg induction, twice weekly, once the prior authorization is approved.").is_some());
+        for t in [
+            "Options: aripiprazole augmentation vs referral for esketamine. Pt prefers esketamine.",
+            "Consider referral for TMS only if the Spravato course fails.",
+            "Plan: start oral ketamine 100 mg troche.",
+            "PCP referred to Lakeshore Spravato program 10/29; will start esketamine next month if the PA is approved.",
+        ] {
+            assert_eq!(intake(t), None, "{t}");
         }
     }
 

@@ -1325,7 +1325,9 @@ crate::declare_rule! {
     /// "candidate for esketamine"; a course continued or renewed is not a
     /// start, nor is a prior-authorization request alone, since renewals are
     /// often filed without saying so; or a session written as the first of
-    /// its course: "infusion 1 of 6", "first Spravato treatment") documents a contraindication
+    /// its course: "infusion 1 of 6", "first Spravato treatment"; in an
+    /// intake where no dose is given, the statement must name esketamine or an
+    /// infusion, since oral ketamine courses are not checked) documents a contraindication
     /// screen, or an encounter of the same patient in the input dated on or
     /// before it does. A screen is any statement about aneurysmal vascular
     /// disease, arteriovenous malformation, intracerebral or intracranial
@@ -1358,7 +1360,7 @@ crate::declare_rule! {
     pub ESK_SAFETY_SCREEN_MISSING {
         id: "esk-safety-screen-missing",
         severity: Medium,
-        applies: EskIvk,
+        applies: EskIvkStart,
         family: "esk",
         authority: "Spravato PI contraindications and sections 5.2/5.3; Cigna psychosis clause",
         valid_from: None,
@@ -1369,7 +1371,7 @@ crate::declare_rule! {
 }
 
 fn safety_screen_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
-    let Some(start) = super::course::course_start(ctx.enc) else { return vec![] };
+    let Some(start) = super::course::esk_ivk_start(ctx.enc, ctx.facts.track) else { return vec![] };
     if ctx.facts.earlier_docs.safety_screen || !ctx.enc.counting(EvKind::SafetyScreen).is_empty() {
         return vec![];
     }

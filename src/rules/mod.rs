@@ -74,6 +74,9 @@ pub enum Applies {
     Esk,
     /// Esketamine and IV ketamine.
     EskIvk,
+    /// Esketamine and IV ketamine sessions, and the intake of neither track
+    /// (no dose given) that starts such a course: the course-start rules.
+    EskIvkStart,
     /// IV ketamine only.
     Ivk,
     /// IV and oral ketamine.
@@ -89,6 +92,7 @@ impl Applies {
             Applies::Any => true,
             Applies::Esk => t == Track::Esketamine,
             Applies::EskIvk => matches!(t, Track::Esketamine | Track::IvKetamine),
+            Applies::EskIvkStart => matches!(t, Track::Esketamine | Track::IvKetamine | Track::None),
             Applies::Ivk => t == Track::IvKetamine,
             Applies::IvkOral => matches!(t, Track::IvKetamine | Track::OralKetamine),
             Applies::Oral => t == Track::OralKetamine,
@@ -100,6 +104,7 @@ impl Applies {
             Applies::Any => "any",
             Applies::Esk => "esk",
             Applies::EskIvk => "esk, ivk",
+            Applies::EskIvkStart => "esk, ivk, their intake",
             Applies::Ivk => "ivk",
             Applies::IvkOral => "ivk, oral",
             Applies::Oral => "oral",

@@ -389,7 +389,9 @@ crate::declare_rule! {
     /// "candidate for esketamine"; a course continued or renewed is not a
     /// start, nor is a prior-authorization request alone, since renewals are
     /// often filed without saying so; or a session written as the first of
-    /// its course: "infusion 1 of 6", "first Spravato treatment") documents a baseline depression
+    /// its course: "infusion 1 of 6", "first Spravato treatment"; in an
+    /// intake where no dose is given, the statement must name esketamine or an
+    /// infusion, since oral ketamine courses are not checked) documents a baseline depression
     /// severity score (PHQ-9, MADRS, HAM-D, QIDS or BDI with a number), or
     /// an encounter of the same patient in the input dated on or before it
     /// does. A planned or declined scale ("will repeat PHQ-9", "PHQ-9 not
@@ -413,7 +415,7 @@ crate::declare_rule! {
     pub TRD_SEVERITY_SCALE_MISSING {
         id: "trd-severity-scale-missing",
         severity: Medium,
-        applies: EskIvk,
+        applies: EskIvkStart,
         family: "trd",
         authority: "UHC, CareFirst, Cigna, Medical Mutual esketamine policies (baseline severity scale)",
         valid_from: None,
@@ -424,7 +426,7 @@ crate::declare_rule! {
 }
 
 fn severity_scale_missing(ctx: &Ctx<'_>) -> Vec<Hit> {
-    let Some(start) = super::course::course_start(ctx.enc) else { return vec![] };
+    let Some(start) = super::course::esk_ivk_start(ctx.enc, ctx.facts.track) else { return vec![] };
     if ctx.facts.earlier_docs.severity_scale || !ctx.enc.counting(EvKind::SeverityScale).is_empty() {
         return vec![];
     }
