@@ -90,6 +90,9 @@ struct Pats {
     /// Today's dose of it taken ("taken at 07:00", "took it this morning"):
     /// the course the patient is on.
     taken_today: Regex,
+    /// Named as the current drug after its dose ("sertraline 150 mg every
+    /// morning as her current antidepressant").
+    current_said_after: Regex,
     /// A dose change or start of the current course just before a name
     /// ("decided to reduce sertraline to 150 mg", "start bupropion").
     change_before: Regex,
@@ -155,6 +158,7 @@ fn pats() -> &'static Pats {
             disclaimed: re(r"\b(?:(?:mother|father|mom|dad|sister|brother|spouse|husband|wife|son|daughter|partner|parent|friend|cousin|aunt|uncle|roommate)'?s\s+(?:own\s+)?(?:medication|med|meds|prescription|rx|drug|pills?)\b|not\s+(?:an?\s+)?(?:(?:failed|adequate|true|real|separate)\s+)?(?:antidepressant\s+|ad\s+)?trial\b|not\s+(?:being\s+)?count(?:ed|ing)\b|(?:does|did|do)\s*(?:not|n't)\s+count\b|(?:never\s+(?:actually\s+)?|did\s*(?:not|n't)\s+(?:actually\s+)?)(?:fill(?:ed)?|start(?:ed)?|took|take|taken|tried|try|used?|beg[au]n|pick(?:ed)?\s+(?:it\s+)?up)(?:\s+(?:it|them|this|that|the\s+(?:prescription|rx|script|medication|med|drug)))?\s*[.;,)!]|not\s+(?:filled|picked\s+up)\b)"),
             hedge_before: re(r#"\b(?:(?:something|some\s+(?:sort|kind|type)\s+of|a\s+(?:drug|med(?:ication)?|pill)|an\s+(?:ssri|snri|antidepressant))\s+like|some\s+(?:sort|kind|type)\s+of)\s*["'“‘]?\s*$"#),
             for_depression: re(r"\bdepress|\bmdd\b|\bas\s+an?\s+antidepressant\b|\bfor\s+mood\b"),
+            current_said_after: re(r"\b(?:as|is)\s+(?:her|his|their|the|pt'?s|patient'?s)\s+(?:current|present|ongoing|maintenance)\s+(?:oral\s+)?(?:antidepressant|ad|medication|med)\b"),
             taken_today: re(
                 r"\b(?:taken|took|takes)\s+(?:(?:it|this|her|his|the|today'?s|morning)\s+)*(?:dose\s+)?(?:at\s+\d{1,2}(?::?\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h|hrs)?(?:\W|$)|this\s+(?:morning|am|a\.m\.|evening)|(?:earlier\s+)?today|before\s+(?:arrival|coming\s+in|the\s+(?:visit|session)))",
             ),
@@ -488,7 +492,9 @@ impl MedExtractor {
                 // the next trial fails": the course goes on; an outcome in a
                 // condition about the future is not this drug's.
                 excluded = Some("current medication, no trial of its own");
-            } else if (said_current || !has_duration && p.taken_today.is_match(own)) && !p.outcome.is_match(own) {
+            } else if (said_current || !has_duration && (p.taken_today.is_match(own) || p.current_said_after.is_match(own)))
+                && !p.outcome.is_match(own)
+            {
                 // "...; current vortioxetine 20 mg daily" inside a trials line;
                 // "I've been on sertraline 150 since 2024": how long the
                 // current course has run is no trial without an outcome.
@@ -686,6 +692,27 @@ fn daily_dose(own: &str, p: &Pats) -> Option<f64> {
         if starts("test dose") || starts("challenge") {
             continue;
         }
+        // "(label max 200 mg)", "target 150 mg", "never titrated to 200 mg":
+        // a bound or a goal, not the dose taken.
+        let before = own[..c.get(0).unwrap().start()].trim_end().to_ascii_lowercase();
+        if [
+            "max",
+            "max.",
+            "maximum",
+            "max dose",
+            "label max",
+            "target",
+            "goal",
+            "ceiling",
+            "never titrated to",
+            "never reached",
+            "not titrated to",
+        ]
+        .iter()
+        .any(|w| before.ends_with(w) && before[..before.len() - w.len()].chars().last().is_none_or(|c| !c.is_ascii_alphanumeric()))
+        {
+            continue;
+        }
         let Ok(mut n) = c["n"].parse::<f64>() else { continue };
         if let Some(n2) = c.name("n2").and_then(|x| x.as_str().parse::<f64>().ok()) {
             n = n.max(n2);
@@ -747,6 +774,10 @@ fn duration(own: &str, p: &Pats) -> (Option<f64>, bool) {
 #[cfg(test)]
 mod tests {
     use crate::extract::Extractor;
+
+    fn trials_full(t: &str) -> Vec<super::TrialMention> {
+        Extractor::builtin().extract_text(t, None).trials
+    }
 
     fn trials(t: &str) -> Vec<(String, bool, bool, bool, bool)> {
         let f = Extractor::builtin().extract_text(t, None);
@@ -837,6 +868,11 @@ mod tests {
         ] {
             assert!(current_ads(t).is_empty(), "{t}: {:?}", current_ads(t));
         }
+        assert!(trials("she takes sertraline 150 mg every morning as her current antidepressant and in the past she had citalopram 40 mg a day for 12 weeks with no response")
+            .iter()
+            .all(|t| t.0 != "sertraline" || !t.1));
+        let v = trials_full("- Sertraline 25 mg daily x 10 weeks (2024): no response; per fill history never titrated (label max 200 mg).");
+        assert_eq!(v[0].daily_mg, Some(25.0), "{v:?}");
         // Today's dose taken is the course the patient is on, not a trial.
         assert!(trials("History: no snoring. Bupropion XL 300 mg taken at 07:00. Mood improved.").iter().all(|t| !t.1));
         assert!(trials("Sertraline 100 mg taken for 10 weeks, no response.")[0].1);

@@ -23,7 +23,7 @@ fn pats() -> &'static Pats {
     static P: OnceLock<Pats> = OnceLock::new();
     P.get_or_init(|| Pats {
         label: super::re::Lc::new(
-            r"\b(?:(?:prior|previous|earlier|past)\s+(?:spravato\s+|esketamine\s+|treatment\s+)?sessions?|(?:spravato\s+|esketamine\s+)?sessions?\s+(?:so\s+far|to\s+date|this\s+(?:week|course)|dates?|on|given\s+on|were\s+on|were)|(?:spravato|esketamine)\s+(?:sessions?|doses?|treatments?)\s+(?:on|given\s+on)|session\s+(?:history|log)|(?:course|treatment|dosing|spravato|esketamine)\s+(?:session\s+)?dates)\b",
+            r"\b(?:(?:prior|previous|earlier|past)\s+(?:spravato\s+|esketamine\s+|treatment\s+)?sessions?|(?:spravato\s+|esketamine\s+)?sessions?\s+(?:so\s+far|to\s+date|this\s+(?:week|course)|dates?|on|given\s+on|were\s+on|were)|(?:spravato|esketamine)\s+(?:sessions?|doses?|treatments?)\s+(?:on|given\s+on)|session\s+(?:history|log)|(?:course|induction|maintenance)\s+sessions?|(?:course|treatment|dosing|spravato|esketamine)\s+(?:session\s+)?dates)\b",
         ),
         date: super::re::ci(r"\b(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?:/(?P<y>\d{4}|\d{2}))?\b"),
     })
@@ -90,6 +90,7 @@ mod tests {
         assert_eq!(listed("Session 6 (prior sessions 3/4/25, 3/7/25)"), vec![(3, 4, Some(2025)), (3, 7, Some(2025))]);
         assert_eq!(listed("Course dates: 04/30, 05/04; today 05/06 (0812)"), vec![(4, 30, None), (5, 4, None), (5, 6, None)]);
         // Not a list of this course's sessions.
+        assert_eq!(listed("  Course Sessions: 02/23, 02/26, 03/02, 03/05, 03/09, 03/11; today 03/13 (catch-up session)").len(), 7);
         assert!(listed("Sertraline 3/2024-6/2024, no response. Next session 5/20.").is_empty());
         assert!(listed("No prior sessions. Plan first dose 6/2.").is_empty());
     }

@@ -703,6 +703,8 @@ struct InPlace {
     yamlish: bool,
     ocr_zeros: bool,
     smartlists: bool,
+    /// A comma-separated block pasted into the note (a device export).
+    csv: bool,
     /// The column where a two-column page's right column starts.
     columns: Option<usize>,
     markup: Markup,
@@ -720,6 +722,7 @@ impl InPlace {
             yamlish: super::yamlish::is_yamlish(b),
             ocr_zeros: ocr_zero_words(b).nth(2).is_some(),
             smartlists: memchr::memmem::find(b, b"::\"").is_some(),
+            csv: memchr::memmem::find(b, b",").is_some() && csv_blocks(b).next().is_some(),
             columns: if memchr::memmem::find(b, b"      ").is_some() { right_column(b) } else { None },
             markup: markup_style(b),
         }
@@ -735,6 +738,7 @@ impl InPlace {
             || self.yamlish
             || self.ocr_zeros
             || self.smartlists
+            || self.csv
             || self.columns.is_some()
             || self.markup != Markup::None
     }
@@ -774,6 +778,16 @@ impl InPlace {
         if self.smartlists {
             blank_smartlists(out);
         }
+        if self.csv {
+            let blocks: Vec<std::ops::Range<usize>> = csv_blocks(out).collect();
+            for r in blocks {
+                for c in &mut out[r] {
+                    if *c == b',' {
+                        *c = b'|';
+                    }
+                }
+            }
+        }
         if let Some(col) = self.columns {
             split_columns(out, col);
         }
@@ -784,6 +798,59 @@ impl InPlace {
             unmark(out, self.markup);
         }
     }
+}
+
+/// The comma-separated blocks pasted into a note ("time,bp,hr,spo2" then
+/// "09:30,128/80,72,98,alert - pre-dose" rows): a header of at least four
+/// short cells that start with a letter, then at least two rows with the
+/// same number of commas. `normalize_layout` reads their commas as table
+/// bars, so each cell is a column of a table. Prose never has a header of
+/// bare words in a row of commas followed by two lines of equal shape.
+fn csv_blocks(b: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let line_end = |i: usize| memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |p| i + p);
+    let commas = |l: &[u8]| l.iter().filter(|&&c| c == b',').count();
+    let header = |l: &[u8]| {
+        let cells: Vec<&[u8]> = l.split(|&c| c == b',').collect();
+        cells.len() >= 4
+            && cells.iter().all(|c| {
+                let c = c.trim_ascii();
+                !c.is_empty()
+                    && c.len() <= 24
+                    && c[0].is_ascii_alphabetic()
+                    && c.iter().all(|&x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b' ' | b'/' | b'-' | b'(' | b')' | b'%'))
+            })
+    };
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            let e = line_end(i);
+            let l = &b[i..e];
+            let start = i;
+            i = e + 1;
+            if l.len() > 200 || !header(l.trim_ascii_end()) {
+                continue;
+            }
+            let n = commas(l);
+            let mut end = e;
+            let mut rows = 0;
+            let mut j = e + 1;
+            while j < b.len() {
+                let je = line_end(j);
+                let row = &b[j..je];
+                if row.len() > 200 || commas(row) != n {
+                    break;
+                }
+                rows += 1;
+                end = je;
+                j = je + 1;
+            }
+            if rows >= 2 {
+                i = end + 1;
+                return Some(start..end);
+            }
+        }
+        None
+    })
 }
 
 /// The gap between a two-column page's columns on one line, when the text
@@ -1847,6 +1914,18 @@ mod tests {
         );
         // Two such lines are not an export.
         assert!(normalize_layout("AB|1|2|3|4|5\nCD|1|2|3|4|5\n").is_none());
+    }
+
+    #[test]
+    fn a_pasted_csv_block_reads_as_a_table() {
+        let t = "Vitals (pasted from device export):\ntime,bp,hr,spo2,sedation_dissociation\n09:30,128/80,72,98,alert - pre-dose\n10:25,not obtained - cuff error,76,97,moderate\n11:05,134/82,74,98,mild\n\n11:52 discharge criteria met, steady gait, no driving.";
+        let n = normalize_layout(t).expect("csv");
+        assert_eq!(n.len(), t.len());
+        assert!(n.contains("time|bp|hr|spo2|sedation_dissociation\n09:30|128/80|72|98|alert - pre-dose"), "{n}");
+        assert!(n.ends_with("11:52 discharge criteria met, steady gait, no driving."), "{n}");
+        // Prose with commas is not a table.
+        let t = "Tried sertraline, fluoxetine, bupropion, and venlafaxine.\nNo response, nausea, headache, insomnia.\nPlan: start Spravato, PA, REMS, driver.";
+        assert!(normalize_layout(t).is_none());
     }
 
     #[test]

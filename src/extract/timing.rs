@@ -107,6 +107,15 @@ fn meridiem_dot(b: &[u8], i: usize) -> bool {
     i >= 3 && b[i - 1].eq_ignore_ascii_case(&b'm') && matches!(b[i - 2].to_ascii_lowercase(), b'.' | b'a' | b'p') && lower_next(b, i + 1)
 }
 
+/// Whether the '.' at `i` closes a title before a name ("with Dr. Keel on
+/// site", "Mrs. Ode drove"): the name after it starts with a capital.
+fn title_dot(b: &[u8], i: usize) -> bool {
+    let start = b[..i].iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |p| p + 1);
+    let w = &b[start..i];
+    let title = [&b"dr"[..], b"mr", b"mrs", b"ms", b"prof", b"drs"].iter().any(|t| w.eq_ignore_ascii_case(t));
+    title && b.get(i + 1) == Some(&b' ') && b.get(i + 2).is_some_and(|c| c.is_ascii_uppercase())
+}
+
 /// Just past the stop of a time's "a.m."/"p.m." that ends no clause (see
 /// [`meridiem_dot`]), when the time ending at `end` has one; else `end`.
 fn past_meridiem_stop(b: &[u8], end: usize) -> usize {
@@ -164,7 +173,8 @@ pub fn clause(text: &str, pos: usize) -> Range<usize> {
                 && (b[s] == b' ' || b[s] == b'\t')
                 && !(s >= 2 && b[s - 2].is_ascii_digit() && s < b.len() && b.get(s + 1).is_some_and(|x| x.is_ascii_digit()))
                 && !meridiem_dot(b, s - 1)
-                && !number_sign_dot(b, s - 1))
+                && !number_sign_dot(b, s - 1)
+                && !title_dot(b, s - 1))
         {
             break;
         }
@@ -179,11 +189,36 @@ pub fn clause(text: &str, pos: usize) -> Range<usize> {
             || (c == b'.'
                 && (e + 1 >= b.len() || b[e + 1] == b' ' || b[e + 1] == b'\n' || b[e + 1] == b'\r')
                 && !meridiem_dot(b, e)
-                && !number_sign_dot(b, e))
+                && !number_sign_dot(b, e)
+                && !title_dot(b, e))
         {
             break;
         }
         e += 1;
+    }
+    // A run-on sentence ("... is approved from 05/01 to 10/31 and the clinic
+    // is a certified REMS setting and she is enrolled ... and I will submit
+    // the form today"): past 200 bytes, "and" before a new subject starts a
+    // clause, so one statement's status is not the next one's. Not "and
+    // the": "the first device at 09:15 and the second at 09:20" is one.
+    if e - s > 200 {
+        let starts_clause = |i: usize| {
+            i >= 5 && b[i - 5..i].eq_ignore_ascii_case(b" and ") && {
+                let w = b[i..].iter().take(8).take_while(|c| c.is_ascii_alphabetic()).count();
+                let word = b[i..i + w].to_ascii_lowercase();
+                b.get(i + w) == Some(&b' ')
+                    && matches!(
+                        word.as_slice(),
+                        b"she" | b"he" | b"i" | b"they" | b"we" | b"her" | b"his" | b"their" | b"it" | b"pt" | b"patient"
+                    )
+            }
+        };
+        if let Some(i) = (s + 1..=pos).rev().find(|&i| starts_clause(i)) {
+            s = i;
+        }
+        if let Some(i) = (pos + 1..e).find(|&i| starts_clause(i)) {
+            e = i - 5;
+        }
     }
     super::text::floor_char(text, s)..super::text::floor_char(text, e)
 }
@@ -805,7 +840,15 @@ fn other_event_word(s: &str) -> bool {
 }
 
 fn nearest_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, cl: Range<usize>) -> Option<&'t TimeMention> {
-    let after = times.iter().find(|t| t.span.start >= ev.end && t.span.start <= ev.end + 40 && t.span.end <= cl.end.max(ev.end));
+    // Within 40 bytes, or 80 when a colon introduces the times ("He
+    // self-administered two devices (56 mg) under my direct observation
+    // whilst seated: 10:20 and 10:25").
+    let introduced = |t: &TimeMention| {
+        let gap = super::text::sub(text, ev.end..t.span.start);
+        t.span.start <= ev.end + 80 && gap.trim_end().ends_with(':') && !gap.contains(['\n', ';'])
+    };
+    let after =
+        times.iter().find(|t| t.span.start >= ev.end && (t.span.start <= ev.end + 40 || introduced(t)) && t.span.end <= cl.end.max(ev.end));
     // Log form "0910 dev 1, 0915 dev 2": the time right before the event
     // word is its own; the next one belongs to the next entry.
     let adjacent_before = times.iter().rev().find(|t| {
@@ -876,6 +919,36 @@ mod tests {
 
     fn facts(t: &str) -> crate::extract::NoteFacts {
         Extractor::builtin().extract_text(t, None)
+    }
+
+    #[test]
+    fn times_introduced_by_a_colon_time_the_devices() {
+        let f = facts("He self-administered two devices (56 mg) under my direct observation whilst seated: 10:20 and 10:25.");
+        let mut doses: Vec<u32> = f.timing.dose_times.iter().map(|(c, _)| c.0).collect();
+        doses.sort();
+        doses.dedup();
+        assert_eq!(doses, vec![10 * 60 + 20, 10 * 60 + 25]);
+    }
+
+    #[test]
+    fn a_run_on_sentence_splits_at_a_new_subject() {
+        let t = "she takes sertraline 150 mg every morning and her Humana prior authorization number HU-2207781 is approved from 05/01/2025 to 10/31/2025 and the clinic is a certified REMS setting and she is enrolled in the Spravato REMS and I will submit the Patient Monitoring Form today";
+        let at = |w: &str| {
+            let r = super::clause(t, t.find(w).unwrap());
+            &t[r]
+        };
+        assert_eq!(
+            at("prior authorization"),
+            "her Humana prior authorization number HU-2207781 is approved from 05/01/2025 to 10/31/2025 and the clinic is a certified REMS setting"
+        );
+        assert_eq!(at("enrolled"), "she is enrolled in the Spravato REMS");
+        assert_eq!(at("Monitoring Form"), "I will submit the Patient Monitoring Form today");
+        // A title's stop ends no clause.
+        let t = "she self-administered the first device at 09:15 under my direct observation with Dr. Keel on site, 56 mg in all.";
+        assert_eq!(super::clause(t, t.find("56 mg").unwrap()), 0..t.len() - 1);
+        // A short sentence stays one clause.
+        let t = "PA approved and the form is pending";
+        assert_eq!(super::clause(t, 0), 0..t.len());
     }
 
     #[test]
