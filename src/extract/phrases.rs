@@ -157,7 +157,7 @@ impl PhraseExtractor {
                     r"\bexp(?:ires|iring|\.)?\s*(?:on\s+)?\d|\b(?:approved|approval|appr|apprv?d|aprvd|on\s+file|obtained|granted|valid|active|in\s+place|authorized|secured|current|confirmed|received|effective)\b|(?:#|\bno\.?|\bnumber|\bnum|\bid)\s*[:=]?\s*[A-Z0-9-]*\d[A-Z0-9-]{2,}|\b[A-Z]{1,4}-?\d{5,}\b",
                 ),
                 pa_no: re(
-                    r"\b(?:pending|submitted|awaiting|requested|request|in\s+process|in\s+review|under\s+review|denied|denial|rejected|not\s+required|not\s+needed|no\s+(?:prior\s+)?auth\w*|expired|lapsed|appeal\w*|not\s+(?:yet\s+)?(?:approved|obtained|on\s+file|received|active)|none(?:\s+on\s+file)?|without|needed|needs|required\s+but|will\s+(?:submit|request|obtain)|to\s+be\s+(?:submitted|obtained)|n/a|not\s+applicable)\b",
+                    r"\b(?:pending|submitted|awaiting|requested|request|in\s+process|in\s+review|under\s+review|denied|denial|rejected|not\s+required|not\s+needed|no\s+(?:prior\s+)?auth\w*|expired|lapsed|appeal\w*|not\s+(?:yet\s+)?(?:approved|obtained|on\s+file|received|active|granted|authori[sz]ed)|none(?:\s+on\s+file)?|without|needed|needs|required\s+but|will\s+(?:submit|request|obtain)|to\s+be\s+(?:submitted|obtained)|n/a|not\s+applicable)\b",
                 ),
                 esk: re(r"\b(?:spravato|esketamine|es-ketamine|esk)\b"),
                 esk_all: super::re::Lc::new(r"\b(?:spravato|esketamine|es-ketamine|esk)\b"),
@@ -1817,6 +1817,12 @@ mod tests {
         assert!(counts("PA exp 12/31/2025", EvKind::PriorAuth));
         assert!(!counts("Plan: start Spravato 56 mg induction once the prior authorization is approved.", EvKind::PriorAuth));
         assert!(!counts("Hold sessions until PA approved.", EvKind::PriorAuth));
+        assert!(!counts("Retro authorization requested 03/12/2026 - not granted as of today.", EvKind::PriorAuth));
+        // A dotted-key dump's record.
+        assert!(counts(
+            "pa.current = { number: \"AN-25-301877\", status: \"approved\", from: \"2025-09-01\", to: \"2026-02-28\" }",
+            EvKind::PriorAuth
+        ));
         // A flowsheet row's label, and "appr" for approved.
         assert!(counts("Auth | BCBS IL 25-KT-019338 approved 11/10/2025 - 01/09/2026, 6 infusions", EvKind::PriorAuth));
         assert!(counts("REMS: site cert | Anthem PA AN-4471902 appr 1/5/26-7/4/26", EvKind::PriorAuth));

@@ -705,6 +705,8 @@ struct InPlace {
     smartlists: bool,
     /// A comma-separated block pasted into the note (a device export).
     csv: bool,
+    /// One-field-per-line records closed by a "Time:" line.
+    records: bool,
     /// The column where a two-column page's right column starts.
     columns: Option<usize>,
     markup: Markup,
@@ -723,6 +725,8 @@ impl InPlace {
             ocr_zeros: ocr_zero_words(b).nth(2).is_some(),
             smartlists: memchr::memmem::find(b, b"::\"").is_some(),
             csv: memchr::memmem::find(b, b",").is_some() && csv_blocks(b).next().is_some(),
+            records: memchr::memchr_iter(b'\n', b).any(|p| b.get(p + 1..p + 5).is_some_and(|w| w.eq_ignore_ascii_case(b"time")))
+                && !record_breaks(b).is_empty(),
             columns: if memchr::memmem::find(b, b"      ").is_some() { right_column(b) } else { None },
             markup: markup_style(b),
         }
@@ -739,6 +743,7 @@ impl InPlace {
             || self.ocr_zeros
             || self.smartlists
             || self.csv
+            || self.records
             || self.columns.is_some()
             || self.markup != Markup::None
     }
@@ -778,6 +783,11 @@ impl InPlace {
         if self.smartlists {
             blank_smartlists(out);
         }
+        if self.records {
+            for i in record_breaks(out) {
+                out[i] = b' ';
+            }
+        }
         if self.csv {
             let blocks: Vec<std::ops::Range<usize>> = csv_blocks(out).collect();
             for r in blocks {
@@ -798,6 +808,55 @@ impl InPlace {
             unmark(out, self.markup);
         }
     }
+}
+
+/// The line breaks inside one-field-per-line records that a "Time:" line
+/// closes (a flowsheet printed one field per line: "Pre-dose\nBP systolic:
+/// 124\nBP diastolic: 80\nSpO2: 98\nTime: 0902", "Device 1 (28 mg)\nTime:
+/// 0912"): each record reads as one line, so its readings and events have
+/// their time. A record runs back from the "Time:" line over at most 8
+/// short lines (40 bytes or less), to a blank line or the previous "Time:"
+/// line.
+fn record_breaks(b: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    // Line starts, bounded to the lines that matter.
+    let mut starts: Vec<usize> = vec![0];
+    starts.extend(memchr::memchr_iter(b'\n', b).map(|p| p + 1));
+    let line = |k: usize| {
+        let s = starts[k];
+        let e = starts.get(k + 1).map_or(b.len(), |n| n - 1);
+        &b[s..e.max(s)]
+    };
+    let is_time = |l: &[u8]| {
+        let l = l.trim_ascii();
+        l.len() <= 14 && l.len() > 5 && l[..4].eq_ignore_ascii_case(b"time") && {
+            let v = l[4..].trim_ascii_start();
+            let v = v.strip_prefix(b":").unwrap_or(v).trim_ascii_start();
+            (3..=5).contains(&v.len())
+                && v.iter().all(|c| c.is_ascii_digit() || *c == b':')
+                && v.iter().filter(|c| c.is_ascii_digit()).count() >= 3
+        }
+    };
+    let mut last_time: Option<usize> = None;
+    for k in 0..starts.len() {
+        if !is_time(line(k)) {
+            continue;
+        }
+        let mut first = k;
+        while first > 0 && k - first < 8 {
+            let prev = line(first - 1);
+            if prev.trim_ascii().is_empty() || prev.len() > 40 || last_time == Some(first - 1) {
+                break;
+            }
+            first -= 1;
+        }
+        if first < k {
+            // The breaks from the record's first line to the "Time:" line.
+            out.extend((first + 1..=k).map(|j| starts[j] - 1));
+        }
+        last_time = Some(k);
+    }
+    out
 }
 
 /// The comma-separated blocks pasted into a note ("time,bp,hr,spo2" then
@@ -1335,38 +1394,46 @@ fn spelled_milligrams(out: &mut [u8]) {
     }
 }
 
-/// Start of the dotted key before the `=` at `eq`, when it is one: lower-case
-/// ASCII words joined by dots (at least one dot), at the start of a line or
-/// after a " ; " pair separator, at most 48 bytes ("vitals.2=",
-/// "rems.site_certified=", "admin.device_times=").
-fn kv_key_start(b: &[u8], eq: usize) -> Option<usize> {
-    let mut s = eq;
-    while s > 0 && eq - s <= 48 && matches!(b[s - 1], b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.') {
+/// Start and end of the dotted key before the `=` at `eq`, when it is one:
+/// lower-case ASCII words joined by dots (at least one dot), with optional
+/// indexes ("trials[0]"), at the start of a line or after a " ; " pair
+/// separator, at most 48 bytes, and blanks allowed before the `=`
+/// ("vitals.2=", "rems.site_certified=", "vitals.pre.bp = ",
+/// "dose.device[1].time = ").
+fn kv_key_start(b: &[u8], eq: usize) -> Option<(usize, usize)> {
+    let mut t = eq;
+    while t > 0 && eq - t < 4 && matches!(b[t - 1], b' ' | b'\t') {
+        t -= 1;
+    }
+    let mut s = t;
+    while s > 0 && t - s <= 48 && matches!(b[s - 1], b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'[' | b']') {
         s -= 1;
     }
-    let key = &b[s..eq];
-    if key.is_empty() || eq - s > 48 || !key[0].is_ascii_lowercase() || !key.contains(&b'.') || key.ends_with(b".") {
+    let key = &b[s..t];
+    if key.is_empty() || t - s > 48 || !key[0].is_ascii_lowercase() || !key.contains(&b'.') || key.ends_with(b".") {
         return None;
     }
     let mut k = s;
     while k > 0 && matches!(b[k - 1], b' ' | b'\t') {
         k -= 1;
     }
-    (k == 0 || b[k - 1] == b'\n' || b[k - 1] == b';').then_some(s)
+    (k == 0 || b[k - 1] == b'\n' || b[k - 1] == b';').then_some((s, t))
 }
 
-/// Rewrite every dotted key in place, byte for byte: upper case, dots and
-/// underscores as spaces, `=` as `:`, or as a space before a number
-/// ("vitals.1=1400 BP ...", "observation.end=1625"), where a colon would
-/// glue the number to the key ("1:14" + "00") and hide a time.
+/// Rewrite every dotted key in place, byte for byte: upper case, dots,
+/// underscores and index brackets as spaces, `=` as `:`, or as a space
+/// before a number ("vitals.1=1400 BP ...", "observation.end=1625",
+/// `vitals.pre.time = "09:02"`), where a colon would glue the number to the
+/// key ("1:14" + "00") and hide a time.
 fn label_key_values(out: &mut [u8]) {
     let eqs: Vec<usize> = memchr::memchr_iter(b'=', out).collect();
     for eq in eqs {
-        if let Some(s) = kv_key_start(out, eq) {
-            let numbered = out.get(eq + 1).is_some_and(u8::is_ascii_digit);
-            for c in &mut out[s..eq] {
+        if let Some((s, t)) = kv_key_start(out, eq) {
+            let value = out[eq + 1..].iter().position(|c| !matches!(c, b' ' | b'\t' | b'"' | b'\'')).map(|p| eq + 1 + p);
+            let numbered = value.and_then(|v| out.get(v)).is_some_and(u8::is_ascii_digit);
+            for c in &mut out[s..t] {
                 *c = match *c {
-                    b'.' | b'_' => b' ',
+                    b'.' | b'_' | b'[' | b']' => b' ',
                     c => c.to_ascii_uppercase(),
                 };
             }
@@ -1917,6 +1984,19 @@ mod tests {
     }
 
     #[test]
+    fn one_field_per_line_records_read_as_lines() {
+        let t = "REMS patient: enrolled\n\nPre-dose\nBP systolic: 124\nBP diastolic: 80\nSpO2: 98\nTime: 0902\n\nDevice 1 (28 mg)\nTime: 0912\nDevice 2 (28 mg)\nTime: 0917\nTotal dose: 56 mg\n";
+        let n = normalize_layout(t).expect("records");
+        assert_eq!(
+            n,
+            "REMS patient: enrolled\n\nPre-dose BP systolic: 124 BP diastolic: 80 SpO2: 98 Time: 0902\n\nDevice 1 (28 mg) Time: 0912\nDevice 2 (28 mg) Time: 0917\nTotal dose: 56 mg\n"
+        );
+        // A "Time:" line after prose, or with no clock, is left alone.
+        assert!(normalize_layout("The patient tolerated the whole session without any complaint today.\nTime: 0902\n").is_none());
+        assert!(normalize_layout("Pre-dose\nTime: pending\n").is_none());
+    }
+
+    #[test]
     fn a_pasted_csv_block_reads_as_a_table() {
         let t = "Vitals (pasted from device export):\ntime,bp,hr,spo2,sedation_dissociation\n09:30,128/80,72,98,alert - pre-dose\n10:25,not obtained - cuff error,76,97,moderate\n11:05,134/82,74,98,mild\n\n11:52 discharge criteria met, steady gait, no driving.";
         let n = normalize_layout(t).expect("csv");
@@ -2028,6 +2108,10 @@ mod tests {
             "VISIT TYPE:esketamine ; PA STATUS:approved ; PA VALID 2026-03-30..2026-09-29\nVITALS 1 1400 BP 134/84\nOBSERVATION END 1625\nratio = 2:1; a.b=c mid-line"
                 .replace("; a.b=c", "; A B:c")
         );
+        // Blanks before the "=", quoted values and indexed keys.
+        let t = "vitals.pre.bp = \"128/80\"\ndose.device[1].time = \"09:10\"\nrems.pmf = \"submitted 2025-09-09 11:30\"";
+        let n = normalize_layout(t).expect("keys relabelled");
+        assert_eq!(n, "VITALS PRE BP   \"128/80\"\nDOSE DEVICE 1  TIME   \"09:10\"\nREMS PMF : \"submitted 2025-09-09 11:30\"");
         // Plain "=" in prose, and keys without a dot, are left alone.
         assert!(normalize_layout("MOAA/S=5, dose = 56 mg\nscore=12").is_none());
     }

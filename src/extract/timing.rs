@@ -311,7 +311,7 @@ impl TimingExtractor {
                 r"\b(?:charges?|billing|billed|bill|cpt|hcpcs|claim|basis|prolonged[\s_]+(?:service|svc)s?)\b|\b(?:9935[45]|9941[5-7]|G2212|G208[23])\b",
             ),
             modal: re(
-                r"\b(?:must|should|shall|required?|requires|requirement|need(?:s|ed)?\s+to|minimum|per\s+(?:rems\s+)?(?:protocol|label|policy)|will\s+be|to\s+be|plan(?:ned)?\s+to|policy|standard|recommended|instructed|educated|reviewed)\b",
+                r"\b(?:must|should|shall|required?|requires|requirement|need(?:s|ed)?\s+to|minimum|per\s+(?:rems\s+)?(?:protocol|label|policy)|will\s+be|to\s+be|plan(?:ned)?\s+to|policy|standard|recommended|instructed|educated|reviewed|target|goal|aim)\b",
             ),
             infusion_minutes: super::re::Lc::new(
                 r"\b(?:over|x|for|duration(?:\s+of)?|infused\s+over|run\s+over|ran\s+over|lasting)\s*[:=]?\s*(?:approximately|approx\.?|about|~)?\s*(?P<n>\d{1,3})\s*(?:min|minutes|mins)\b",
@@ -910,7 +910,15 @@ fn row_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, line: Ra
     }
     let before = super::text::sub(text, line.start..t.span.start).trim_end();
     let after = super::text::sub(text, t.span.end..line.end).trim();
-    (before.ends_with('(') && after == ")").then_some(t)
+    if before.ends_with('(') && after == ")" {
+        return Some(t);
+    }
+    // A task table's row ("Infusion start, ketamine 37 mg | yes | 10:02 |
+    // RN Hoyle"): the event in the first cell, the row's only time a cell
+    // of its own.
+    let first_cell = !super::text::sub(text, line.start..ev.start).contains('|');
+    let own_cell = before.ends_with('|') && (after.is_empty() || after.starts_with('|'));
+    (first_cell && own_cell).then_some(t)
 }
 
 #[cfg(test)]
@@ -919,6 +927,19 @@ mod tests {
 
     fn facts(t: &str) -> crate::extract::NoteFacts {
         Extractor::builtin().extract_text(t, None)
+    }
+
+    #[test]
+    fn a_task_tables_time_cell_times_the_row() {
+        let f = facts("KETAMINE INFUSION RECORD\nTask | Done | Time | By\nInfusion start, ketamine 37 mg | yes | 10:02 | Dr. C\nInfusion stop (40 min, complete) | yes | 10:42 | RN H\n");
+        assert!(f.timing.dose_times.iter().any(|(c, _)| c.0 == 10 * 60 + 2), "{:?}", f.timing);
+        assert!(f.timing.infusion_end.iter().any(|(c, _)| c.0 == 10 * 60 + 42), "{:?}", f.timing);
+    }
+
+    #[test]
+    fn a_target_states_no_window() {
+        let f = facts("Target: monitor at least 2 h after last device.\n0920 >> device 1\n0925 >> device 2\n1101 >> Observation ended.");
+        assert!(f.timing.stated_minutes.is_empty(), "{:?}", f.timing.stated_minutes);
     }
 
     #[test]
