@@ -1228,11 +1228,43 @@ impl NoteContext<'_> {
         let lead = text[start..cs].trim_ascii_start();
         let first = lead.iter().take_while(|b| b.is_ascii_alphabetic()).count();
         let word = lead[..first].to_ascii_lowercase();
-        matches!(
+        let opens = matches!(
             word.as_slice(),
             b"because" | b"since" | b"although" | b"though" | b"as" | b"when" | b"whenever" | b"while" | b"if" | b"unless"
         ) && lead.get(first).is_some_and(|b| b.is_ascii_whitespace())
-            && !text[start..cs].contains(&b',')
+            && !text[start..cs].contains(&b',');
+        // The comma closes the clause only when a new predicate follows it
+        // ("..., 1 device was given"); "When asked she denied nausea,
+        // vomiting or dizziness" is one list.
+        opens && {
+            let comma = ce + gap.iter().position(|&c| c == b',').unwrap_or(0);
+            let end = self.segment_bounds(cs).end.min(comma + 120).min(text.len()).max(comma);
+            text[comma..end].split(|c| !c.is_ascii_alphabetic()).any(|w| {
+                let w = w.to_ascii_lowercase();
+                matches!(
+                    w.as_slice(),
+                    b"was"
+                        | b"were"
+                        | b"is"
+                        | b"are"
+                        | b"has"
+                        | b"have"
+                        | b"had"
+                        | b"will"
+                        | b"did"
+                        | b"does"
+                        | b"given"
+                        | b"gave"
+                        | b"sent"
+                        | b"took"
+                        | b"received"
+                        | b"proceeded"
+                        | b"signed"
+                        | b"administered"
+                        | b"dispensed"
+                )
+            })
+        }
     }
 
     /// A termination cue inside `[a, b)` that is not adjacent to the cue
@@ -1671,6 +1703,9 @@ mod tests {
         // Inside the clause the cue still negates.
         assert!(assess(t, "come on Saturday").negated);
         assert!(assess("If no response by week 8, consider augmentation.", "response").negated);
+        // A list inside the fronted clause stays negated.
+        assert!(assess("When asked about side effects she denied nausea, vomiting or dizziness.", "dizziness").negated);
+        assert!(assess("Since the last session no SI, HI, or dissociation.", "dissociation").negated);
         // Without the opening conjunction the scope runs past the comma.
         assert!(assess("Denies nausea, vomiting, dizziness.", "dizziness").negated);
     }

@@ -160,7 +160,7 @@ fn pats() -> &'static Pats {
             for_depression: re(r"\bdepress|\bmdd\b|\bas\s+an?\s+antidepressant\b|\bfor\s+mood\b"),
             current_said_after: re(r"\b(?:as|is)\s+(?:her|his|their|the|pt'?s|patient'?s)\s+(?:current|present|ongoing|maintenance)\s+(?:oral\s+)?(?:antidepressant|ad|medication|med)\b"),
             taken_today: re(
-                r"\b(?:taken|took|takes)\s+(?:(?:it|this|her|his|the|today'?s|morning)\s+)*(?:dose\s+)?(?:at\s+\d{1,2}(?::?\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h|hrs)?(?:\W|$)|this\s+(?:morning|am|a\.m\.|evening)|(?:earlier\s+)?today|before\s+(?:arrival|coming\s+in|the\s+(?:visit|session)))",
+                r"\b(?:taken|took|takes)\s+(?:(?:it|this|her|his|the|today'?s|morning)\s+)*(?:dose\s+)?(?:at\s+(?:\d{1,2}:(?:\d{2}|$)|\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|[0-2]\d[0-5]\dh?\b)|this\s+(?:morning|am|a\.m\.|evening)|(?:earlier\s+)?today|before\s+(?:arrival|coming\s+in|the\s+(?:visit|session)))",
             ),
             current_own: re(r"\b(?:continu(?:e|es|ed|ing)|ongoing|current(?:ly)?|still\s+(?:on|taking)|remains\s+on)\b"),
             follow_up: re(r"\b(?:rtc|f/u|follow[- ]?up|return(?:\s+to\s+clinic)?|recheck|next\s+(?:visit|appt|appointment))\s*(?:in|for|:)?\s*$"),
@@ -876,6 +876,8 @@ mod tests {
         // Today's dose taken is the course the patient is on, not a trial.
         assert!(trials("History: no snoring. Bupropion XL 300 mg taken at 07:00. Mood improved.").iter().all(|t| !t.1));
         assert!(trials("Sertraline 100 mg taken for 10 weeks, no response.")[0].1);
+        // A dose is no clock time.
+        assert!(current_ads("Escitalopram was taken at 20 mg for 8 weeks, stopped for nausea.").is_empty());
     }
 
     #[test]

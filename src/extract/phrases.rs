@@ -794,8 +794,12 @@ impl PhraseExtractor {
         let at_home = |end: usize, cl_end: usize| {
             static R: OnceLock<Regex> = OnceLock::new();
             let r = R.get_or_init(|| re(r"\b(?:(?:use|used|take|taken|administer\w*|apply|spray)\s+(?:it\s+|them\s+)?at\s+home|take[\s-]?home|for\s+home(?:\s+use)?|home\s+use)\b"));
+            static NO: OnceLock<Regex> = OnceLock::new();
+            let no = NO.get_or_init(|| re(r"\b(?:no|not|none|never|nothing|without|zero)\b[^,;]{0,25}$"));
             let to = super::text::floor_char(text, cl_end.max(end).min(end + 80));
-            r.is_match(super::text::sub(text, end..to))
+            let w = super::text::sub(text, end..to);
+            // "no take-home devices", "none dispensed for home use": said not to.
+            r.find(w).is_some_and(|m| !no.is_match(&w[..m.start()]))
         };
         for c in p.total_mg.captures_iter(text, &ctx.lower) {
             let m = c.get(0).unwrap();
@@ -858,7 +862,9 @@ impl PhraseExtractor {
             {
                 continue;
             }
-            let after = super::text::sub(text, m.end()..).trim_start().to_ascii_lowercase();
+            let after = super::text::sub(text, m.end()..super::text::floor_char(text, (m.end() + 40).min(text.len())))
+                .trim_start()
+                .to_ascii_lowercase();
             if after.starts_with("device")
                 || after.starts_with("/dev")
                 || after.starts_with("/ dev")
@@ -1924,6 +1930,8 @@ mod tests {
             vec![56.0]
         );
         assert!(dose("Phone call: took 2 devices yesterday as usual; headache today.").is_empty());
+        // Said not to go home: today's dose stands.
+        assert_eq!(dose("Spravato 56 mg (2 devices) self-administered in clinic, no take-home devices."), vec![56.0]);
         // Each device's size after the count.
         assert_eq!(dose("Application: eighty-four milligrams (three devices at 28 mg), self-applied."), vec![84.0]);
     }

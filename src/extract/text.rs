@@ -837,6 +837,12 @@ fn record_breaks(b: &[u8]) -> Vec<usize> {
                 && v.iter().filter(|c| c.is_ascii_digit()).count() >= 3
         }
     };
+    // A layout that puts "Time:" first ("Time: 0902\nBP 128/80\nHR 72") has
+    // its records after the time: joining back would give each reading the
+    // next record's time.
+    if (0..starts.len()).any(|k| is_time(line(k)) && (k == 0 || line(k - 1).trim_ascii().is_empty())) {
+        return Vec::new();
+    }
     let mut last_time: Option<usize> = None;
     for k in 0..starts.len() {
         if !is_time(line(k)) {
@@ -870,7 +876,9 @@ fn csv_blocks(b: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     let commas = |l: &[u8]| l.iter().filter(|&&c| c == b',').count();
     let header = |l: &[u8]| {
         let cells: Vec<&[u8]> = l.split(|&c| c == b',').collect();
-        cells.len() >= 4
+        // A header is written "time,bp,hr": no blank after a comma.
+        !l.windows(2).any(|w| w == b", ")
+            && cells.len() >= 4
             && cells.iter().all(|c| {
                 let c = c.trim_ascii();
                 !c.is_empty()
@@ -896,7 +904,9 @@ fn csv_blocks(b: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
             while j < b.len() {
                 let je = line_end(j);
                 let row = &b[j..je];
-                if row.len() > 200 || commas(row) != n {
+                // A data row: half its cells or more hold a number.
+                let numeric = row.split(|&c| c == b',').filter(|c| c.iter().any(u8::is_ascii_digit)).count();
+                if row.len() > 200 || commas(row) != n || numeric * 2 < n + 1 {
                     break;
                 }
                 rows += 1;
@@ -1755,11 +1765,13 @@ fn ocr_letters_in_numbers(out: &mut [u8]) {
             }
         }
         let g = &out[start..end];
+        // An ICD-10 code that starts with I or O ("I10", "I67.1", "O99.345").
+        let icd_like = g.len() >= 3 && matches!(g[0], b'I' | b'O') && g[1].is_ascii_digit() && g[2].is_ascii_digit();
         let digits = g.iter().filter(|c| c.is_ascii_digit()).count();
         let bounded = out.get(end).is_none_or(|c| !c.is_ascii_alphabetic() && *c != b'_');
         let letters_ok =
             digits >= 2 || (digits == 1 && g[0].is_ascii_digit() && g.iter().all(|&c| c.is_ascii_digit() || c == b'O' || c == b'o'));
-        if bounded && letters_ok && g.iter().any(|&c| conf(c)) {
+        if bounded && letters_ok && !icd_like && g.iter().any(|&c| conf(c)) {
             for c in &mut out[start..end] {
                 *c = match *c {
                     b'O' | b'o' => b'0',
@@ -1773,20 +1785,19 @@ fn ocr_letters_in_numbers(out: &mut [u8]) {
 }
 
 /// The ones OCR of a scanned form read for the letters i and l inside
-/// words ("m1ld", "certif1ed", "adm1nistered", "Bi1l", "CL1NIC"): a 1
-/// between two letters of the same case, in a note with the
-/// scanned-document mark. It reads as l after an i or between a vowel and
+/// words ("m1ld", "certif1ed", "adm1nistered", "Bi1l"): a 1 between two
+/// lower-case letters, in a note with the scanned-document mark; "A1C",
+/// "T1D" and "H1N1" keep theirs. It reads as l after an i or between a vowel and
 /// an l ("Bi1l", "a1l"), else as i.
 fn ocr_ones_in_words(out: &mut [u8]) {
     for i in 1..out.len().saturating_sub(1) {
         let (p, n) = (out[i - 1], out[i + 1]);
-        if out[i] != b'1' || !p.is_ascii_alphabetic() || !n.is_ascii_alphabetic() || p.is_ascii_uppercase() != n.is_ascii_uppercase() {
+        if out[i] != b'1' || !p.is_ascii_lowercase() || !n.is_ascii_lowercase() {
             continue;
         }
         let (lp, ln) = (p.to_ascii_lowercase(), n.to_ascii_lowercase());
         let l = lp == b'i' || (ln == b'l' && matches!(lp, b'a' | b'e' | b'o' | b'u'));
-        let c = if l { b'l' } else { b'i' };
-        out[i] = if p.is_ascii_uppercase() { c.to_ascii_uppercase() } else { c };
+        out[i] = if l { b'l' } else { b'i' };
     }
 }
 
@@ -1994,6 +2005,8 @@ mod tests {
         // A "Time:" line after prose, or with no clock, is left alone.
         assert!(normalize_layout("The patient tolerated the whole session without any complaint today.\nTime: 0902\n").is_none());
         assert!(normalize_layout("Pre-dose\nTime: pending\n").is_none());
+        // Time-first records are left alone.
+        assert!(normalize_layout("Time: 0902\nBP 128/80\nHR 72\nTime: 0942\nBP 140/90\nHR 80").is_none());
     }
 
     #[test]
@@ -2003,6 +2016,11 @@ mod tests {
         assert_eq!(n.len(), t.len());
         assert!(n.contains("time|bp|hr|spo2|sedation_dissociation\n09:30|128/80|72|98|alert - pre-dose"), "{n}");
         assert!(n.ends_with("11:52 discharge criteria met, steady gait, no driving."), "{n}");
+        // Short comma lists under a bare-word line are not a table.
+        let t = "ROS negative for nausea, vomiting, headache, dizziness\nPt tolerated well, BP stable, HR 72, SpO2 98\nMonitored 2 h, discharged with husband, no driving, stable";
+        assert!(normalize_layout(t).is_none());
+        let t = "Denies,SI,HI,AH,VH\nTolerated well,stable,alert,calm\nNo driving,husband,home,ok\n";
+        assert!(normalize_layout(t).is_none());
         // Prose with commas is not a table.
         let t = "Tried sertraline, fluoxetine, bupropion, and venlafaxine.\nNo response, nausea, headache, insomnia.\nPlan: start Spravato, PA, REMS, driver.";
         assert!(normalize_layout(t).is_none());
@@ -2015,9 +2033,9 @@ mod tests {
         assert_eq!(n, "Prior trials: paroxetine 40 mg x 14 wks - no response. Monitoring Form submitted. J0013 x 84, F32.0, Sp02 98");
         // A scanned sheet's numbers and words with letters and ones read
         // for each other.
-        let t = "Pri0r trials n0 resp0nse, st0pped. Pre-dose O9:5O BP 13O/82, 2O mg x 9 wks (2O21). Dev 1 1O:O2; 12:l5 m1ld disso, certif1ed. Bi1l: S0013 x 56. O2 sat 98%. Page l of l. A9931-O7, F33.l, 2l";
+        let t = "Pri0r trials n0 resp0nse, st0pped. Pre-dose O9:5O BP 13O/82, 2O mg x 9 wks (2O21). Dev 1 1O:O2; 12:l5 m1ld disso, certif1ed. Bi1l: S0013 x 56. O2 sat 98%. Page l of l. A9931-O7, F33.l, 2l, HTN (I10), I67.1, A1C";
         let n = normalize_layout(t).expect("OCR");
-        assert_eq!(n, "Prior trials no response, stopped. Pre-dose 09:50 BP 130/82, 20 mg x 9 wks (2021). Dev 1 10:02; 12:15 mild disso, certified. Bill: S0013 x 56. O2 sat 98%. Page l of l. A9931-O7, F33.l, 2l");
+        assert_eq!(n, "Prior trials no response, stopped. Pre-dose 09:50 BP 130/82, 20 mg x 9 wks (2021). Dev 1 10:02; 12:15 mild disso, certified. Bill: S0013 x 56. O2 sat 98%. Page l of l. A9931-O7, F33.l, 2l, HTN (I10), I67.1, A1C");
         // One or two such words are a typo, not a scan.
         assert!(normalize_layout("n0 response; J0013").is_none());
     }

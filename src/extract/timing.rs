@@ -110,9 +110,12 @@ fn meridiem_dot(b: &[u8], i: usize) -> bool {
 /// Whether the '.' at `i` closes a title before a name ("with Dr. Keel on
 /// site", "Mrs. Ode drove"): the name after it starts with a capital.
 fn title_dot(b: &[u8], i: usize) -> bool {
-    let start = b[..i].iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |p| p + 1);
+    let lo = i.saturating_sub(5);
+    let start = b[lo..i].iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(lo, |p| lo + p + 1);
     let w = &b[start..i];
-    let title = [&b"dr"[..], b"mr", b"mrs", b"ms", b"prof", b"drs"].iter().any(|t| w.eq_ignore_ascii_case(t));
+    // Capitalised, so "QRS 90 ms. Patient ..." still ends there.
+    let title = w.first().is_some_and(u8::is_ascii_uppercase)
+        && [&b"dr"[..], b"mr", b"mrs", b"ms", b"prof", b"drs"].iter().any(|t| w.eq_ignore_ascii_case(t));
     title && b.get(i + 1) == Some(&b' ') && b.get(i + 2).is_some_and(|c| c.is_ascii_uppercase())
 }
 
@@ -967,6 +970,8 @@ mod tests {
         // A title's stop ends no clause.
         let t = "she self-administered the first device at 09:15 under my direct observation with Dr. Keel on site, 56 mg in all.";
         assert_eq!(super::clause(t, t.find("56 mg").unwrap()), 0..t.len() - 1);
+        let t = "QRS 90 ms. Patient tolerated the session.";
+        assert_eq!(super::clause(t, 0), 0..9);
         // A short sentence stays one clause.
         let t = "PA approved and the form is pending";
         assert_eq!(super::clause(t, 0), 0..t.len());

@@ -102,14 +102,14 @@ impl VitalsExtractor {
                 r"\b(?:entered|charted|documented|recorded|written)\b[^.;\n]{0,30}\bin\s+error\b|\bwrong\s+(?:patient|chart|pt)\b|\bbelongs?\s+to\s+(?:another|a\s+different)\s+(?:patient|pt)\b",
             ),
             prior_visit: re(
-                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|time|appointment|tx|infusion|inf|sess|wk)\b|\bon\s+\d{1,2}/\d{1,2}\b|\bthat\s+(?:day|visit|session)\b|\bnot\s+today\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\b|\b(?:last|previous|prior|earlier|other)\s+(?:encounter|appt|clinic|month)\b|\bfrom\s+(?:the\s+)?(?:\d{1,2}/\d{1,2}(?:/\d{2,4})?\s+(?:visit|session|encounter|appt)|pcp|outside|referr\w*)\b|\bnot\s+(?:taken|measured|obtained)\s+(?:here|today|in\s+clinic)\b|\bat\s+(?:(?:her|his|their|the)\s+)?(?:pcp'?s?|primary\s+care|cardiolog\w*|urgent\s+care|dentist)\b|\b(?:\d+|a|one|two|three|few)\s*(?:days?|wks?|weeks?|mos?|months?|yrs?|years?)\s+ago\b|\bthere\s+was\b|\byesterday(?:'?s)?\b",
+                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|time|appointment|tx|infusion|inf|sess|wk)\b|\bon\s+\d{1,2}/\d{1,2}\b|\bthat\s+(?:day|visit|session)\b|\bnot\s+today\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\b|\b(?:last|previous|prior|earlier|other)\s+(?:encounter|appt|clinic|month)\b|\bfrom\s+(?:the\s+)?(?:\d{1,2}/\d{1,2}(?:/\d{2,4})?\s+(?:visit|session|encounter|appt)|pcp|outside|referr\w*)\b|\bnot\s+(?:taken|measured|obtained)\s+(?:here|today|in\s+clinic)\b|\bat\s+(?:(?:her|his|their|the)\s+)?(?:pcp'?s?|primary\s+care|cardiolog\w*|urgent\s+care|dentist)\b|\b(?:\d+|a|one|two|three|few)\s*(?:days?|wks?|weeks?|mos?|months?|yrs?|years?)\s+ago\b|\bthere\s+was\b|\byesterday(?:'s|’s)\b",
             ),
             prior_line: re(
                 r"^[ \t>*\-]*(?:(?:last|previous|prior)\s+(?:session|visit|treatment|tx|infusion|week)(?:'s)?\b[^:\n]{0,40}:|\(?copied\s+(?:forward\s+)?from\s+\d{1,2}/\d{1,2}\b)",
             ),
             last_reading: re(r"\blast\s+(?:recorded\s+)?(?:bp|b/p|blood\s+pressure|vitals?|v/s)\b[^0-9]{0,12}$"),
             prior_sentence: re(
-                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|appointment|tx|infusion)(?:'s)?\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\s*\(\s*\d{1,2}/\d{1,2}|\b(?:last|previous|prior)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day'?s?\b|\bnot\s+today\b|\byesterday(?:'?s)?\b",
+                r"\b(?:last|previous|prior|earlier)\s+(?:session|visit|treatment|week|appointment|tx|infusion)(?:'s)?\b|\bat\s+(?:infusion|session|treatment|visit)\s*#?\s*\d{1,2}\s*\(\s*\d{1,2}/\d{1,2}|\b(?:last|previous|prior)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day'?s?\b|\bnot\s+today\b|\byesterday(?:'s|’s)\b",
             ),
             reported_after: re(
                 r"^\W{0,3}(?:yesterday|last\s+night|at\s+home|on\s+(?:her|his|their|my)\s+(?:home|own)\b|per\s+(?:pt|patient)|\(?(?:pt[- ]|patient[- ]|self[- ])?reported\)?)",
@@ -784,6 +784,7 @@ mod tests {
         assert_eq!(bps("Compared with last week, today BP 128/80."), vec!["128/80"]);
         assert_eq!(bps("Same as last visit: BP 128/80, HR 70."), vec!["128/80"]);
         assert_eq!(bps("fyi my BP at the CVS machine was 118/76 yesterday."), Vec::<String>::new());
+        assert_eq!(bps("Slept poorly yesterday, BP 128/80 pre-dose."), vec!["128/80"]);
         // A phone call the day after, retelling the session's chart and a home reading.
         assert_eq!(
             bps("Details: took 2 devices yesterday as usual. Per yesterday's chart her 40-min BP was 148/92, rechecked 128/80 before she left. Today mild headache. Home BP cuff about 120/78 this morning."),

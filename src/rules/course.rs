@@ -50,7 +50,8 @@ pub fn esk_ivk_start(enc: &Encounter, track: crate::encounter::Track) -> Option<
                 let drug = ["spravato", "esketamine", "es-ketamine", "infusion", "intravenous", " iv "].iter().any(|w| v.contains(w))
                     || v.ends_with(" iv");
                 let starts = ["start", "initiat", "begin", "commenc", "first"].iter().any(|w| v.contains(w));
-                drug && starts && !v.contains("referr")
+                let pa_request = v.starts_with("pa ") || v.starts_with("prior auth");
+                drug && starts && !v.contains("referr") && !pa_request
             };
             // A visit that refers the patient out ("PCP referred to
             // Lakeshore Spravato program; will start esketamine next month")
@@ -206,6 +207,7 @@ mod tests {
             "Options: aripiprazole augmentation vs referral for esketamine. Pt prefers esketamine.",
             "Consider referral for TMS only if the Spravato course fails.",
             "Plan: start oral ketamine 100 mg troche.",
+            "Plan: start oral ketamine 100 mg troche. PA submitted for initiation of Spravato.",
             "PCP referred to Lakeshore Spravato program 10/29; will start esketamine next month if the PA is approved.",
         ] {
             assert_eq!(intake(t), None, "{t}");
