@@ -694,7 +694,10 @@ fn daily_dose(own: &str, p: &Pats) -> Option<f64> {
         }
         // "(label max 200 mg)", "target 150 mg", "never titrated to 200 mg":
         // a bound or a goal, not the dose taken.
-        let before = own[..c.get(0).unwrap().start()].trim_end().to_ascii_lowercase();
+        // The few words before the dose, lowercased (not the whole prefix:
+        // this runs for every dose of every trial).
+        let at = c.get(0).unwrap().start();
+        let before = own[super::text::floor_char(own, at.saturating_sub(64))..at].trim_end().to_ascii_lowercase();
         if [
             "max",
             "max.",

@@ -867,19 +867,21 @@ fn record_breaks(b: &[u8]) -> Vec<usize> {
 
 /// The comma-separated blocks pasted into a note ("time,bp,hr,spo2" then
 /// "09:30,128/80,72,98,alert - pre-dose" rows): a header of at least four
-/// short cells that start with a letter, then at least two rows with the
-/// same number of commas. `normalize_layout` reads their commas as table
-/// bars, so each cell is a column of a table. Prose never has a header of
-/// bare words in a row of commas followed by two lines of equal shape.
+/// short cells that start with a letter and no blank after any comma, then
+/// at least two rows with the same number of commas and a number in at
+/// least half their cells. `normalize_layout` reads their commas as table
+/// bars, so each cell is a column of a table. A comma list in prose
+/// ("negative for nausea, vomiting, headache") has blanks after its commas.
 fn csv_blocks(b: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     let line_end = |i: usize| memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |p| i + p);
     let commas = |l: &[u8]| l.iter().filter(|&&c| c == b',').count();
-    let header = |l: &[u8]| {
-        let cells: Vec<&[u8]> = l.split(|&c| c == b',').collect();
-        // A header is written "time,bp,hr": no blank after a comma.
-        !l.windows(2).any(|w| w == b", ")
-            && cells.len() >= 4
-            && cells.iter().all(|c| {
+    let header = move |l: &[u8]| {
+        // A header is written "time,bp,hr": no blank after a comma. Checked
+        // on every line of a note with a comma, so cheapest test first and
+        // no allocation.
+        commas(l) >= 3
+            && !l.windows(2).any(|w| w == b", ")
+            && l.split(|&c| c == b',').all(|c| {
                 let c = c.trim_ascii();
                 !c.is_empty()
                     && c.len() <= 24
