@@ -58,7 +58,6 @@ pub struct MedExtractor {
     roles: Vec<(DrugRole, Option<f64>)>,
     /// Single-word names of 7+ letters, for misspellings one edit away.
     fuzzy: Vec<(Vec<u8>, usize)>,
-    word: super::re::Lc,
     dose_after: Regex,
 }
 
@@ -180,6 +179,33 @@ fn pats() -> &'static Pats {
     })
 }
 
+/// The words of six or more letters in ASCII-lowercased text, as
+/// `\b[a-z]{6,}\b` with ASCII word boundaries finds them: runs of ASCII
+/// word bytes (letters, digits, `_`) made of letters only. A byte scan, as
+/// the candidates for misspelled drug names are most of a note's words.
+fn long_words(lower: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let b = lower.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut letters = true;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                letters &= b[i].is_ascii_lowercase();
+                i += 1;
+            }
+            if letters && i - start >= 6 {
+                return Some(start..i);
+            }
+        }
+        None
+    })
+}
+
 impl MedExtractor {
     /// Compile the name matcher from the medication dictionary.
     pub fn new(dict: &Dictionaries) -> Self {
@@ -210,7 +236,6 @@ impl MedExtractor {
             by_name,
             roles,
             fuzzy,
-            word: super::re::Lc::new(r"\b[a-z]{6,}\b"),
             dose_after: super::re::ci(r"^[ \t]*(?:(?:xr|xl|sr|er|cr)[ \t]+)?\d+(?:\.\d+)?[ \t]*mg\b"),
         }
     }
@@ -227,22 +252,23 @@ impl MedExtractor {
     /// letter, followed by a mg dose.
     fn misspelled(&self, text: &str, lower: &str, mentions: &mut Vec<(Range<usize>, usize)>) {
         let mut extra = Vec::new();
-        for m in self.word.find_iter(text, lower) {
-            let m = super::text::Span::new(text, m);
+        for m in long_words(lower) {
             // Name matches do not overlap, so ends ascend with starts: the
             // first mention ending after the word is the only one to check.
-            let k = mentions.partition_point(|(r, _)| r.end <= m.start());
-            if mentions.get(k).is_some_and(|(r, _)| r.start < m.end()) {
+            let k = mentions.partition_point(|(r, _)| r.end <= m.start);
+            if mentions.get(k).is_some_and(|(r, _)| r.start < m.end) {
                 continue;
             }
-            let after = super::text::sub(text, m.end()..super::text::floor_char(text, (m.end() + 24).min(text.len())));
-            if !self.dose_after.is_match(after) {
+            // The near-name test before the dose test: almost no word is
+            // one edit from a drug name, and the dose test is a regex search
+            // (one per long word of the note, when it ran first).
+            let w = lower[m.clone()].as_bytes();
+            let Some((_, d)) = self.fuzzy.iter().find(|(n, _)| n[0] == w[0] && n.len().abs_diff(w.len()) <= 1 && one_edit(n, w)) else {
                 continue;
-            }
-            let w = m.as_str().to_ascii_lowercase();
-            let w = w.as_bytes();
-            if let Some((_, d)) = self.fuzzy.iter().find(|(n, _)| n[0] == w[0] && n.len().abs_diff(w.len()) <= 1 && one_edit(n, w)) {
-                extra.push((m.start()..m.end(), *d));
+            };
+            let after = super::text::sub(text, m.end..super::text::floor_char(text, (m.end + 24).min(text.len())));
+            if self.dose_after.is_match(after) {
+                extra.push((m, *d));
             }
         }
         if !extra.is_empty() {
@@ -777,6 +803,24 @@ fn duration(own: &str, p: &Pats) -> (Option<f64>, bool) {
 #[cfg(test)]
 mod tests {
     use crate::extract::Extractor;
+
+    #[test]
+    fn long_words_are_the_regex_words() {
+        let r = crate::extract::re::cs(r"\b[a-z]{6,}\b");
+        for t in [
+            "sertaline 100mg, venlafaxin_xr abcdef1 x abcdefg",
+            "café caféine naïveté trazodone\tbupropion-xl 150",
+            "",
+            "abcdef",
+            "abcde",
+            "12abcdefgh 9 abcdefgh_ __abcdefgh abcdefgh.",
+            "\u{a0}mirtazapine\u{a0}",
+        ] {
+            let l = t.to_ascii_lowercase();
+            let want: Vec<_> = r.find_iter(&l).map(|m| m.range()).collect();
+            assert_eq!(super::long_words(&l).collect::<Vec<_>>(), want, "{t:?}");
+        }
+    }
 
     fn trials_full(t: &str) -> Vec<super::TrialMention> {
         Extractor::builtin().extract_text(t, None).trials

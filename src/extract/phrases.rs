@@ -114,7 +114,7 @@ impl PhraseExtractor {
             dict.phrases.iter().map(|p| super::re::ascii_boundaries(&super::re::lowercase_literals(&p.pattern))),
         )
         .size_limit(256 << 20)
-        .dfa_size_limit(64 << 20)
+        .dfa_size_limit(super::re::DFA_CACHE_BYTES)
         .build()
         .expect("phrase patterns were validated when the dictionaries loaded");
         PhraseExtractor {

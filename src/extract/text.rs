@@ -76,11 +76,15 @@ fn attribute_label_re() -> &'static Regex {
 pub const PRIOR_VISITS_HEADING: &str =
     r"(?:previous|prior|past|earlier|recent|other)\s+(?:encounters?|visits?|sessions?|appointments?|appts?)";
 
+/// The section kind a heading label names: the first row of the table
+/// whose pattern matches. The rows are searched as one `RegexSet` (one pass
+/// over the label, where a loop of `is_match` calls was one pass per row;
+/// every header candidate of every note is classified, up to twice).
 fn classify(label: &str) -> Option<SectionKind> {
-    static R: OnceLock<Vec<(Regex, SectionKind)>> = OnceLock::new();
-    let table = R.get_or_init(|| {
-        let k = |p: &str, s| (super::re::ci(p), s);
-        vec![
+    static R: OnceLock<(regex::RegexSet, Vec<SectionKind>)> = OnceLock::new();
+    let (set, kinds) = R.get_or_init(|| {
+        let k = |p: &str, s| (p.to_string(), s);
+        let table: Vec<(String, SectionKind)> = vec![
             k(r"\b(?:family|fhx|fh)\b", SectionKind::FamilyHistory),
             k(
                 r"(?:past|prior|previous|failed|historical|tried|trial|history|hx)\b.*\b(?:med|medication|antidepressant|pharmaco|treatment|trial|rx|drug)s?|(?:medication|antidepressant|treatment|pharmacologic)\s+(?:trials?|history|failures?)|^trials?$|treatment[- ]resistan|\btrd\b.*hist|^(?:prior|past)\s+trials",
@@ -111,9 +115,12 @@ fn classify(label: &str) -> Option<SectionKind> {
             // A list of other visits ("Previous Encounters" on an encounter
             // summary): a heading whose values are those visits'.
             k(&format!("^{PRIOR_VISITS_HEADING}$"), SectionKind::Other),
-        ]
+        ];
+        let set = super::re::ci_set(table.iter().map(|(p, _)| p.as_str()));
+        (set, table.into_iter().map(|(_, k)| k).collect())
     });
-    table.iter().find(|(r, _)| r.is_match(label)).map(|(_, k)| *k)
+    // Set matches iterate in pattern order: the first is the first row.
+    set.matches(label).iter().next().map(|i| kinds[i])
 }
 
 /// Find section headers and their bodies.
