@@ -1093,6 +1093,11 @@ pub struct CueInfo {
 const PRIORITY: [Category; 5] = [Category::Negated, Category::Hypothetical, Category::Possible, Category::Family, Category::Historical];
 
 impl NoteContext<'_> {
+    /// Number of assertion cues found in the note.
+    pub fn cue_count(&self) -> usize {
+        self.cues.len()
+    }
+
     /// Assertion for the target phrase at byte range `target` of the note.
     pub fn assess(&self, target: Range<usize>) -> Assertion {
         self.assess_with_cue(target).0

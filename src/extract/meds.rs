@@ -240,6 +240,11 @@ impl MedExtractor {
         }
     }
 
+    /// The drug-name pattern (for [`super::Extractor::pattern_costs`]).
+    pub(crate) fn names_pattern(&self) -> &super::re::Lc {
+        &self.names_all
+    }
+
     /// Whether a header label is a drug name ("Sertraline:" rows of a trial list).
     pub fn is_drug_label(&self, label: &str) -> bool {
         let l = label.trim();

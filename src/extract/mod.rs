@@ -469,6 +469,59 @@ impl Extractor {
     }
 }
 
+/// What one pattern or pass cost over a corpus (see
+/// [`Extractor::pattern_costs`]).
+#[derive(Debug, Clone)]
+pub struct PatternCost {
+    /// "phrase <id>", "timing <event>", "meds names", or a pass's name.
+    pub name: String,
+    /// Seconds for the first run over the texts (includes building the lazy
+    /// DFA's states).
+    pub cold_secs: f64,
+    /// Seconds for a second run (states built: what a long scan pays).
+    pub warm_secs: f64,
+    /// Matches found (each run finds the same).
+    pub matches: usize,
+}
+
+impl Extractor {
+    /// Time each whole-note pattern alone, and the note-level passes, over
+    /// `texts` (for `benches/patterns.rs`). Each pattern runs on every text,
+    /// whether or not the presence set would let it: a pattern that is slow
+    /// when it runs is found even if this corpus rarely triggers it. A
+    /// pattern whose warm time is far above its cold one's share, or far
+    /// above its peers', is likely thrashing its DFA cache.
+    pub fn pattern_costs(&self, texts: &[String]) -> Vec<PatternCost> {
+        let lowers: Vec<String> = texts.iter().map(|t| t.to_ascii_lowercase()).collect();
+        let mut out = Vec::new();
+        let mut time = |name: String, f: &mut dyn FnMut() -> usize| {
+            let t = std::time::Instant::now();
+            let matches = f();
+            let cold_secs = t.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            let again = f();
+            let warm_secs = t.elapsed().as_secs_f64();
+            assert_eq!(matches, again, "{name}: two runs disagree");
+            out.push(PatternCost { name, cold_secs, warm_secs, matches });
+        };
+        let (phrases, present) = self.phrases.whole_note_patterns();
+        time("phrase presence set".into(), &mut || lowers.iter().map(|l| present.matches(l).iter().count()).sum());
+        let mut lcs: Vec<(String, &re::Lc)> = phrases.collect();
+        lcs.extend(self.timing.whole_note_patterns());
+        lcs.push(("meds names".into(), self.meds.names_pattern()));
+        for (name, r) in lcs {
+            time(name, &mut || texts.iter().zip(&lowers).map(|(t, l)| r.find_iter(t, l).count()).sum());
+        }
+        time("pass: normalize_layout".into(), &mut || texts.iter().filter(|t| text::normalize_layout(t).is_some()).count());
+        time("pass: context".into(), &mut || texts.iter().map(|t| self.context.analyze(t).cue_count()).sum());
+        time("pass: sections".into(), &mut || texts.iter().map(|t| text::sections(t, &|l: &str| self.meds.is_drug_label(l)).len()).sum());
+        time("pass: clock_times".into(), &mut || texts.iter().map(|t| text::clock_times(t).len()).sum());
+        time("pass: sketch".into(), &mut || texts.iter().map(|t| similarity::Sketch::of(t).shingles as usize).sum());
+        time("whole extract_text".into(), &mut || texts.iter().map(|t| self.extract_text(t, None).evidence.len()).sum());
+        out
+    }
+}
+
 /// Wording that makes a dose or administration mention a schedule, a
 /// continuation or another visit's treatment rather than today's: "continue
 /// Spravato 84 mg twice weekly", "on Spravato 56 mg", "next session",

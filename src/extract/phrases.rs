@@ -227,6 +227,12 @@ impl PhraseExtractor {
         }
     }
 
+    /// The dictionary phrase patterns, by id, and the presence set that
+    /// gates them (for [`super::Extractor::pattern_costs`]).
+    pub(crate) fn whole_note_patterns(&self) -> (impl Iterator<Item = (String, &super::re::Lc)>, &regex::RegexSet) {
+        (self.phrases.iter().map(|(_, id, r)| (format!("phrase {id}"), r)), &self.present)
+    }
+
     /// Extract phrase evidence, doses, track signals, codes and E/M features.
     pub fn extract(&self, ctx: &NoteCtx<'_>, note_type: Option<&str>, facts: &mut NoteFacts) {
         let text = ctx.text;

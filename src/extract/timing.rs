@@ -338,6 +338,12 @@ impl TimingExtractor {
         }
     }
 
+    /// The event patterns each note is searched with, by event name (for
+    /// [`super::Extractor::pattern_costs`]).
+    pub(crate) fn whole_note_patterns(&self) -> impl Iterator<Item = (String, &super::re::Lc)> {
+        self.events.iter().map(|(ev, r)| (format!("timing {ev:?}"), r))
+    }
+
     /// Extract timing evidence into `facts`.
     pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;

@@ -1,0 +1,62 @@
+//! Cost of each whole-note pattern, alone, over a generated corpus: every
+//! phrase-dictionary pattern, the timing event patterns and the drug-name
+//! pattern, plus the note-level passes, in microseconds per note.
+//!
+//! `cargo bench --bench patterns` (env `KETAUDIT_BENCH_ENCOUNTERS`, default
+//! 2000).
+//!
+//! Why: the phrase pass runs a pattern only where a presence set says it
+//! matches, so a pathological pattern hides in an end-to-end profile until
+//! a corpus triggers it. Here each runs on every note. "cold" includes
+//! building the lazy DFA's states; "warm" is a second run, what a long scan
+//! pays per note. A pattern far above its peers when warm is likely
+//! thrashing its DFA cache (the psychotherapy-time phrase took about
+//! 100 us/note warm before `extract::re::DFA_CACHE_BYTES`, 3 us after).
+//! The baseline row is one pass of a handful of dictionary patterns timed
+//! in the same run, because absolute times drift on shared machines.
+
+use std::time::Instant;
+
+fn main() {
+    let n: usize = std::env::var("KETAUDIT_BENCH_ENCOUNTERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = ketaudit::synth::SynthConfig { encounters: n, seed: 42, ..Default::default() };
+    ketaudit::synth::write_dataset(&cfg, dir.path()).unwrap();
+    let mut texts: Vec<String> = Vec::new();
+    let mut on = |ev: ketaudit::ingest::NoteEvent| {
+        if let ketaudit::ingest::NoteEvent::Note(n) = ev {
+            texts.push(n.text);
+        }
+    };
+    ketaudit::ingest::read_notes(&dir.path().join("notes.jsonl"), &Default::default(), &mut on).unwrap();
+    let notes = texts.len() as f64;
+    let mb = texts.iter().map(|t| t.len()).sum::<usize>() as f64 / 1e6;
+    println!("corpus: {} notes, {mb:.1} MB of note text, 1 thread", texts.len());
+
+    let base = regex::Regex::new(r"(?i)\b(?:bp|blood pressure)\b[^0-9\n]{0,20}\d{2,3}/\d{2,3}|\b(?:sertraline|fluoxetine|bupropion|escitalopram|venlafaxine)\b|\bREMS\b|\bprior auth").unwrap();
+    let t = Instant::now();
+    let hits: usize = texts.iter().map(|t| base.find_iter(t).count()).sum();
+    let base_secs = t.elapsed().as_secs_f64();
+    assert!(hits > 0, "the baseline patterns match");
+
+    let ex = ketaudit::extract::Extractor::builtin();
+    let mut costs = ex.pattern_costs(&texts);
+    let whole = costs.iter().find(|c| c.name == "whole extract_text").expect("whole pass timed").warm_secs;
+    assert!(costs.iter().any(|c| c.name.starts_with("phrase ") && c.matches > 0), "phrase patterns match the corpus");
+    assert!(costs.iter().any(|c| c.name.starts_with("timing ") && c.matches > 0), "timing patterns match the corpus");
+    costs.sort_by(|a, b| b.warm_secs.total_cmp(&a.warm_secs));
+    let us = |s: f64| s * 1e6 / notes;
+    println!("{:<48} {:>10} {:>10} {:>8} {:>9}", "pattern or pass", "warm us/n", "cold us/n", "% whole", "matches");
+    println!("{:<48} {:>10.1} {:>10} {:>8} {:>9}", "baseline (a few dictionary patterns)", us(base_secs), "", "", hits);
+    for c in &costs {
+        println!(
+            "{:<48} {:>10.1} {:>10.1} {:>7.1}% {:>9}",
+            c.name,
+            us(c.warm_secs),
+            us(c.cold_secs),
+            100.0 * c.warm_secs / whole,
+            c.matches
+        );
+    }
+    println!("whole extract_text: {:.0} notes/s, {:.1} MB/s; baseline {:.0} notes/s", notes / whole, mb / whole, notes / base_secs);
+}
