@@ -192,6 +192,16 @@ fn id_key(s: &str) -> u128 {
     ((a.finish() as u128) << 64) | b.finish() as u128
 }
 
+/// 64-bit key of an encounter id for the census of notes per encounter
+/// (16 bytes an entry with its count, against 32 with a 128-bit key: this
+/// map lives through extraction). Two ids with the same key would only
+/// share one count: both encounters then wait until the end of the input
+/// and are scored there with all their notes, so a collision delays them
+/// but changes no finding.
+fn census_key(s: &str) -> u64 {
+    id_key(s) as u64
+}
+
 /// Peak resident memory of the process so far, in KiB (Linux `VmHWM`).
 fn peak_rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -650,6 +660,46 @@ pub struct CloneKey {
     pub note_id: Box<str>,
     /// Its MinHash sketch.
     pub sketch: crate::extract::similarity::Sketch,
+}
+
+/// A course-rule finding waiting for the per-patient course pass. The
+/// finding (message, note id, evidence) is in a spill file; memory keeps
+/// 32 bytes: its row, its rule and where it is. Held as `Finding`s these
+/// were ~350 bytes each with their strings, a quarter of a million at a
+/// million notes, and the largest thing that grew with the input.
+struct DeferredRef {
+    row: u32,
+    len: u32,
+    at: u64,
+    rule_id: &'static str,
+}
+
+/// A finding without its encounter id and rule id (the row and the
+/// [`DeferredRef`] keep those).
+fn encode_deferred(f: &Finding, out: &mut Vec<u8>) {
+    let mut e = Enc(out);
+    e.str(f.severity.as_str());
+    e.opt_str(f.note_id.as_deref());
+    e.str(&f.message);
+    e.opt_str(f.evidence.as_deref());
+    e.opt_u32(f.start);
+    e.opt_u32(f.end);
+}
+
+fn decode_deferred(buf: &[u8], encounter_id: &str, rule_id: &'static str) -> std::io::Result<Finding> {
+    let mut d = Dec(buf);
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "spilled finding has an unknown severity");
+    let severity = rules::Severity::parse(&d.string()?).ok_or_else(bad)?;
+    Ok(Finding {
+        encounter_id: encounter_id.to_string(),
+        note_id: d.opt_string()?,
+        rule_id,
+        severity,
+        message: d.string()?,
+        evidence: d.opt_string()?,
+        start: d.opt_u32()?,
+        end: d.opt_u32()?,
+    })
 }
 
 /// Interned patient ids (by their 128-bit key: no id strings are kept).
@@ -1233,8 +1283,9 @@ impl RiskTable {
 /// the encounters whose notes are still arriving (few when an export keeps
 /// an encounter's notes near each other), and per encounter its id and
 /// spill offsets (about 40 bytes; 12 more for an esketamine session, for
-/// the dosing pass), then what the index needs of it (about 30 bytes with
-/// its place in id order).
+/// the dosing pass; 32 for each course-rule finding waiting for the course
+/// pass), then what the index needs of it (about 30 bytes with its place
+/// in id order).
 fn scan_locked(
     opts: &ScanOptions,
     files: &[PathBuf],
@@ -1256,7 +1307,7 @@ fn scan_locked(
     // 1. Census.
     let t0 = std::time::Instant::now();
     progress.stage("read", Some(total_bytes));
-    let mut expected: HashMap<u128, u32> = HashMap::new();
+    let mut expected: HashMap<u64, u32> = HashMap::new();
     let mut first = {
         let mut on_reject = |r: Reject| {
             if let Err(e) = rejects.push(&r) {
@@ -1264,7 +1315,7 @@ fn scan_locked(
             }
         };
         read_note_files(opts, files, progress, &mut summary, &mut on_reject, &mut |n, _| {
-            *expected.entry(id_key(&n.encounter_id)).or_default() += 1;
+            *expected.entry(census_key(&n.encounter_id)).or_default() += 1;
         })
     };
     progress.finish();
@@ -1291,7 +1342,8 @@ fn scan_locked(
     let mut sessions: Vec<SessionRef> = Vec::with_capacity(expected.len());
     let mut admins: Vec<AdminRef> = Vec::new();
     let mut courses: Vec<CourseRef> = Vec::new();
-    let mut deferred: Vec<(u32, Finding)> = Vec::new();
+    let mut deferred_spill = SpillFile::create(&opts.out, "course-findings").map_err(|e| out_err(&opts.out, e))?;
+    let mut deferred: Vec<DeferredRef> = Vec::new();
     let mut patients = Patients::default();
     let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut pending: HashMap<String, Vec<NoteRecord>> = HashMap::new();
@@ -1323,7 +1375,16 @@ fn scan_locked(
             if let Some(docs) = s.course {
                 courses.push(CourseRef { patient: patients.id(&s.row.patient_id), date_of_service: s.row.date_of_service, row, docs });
             }
-            deferred.extend(s.deferred.into_iter().map(|f| (row, f)));
+            for f in &s.deferred {
+                spill_buf.clear();
+                encode_deferred(f, &mut spill_buf);
+                match deferred_spill.append(&spill_buf) {
+                    Ok(at) => deferred.push(DeferredRef { row, len: spill_buf.len() as u32, at, rule_id: f.rule_id }),
+                    Err(e) => {
+                        spill_err.get_or_insert(e);
+                    }
+                }
+            }
             if let Some(k) = s.clone_key {
                 match spill_session(&mut sessions_spill, &mut spill_buf, &k) {
                     Ok(at) => sessions.push(SessionRef {
@@ -1354,7 +1415,7 @@ fn scan_locked(
                 Ok(rec) => {
                     accepted += 1;
                     let id = rec.meta.encounter_id.clone();
-                    let want = expected.get(&id_key(&id)).copied().unwrap_or(0) as usize;
+                    let want = expected.get(&census_key(&id)).copied().unwrap_or(0) as usize;
                     let notes = pending.entry(id.clone()).or_default();
                     notes.push(rec);
                     if notes.len() >= want {
@@ -1421,6 +1482,7 @@ fn scan_locked(
     }
     rows_spill.flush().map_err(|e| out_err(&spill_path(&rows_spill), e))?;
     sessions_spill.flush().map_err(|e| out_err(&spill_path(&sessions_spill), e))?;
+    deferred_spill.flush().map_err(|e| out_err(&spill_path(&deferred_spill), e))?;
     let mut late: Vec<(u32, &'static str, rules::Severity)> = Vec::new();
     {
         let sessions_err = |e| out_err(&spill_path(&sessions_spill), e);
@@ -1465,16 +1527,24 @@ fn scan_locked(
     // unless an encounter of the patient dated on or before it has one.
     let earlier: HashMap<u32, crate::encounter::EarlierDocs> = rules::course::earlier_docs(&courses).into_iter().collect();
     drop(courses);
-    for (row, f) in deferred {
-        if !rules::course::stands(f.rule_id, &earlier.get(&row).copied().unwrap_or_default()) {
+    let mut buf = Vec::new();
+    for d in deferred {
+        let row = d.row;
+        if !rules::course::stands(d.rule_id, &earlier.get(&row).copied().unwrap_or_default()) {
             continue;
         }
+        buf.resize(d.len as usize, 0);
+        let f = deferred_spill
+            .read_at(d.at, &mut buf)
+            .and_then(|()| decode_deferred(&buf, ids.get(row), d.rule_id))
+            .map_err(|e| out_err(&spill_path(&deferred_spill), e))?;
         *rule_counts.entry(f.rule_id).or_default() += 1;
         late.push((row, f.rule_id, f.severity));
         if let Err(e) = findings_out.push(std::iter::once(f)) {
             write_err.get_or_insert(e);
         }
     }
+    drop(deferred_spill);
     late.sort_by_key(|l| l.0);
     if let Some(e) = reject_err.take() {
         return Err(out_err(&rej_path, e));
@@ -1584,4 +1654,40 @@ fn scan_locked(
         end_stage(&mut summary, "index", t4);
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(note_id: Option<&str>, evidence: Option<&str>, start: Option<u32>) -> Finding {
+        Finding {
+            encounter_id: "E-1".into(),
+            note_id: note_id.map(Into::into),
+            rule_id: "esk-safety-screen-missing",
+            severity: rules::Severity::High,
+            message: "no safety screen — before the first dose".into(),
+            evidence: evidence.map(Into::into),
+            start,
+            end: start.map(|s| s + 7),
+        }
+    }
+
+    #[test]
+    fn a_deferred_finding_comes_back_from_its_spill_record_unchanged() {
+        for f in [finding(None, None, None), finding(Some("N-9"), Some("café screen"), Some(12))] {
+            let mut buf = Vec::new();
+            encode_deferred(&f, &mut buf);
+            let back = decode_deferred(&buf, "E-1", f.rule_id).unwrap();
+            assert_eq!(format!("{back:?}"), format!("{f:?}"));
+            // A cut record is an error, not a different finding.
+            assert!(decode_deferred(&buf[..buf.len() - 1], "E-1", f.rule_id).is_err());
+        }
+    }
+
+    #[test]
+    fn census_keys_differ_for_different_ids() {
+        assert_ne!(census_key("E-1"), census_key("E-2"));
+        assert_eq!(census_key("E-1"), census_key("E-1"));
+    }
 }
