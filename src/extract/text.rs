@@ -143,13 +143,16 @@ pub fn sections(text: &str, is_drug: &dyn Fn(&str) -> bool) -> Vec<Section> {
             continue;
         }
         let ends_colon = whole.as_str().trim_end().ends_with(':') || whole.as_str().contains(" - ");
+        // The label's kind, classified at most once (a bare line needs it
+        // to qualify as a heading, and every heading needs it for its kind).
+        let mut class: Option<Option<SectionKind>> = None;
         if !ends_colon {
             // Bare line: must be the whole line and look like a heading.
             if !rest_of_line_empty {
                 continue;
             }
             let caps = label.chars().filter(|c| c.is_ascii_alphabetic()).all(|c| c.is_ascii_uppercase());
-            if !(caps || classify(label).is_some()) || words > 5 {
+            if !(caps || class.get_or_insert_with(|| classify(label)).is_some()) || words > 5 {
                 continue;
             }
         }
@@ -164,7 +167,8 @@ pub fn sections(text: &str, is_drug: &dyn Fn(&str) -> bool) -> Vec<Section> {
             }
             continue;
         }
-        let kind = classify(label).or_else(|| enumerated_heading(text, label, whole.end())).unwrap_or(SectionKind::Other);
+        let kind =
+            class.unwrap_or_else(|| classify(label)).or_else(|| enumerated_heading(text, label, whole.end())).unwrap_or(SectionKind::Other);
         heads.push((kind, m.start()..m.end()));
     }
     em_lead_lines(text, &mut heads);

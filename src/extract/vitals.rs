@@ -474,8 +474,11 @@ impl VitalsExtractor {
         for c in self.post_minutes.captures_iter(s) {
             let m = c.get(0).unwrap();
             // "T-12 min": minutes before the first dose (the pre cue's).
-            let lead = s[..m.start()].trim_end().to_ascii_lowercase();
-            if lead.ends_with("t-") || lead.ends_with("t -") || lead.ends_with("t−") {
+            let lead = s[..m.start()].trim_end().as_bytes();
+            if [&b"t-"[..], b"t -", "t−".as_bytes()]
+                .iter()
+                .any(|t| lead.len() >= t.len() && lead[lead.len() - t.len()..].eq_ignore_ascii_case(t))
+            {
                 continue;
             }
             let mins = minutes_of(&c);
