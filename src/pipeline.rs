@@ -1686,6 +1686,13 @@ mod tests {
     }
 
     #[test]
+    fn per_encounter_records_stay_compact() {
+        // What the scan keeps per waiting course finding for the whole
+        // extraction (the peak-RSS bound depends on it).
+        assert!(std::mem::size_of::<DeferredRef>() <= 32);
+    }
+
+    #[test]
     fn census_keys_differ_for_different_ids() {
         assert_ne!(census_key("E-1"), census_key("E-2"));
         assert_eq!(census_key("E-1"), census_key("E-1"));
