@@ -79,7 +79,7 @@ pub const PRIOR_VISITS_HEADING: &str =
 /// The section kind a heading label names: the first row of the table
 /// whose pattern matches. The rows are searched as one `RegexSet` (one pass
 /// over the label, where a loop of `is_match` calls was one pass per row;
-/// every header candidate of every note is classified, up to twice).
+/// every header candidate of every note is classified, once).
 fn classify(label: &str) -> Option<SectionKind> {
     static R: OnceLock<(regex::RegexSet, Vec<SectionKind>)> = OnceLock::new();
     let (set, kinds) = R.get_or_init(|| {

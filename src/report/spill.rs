@@ -1,5 +1,6 @@
 //! A scratch file for compact per-encounter records that would otherwise
-//! stay in memory for the whole scan (report rows, session-note sketches).
+//! stay in memory for the whole scan (report rows, session-note sketches,
+//! course-rule findings waiting for the course pass).
 //!
 //! The records are derived from notes, so they are PHI: the file is created
 //! owner-only (0600) in the output folder under a temporary name
