@@ -183,24 +183,28 @@ fn text_hash(s: &str) -> u64 {
 }
 
 /// 128-bit key of a note id (two keyed 64-bit hashes): the duplicate check
-/// keeps 16 bytes per note instead of the id string.
-fn id_key(s: &str) -> u128 {
+/// keeps 16 bytes per note instead of the id string. Two `u64`s, not a
+/// `u128`: a `u128` is 16-byte aligned, which pads a map entry with an
+/// 8-byte value to 32 bytes; this way it is 24.
+type IdKey = [u64; 2];
+
+fn id_key(s: &str) -> IdKey {
     let mut a = std::collections::hash_map::DefaultHasher::new();
     (0u8, s).hash(&mut a);
     let mut b = std::collections::hash_map::DefaultHasher::new();
     (1u8, s).hash(&mut b);
-    ((a.finish() as u128) << 64) | b.finish() as u128
+    [a.finish(), b.finish()]
 }
 
 /// 64-bit key of an encounter id for the census of notes per encounter
-/// (16 bytes an entry with its count, against 32 with a 128-bit key: this
+/// (16 bytes an entry with its count, against 24 with a 128-bit key: this
 /// map lives through extraction). Two ids with the same key would only
 /// share one count: both encounters then wait until the end of the input
 /// and are scored there with all their notes. A collision changes no
 /// finding's content, only where the two encounters' findings fall in
 /// findings.parquet (at the end, in id order).
 fn census_key(s: &str) -> u64 {
-    id_key(s) as u64
+    id_key(s)[1]
 }
 
 /// Peak resident memory of the process so far, in KiB (Linux `VmHWM`).
@@ -222,10 +226,10 @@ fn end_stage(summary: &mut ScanSummary, stage: &str, started: std::time::Instant
 /// apart). Notes with identical text under different ids are kept and counted.
 #[derive(Default)]
 struct Dedup {
-    ids: HashMap<u128, u64>,
+    ids: HashMap<IdKey, u64>,
     texts: std::collections::HashSet<u64>,
     /// Note ids read more than once (usually none).
-    repeated: std::collections::HashSet<u128>,
+    repeated: std::collections::HashSet<IdKey>,
 }
 
 impl Dedup {
@@ -331,8 +335,8 @@ fn read_note_files(
 /// tracked, so a re-read holds no per-note set (it would be ~35 MB at a
 /// million notes). Assumes the inputs did not change between reads.
 struct FirstRecords {
-    repeated: std::collections::HashSet<u128>,
-    used: std::collections::HashSet<u128>,
+    repeated: std::collections::HashSet<IdKey>,
+    used: std::collections::HashSet<IdKey>,
 }
 
 impl FirstRecords {
@@ -470,7 +474,7 @@ fn read_claim_files_with(
 struct SpilledClaims {
     spill: SpillFile,
     /// (encounter key, offset, length), sorted by key then file order.
-    lines: Vec<(u128, u64, u32)>,
+    lines: Vec<(IdKey, u64, u32)>,
     /// Lines already given to an encounter.
     taken: Vec<bool>,
     /// The first read failure (the scan fails with it).
@@ -709,7 +713,7 @@ fn decode_deferred(buf: &[u8], encounter_id: &str, rule_id: &'static str) -> std
 
 /// Interned patient ids (by their 128-bit key: no id strings are kept).
 #[derive(Default)]
-pub struct Patients(HashMap<u128, u32>);
+pub struct Patients(HashMap<IdKey, u32>);
 
 impl Patients {
     fn id(&mut self, p: &str) -> u32 {
