@@ -669,9 +669,10 @@ pub struct CloneKey {
 
 /// A course-rule finding waiting for the per-patient course pass. The
 /// finding (message, note id, evidence) is in a spill file; memory keeps
-/// 32 bytes: its row, its rule and where it is. Held as `Finding`s these
-/// were ~350 bytes each with their strings (at least 187,000 of them at
-/// 1,000,000 bench notes), the largest thing that grew with the input.
+/// 32 bytes: its row, its rule and where it is. Held as `(row, Finding)`
+/// these were about 400 bytes each (estimated: 144 for the tuple, a
+/// ~190-byte message and the ids on the heap), at least 187,000 of them at
+/// 1,000,000 bench notes, the largest thing that grew with the input.
 struct DeferredRef {
     row: u32,
     len: u32,
