@@ -3,7 +3,7 @@
 //! pattern, plus the note-level passes, in microseconds per note.
 //!
 //! `cargo bench --bench patterns` (env `KETAUDIT_BENCH_ENCOUNTERS`, default
-//! 2000).
+//! 2000; or `KETAUDIT_BENCH_NOTES=notes.jsonl` to time a notes file).
 //!
 //! Why: the phrase pass runs a pattern only where a presence set says it
 //! matches, so a pathological pattern hides in an end-to-end profile until
@@ -20,15 +20,23 @@ use std::time::Instant;
 fn main() {
     let n: usize = std::env::var("KETAUDIT_BENCH_ENCOUNTERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let dir = tempfile::tempdir().unwrap();
-    let cfg = ketaudit::synth::SynthConfig { encounters: n, seed: 42, ..Default::default() };
-    ketaudit::synth::write_dataset(&cfg, dir.path()).unwrap();
+    // KETAUDIT_BENCH_NOTES names a notes file to time instead of a
+    // generated corpus (the e2e corpus, say).
+    let notes_file = match std::env::var_os("KETAUDIT_BENCH_NOTES") {
+        Some(f) => std::path::PathBuf::from(f),
+        None => {
+            let cfg = ketaudit::synth::SynthConfig { encounters: n, seed: 42, ..Default::default() };
+            ketaudit::synth::write_dataset(&cfg, dir.path()).unwrap();
+            dir.path().join("notes.jsonl")
+        }
+    };
     let mut texts: Vec<String> = Vec::new();
     let mut on = |ev: ketaudit::ingest::NoteEvent| {
         if let ketaudit::ingest::NoteEvent::Note(n) = ev {
             texts.push(n.text);
         }
     };
-    ketaudit::ingest::read_notes(&dir.path().join("notes.jsonl"), &Default::default(), &mut on).unwrap();
+    ketaudit::ingest::read_notes(&notes_file, &Default::default(), &mut on).unwrap();
     let notes = texts.len() as f64;
     let mb = texts.iter().map(|t| t.len()).sum::<usize>() as f64 / 1e6;
     println!("corpus: {} notes, {mb:.1} MB of note text, 1 thread", texts.len());
