@@ -1,6 +1,7 @@
 //! Cost of each whole-note pattern, alone, over a generated corpus: every
-//! phrase-dictionary pattern, the timing event patterns and the drug-name
-//! pattern, plus the note-level passes, in microseconds per note.
+//! phrase-dictionary pattern, the dose and device patterns, the timing
+//! event and stated-duration patterns, the vital-sign patterns and the
+//! drug-name pattern, plus the note-level passes, in microseconds per note.
 //!
 //! `cargo bench --bench patterns` (env `KETAUDIT_BENCH_ENCOUNTERS`, default
 //! 2000; or `KETAUDIT_BENCH_NOTES=notes.jsonl` to time a notes file).

@@ -508,6 +508,7 @@ impl Extractor {
         time("phrase presence set".into(), &mut || lowers.iter().map(|l| present.matches(l).iter().count()).sum());
         let mut lcs: Vec<(String, &re::Lc)> = phrases.collect();
         lcs.extend(self.timing.whole_note_patterns());
+        lcs.extend(self.vitals.whole_note_patterns());
         lcs.push(("meds names".into(), self.meds.names_pattern()));
         for (name, r) in lcs {
             time(name, &mut || texts.iter().zip(&lowers).map(|(t, l)| r.find_iter(t, l).count()).sum());

@@ -230,7 +230,23 @@ impl PhraseExtractor {
     /// The dictionary phrase patterns, by id, and the presence set that
     /// gates them (for [`super::Extractor::pattern_costs`]).
     pub(crate) fn whole_note_patterns(&self) -> (impl Iterator<Item = (String, &super::re::Lc)>, &regex::RegexSet) {
-        (self.phrases.iter().map(|(_, id, r)| (format!("phrase {id}"), r)), &self.present)
+        let p = &self.p;
+        // The track and dose pass's own patterns, each run on every note.
+        let dose = [
+            ("admin_ctx", &p.admin_ctx),
+            ("esk_all", &p.esk_all),
+            ("ketamine", &p.ketamine),
+            ("total_mg", &p.total_mg),
+            ("esk_mg", &p.esk_mg),
+            ("devices", &p.devices),
+            ("device_idx", &p.device_idx),
+            ("mgkg", &p.mgkg),
+            ("weight", &p.weight),
+            ("ket_mg", &p.ket_mg),
+            ("ndc", &p.ndc),
+        ];
+        let phrases = self.phrases.iter().map(|(_, id, r)| (format!("phrase {id}"), r));
+        (phrases.chain(dose.into_iter().map(|(n, r)| (format!("dose {n}"), r))), &self.present)
     }
 
     /// Extract phrase evidence, doses, track signals, codes and E/M features.

@@ -338,10 +338,19 @@ impl TimingExtractor {
         }
     }
 
-    /// The event patterns each note is searched with, by event name (for
+    /// The patterns each note is searched with whole: the events, by event
+    /// name, then the stated durations and infusion minutes (for
     /// [`super::Extractor::pattern_costs`]).
     pub(crate) fn whole_note_patterns(&self) -> impl Iterator<Item = (String, &super::re::Lc)> {
-        self.events.iter().map(|(ev, r)| (format!("timing {ev:?}"), r))
+        let others = [
+            ("stated", &self.stated),
+            ("stated2", &self.stated2),
+            ("stated3", &self.stated3),
+            ("stated_after_last", &self.stated_after_last),
+            ("infusion_minutes", &self.infusion_minutes),
+            ("infusion_note", &self.infusion_note),
+        ];
+        self.events.iter().map(|(ev, r)| (format!("timing {ev:?}"), r)).chain(others.into_iter().map(|(n, r)| (format!("timing {n}"), r)))
     }
 
     /// Extract timing evidence into `facts`.

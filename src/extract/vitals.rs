@@ -513,6 +513,14 @@ impl VitalsExtractor {
         }
     }
 
+    /// The patterns each note is searched with whole, by name (for
+    /// [`super::Extractor::pattern_costs`]).
+    pub(crate) fn whole_note_patterns(&self) -> impl Iterator<Item = (String, &super::re::Lc)> {
+        [("pair", &self.pair), ("sbp_dbp", &self.sbp_dbp), ("hr", &self.hr), ("spo2", &self.spo2), ("rr", &self.rr)]
+            .into_iter()
+            .map(|(n, r)| (format!("vitals {n}"), r))
+    }
+
     fn simple_vitals(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
         for (r, kind, lo, hi) in
