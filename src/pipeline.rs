@@ -1303,7 +1303,9 @@ fn scan_locked(
     progress: &dyn Progress,
 ) -> Result<ScanSummary, ScanError> {
     let dict = Dictionaries::builtin();
-    let ex = Extractor::builtin();
+    // The ICD-10-CM table (first needed when scoring) is decompressed while
+    // the extractor compiles.
+    let (ex, _) = rayon::join(Extractor::builtin, crate::dict::icd10cm);
     let mut summary = ScanSummary::default();
     let out_err = |p: &Path, e: std::io::Error| ScanError::Output(format!("{}: {e}", p.display()));
     report::remove_stale_temps(&opts.out);

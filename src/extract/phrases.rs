@@ -107,16 +107,23 @@ fn re(p: &str) -> Regex {
 impl PhraseExtractor {
     /// Compile from dictionaries.
     pub fn new(dict: &Dictionaries) -> Self {
-        let phrases = dict.phrases.iter().map(|p| (p.kind, p.id.clone(), super::re::Lc::new(&p.pattern))).collect();
-        // The presence gate runs on the lowercased text; a pattern with a
-        // case-sensitive part gates on its lowercased superset.
-        let present = regex::RegexSetBuilder::new(
-            dict.phrases.iter().map(|p| super::re::ascii_boundaries(&super::re::lowercase_literals(&p.pattern))),
-        )
-        .size_limit(256 << 20)
-        .dfa_size_limit(super::re::DFA_CACHE_BYTES)
-        .build()
-        .expect("phrase patterns were validated when the dictionaries loaded");
+        use rayon::prelude::*;
+        // Compiled on the rayon workers: the phrases alone are about a fifth
+        // of a scan's start-up.
+        let (phrases, present) = rayon::join(
+            || dict.phrases.par_iter().map(|p| (p.kind, p.id.clone(), super::re::Lc::new(&p.pattern))).collect(),
+            // The presence gate runs on the lowercased text; a pattern with a
+            // case-sensitive part gates on its lowercased superset.
+            || {
+                regex::RegexSetBuilder::new(
+                    dict.phrases.iter().map(|p| super::re::ascii_boundaries(&super::re::lowercase_literals(&p.pattern))),
+                )
+                .size_limit(256 << 20)
+                .dfa_size_limit(super::re::DFA_CACHE_BYTES)
+                .build()
+                .expect("phrase patterns were validated when the dictionaries loaded")
+            },
+        );
         PhraseExtractor {
             phrases,
             present,
