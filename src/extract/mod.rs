@@ -423,6 +423,11 @@ impl Extractor {
     }
 
     /// The shipped extractor.
+    ///
+    /// Call it first outside any rayon job (the scan does, on its own
+    /// thread). Its initializer waits in `rayon::join`, and a worker waiting
+    /// there may run a stolen job; a stolen job that called this before
+    /// the initializer finished would re-enter the `OnceLock` and deadlock.
     pub fn builtin() -> &'static Extractor {
         static E: std::sync::OnceLock<Extractor> = std::sync::OnceLock::new();
         E.get_or_init(|| Extractor::new(Dictionaries::builtin()))
