@@ -1033,12 +1033,19 @@ pub fn score(
     (encounters, facts, findings)
 }
 
+/// The shipped dictionaries and extractor, with the ICD-10-CM table (first
+/// needed when scoring) decompressed while the extractor compiles.
+fn builtins() -> (&'static Dictionaries, &'static Extractor) {
+    let dict = Dictionaries::builtin();
+    let (ex, _) = rayon::join(Extractor::builtin, crate::dict::icd10cm);
+    (dict, ex)
+}
+
 /// Read, extract, group and score in memory without writing anything
 /// (used by `eval`, which needs every encounter's facts). Returns the
 /// result and the rejected records.
 pub fn analyze(opts: &ScanOptions, files: &[PathBuf], progress: &dyn Progress) -> Result<(ScanResult, Vec<Reject>), ScanError> {
-    let dict = Dictionaries::builtin();
-    let ex = Extractor::builtin();
+    let (dict, ex) = builtins();
     let mut summary = ScanSummary::default();
     let t0 = std::time::Instant::now();
     let (records, mut rejects) = read_and_extract(opts, files, ex, progress, &mut summary);
@@ -1302,10 +1309,7 @@ fn scan_locked(
     writer: Option<crate::index::NoteIndexWriter>,
     progress: &dyn Progress,
 ) -> Result<ScanSummary, ScanError> {
-    let dict = Dictionaries::builtin();
-    // The ICD-10-CM table (first needed when scoring) is decompressed while
-    // the extractor compiles.
-    let (ex, _) = rayon::join(Extractor::builtin, crate::dict::icd10cm);
+    let (dict, ex) = builtins();
     let mut summary = ScanSummary::default();
     let out_err = |p: &Path, e: std::io::Error| ScanError::Output(format!("{}: {e}", p.display()));
     report::remove_stale_temps(&opts.out);

@@ -415,9 +415,11 @@ impl Extractor {
     /// The parts compile at once on the rayon workers: compiling the
     /// patterns is most of a scan's start-up, which a short run feels.
     pub fn new(dict: &'static Dictionaries) -> Self {
-        let ((phrases, context), ((meds, vitals), timing)) = rayon::join(
-            || rayon::join(|| phrases::PhraseExtractor::new(dict), ContextRules::builtin),
-            || rayon::join(|| rayon::join(|| meds::MedExtractor::new(dict), vitals::VitalsExtractor::new), timing::TimingExtractor::new),
+        // The phrases (which compile their own patterns in parallel) against
+        // the rest, one after another.
+        let (phrases, (context, meds, vitals, timing)) = rayon::join(
+            || phrases::PhraseExtractor::new(dict),
+            || (ContextRules::builtin(), meds::MedExtractor::new(dict), vitals::VitalsExtractor::new(), timing::TimingExtractor::new()),
         );
         Extractor { dict, context, meds, phrases, vitals, timing }
     }
