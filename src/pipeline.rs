@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::dict::Dictionaries;
 use crate::encounter::{assess, merge_claims, ClonedFrom, Encounter, EncounterFacts, NoteMeta, NoteRecord, SessionsInWeek, Track};
 use crate::extract::similarity::{Sketch, SKETCH_WORDS};
-use crate::extract::Extractor;
+use crate::extract::{Extractor, NoteFacts, EXTRACT_CHUNK};
 use crate::ingest::{self, ClaimEvent, IngestOptions, NoteEvent};
 use crate::model::{ClaimLine, Note, Reject};
 use crate::report::spill::{Dec, Enc, SpillFile};
@@ -363,19 +363,31 @@ const EXTRACT_BATCH: usize = 2048;
 /// kills the run.
 fn extract_batch(batch: &mut Vec<Note>, ex: &Extractor, summary: &mut ScanSummary) -> Vec<Result<NoteRecord, Reject>> {
     summary.note_bytes += batch.iter().map(|n| n.text.len() as u64).sum::<u64>();
+    // Notes are extracted a chunk at a time, each step over the chunk's
+    // notes before the next (see `Extractor::extract_many`). A chunk that
+    // fails is extracted note by note, so only the failing note is lost.
+    let facts: Vec<Option<NoteFacts>> = batch
+        .par_chunks(EXTRACT_CHUNK)
+        .flat_map_iter(|chunk| {
+            let notes: Vec<(&str, Option<&str>)> = chunk.iter().map(|n| (n.text.as_str(), n.note_type.as_deref())).collect();
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.extract_many(&notes))) {
+                Ok(v) => v.into_iter().map(Some).collect::<Vec<_>>(),
+                Err(_) => chunk.iter().map(|n| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.extract(n))).ok()).collect(),
+            }
+        })
+        .collect();
     let out = batch
-        .par_iter()
-        .map(|n| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.extract(n)))
-                .map(|facts| NoteRecord { meta: NoteMeta::of(n), facts })
-                .map_err(|_| Reject {
-                    file: n.origin.file.clone(),
-                    line: n.origin.line,
-                    kind: "notes",
-                    reason: "extraction_failed".into(),
-                    detail: format!("internal error while extracting note_id {}; please report it", n.note_id),
-                    raw: None,
-                })
+        .iter()
+        .zip(facts)
+        .map(|(n, facts)| {
+            facts.ok_or(()).map(|facts| NoteRecord { meta: NoteMeta::of(n), facts }).map_err(|_| Reject {
+                file: n.origin.file.clone(),
+                line: n.origin.line,
+                kind: "notes",
+                reason: "extraction_failed".into(),
+                detail: format!("internal error while extracting note_id {}; please report it", n.note_id),
+                raw: None,
+            })
         })
         .collect();
     batch.clear();

@@ -292,7 +292,7 @@ impl MedExtractor {
         let text = ctx.text;
         let p = pats();
         let mut mentions: Vec<(Range<usize>, usize)> =
-            self.names_all.find_iter(text, &ctx.lower).filter_map(|r| self.drug_of(&text[r.clone()]).map(|d| (r, d))).collect();
+            ctx.find_iter(&self.names_all).filter_map(|r| self.drug_of(&text[r.clone()]).map(|d| (r, d))).collect();
         self.misspelled(text, &ctx.lower, &mut mentions);
         if mentions.is_empty() {
             return;

@@ -256,6 +256,17 @@ impl PhraseExtractor {
         (phrases.chain(dose.into_iter().map(|(n, r)| (format!("dose {n}"), r))), &self.present)
     }
 
+    /// Which phrase patterns occur in a lowercased note.
+    pub fn present(&self, lower: &str) -> regex::SetMatches {
+        self.present.matches(lower)
+    }
+
+    /// How many dictionary phrase patterns there are (the first entries of
+    /// [`PhraseExtractor::whole_note_patterns`]).
+    pub(crate) fn phrase_count(&self) -> usize {
+        self.phrases.len()
+    }
+
     /// Extract phrase evidence, doses, track signals, codes and E/M features.
     pub fn extract(&self, ctx: &NoteCtx<'_>, note_type: Option<&str>, facts: &mut NoteFacts) {
         let text = ctx.text;
@@ -266,12 +277,19 @@ impl PhraseExtractor {
         let mut rems_spans: Vec<(std::ops::Range<usize>, PhraseKind)> = Vec::new();
         // One pass tells which phrases occur at all; only those are searched
         // for their positions.
-        let present = self.present.matches(&ctx.lower);
+        let live;
+        let present = match ctx.found.present() {
+            Some(p) => p,
+            None => {
+                live = self.present.matches(&ctx.lower);
+                &live
+            }
+        };
         for (i, (kind, id, r)) in self.phrases.iter().enumerate() {
             if !present.matched(i) {
                 continue;
             }
-            for m in r.find_iter(text, &ctx.lower) {
+            for m in ctx.find_iter(r) {
                 let m = super::text::Span::new(text, m);
                 let span = m.start()..m.end();
                 let mut a = ctx.context.assess(span.clone());
@@ -709,7 +727,7 @@ impl PhraseExtractor {
         let text = ctx.text;
         let p = &self.p;
         let nt = note_type.unwrap_or("");
-        let admin_in_note = p.admin_ctx.is_match(text, &ctx.lower);
+        let admin_in_note = ctx.is_match(&p.admin_ctx);
         // A mention on the line of a timed administration ("Ketamine 200 mg
         // RDT given 1:47 PM") is today's treatment even when a section above
         // it (a past-history table without a closing header) reads as history.
@@ -717,7 +735,7 @@ impl PhraseExtractor {
             facts.timing.dose_times.iter().filter_map(|(_, ev)| facts.evidence.get(*ev)).map(|e| line_of(text, e.span.start)).collect();
         let current =
             |a: &Assertion, pos: usize| -> bool { a.is_patient_fact() && (!a.historical || dose_lines.iter().any(|l| l.contains(&pos))) };
-        for m in p.esk_all.find_iter(text, &ctx.lower) {
+        for m in ctx.find_iter(&p.esk_all) {
             let m = super::text::Span::new(text, m);
             let a = ctx.context.assess(m.start()..m.end());
             if !current(&a, m.start()) {
@@ -735,7 +753,7 @@ impl PhraseExtractor {
                 counts: true,
             });
         }
-        for m in p.ketamine.find_iter(text, &ctx.lower) {
+        for m in ctx.find_iter(&p.ketamine) {
             let m = super::text::Span::new(text, m);
             // "esketamine" is matched above; \bketamine\b does not match inside it.
             let a = ctx.context.assess(m.start()..m.end());
@@ -830,7 +848,7 @@ impl PhraseExtractor {
             // "no take-home devices", "none dispensed for home use": said not to.
             r.find(w).is_some_and(|m| !no.is_match(&w[..m.start()]))
         };
-        for c in p.total_mg.captures_iter(text, &ctx.lower) {
+        for c in ctx.captures_iter(&p.total_mg) {
             let m = c.get(0).unwrap();
             let n: f64 = c.name("n").or(c.name("n2")).and_then(|x| x.as_str().parse().ok()).unwrap_or(0.0);
             let cl = clause(text, m.start());
@@ -862,7 +880,7 @@ impl PhraseExtractor {
             }
             push_dose(facts, n, m.start()..m.end(), "total-dose", 3);
         }
-        for c in p.esk_mg.captures_iter(text, &ctx.lower) {
+        for c in ctx.captures_iter(&p.esk_mg) {
             let m = c.get(0).unwrap();
             let cl = clause(text, m.start());
             let ct = super::text::sub(text, cl.clone());
@@ -910,7 +928,7 @@ impl PhraseExtractor {
             let n: f64 = c["n"].parse().unwrap();
             push_dose(facts, n, m.start()..m.end(), "esketamine-mg", 2);
         }
-        for c in p.devices.captures_iter(text, &ctx.lower) {
+        for c in ctx.captures_iter(&p.devices) {
             let m = c.get(0).unwrap();
             let Some(n) = c.name("n").or(c.name("n2")).or(c.name("n3")).and_then(|x| parse_number(x.as_str())) else { continue };
             if !(1.0..=3.0).contains(&n) || excluded(m.start(), m.end()) || at_home(m.end(), clause(text, m.start()).end) {
@@ -920,7 +938,7 @@ impl PhraseExtractor {
         }
         let mut max_idx = 0u32;
         let mut idx_span = 0..0;
-        for c in p.device_idx.captures_iter(text, &ctx.lower) {
+        for c in ctx.captures_iter(&p.device_idx) {
             let m = c.get(0).unwrap();
             let k = c
                 .name("n")
@@ -967,7 +985,7 @@ impl PhraseExtractor {
         // today's, where an earlier one was a protocol's or a past infusion's
         // ("infusions 1-2 were 0.5 mg/kg ...; Today: 0.75 mg/kg x 64 kg").
         let mut chosen: Option<(f64, std::ops::Range<usize>, bool)> = None;
-        for c in p.mgkg.captures_iter(text, &ctx.lower) {
+        for c in ctx.captures_iter(&p.mgkg) {
             let m = c.get(0).unwrap();
             let n: f64 = c.name("n").or_else(|| c.name("n2")).map_or(0.0, |n| n.as_str().parse().unwrap_or(0.0));
             if !(n > 0.0 && n <= 5.0) || excluded_cut(m.start(), m.end(), true) {
@@ -994,7 +1012,7 @@ impl PhraseExtractor {
             });
             facts.mg_per_kg = Some((n, ev));
         }
-        for c in p.weight.captures_iter(text, &ctx.lower) {
+        for c in ctx.captures_iter(&p.weight) {
             let m = c.get(0).unwrap();
             let (n, u) = match (c.name("n"), c.name("n2"), c.name("n3")) {
                 (Some(n), _, _) => (n.as_str(), c.name("u").map(|u| u.as_str()).unwrap_or("kg")),
@@ -1018,7 +1036,7 @@ impl PhraseExtractor {
                 facts.weight_kg = Some((w, ev));
             }
         }
-        for c in p.ket_mg.captures_iter(text, &ctx.lower) {
+        for c in ctx.captures_iter(&p.ket_mg) {
             let m = c.get(0).unwrap();
             if c.name("kg").is_some() || c.name("kg2").is_some() {
                 continue;
@@ -1044,7 +1062,7 @@ impl PhraseExtractor {
             }
             push_dose(facts, n, m.start()..m.end(), "ketamine-mg", 2);
         }
-        for m in p.ndc.find_iter(text, &ctx.lower) {
+        for m in ctx.find_iter(&p.ndc) {
             let m = super::text::Span::new(text, m);
             facts.push(Evidence {
                 kind: EvKind::Ndc,

@@ -12,6 +12,8 @@
 //! vocabulary: a boundary between an ASCII letter and "é" is not something
 //! they rely on.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use regex::{Regex, RegexBuilder};
 
 /// Rewrite `\b`/`\B` outside character classes to their ASCII forms.
@@ -167,15 +169,37 @@ pub fn lowercase_literals(p: &str) -> String {
 pub struct Lc {
     re: Regex,
     on_lower: bool,
+    /// Where a prepared note keeps this pattern's matches (see
+    /// [`super::Prepared`]); `u32::MAX` when it is not searched ahead.
+    slot: AtomicU32,
 }
 
 impl Lc {
     /// Compile; panics on an invalid built-in pattern.
     pub fn new(p: &str) -> Lc {
+        let slot = AtomicU32::new(u32::MAX);
         match lowercase_pattern(p) {
-            Some(l) => Lc { re: cs(&l), on_lower: true },
-            None => Lc { re: ci(p), on_lower: false },
+            Some(l) => Lc { re: cs(&l), on_lower: true, slot },
+            None => Lc { re: ci(p), on_lower: false, slot },
         }
+    }
+    /// Mark this pattern as searched ahead into `slot` of prepared notes.
+    pub(crate) fn set_slot(&self, slot: usize) {
+        self.slot.store(u32::try_from(slot).expect("slot fits u32"), Ordering::Relaxed);
+    }
+    /// The slot a prepared note keeps this pattern's matches in.
+    #[inline]
+    pub(crate) fn slot(&self) -> Option<usize> {
+        let s = self.slot.load(Ordering::Relaxed);
+        (s != u32::MAX).then_some(s as usize)
+    }
+    /// Captures of the match that starts at `start` (the leftmost-first
+    /// match searched from there, with the whole haystack around it for
+    /// the word boundaries). Given a range that [`Lc::find_iter`] yielded,
+    /// this is the same match as [`Lc::captures_iter`] yields there, found
+    /// by searching the match rather than the note.
+    pub fn captures_at<'t>(&self, text: &'t str, lower: &'t str, start: usize) -> Option<regex::Captures<'t>> {
+        self.re.captures_at(self.hay(text, lower), start)
     }
     /// The haystack to search: `lower` must be `text.to_ascii_lowercase()`.
     #[inline]

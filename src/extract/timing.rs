@@ -356,11 +356,11 @@ impl TimingExtractor {
     /// Extract timing evidence into `facts`.
     pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
-        let infusion_note = self.infusion_note.is_match(text, &ctx.lower);
+        let infusion_note = ctx.is_match(&self.infusion_note);
         let times = &ctx.times;
         let mut used_range_ends: Vec<usize> = Vec::new();
         for (ev, r) in &self.events {
-            for m in r.find_iter(text, &ctx.lower) {
+            for m in ctx.find_iter(r) {
                 let m = super::text::Span::new(text, m);
                 // An event worded across a line break ("Infusion\nstart
                 // 0925": a bare header over its entry) runs to the clause
@@ -704,7 +704,7 @@ impl TimingExtractor {
         let mut seen: Vec<Range<usize>> = Vec::new();
         for (k, r) in [&self.stated, &self.stated2, &self.stated3, &self.stated_after_last].into_iter().enumerate() {
             let after_last = k == 3;
-            for c in r.captures_iter(text, &ctx.lower) {
+            for c in ctx.captures_iter(r) {
                 let m = c.get(0).unwrap();
                 if seen.iter().any(|s| s.start < m.end() && m.start() < s.end) {
                     continue;
@@ -768,7 +768,7 @@ impl TimingExtractor {
                 facts.timing.stated_minutes.push((minutes.round() as u32, i));
             }
         }
-        for c in self.infusion_minutes.captures_iter(text, &ctx.lower) {
+        for c in ctx.captures_iter(&self.infusion_minutes) {
             let m = c.get(0).unwrap();
             let cl = clause(text, m.start());
             let lower = super::text::sub(text, cl.clone()).to_ascii_lowercase();

@@ -148,12 +148,12 @@ impl VitalsExtractor {
         let text = ctx.text;
         let times = &ctx.times;
         let mut cands: Vec<Cand> = Vec::new();
-        for c in self.sbp_dbp.captures_iter(text, &ctx.lower) {
+        for c in ctx.captures_iter(&self.sbp_dbp) {
             let (Ok(s), Ok(d)) = (c["sys"].parse::<u16>(), c["dia"].parse::<u16>()) else { continue };
             let m = c.get(0).unwrap();
             cands.push((m.start()..m.end(), m.start()..m.end(), s, d, true));
         }
-        for c in self.pair.captures_iter(text, &ctx.lower) {
+        for c in ctx.captures_iter(&self.pair) {
             let m = c.get(0).unwrap();
             if cands.iter().any(|x| x.0.start < m.end() && m.start() < x.0.end) {
                 continue;
@@ -526,7 +526,7 @@ impl VitalsExtractor {
         for (r, kind, lo, hi) in
             [(&self.hr, EvKind::HeartRate, 30u32, 220u32), (&self.spo2, EvKind::Spo2, 70, 100), (&self.rr, EvKind::RespRate, 6, 40)]
         {
-            for c in r.captures_iter(text, &ctx.lower) {
+            for c in ctx.captures_iter(r) {
                 let v = c.name("v").unwrap();
                 let Ok(n) = v.as_str().parse::<u32>() else { continue };
                 if n < lo || n > hi {
