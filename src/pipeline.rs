@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::dict::Dictionaries;
 use crate::encounter::{assess, merge_claims, ClonedFrom, Encounter, EncounterFacts, NoteMeta, NoteRecord, SessionsInWeek, Track};
 use crate::extract::similarity::{Sketch, SKETCH_WORDS};
-use crate::extract::{Extractor, NoteFacts, EXTRACT_CHUNK};
+use crate::extract::{Extractor, NoteFacts, EXTRACT_CHUNK, EXTRACT_CHUNK_BYTES};
 use crate::ingest::{self, ClaimEvent, IngestOptions, NoteEvent};
 use crate::model::{ClaimLine, Note, Reject};
 use crate::report::spill::{Dec, Enc, SpillFile};
@@ -366,8 +366,24 @@ fn extract_batch(batch: &mut Vec<Note>, ex: &Extractor, summary: &mut ScanSummar
     // Notes are extracted a chunk at a time, each step over the chunk's
     // notes before the next (see `Extractor::extract_many`). A chunk that
     // fails is extracted note by note, so only the failing note is lost.
-    let facts: Vec<Option<NoteFacts>> = batch
-        .par_chunks(EXTRACT_CHUNK)
+    // Enough chunks to keep every thread busy, none over EXTRACT_CHUNK
+    // notes or (unless one note is) EXTRACT_CHUNK_BYTES of text.
+    let per_chunk = (batch.len() / (4 * rayon::current_num_threads())).clamp(8, EXTRACT_CHUNK);
+    let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, n) in batch.iter().enumerate() {
+        if i > start && (i - start == per_chunk || bytes + n.text.len() > EXTRACT_CHUNK_BYTES) {
+            chunks.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes += n.text.len();
+    }
+    if start < batch.len() {
+        chunks.push(start..batch.len());
+    }
+    let facts: Vec<Option<NoteFacts>> = chunks
+        .into_par_iter()
+        .map(|r| &batch[r])
         .flat_map_iter(|chunk| {
             let notes: Vec<(&str, Option<&str>)> = chunk.iter().map(|n| (n.text.as_str(), n.note_type.as_deref())).collect();
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.extract_many(&notes))) {
@@ -376,6 +392,7 @@ fn extract_batch(batch: &mut Vec<Note>, ex: &Extractor, summary: &mut ScanSummar
             }
         })
         .collect();
+    assert_eq!(facts.len(), batch.len(), "one extraction result per note");
     let out = batch
         .iter()
         .zip(facts)

@@ -63,9 +63,9 @@ proptest! {
     }
 }
 
-/// Notes extracted together (one step over all of them, then the next)
-/// get the facts each gets alone: the scan extracts in chunks, `explain`
-/// and the tests one note at a time.
+/// Notes extracted together (whole-note patterns searched ahead, one
+/// pattern over all of them, then each step over all of them) get the facts
+/// each gets alone with every pattern searched where the extractors ask.
 fn same_facts_together_and_alone(notes: &[(String, Option<&str>)]) -> Result<(), String> {
     let ex = Extractor::builtin();
     let refs: Vec<(&str, Option<&str>)> = notes.iter().map(|(t, nt)| (t.as_str(), *nt)).collect();
@@ -74,7 +74,7 @@ fn same_facts_together_and_alone(notes: &[(String, Option<&str>)]) -> Result<(),
         return Err(format!("{} facts for {} notes", together.len(), notes.len()));
     }
     for ((t, nt), f) in notes.iter().zip(&together) {
-        let alone = ex.extract_text(t, *nt);
+        let alone = ex.extract_live(t, *nt);
         if format!("{alone:?}") != format!("{f:?}") {
             return Err(format!("facts differ for note {t:?}"));
         }

@@ -413,12 +413,19 @@ impl Found {
         self.present.as_ref()
     }
 
-    /// The ranges `r` was found at ahead, if it was.
+    /// The ranges `r` was found at ahead, if it was, and whether they are
+    /// its first match only.
     #[inline]
-    fn of(&self, r: &re::Lc) -> Option<&[Range<usize>]> {
-        let s = r.slot()?;
+    fn of(&self, r: &re::Lc) -> Option<(&[Range<usize>], bool)> {
+        let (s, first_only) = r.slot()?;
         let (a, b) = (*self.at.get(s)?, *self.at.get(s + 1)?);
-        Some(&self.ranges[a as usize..b as usize])
+        Some((&self.ranges[a as usize..b as usize], first_only))
+    }
+
+    /// All the ranges `r` was found at ahead, if they were kept.
+    #[inline]
+    fn all_of(&self, r: &re::Lc) -> Option<&[Range<usize>]> {
+        self.of(r).and_then(|(f, first_only)| (!first_only).then_some(f))
     }
 }
 
@@ -434,7 +441,7 @@ impl<'a> NoteCtx<'a> {
     /// Match ranges of a whole-note pattern, in text order (as
     /// [`re::Lc::find_iter`] over the note).
     pub fn find_iter<'s>(&'s self, r: &'s re::Lc) -> Box<dyn Iterator<Item = Range<usize>> + 's> {
-        match self.found.of(r) {
+        match self.found.all_of(r) {
             Some(f) => Box::new(f.iter().cloned()),
             None => Box::new(r.find_iter(self.text, &self.lower)),
         }
@@ -442,9 +449,9 @@ impl<'a> NoteCtx<'a> {
 
     /// Captures of a whole-note pattern's matches, in text order (as
     /// [`re::Lc::captures_iter`] over the note). A pattern searched ahead
-    /// runs its capture engine on each match only.
+    /// searches again from each found match's start.
     pub fn captures_iter<'s>(&'s self, r: &'s re::Lc) -> Box<dyn Iterator<Item = regex::Captures<'s>> + 's> {
-        match self.found.of(r) {
+        match self.found.all_of(r) {
             Some(f) => Box::new(f.iter().filter_map(move |m| {
                 let c = r.captures_at(self.text, &self.lower, m.start);
                 debug_assert_eq!(
@@ -461,7 +468,7 @@ impl<'a> NoteCtx<'a> {
     /// Whether a whole-note pattern matches anywhere in the note.
     pub fn is_match(&self, r: &re::Lc) -> bool {
         match self.found.of(r) {
-            Some(f) => !f.is_empty(),
+            Some((f, _)) => !f.is_empty(),
             None => r.is_match(self.text, &self.lower),
         }
     }
@@ -498,8 +505,8 @@ impl Extractor {
             || (ContextRules::builtin(), meds::MedExtractor::new(dict), vitals::VitalsExtractor::new(), timing::TimingExtractor::new()),
         );
         let ex = Extractor { dict, context, meds, phrases, vitals, timing };
-        for (slot, (r, _)) in ex.whole_note().into_iter().enumerate() {
-            r.set_slot(slot);
+        for (slot, (r, _, first_only)) in ex.whole_note().into_iter().enumerate() {
+            r.set_slot(slot, first_only);
         }
         ex
     }
@@ -525,15 +532,20 @@ impl Extractor {
         self.extract_many(&[(raw, note_type)]).pop().expect("one note's facts")
     }
 
-    /// The patterns every note is searched for whole, with the index of the
-    /// phrase whose presence gates each (in slot order).
-    fn whole_note(&self) -> Vec<(&re::Lc, Option<usize>)> {
+    /// The patterns every note is searched for whole, in slot order, with
+    /// the index of the phrase whose presence gates each and whether only
+    /// its first match is needed (a pattern the extractors only ask
+    /// `is_match` of). A pattern the extractors read through [`NoteCtx`]
+    /// but missing here is searched live, note by note: slower, not wrong.
+    fn whole_note(&self) -> Vec<(&re::Lc, Option<usize>, bool)> {
         let (phrases, _) = self.phrases.whole_note_patterns();
         let gated = self.phrases.phrase_count();
-        let mut v: Vec<(&re::Lc, Option<usize>)> = phrases.enumerate().map(|(i, (_, r))| (r, (i < gated).then_some(i))).collect();
-        v.extend(self.timing.whole_note_patterns().map(|(_, r)| (r, None)));
-        v.extend(self.vitals.whole_note_patterns().map(|(_, r)| (r, None)));
-        v.push((self.meds.names_pattern(), None));
+        let first_only = |r: &re::Lc| self.phrases.asked_if_matches(r) || self.timing.asked_if_matches(r);
+        let mut v: Vec<(&re::Lc, Option<usize>, bool)> =
+            phrases.enumerate().map(|(i, (_, r))| (r, (i < gated).then_some(i), first_only(r))).collect();
+        v.extend(self.timing.whole_note_patterns().map(|(_, r)| (r, None, first_only(r))));
+        v.extend(self.vitals.whole_note_patterns().map(|(_, r)| (r, None, false)));
+        v.push((self.meds.names_pattern(), None, false));
         v
     }
 
@@ -545,7 +557,7 @@ impl Extractor {
     /// table from the CPU's caches before the next note needs it again.
     /// Searching a few dozen notes for one pattern before the next keeps
     /// the table hot.
-    pub fn prepare_batch(&self, raws: &[&str]) -> Vec<Prepared> {
+    fn prepare_batch(&self, raws: &[&str], ahead: bool) -> Vec<Prepared> {
         let mut out: Vec<Prepared> = raws
             .iter()
             .map(|raw| {
@@ -557,21 +569,30 @@ impl Extractor {
                 Prepared { normalized, lower, found: Found::default() }
             })
             .collect();
+        if !ahead {
+            return out;
+        }
         for p in &mut out {
             p.found.present = Some(self.phrases.present(&p.lower));
         }
-        for (slot, (r, gate)) in self.whole_note().into_iter().enumerate() {
-            debug_assert_eq!(r.slot(), Some(slot), "slots follow whole_note()'s order");
+        let offset = |ranges: &Vec<Range<usize>>| u32::try_from(ranges.len()).expect("under 2^32 matches in a note");
+        for (slot, (r, gate, first_only)) in self.whole_note().into_iter().enumerate() {
+            debug_assert_eq!(r.slot(), Some((slot, first_only)), "slots follow whole_note()'s order");
             for (raw, p) in raws.iter().zip(&mut out) {
-                p.found.at.push(p.found.ranges.len() as u32);
+                p.found.at.push(offset(&p.found.ranges));
                 if gate.is_none_or(|i| p.found.present.as_ref().is_some_and(|s| s.matched(i))) {
                     let text = p.normalized.as_deref().unwrap_or(raw);
-                    p.found.ranges.extend(r.find_iter(text, &p.lower));
+                    let found = r.find_iter(text, &p.lower);
+                    if first_only {
+                        p.found.ranges.extend(found.take(1));
+                    } else {
+                        p.found.ranges.extend(found);
+                    }
                 }
             }
         }
         for p in &mut out {
-            p.found.at.push(p.found.ranges.len() as u32);
+            p.found.at.push(offset(&p.found.ranges));
         }
         out
     }
@@ -579,12 +600,24 @@ impl Extractor {
     /// Extract from several notes (raw text and exported note type) at once:
     /// each step runs over every note before the next step starts, for the
     /// reason [`Extractor::prepare_batch`] gives. Each note's facts are the
-    /// ones [`Extractor::extract_text`] gives it alone.
+    /// ones [`Extractor::extract_live`] gives it alone.
     pub fn extract_many(&self, notes: &[(&str, Option<&str>)]) -> Vec<NoteFacts> {
+        self.extract_chunk(notes, true)
+    }
+
+    /// Extract one note with every pattern searched where the extractors
+    /// ask, nothing searched ahead: the reference the chunked extraction
+    /// is tested against.
+    #[doc(hidden)]
+    pub fn extract_live(&self, raw: &str, note_type: Option<&str>) -> NoteFacts {
+        self.extract_chunk(&[(raw, note_type)], false).pop().expect("one note's facts")
+    }
+
+    fn extract_chunk(&self, notes: &[(&str, Option<&str>)], ahead: bool) -> Vec<NoteFacts> {
         let raws: Vec<&str> = notes.iter().map(|(raw, _)| *raw).collect();
         let mut normalized = Vec::with_capacity(notes.len());
         let mut rest = Vec::with_capacity(notes.len());
-        for p in self.prepare_batch(&raws) {
+        for p in self.prepare_batch(&raws, ahead) {
             normalized.push(p.normalized);
             rest.push((p.lower, p.found));
         }
@@ -633,11 +666,18 @@ impl Extractor {
     }
 }
 
-/// Notes the scan hands [`Extractor::extract_many`] at a time. Measured with
-/// `benches/patterns.rs` on 20,000 e2e notes, one thread: 8 notes a call
-/// 287-343 us per note, 32 282-340, 64 306-339, 128 277-308, 256 293,
-/// against 357-534 one note at a time in the same runs.
+/// Notes the scan hands [`Extractor::extract_many`] at a time, at most.
+/// Measured with `benches/patterns.rs` on 20,000 e2e notes, one thread: 8
+/// notes a call 287-343 us per note, 32 282-340, 64 306-339, 128 277-308,
+/// 256 293, against 357-534 for the same code one note at a time in the
+/// same runs (`extract_text`, which searches the one note ahead). Scans of 60,000 notes at 2 threads: 16 and 32 a call 25-28 s
+/// CPU, 128 21-22, 512 19-22.
 pub const EXTRACT_CHUNK: usize = 128;
+
+/// Note text a chunk holds at most, so that a chunk of long notes does not
+/// hold 128 of them with their copies at once (a note over it is a chunk of
+/// its own).
+pub const EXTRACT_CHUNK_BYTES: usize = 1 << 20;
 
 /// What one pattern or pass cost over a corpus (see
 /// [`Extractor::pattern_costs`]).
@@ -688,7 +728,7 @@ impl Extractor {
         time("pass: sections".into(), &mut || texts.iter().map(|t| text::sections(t, &|l: &str| self.meds.is_drug_label(l)).len()).sum());
         time("pass: clock_times".into(), &mut || texts.iter().map(|t| text::clock_times(t).len()).sum());
         time("pass: sketch".into(), &mut || texts.iter().map(|t| similarity::Sketch::of(t).shingles as usize).sum());
-        time("whole extract_text".into(), &mut || texts.iter().map(|t| self.extract_text(t, None).evidence.len()).sum());
+        time("whole extract, note by note".into(), &mut || texts.iter().map(|t| self.extract_live(t, None).evidence.len()).sum());
         {
             time(format!("whole extract_many, {EXTRACT_CHUNK} a call"), &mut || {
                 texts

@@ -235,7 +235,9 @@ impl PhraseExtractor {
     }
 
     /// The dictionary phrase patterns, by id, and the presence set that
-    /// gates them (for [`super::Extractor::pattern_costs`]).
+    /// gates them, then the track and dose pass's patterns: the ones
+    /// [`super::Extractor::pattern_costs`] times and the scan searches
+    /// ahead (their order is their slot order).
     pub(crate) fn whole_note_patterns(&self) -> (impl Iterator<Item = (String, &super::re::Lc)>, &regex::RegexSet) {
         let p = &self.p;
         // The track and dose pass's own patterns, each run on every note.
@@ -259,6 +261,11 @@ impl PhraseExtractor {
     /// Which phrase patterns occur in a lowercased note.
     pub fn present(&self, lower: &str) -> regex::SetMatches {
         self.present.matches(lower)
+    }
+
+    /// Whether the extractor only asks if `r` matches (a yes/no gate).
+    pub(crate) fn asked_if_matches(&self, r: &super::re::Lc) -> bool {
+        std::ptr::eq(r, &self.p.admin_ctx)
     }
 
     /// How many dictionary phrase patterns there are (the first entries of

@@ -164,6 +164,9 @@ pub fn lowercase_literals(p: &str) -> String {
     out
 }
 
+/// The bit of [`Lc`]'s slot that says only the first match is kept.
+const FIRST_ONLY: u32 = 1 << 31;
+
 /// A case-insensitive pattern compiled to run on the ASCII-lowercased text
 /// when its meaning allows (see [`lowercase_pattern`]), else on the original.
 pub struct Lc {
@@ -183,21 +186,24 @@ impl Lc {
             None => Lc { re: ci(p), on_lower: false, slot },
         }
     }
-    /// Mark this pattern as searched ahead into `slot` of prepared notes.
-    pub(crate) fn set_slot(&self, slot: usize) {
-        self.slot.store(u32::try_from(slot).expect("slot fits u32"), Ordering::Relaxed);
+    /// Mark this pattern as searched ahead into `slot` of prepared notes;
+    /// `first_only` when only whether it matches is kept (its first match).
+    pub(crate) fn set_slot(&self, slot: usize, first_only: bool) {
+        let s = u32::try_from(slot).ok().filter(|s| *s < FIRST_ONLY).expect("slot below 2^31");
+        self.slot.store(if first_only { s | FIRST_ONLY } else { s }, Ordering::Relaxed);
     }
-    /// The slot a prepared note keeps this pattern's matches in.
+    /// The slot a prepared note keeps this pattern's matches in, and whether
+    /// it keeps only the first.
     #[inline]
-    pub(crate) fn slot(&self) -> Option<usize> {
+    pub(crate) fn slot(&self) -> Option<(usize, bool)> {
         let s = self.slot.load(Ordering::Relaxed);
-        (s != u32::MAX).then_some(s as usize)
+        (s != u32::MAX).then_some(((s & !FIRST_ONLY) as usize, s & FIRST_ONLY != 0))
     }
     /// Captures of the match that starts at `start` (the leftmost-first
     /// match searched from there, with the whole haystack around it for
     /// the word boundaries). Given a range that [`Lc::find_iter`] yielded,
-    /// this is the same match as [`Lc::captures_iter`] yields there, found
-    /// by searching the match rather than the note.
+    /// this is the same match as [`Lc::captures_iter`] yields there: the
+    /// search starts at the match instead of at the end of the one before.
     pub fn captures_at<'t>(&self, text: &'t str, lower: &'t str, start: usize) -> Option<regex::Captures<'t>> {
         self.re.captures_at(self.hay(text, lower), start)
     }
