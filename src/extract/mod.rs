@@ -390,7 +390,7 @@ pub struct NoteCtx<'a> {
     /// vitals extractors.
     pub times: Vec<text::TimeMention>,
     /// Which phrase patterns occur, and the matches of the patterns searched
-    /// ahead (see [`Prepared`]).
+    /// ahead (see [`Found`]).
     pub found: Found,
 }
 
@@ -413,35 +413,33 @@ impl Found {
         self.present.as_ref()
     }
 
-    /// The ranges `r` was found at ahead, if it was, and whether they are
-    /// its first match only.
+    /// The ranges `r` was found at ahead, if it was.
     #[inline]
-    fn of(&self, r: &re::Lc) -> Option<(&[Range<usize>], bool)> {
-        let (s, first_only) = r.slot()?;
+    fn of(&self, r: &re::Lc) -> Option<&[Range<usize>]> {
+        let s = r.slot()?;
         let (a, b) = (*self.at.get(s)?, *self.at.get(s + 1)?);
-        Some((&self.ranges[a as usize..b as usize], first_only))
-    }
-
-    /// All the ranges `r` was found at ahead, if they were kept.
-    #[inline]
-    fn all_of(&self, r: &re::Lc) -> Option<&[Range<usize>]> {
-        self.of(r).and_then(|(f, first_only)| (!first_only).then_some(f))
+        Some(&self.ranges[a as usize..b as usize])
     }
 }
 
 /// A note's text made ready for extraction: the layout-normalized copy, its
 /// lowercase, and the whole-note patterns' matches.
-pub struct Prepared {
+struct Prepared {
     normalized: Option<String>,
     lower: String,
     found: Found,
 }
 
-impl<'a> NoteCtx<'a> {
+impl NoteCtx<'_> {
+    /// Kind of the section at `pos`.
+    pub fn section_kind(&self, pos: usize) -> Option<SectionKind> {
+        text::section_at(&self.sections, pos).map(|s| s.kind)
+    }
+
     /// Match ranges of a whole-note pattern, in text order (as
     /// [`re::Lc::find_iter`] over the note).
     pub fn find_iter<'s>(&'s self, r: &'s re::Lc) -> Box<dyn Iterator<Item = Range<usize>> + 's> {
-        match self.found.all_of(r) {
+        match self.found.of(r) {
             Some(f) => Box::new(f.iter().cloned()),
             None => Box::new(r.find_iter(self.text, &self.lower)),
         }
@@ -451,7 +449,7 @@ impl<'a> NoteCtx<'a> {
     /// [`re::Lc::captures_iter`] over the note). A pattern searched ahead
     /// searches again from each found match's start.
     pub fn captures_iter<'s>(&'s self, r: &'s re::Lc) -> Box<dyn Iterator<Item = regex::Captures<'s>> + 's> {
-        match self.found.all_of(r) {
+        match self.found.of(r) {
             Some(f) => Box::new(f.iter().filter_map(move |m| {
                 let c = r.captures_at(self.text, &self.lower, m.start);
                 debug_assert_eq!(
@@ -468,16 +466,9 @@ impl<'a> NoteCtx<'a> {
     /// Whether a whole-note pattern matches anywhere in the note.
     pub fn is_match(&self, r: &re::Lc) -> bool {
         match self.found.of(r) {
-            Some((f, _)) => !f.is_empty(),
+            Some(f) => !f.is_empty(),
             None => r.is_match(self.text, &self.lower),
         }
-    }
-}
-
-impl NoteCtx<'_> {
-    /// Kind of the section at `pos`.
-    pub fn section_kind(&self, pos: usize) -> Option<SectionKind> {
-        text::section_at(&self.sections, pos).map(|s| s.kind)
     }
 }
 
@@ -505,8 +496,8 @@ impl Extractor {
             || (ContextRules::builtin(), meds::MedExtractor::new(dict), vitals::VitalsExtractor::new(), timing::TimingExtractor::new()),
         );
         let ex = Extractor { dict, context, meds, phrases, vitals, timing };
-        for (slot, (r, _, first_only)) in ex.whole_note().into_iter().enumerate() {
-            r.set_slot(slot, first_only);
+        for (slot, (r, _)) in ex.whole_note().into_iter().enumerate() {
+            r.set_slot(slot);
         }
         ex
     }
@@ -533,19 +524,22 @@ impl Extractor {
     }
 
     /// The patterns every note is searched for whole, in slot order, with
-    /// the index of the phrase whose presence gates each and whether only
-    /// its first match is needed (a pattern the extractors only ask
-    /// `is_match` of). A pattern the extractors read through [`NoteCtx`]
-    /// but missing here is searched live, note by note: slower, not wrong.
-    fn whole_note(&self) -> Vec<(&re::Lc, Option<usize>, bool)> {
+    /// the index of the phrase whose presence gates each. A pattern the
+    /// extractors read through [`NoteCtx`] but missing here is searched
+    /// live, note by note: slower, not wrong.
+    ///
+    /// Every match is kept, also of the two patterns the extractors only
+    /// ask `is_match` of (`admin_ctx`, `infusion_note`): searching them to
+    /// the end costs 2.0 and 0.9 us per note (`cargo bench --bench
+    /// patterns`), under 1% of the extraction, which a first-match-only
+    /// slot kind did not measurably save.
+    fn whole_note(&self) -> Vec<(&re::Lc, Option<usize>)> {
         let (phrases, _) = self.phrases.whole_note_patterns();
         let gated = self.phrases.phrase_count();
-        let first_only = |r: &re::Lc| self.phrases.asked_if_matches(r) || self.timing.asked_if_matches(r);
-        let mut v: Vec<(&re::Lc, Option<usize>, bool)> =
-            phrases.enumerate().map(|(i, (_, r))| (r, (i < gated).then_some(i), first_only(r))).collect();
-        v.extend(self.timing.whole_note_patterns().map(|(_, r)| (r, None, first_only(r))));
-        v.extend(self.vitals.whole_note_patterns().map(|(_, r)| (r, None, false)));
-        v.push((self.meds.names_pattern(), None, false));
+        let mut v: Vec<(&re::Lc, Option<usize>)> = phrases.enumerate().map(|(i, (_, r))| (r, (i < gated).then_some(i))).collect();
+        v.extend(self.timing.whole_note_patterns().map(|(_, r)| (r, None)));
+        v.extend(self.vitals.whole_note_patterns().map(|(_, r)| (r, None)));
+        v.push((self.meds.names_pattern(), None));
         v
     }
 
@@ -576,18 +570,13 @@ impl Extractor {
             p.found.present = Some(self.phrases.present(&p.lower));
         }
         let offset = |ranges: &Vec<Range<usize>>| u32::try_from(ranges.len()).expect("under 2^32 matches in a note");
-        for (slot, (r, gate, first_only)) in self.whole_note().into_iter().enumerate() {
-            debug_assert_eq!(r.slot(), Some((slot, first_only)), "slots follow whole_note()'s order");
+        for (slot, (r, gate)) in self.whole_note().into_iter().enumerate() {
+            debug_assert_eq!(r.slot(), Some(slot), "slots follow whole_note()'s order");
             for (raw, p) in raws.iter().zip(&mut out) {
                 p.found.at.push(offset(&p.found.ranges));
                 if gate.is_none_or(|i| p.found.present.as_ref().is_some_and(|s| s.matched(i))) {
                     let text = p.normalized.as_deref().unwrap_or(raw);
-                    let found = r.find_iter(text, &p.lower);
-                    if first_only {
-                        p.found.ranges.extend(found.take(1));
-                    } else {
-                        p.found.ranges.extend(found);
-                    }
+                    p.found.ranges.extend(r.find_iter(text, &p.lower));
                 }
             }
         }
@@ -667,11 +656,11 @@ impl Extractor {
 }
 
 /// Notes the scan hands [`Extractor::extract_many`] at a time, at most.
-/// Measured with `benches/patterns.rs` on 20,000 e2e notes, one thread: 8
-/// notes a call 287-343 us per note, 32 282-340, 64 306-339, 128 277-308,
-/// 256 293, against 357-534 for the same code one note at a time in the
-/// same runs (`extract_text`, which searches the one note ahead). Scans of 60,000 notes at 2 threads: 16 and 32 a call 25-28 s
-/// CPU, 128 21-22, 512 19-22.
+/// Measured with `benches/patterns.rs` on 20,000 e2e notes, one thread, in
+/// two runs, us per note warm: 128 a call 281 and 308; 8, 32, 64 and 256 a
+/// call 287, 340, 306 and 294; the same code one note a call 357 and 534.
+/// Scans of 60,000 notes at 2 threads, CPU seconds: 16 and 32 a call
+/// 25-28, 128 21-22, 512 19-22.
 pub const EXTRACT_CHUNK: usize = 128;
 
 /// Note text a chunk holds at most, so that a chunk of long notes does not
@@ -729,17 +718,15 @@ impl Extractor {
         time("pass: clock_times".into(), &mut || texts.iter().map(|t| text::clock_times(t).len()).sum());
         time("pass: sketch".into(), &mut || texts.iter().map(|t| similarity::Sketch::of(t).shingles as usize).sum());
         time("whole extract, note by note".into(), &mut || texts.iter().map(|t| self.extract_live(t, None).evidence.len()).sum());
-        {
-            time(format!("whole extract_many, {EXTRACT_CHUNK} a call"), &mut || {
-                texts
-                    .chunks(EXTRACT_CHUNK)
-                    .map(|c| {
-                        let notes: Vec<(&str, Option<&str>)> = c.iter().map(|t| (t.as_str(), None)).collect();
-                        self.extract_many(&notes).iter().map(|f| f.evidence.len()).sum::<usize>()
-                    })
-                    .sum()
-            });
-        }
+        time(format!("whole extract_many, {EXTRACT_CHUNK} a call"), &mut || {
+            texts
+                .chunks(EXTRACT_CHUNK)
+                .map(|c| {
+                    let notes: Vec<(&str, Option<&str>)> = c.iter().map(|t| (t.as_str(), None)).collect();
+                    self.extract_many(&notes).iter().map(|f| f.evidence.len()).sum::<usize>()
+                })
+                .sum()
+        });
         out
     }
 }

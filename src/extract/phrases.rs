@@ -263,11 +263,6 @@ impl PhraseExtractor {
         self.present.matches(lower)
     }
 
-    /// Whether the extractor only asks if `r` matches (a yes/no gate).
-    pub(crate) fn asked_if_matches(&self, r: &super::re::Lc) -> bool {
-        std::ptr::eq(r, &self.p.admin_ctx)
-    }
-
     /// How many dictionary phrase patterns there are (the first entries of
     /// [`PhraseExtractor::whole_note_patterns`]).
     pub(crate) fn phrase_count(&self) -> usize {

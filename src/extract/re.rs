@@ -164,16 +164,13 @@ pub fn lowercase_literals(p: &str) -> String {
     out
 }
 
-/// The bit of [`Lc`]'s slot that says only the first match is kept.
-const FIRST_ONLY: u32 = 1 << 31;
-
 /// A case-insensitive pattern compiled to run on the ASCII-lowercased text
 /// when its meaning allows (see [`lowercase_pattern`]), else on the original.
 pub struct Lc {
     re: Regex,
     on_lower: bool,
     /// Where a prepared note keeps this pattern's matches (see
-    /// [`super::Prepared`]); `u32::MAX` when it is not searched ahead.
+    /// [`super::Found`]); `u32::MAX` when it is not searched ahead.
     slot: AtomicU32,
 }
 
@@ -186,18 +183,16 @@ impl Lc {
             None => Lc { re: ci(p), on_lower: false, slot },
         }
     }
-    /// Mark this pattern as searched ahead into `slot` of prepared notes;
-    /// `first_only` when only whether it matches is kept (its first match).
-    pub(crate) fn set_slot(&self, slot: usize, first_only: bool) {
-        let s = u32::try_from(slot).ok().filter(|s| *s < FIRST_ONLY).expect("slot below 2^31");
-        self.slot.store(if first_only { s | FIRST_ONLY } else { s }, Ordering::Relaxed);
+    /// Mark this pattern as searched ahead into `slot` of prepared notes.
+    pub(crate) fn set_slot(&self, slot: usize) {
+        let s = u32::try_from(slot).ok().filter(|s| *s != u32::MAX).expect("slot below u32::MAX");
+        self.slot.store(s, Ordering::Relaxed);
     }
-    /// The slot a prepared note keeps this pattern's matches in, and whether
-    /// it keeps only the first.
+    /// The slot a prepared note keeps this pattern's matches in.
     #[inline]
-    pub(crate) fn slot(&self) -> Option<(usize, bool)> {
+    pub(crate) fn slot(&self) -> Option<usize> {
         let s = self.slot.load(Ordering::Relaxed);
-        (s != u32::MAX).then_some(((s & !FIRST_ONLY) as usize, s & FIRST_ONLY != 0))
+        (s != u32::MAX).then_some(s as usize)
     }
     /// Captures of the match that starts at `start` (the leftmost-first
     /// match searched from there, with the whole haystack around it for

@@ -353,11 +353,6 @@ impl TimingExtractor {
         self.events.iter().map(|(ev, r)| (format!("timing {ev:?}"), r)).chain(others.into_iter().map(|(n, r)| (format!("timing {n}"), r)))
     }
 
-    /// Whether the extractor only asks if `r` matches (a yes/no gate).
-    pub(crate) fn asked_if_matches(&self, r: &super::re::Lc) -> bool {
-        std::ptr::eq(r, &self.infusion_note)
-    }
-
     /// Extract timing evidence into `facts`.
     pub fn extract(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let text = ctx.text;
