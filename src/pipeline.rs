@@ -355,8 +355,10 @@ impl FirstRecords {
     }
 }
 
-/// Notes extracted in parallel per batch.
-const EXTRACT_BATCH: usize = 2048;
+/// Notes extracted in parallel per batch: enough for four chunks of
+/// [`EXTRACT_CHUNK`] notes per thread on 2 threads (see there for the
+/// measurements).
+const EXTRACT_BATCH: usize = 4096;
 
 /// Extract a batch in parallel. A note that makes an extractor panic is
 /// rejected (reason `extraction_failed`), never silently dropped, and never

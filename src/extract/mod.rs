@@ -656,16 +656,22 @@ impl Extractor {
 }
 
 /// Notes the scan hands [`Extractor::extract_many`] at a time, at most.
-/// Measured with `benches/patterns.rs` on 20,000 e2e notes, one thread, in
-/// two runs, us per note warm: 128 a call 281 and 308; 8, 32, 64 and 256 a
-/// call 287, 340, 306 and 294; the same code one note a call 357 and 534.
-/// Scans of 60,000 notes at 2 threads, CPU seconds: 16 and 32 a call
-/// 25-28, 128 21-22, 512 19-22.
-pub const EXTRACT_CHUNK: usize = 128;
+///
+/// The larger the chunk, the longer each pattern's lazy DFA stays in the
+/// CPU's caches. Scans of the first 60,000 e2e notes at 2 threads, in two
+/// interleaved sets, CPU seconds: batches of 2,048 in chunks of 128 (this
+/// constant's earlier value) 21.7-22.3; 8,192 in 128, 21.6-21.8; 4,096 in
+/// 256, 20.8-21.3; 4,096 in 512, 20.3-20.9 (second set; wall 11.1-11.5 s
+/// against 12.0-12.3 in the first); 8,192 in 512 or 1,024, 20.1-21.1. A
+/// chunk of 512 notes holds a few MB (its notes' copies, ConText analyses
+/// and matches), against a peak RSS in the hundreds (README, Performance).
+/// Earlier, one thread (`benches/patterns.rs`, us per note warm): 8, 32,
+/// 64, 128 and 256 a call 287, 340, 306, 281-308 and 294.
+pub const EXTRACT_CHUNK: usize = 512;
 
 /// Note text a chunk holds at most, so that a chunk of long notes does not
-/// hold 128 of them with their copies at once (a note over it is a chunk of
-/// its own).
+/// hold 512 of them with their copies at once (a note over it is a chunk of
+/// its own). Notes of 2 KB or less on average fill a chunk by count first.
 pub const EXTRACT_CHUNK_BYTES: usize = 1 << 20;
 
 /// What one pattern or pass cost over a corpus (see
