@@ -622,21 +622,24 @@ impl Extractor {
             .map(|((text, (lower, found)), ((context, sections), times))| NoteCtx { text, lower, found, context, sections, times })
             .collect();
         let mut facts: Vec<NoteFacts> = texts.iter().map(|t| NoteFacts { text_len: t.len(), ..Default::default() }).collect();
-        for (ctx, f) in ctxs.iter().zip(&mut facts) {
-            self.timing.extract(ctx, f);
-        }
-        for (ctx, f) in ctxs.iter().zip(&mut facts) {
-            self.meds.extract(ctx, f);
-        }
-        for (ctx, f) in ctxs.iter().zip(&mut facts) {
-            self.vitals.extract(ctx, f);
-        }
-        for ((ctx, f), (_, note_type)) in ctxs.iter().zip(&mut facts).zip(notes) {
-            self.phrases.extract(ctx, *note_type, f);
-        }
-        for (ctx, f) in ctxs.iter().zip(&mut facts) {
-            sessions::listed(ctx, f);
-            f.administered_today = administration_today(ctx, f);
+        // The steps in order, each over every note of the chunk; a later step
+        // reads what the earlier ones found (the phrases read the timing's
+        // dose times, the administration check reads the doses).
+        type Step<'s> = &'s dyn Fn(&NoteCtx<'_>, Option<&str>, &mut NoteFacts);
+        let steps: [Step<'_>; 5] = [
+            &|ctx, _, f| self.timing.extract(ctx, f),
+            &|ctx, _, f| self.meds.extract(ctx, f),
+            &|ctx, _, f| self.vitals.extract(ctx, f),
+            &|ctx, note_type, f| self.phrases.extract(ctx, note_type, f),
+            &|ctx, _, f| {
+                sessions::listed(ctx, f);
+                f.administered_today = administration_today(ctx, f);
+            },
+        ];
+        for step in steps {
+            for ((ctx, f), (_, note_type)) in ctxs.iter().zip(&mut facts).zip(notes) {
+                step(ctx, *note_type, f);
+            }
         }
         for (((f, text), raw), normalized) in facts.iter_mut().zip(&texts).zip(&raws).zip(&normalized) {
             f.sketch = similarity::Sketch::of(text);
