@@ -80,6 +80,54 @@ fn word_hashes(text: &str) -> Vec<u64> {
     out
 }
 
+/// Fold every word 5-shingle's K hashes into `mins`; returns the number
+/// of shingles.
+///
+/// Why two compilations of one loop: the release build targets baseline
+/// x86-64 (SSE2), which has no unsigned 32-bit minimum and adds two 64-bit
+/// lanes at a time, so the K-lane loop below vectorizes poorly. Compiled
+/// for AVX2 as well and chosen at run time, it computes the same minima
+/// about 2.5 times faster: 11.9 against 4.8 us per note on the e2e
+/// corpus's first 5,000 notes, one thread (a scratch program timing both
+/// and asserting equal minima).
+fn minima(words: &[u64], mins: &mut [u32; K]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { minima_avx2(words, mins) };
+    }
+    minima_portable(words, mins)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn minima_avx2(words: &[u64], mins: &mut [u32; K]) -> u32 {
+    minima_portable(words, mins)
+}
+
+#[inline(always)]
+fn minima_portable(words: &[u64], mins: &mut [u32; K]) -> u32 {
+    let mut n = 0u32;
+    for win in words.windows(SHINGLE) {
+        let mut h = 0u64;
+        for w in win {
+            h = mix(h ^ *w);
+        }
+        n += 1;
+        // K hash functions by double hashing (Kirsch-Mitzenmacher):
+        // h1 + k*h2, stepped by additions (same values as the product,
+        // wrapping) so the loop vectorizes.
+        let h1 = mix(h);
+        let h2 = mix(h1) | 1;
+        let mut v = h1;
+        for m in mins.iter_mut() {
+            *m = (*m).min((v >> 32) as u32);
+            v = v.wrapping_add(h2);
+        }
+    }
+    n
+}
+
 impl Sketch {
     /// Sketch a text.
     pub fn of(text: &str) -> Sketch {
@@ -88,25 +136,7 @@ impl Sketch {
         if words.len() < SHINGLE {
             return s;
         }
-        let mut n = 0u32;
-        for win in words.windows(SHINGLE) {
-            let mut h = 0u64;
-            for w in win {
-                h = mix(h ^ *w);
-            }
-            n += 1;
-            // K hash functions by double hashing (Kirsch-Mitzenmacher):
-            // h1 + k*h2, stepped by additions (same values as the product,
-            // wrapping) so the loop vectorizes.
-            let h1 = mix(h);
-            let h2 = mix(h1) | 1;
-            let mut v = h1;
-            for m in s.mins.iter_mut() {
-                *m = (*m).min((v >> 32) as u32);
-                v = v.wrapping_add(h2);
-            }
-        }
-        s.shingles = n;
+        s.shingles = minima(&words, &mut s.mins);
         s
     }
 
@@ -144,6 +174,19 @@ impl Sketch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_avx2_build_of_the_minima_loop_gives_the_portable_minima() {
+        let text = "Esketamine 84 mg, three devices five minutes apart; BP 138/86 at 40 min, observed two hours. \
+                    Follow-up psychiatry visit: mood improved, sleeping better, continue sertraline 100 mg.";
+        let words = word_hashes(&text.repeat(3));
+        let mut a = [u32::MAX; K];
+        let na = minima_portable(&words, &mut a);
+        let mut b = [u32::MAX; K];
+        let nb = minima(&words, &mut b);
+        assert_eq!((na, a), (nb, b));
+        assert!(na > 40 && a.iter().all(|m| *m < u32::MAX));
+    }
 
     #[test]
     fn identical_and_different() {
