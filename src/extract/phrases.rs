@@ -1107,9 +1107,9 @@ impl PhraseExtractor {
     }
 
     fn em_features(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
-        let mut em = super::EmFeatures { words: ctx.text.split_whitespace().count() as u32, ..Default::default() };
+        let mut em = super::EmFeatures { words: super::text::word_count(ctx.text) as u32, ..Default::default() };
         for s in &ctx.sections {
-            let has_body = super::text::sub(ctx.text, s.body.clone()).split_whitespace().count() >= 3;
+            let has_body = super::text::sub(ctx.text, s.body.clone()).split_whitespace().nth(2).is_some();
             match s.kind {
                 SectionKind::History if has_body => em.history = true,
                 SectionKind::Assessment if has_body => em.assessment = true,
@@ -1124,7 +1124,7 @@ impl PhraseExtractor {
             let rest = &ctx.sections[first_em..];
             let body_words = super::text::sub(ctx.text, rest[0].body.clone()).split_whitespace().count();
             let has = |k: SectionKind| {
-                rest.iter().any(|s| s.kind == k && super::text::sub(ctx.text, s.body.clone()).split_whitespace().count() >= 3)
+                rest.iter().any(|s| s.kind == k && super::text::sub(ctx.text, s.body.clone()).split_whitespace().nth(2).is_some())
             };
             em.em_section_complete =
                 (has(SectionKind::History) || body_words >= 25) && (has(SectionKind::Assessment) || has(SectionKind::Plan));
@@ -1142,7 +1142,7 @@ impl PhraseExtractor {
             {
                 let before = &ctx.sections[..session];
                 let has = |k: SectionKind| {
-                    before.iter().any(|s| s.kind == k && super::text::sub(ctx.text, s.body.clone()).split_whitespace().count() >= 3)
+                    before.iter().any(|s| s.kind == k && super::text::sub(ctx.text, s.body.clone()).split_whitespace().nth(2).is_some())
                 };
                 em.em_section_complete =
                     has(SectionKind::History) && has(SectionKind::Exam) && has(SectionKind::Assessment) && has(SectionKind::Plan);
