@@ -926,6 +926,64 @@ mod profile {
 }
 
 #[cfg(test)]
+mod unfiltered_tests {
+    //! The whole-note patterns searched without the `regex` crate's prefix
+    //! prefilter (see `re::Lc`) find what the crate's regex finds.
+    use super::Extractor;
+
+    fn unfiltered_count(texts: &[String]) -> usize {
+        let ex = Extractor::builtin();
+        let mut n = 0;
+        for (lc, _) in ex.whole_note() {
+            let mut has = false;
+            for t in texts {
+                let lower = t.to_ascii_lowercase();
+                if let Some(ok) = lc.unfiltered_agrees(t, &lower) {
+                    assert!(ok, "pattern in slot {:?} differs on a note", lc.slot());
+                    has = true;
+                }
+            }
+            n += usize::from(has);
+        }
+        n
+    }
+
+    #[test]
+    fn on_every_labelled_fixture_note() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let mut texts = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let f = e.unwrap().path().join("notes.jsonl");
+            let Ok(src) = std::fs::read_to_string(&f) else { continue };
+            for l in src.lines().filter(|l| !l.trim().is_empty()) {
+                // The `broken` fixtures are malformed on purpose.
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(l) else { continue };
+                if let Some(t) = v["text"].as_str() {
+                    texts.push(t.to_string());
+                }
+            }
+        }
+        assert!(texts.len() > 1000, "{} fixture notes", texts.len());
+        // Dose, infusion_minutes, post-status, suicidal-ideation and the
+        // others the rule selects: the test is not vacuous.
+        assert!(unfiltered_count(&texts) >= 5);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn on_generated_text(words in proptest::collection::vec(proptest::sample::select(vec![
+            "Dose", "dose", "d", "x", "x2", "over", "40", "min", "mins", "administered", "SI", "denies", "suicidal",
+            "ideation", "A&Ox3", "alert", "and", "oriented", "recovered", "#3", "Mon", "6/2", "d/c", "discharged",
+            "after", "device", "2", "1st", "spray", "\n", ",", ".", "  ", "é", "°", "tx", "session", "booster",
+        ]), 0..60)) {
+            let t = words.join(" ");
+            unfiltered_count(&[t]);
+        }
+    }
+}
+
+#[cfg(test)]
 mod administration_tests {
     use super::Extractor;
 

@@ -165,33 +165,55 @@ pub fn lowercase_literals(p: &str) -> String {
 }
 
 /// Whether the `regex` crate's prefix prefilter would cost this pattern
-/// more than it skips: some literal a match can start with is one byte
-/// long ("d" among `Dose`'s 36 prefixes, "x" among `infusion_minutes`'s).
-/// The literals are extracted as the crate's own strategy does
-/// (`regex-syntax`'s prefix extractor, optimized by preference).
+/// more than it skips: the crate would search with a prefilter it itself
+/// judges not fast, and some literal a match can start with is a single
+/// byte ("d" among `Dose`'s 36 prefixes as the crate optimizes them, "x"
+/// among `infusion_minutes`'s). The literals are extracted and judged as
+/// the crate's own strategy does (`regex-syntax`'s extractor, optimized
+/// by preference; `regex-automata`'s `Prefilter::is_fast`), so a lone
+/// rare byte, which the crate searches with `memchr` and calls fast, keeps
+/// its prefilter.
 ///
-/// Why: such a byte occurs every few bytes of English, so the prefilter
-/// stops at nearly every word and the lazy DFA restarts there, where the
-/// DFA alone would run through. Measured on the e2e corpus's first 5,000
-/// notes, one thread, each whole-note pattern alone on every note (a
-/// scratch program compiling each exactly as here): 7 of the 110 patterns
-/// have such a literal, and all 7 ran faster with the prefilter off
-/// (`Dose` 3.9 against 2.7 us a note, post-status 4.2 against 2.6,
-/// numbered-visit-dated 5.2 against 2.5); of the patterns whose shortest
-/// prefix literal is longer, most run several times faster with it, some
-/// over 20 times. The
-/// matches are the same either way: a prefilter only says where a search
-/// may start.
+/// Why: such a set stops the search at nearly every word and the lazy DFA
+/// restarts there, where the DFA alone would run through. Measured on the
+/// e2e corpus's first 5,000 notes, one thread, each whole-note pattern
+/// alone on every note (a scratch program compiling each exactly as
+/// here): 8 of the 110 patterns are of this kind; 7 ran faster with the
+/// prefilter off (`Dose` 3.9 against 2.7 us a note, post-status 4.2
+/// against 2.6, numbered-visit-dated 5.2 against 2.5) and one, which
+/// rarely runs, 0.1 us slower. Of the patterns whose shortest prefix
+/// literal is longer, most run several times faster with it, some over
+/// 20 times. The matches are the same either way: literal optimizations
+/// only say where a search may start.
+///
+/// `auto_prefilter(false)` also turns off the crate's reverse-suffix and
+/// reverse-inner strategies. A pattern whose common suffix makes a fast
+/// prefilter (what reverse-suffix needs) keeps the crate's regex; one the
+/// crate would search by an inner literal would lose that, but none of
+/// the built-in patterns this rule selects does (the crate's debug log
+/// shows its plain strategy for all 8).
 fn prefilter_loses(p: &str, ci: bool) -> bool {
+    use regex_automata::{util::prefilter::Prefilter, MatchKind};
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let fast = |lits: &[regex_syntax::hir::literal::Literal]| Prefilter::new(MatchKind::LeftmostFirst, lits).is_some_and(|p| p.is_fast());
     let Ok(hir) = regex_syntax::ParserBuilder::new().case_insensitive(ci).build().parse(p) else {
         return false;
     };
     let mut ex = Extractor::new();
     ex.kind(ExtractKind::Prefix);
-    let mut seq = ex.extract(&hir);
-    seq.optimize_for_prefix_by_preference();
-    seq.literals().is_some_and(|l| l.iter().any(|x| x.len() <= 1))
+    let mut prefixes = ex.extract(&hir);
+    prefixes.optimize_for_prefix_by_preference();
+    let weak = prefixes.literals().is_some_and(|l| l.iter().any(|x| x.len() <= 1) && !fast(l));
+    if !weak {
+        return false;
+    }
+    ex.kind(ExtractKind::Suffix);
+    let mut suffixes = ex.extract(&hir);
+    suffixes.optimize_for_suffix_by_preference();
+    !suffixes
+        .longest_common_suffix()
+        .filter(|s| !s.is_empty())
+        .is_some_and(|s| fast(&[regex_syntax::hir::literal::Literal::exact(s.to_vec())]))
 }
 
 /// The same pattern as [`build`] gives, as a `regex-automata` regex with
@@ -296,6 +318,16 @@ impl Lc {
     pub fn captures_iter<'t>(&'t self, text: &'t str, lower: &'t str) -> regex::CaptureMatches<'t, 't> {
         self.re.captures_iter(self.hay(text, lower))
     }
+    /// Whether the prefilter-free copy (if any) finds exactly what the
+    /// `regex` crate's regex finds: `None` when there is no such copy.
+    #[cfg(test)]
+    pub(crate) fn unfiltered_agrees(&self, text: &str, lower: &str) -> Option<bool> {
+        let u = self.unfiltered.as_ref()?;
+        let hay = self.hay(text, lower);
+        let a: Vec<_> = u.find_iter(hay).map(|m| m.range()).collect();
+        let b: Vec<_> = self.re.find_iter(hay).map(|m| m.range()).collect();
+        Some(a == b && u.is_match(hay) == self.re.is_match(hay))
+    }
     /// Whether it matches anywhere.
     pub fn is_match(&self, text: &str, lower: &str) -> bool {
         match &self.unfiltered {
@@ -330,13 +362,17 @@ mod tests {
     #[test]
     fn a_one_byte_prefix_literal_turns_the_prefilter_off_and_keeps_the_matches() {
         // "x" is one of the prefixes: the prefilter would stop at every x.
-        let p = r"\b(?:over|x|for)\s*(?P<n>\d{1,3})\s*min\b";
+        let p = r"\b(?:over|x|for)\s*(?P<n>\d{1,3})\s*(?:min|mins|minutes)\b";
         let lc = Lc::new(p);
         assert!(lc.unfiltered.is_some());
         // Long literals only: the crate's prefilter stays.
         assert!(Lc::new(r"\bdischarge(?:d)?\b").unfiltered.is_none());
         // No prefix literal at all: nothing to turn off.
         assert!(Lc::new(r"\d+\s*mg").unfiltered.is_none());
+        // A lone rare byte is searched with memchr, which the crate calls fast.
+        assert!(Lc::new(r"\bq\s*\d+h\b").unfiltered.is_none());
+        // A common suffix is what the crate's reverse-suffix strategy uses.
+        assert!(Lc::new(r"\b(?:x|times)\s*\d+\s*minutes").unfiltered.is_none());
         let text = "Infused over 40 min; x 2 min, FOR 15 MIN. box 3 min xylophone 9 min";
         let lower = text.to_ascii_lowercase();
         let want: Vec<_> = ci(p).find_iter(text).map(|m| m.range()).collect();

@@ -186,6 +186,15 @@ mod tests {
         let nb = minima(&words, &mut b);
         assert_eq!((na, a), (nb, b));
         assert!(na > 40 && a.iter().all(|m| *m < u32::MAX));
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let mut c = [u32::MAX; K];
+            // SAFETY: the CPU has AVX2, checked just above.
+            let nc = unsafe { minima_avx2(&words, &mut c) };
+            assert_eq!((na, a), (nc, c));
+        }
+        // Without AVX2 (or off x86-64) `minima` is the portable loop, and
+        // the comparison above is all there is to check.
     }
 
     #[test]
