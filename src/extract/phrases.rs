@@ -1108,8 +1108,15 @@ impl PhraseExtractor {
 
     fn em_features(&self, ctx: &NoteCtx<'_>, facts: &mut NoteFacts) {
         let mut em = super::EmFeatures { words: super::text::word_count(ctx.text) as u32, ..Default::default() };
-        for s in &ctx.sections {
-            let has_body = super::text::sub(ctx.text, s.body.clone()).split_whitespace().nth(2).is_some();
+        // Whether each section has a body of three words or more, read once
+        // for the three checks below (`nth(2)` stops at the third word).
+        let bodied: Vec<bool> =
+            ctx.sections.iter().map(|s| super::text::sub(ctx.text, s.body.clone()).split_whitespace().nth(2).is_some()).collect();
+        // Whether some section of `kind` in `range` of the sections has a body.
+        let has = |range: std::ops::Range<usize>, kind: SectionKind| {
+            ctx.sections[range.clone()].iter().zip(&bodied[range]).any(|(s, b)| s.kind == kind && *b)
+        };
+        for (s, &has_body) in ctx.sections.iter().zip(&bodied) {
             match s.kind {
                 SectionKind::History if has_body => em.history = true,
                 SectionKind::Assessment if has_body => em.assessment = true,
@@ -1121,13 +1128,10 @@ impl PhraseExtractor {
         }
         // An E/M section is complete when history, assessment and plan follow it.
         if let Some(first_em) = ctx.sections.iter().position(|s| s.kind == SectionKind::EmSection) {
-            let rest = &ctx.sections[first_em..];
-            let body_words = super::text::sub(ctx.text, rest[0].body.clone()).split_whitespace().count();
-            let has = |k: SectionKind| {
-                rest.iter().any(|s| s.kind == k && super::text::sub(ctx.text, s.body.clone()).split_whitespace().nth(2).is_some())
-            };
-            em.em_section_complete =
-                (has(SectionKind::History) || body_words >= 25) && (has(SectionKind::Assessment) || has(SectionKind::Plan));
+            let rest = first_em..ctx.sections.len();
+            let body_words = super::text::word_count(super::text::sub(ctx.text, ctx.sections[first_em].body.clone()));
+            em.em_section_complete = (has(rest.clone(), SectionKind::History) || body_words >= 25)
+                && (has(rest.clone(), SectionKind::Assessment) || has(rest, SectionKind::Plan));
         }
         // A whole evaluation written before the treatment's own section
         // ("HPI ... MENTAL STATUS EXAM ... ASSESSMENT ... PLAN" then
@@ -1140,12 +1144,9 @@ impl PhraseExtractor {
                 .iter()
                 .position(|s| s.kind == SectionKind::Other && session_header().is_match(super::text::sub(ctx.text, s.header.clone())))
             {
-                let before = &ctx.sections[..session];
-                let has = |k: SectionKind| {
-                    before.iter().any(|s| s.kind == k && super::text::sub(ctx.text, s.body.clone()).split_whitespace().nth(2).is_some())
-                };
-                em.em_section_complete =
-                    has(SectionKind::History) && has(SectionKind::Exam) && has(SectionKind::Assessment) && has(SectionKind::Plan);
+                em.em_section_complete = [SectionKind::History, SectionKind::Exam, SectionKind::Assessment, SectionKind::Plan]
+                    .into_iter()
+                    .all(|k| has(0..session, k));
             }
         }
         let stub_hits = facts.counting(EvKind::Stub).count();
