@@ -108,10 +108,11 @@ fn main() {
     let bin = env!("CARGO_BIN_EXE_ketaudit");
     for n in sizes {
         let c = corpus(&dir, n);
-        let (base_before, notes, bytes) = baseline(&c.join("notes.jsonl"));
+        let notes_file = c.join("notes.jsonl");
+        let (base_before, notes, bytes) = baseline(&notes_file);
         let out = tempfile::tempdir().expect("temp out");
         let (sum, secs, rss_kib) = scan(bin, &c, out.path(), threads);
-        let (base_after, notes_after, _) = baseline(&c.join("notes.jsonl"));
+        let (base_after, notes_after, _) = baseline(&notes_file);
         assert_eq!(notes_after, notes, "both baselines read the same notes");
         let base_s = (base_before + base_after) / 2.0;
         let accepted = sum["notes_accepted"].as_u64().expect("notes_accepted");

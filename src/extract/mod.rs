@@ -933,12 +933,12 @@ mod unfiltered_tests {
 
     fn unfiltered_count(texts: &[String]) -> usize {
         let ex = Extractor::builtin();
+        let lowers: Vec<String> = texts.iter().map(|t| t.to_ascii_lowercase()).collect();
         let mut n = 0;
         for (lc, _) in ex.whole_note() {
             let mut has = false;
-            for t in texts {
-                let lower = t.to_ascii_lowercase();
-                if let Some(ok) = lc.unfiltered_agrees(t, &lower) {
+            for (t, lower) in texts.iter().zip(&lowers) {
+                if let Some(ok) = lc.unfiltered_agrees(t, lower) {
                     assert!(ok, "pattern in slot {:?} differs on a note", lc.slot());
                     has = true;
                 }
