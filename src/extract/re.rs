@@ -178,7 +178,7 @@ pub fn lowercase_literals(p: &str) -> String {
 /// restarts there, where the DFA alone would run through. Measured on the
 /// e2e corpus's first 5,000 notes, one thread, each whole-note pattern
 /// alone on every note (a scratch program compiling each exactly as
-/// here): 8 of the 110 patterns are of this kind; 7 ran faster with the
+/// here): 8 of the 110 patterns have such a set; 7 ran faster with the
 /// prefilter off (`Dose` 3.9 against 2.7 us a note, post-status 4.2
 /// against 2.6, numbered-visit-dated 5.2 against 2.5) and one, which
 /// rarely runs, 0.1 us slower. Of the patterns whose shortest prefix
@@ -188,10 +188,18 @@ pub fn lowercase_literals(p: &str) -> String {
 ///
 /// `auto_prefilter(false)` also turns off the crate's reverse-suffix and
 /// reverse-inner strategies. A pattern whose common suffix makes a fast
-/// prefilter (what reverse-suffix needs) keeps the crate's regex; one the
-/// crate would search by an inner literal would lose that, but none of
-/// the built-in patterns this rule selects does (the crate's debug log
-/// shows its plain strategy for all 8).
+/// prefilter (what reverse-suffix needs first) keeps the crate's regex.
+/// That errs toward the crate: its own guard against quadratic searching,
+/// which this rule cannot call, refuses reverse-suffix for the two
+/// built-in patterns it thereby keeps (assessed-then-discharged and
+/// vague-class-plural, common suffixes "d" and "s"; both rarely run, and
+/// lost 1.4 and 1.3 us with their prefilter where they do). The rule
+/// selects 6 built-in patterns: `Dose`, `infusion_minutes`, post-status,
+/// suicidal-ideation, numbered-visit-dated and third-session-in-a-week
+/// (the last 0.1 us slower alone; it rarely runs). A pattern the crate
+/// would search by an inner literal would lose that too; none of these 6
+/// does (a scratch program printing each compiled `meta::Regex`'s `Debug`
+/// output found the plain `Core` strategy for all of them).
 fn prefilter_loses(p: &str, ci: bool) -> bool {
     use regex_automata::{util::prefilter::Prefilter, MatchKind};
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
