@@ -56,8 +56,13 @@ pub struct MedExtractor {
     names_all: super::re::Lc,
     by_name: HashMap<String, usize>,
     roles: Vec<(DrugRole, Option<f64>)>,
-    /// Single-word names of 7+ letters, for misspellings one edit away.
+    /// Single-word names of 7+ letters, for misspellings one edit away,
+    /// sorted.
     fuzzy: Vec<(Vec<u8>, usize)>,
+    /// Where the `fuzzy` names starting with each letter `a`..=`z` start,
+    /// and where the last letter's end: a word is compared with the names
+    /// of its first letter only.
+    fuzzy_from: [u32; 27],
     dose_after: Regex,
 }
 
@@ -230,12 +235,14 @@ impl MedExtractor {
             .map(|(n, i)| (n.as_bytes().to_vec(), *i))
             .collect();
         fuzzy.sort();
+        let fuzzy_from = std::array::from_fn(|k| fuzzy.partition_point(|(n, _)| n[0] < b'a' + k as u8) as u32);
         MedExtractor {
             names,
             names_all,
             by_name,
             roles,
             fuzzy,
+            fuzzy_from,
             dose_after: super::re::ci(r"^[ \t]*(?:(?:xr|xl|sr|er|cr)[ \t]+)?\d+(?:\.\d+)?[ \t]*mg\b"),
         }
     }
@@ -268,7 +275,12 @@ impl MedExtractor {
             // one edit from a drug name, and the dose test is a regex search
             // (one per long word of the note, when it ran first).
             let w = lower[m.clone()].as_bytes();
-            let Some((_, d)) = self.fuzzy.iter().find(|(n, _)| n[0] == w[0] && n.len().abs_diff(w.len()) <= 1 && one_edit(n, w)) else {
+            // The names with the word's first letter (a long word is all
+            // lowercase ASCII letters): the same first match as a search of
+            // every name, a few percent of a scan's time less.
+            let k = usize::from(w[0] - b'a');
+            let same_first = &self.fuzzy[self.fuzzy_from[k] as usize..self.fuzzy_from[k + 1] as usize];
+            let Some((_, d)) = same_first.iter().find(|(n, _)| n.len().abs_diff(w.len()) <= 1 && one_edit(n, w)) else {
                 continue;
             };
             let after = super::text::sub(text, m.end..super::text::floor_char(text, (m.end + 24).min(text.len())));
@@ -1023,6 +1035,18 @@ mod tests {
     fn arrow_dose_range_takes_the_top() {
         let f = Extractor::builtin().extract_text("Celexa 20 → 40 mg over 10 wks, partial", None);
         assert_eq!(f.trials[0].daily_mg, Some(40.0));
+    }
+
+    #[test]
+    fn fuzzy_names_are_indexed_by_first_letter() {
+        let m = &Extractor::builtin().meds;
+        assert_eq!(m.fuzzy_from[0], 0);
+        assert_eq!(m.fuzzy_from[26] as usize, m.fuzzy.len());
+        assert!(m.fuzzy.len() > 20, "{}", m.fuzzy.len());
+        for k in 0..26 {
+            let names = &m.fuzzy[m.fuzzy_from[k] as usize..m.fuzzy_from[k + 1] as usize];
+            assert!(names.iter().all(|(n, _)| n[0] == b'a' + k as u8), "letter {k}");
+        }
     }
 
     #[test]

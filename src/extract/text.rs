@@ -986,8 +986,11 @@ fn right_column(b: &[u8]) -> Option<usize> {
     // ("10:55:30  DISCHARGE  A. Lutz RN      Left at ...") is no page of
     // columns, nor is one whose lines run past a printed page's width.
     let mut counts: std::collections::HashMap<usize, (usize, usize)> = std::collections::HashMap::new();
+    // A line finds a gap only at a run of six spaces (`column_gap`): a line
+    // without one is skipped after a vector search, not walked byte by byte.
+    let six = memchr::memmem::Finder::new(b"      ");
     for line in b.split(|c| *c == b'\n') {
-        if line.len() > 120 || line.contains(&b'\t') || line.contains(&b'|') {
+        if line.len() > 120 || six.find(line).is_none() || line.contains(&b'\t') || line.contains(&b'|') {
             continue;
         }
         if let Some((_, r)) = column_gap(line, None) {
