@@ -398,8 +398,8 @@ pub struct NoteCtx<'a> {
 /// batch of notes one pattern at a time (see [`Extractor::prepare_batch`]).
 #[derive(Default)]
 pub struct Found {
-    /// Which phrase patterns occur (the extractor's phrase gate set); `None`
-    /// in a note context made without it.
+    /// Which phrase patterns occur (the phrase extractor's presence set);
+    /// `None` when not searched ahead.
     present: Option<regex::SetMatches>,
     /// Match ranges of every slot, slot after slot.
     ranges: Vec<Range<usize>>,
@@ -408,7 +408,7 @@ pub struct Found {
 }
 
 impl Found {
-    /// The phrase gate set's matches, if searched.
+    /// The phrase extractor's presence set's matches, if searched ahead.
     pub fn present(&self) -> Option<&regex::SetMatches> {
         self.present.as_ref()
     }
@@ -481,12 +481,6 @@ pub struct Extractor {
     phrases: phrases::PhraseExtractor,
     vitals: vitals::VitalsExtractor,
     timing: timing::TimingExtractor,
-    /// One overlapping search tells which phrase patterns can match a note
-    /// at all, another which of the other whole-note patterns that would
-    /// scan the whole note can (see [`Extractor::whole_note`]); those that
-    /// cannot are not searched for their positions.
-    gate: regex::RegexSet,
-    gate_whole: regex::RegexSet,
 }
 
 impl Extractor {
@@ -501,26 +495,10 @@ impl Extractor {
             || phrases::PhraseExtractor::new(dict),
             || (ContextRules::builtin(), meds::MedExtractor::new(dict), vitals::VitalsExtractor::new(), timing::TimingExtractor::new()),
         );
-        let set = |members: Vec<String>| {
-            regex::RegexSetBuilder::new(members)
-                .size_limit(256 << 20)
-                .dfa_size_limit(re::DFA_CACHE_BYTES)
-                .build()
-                .expect("phrase patterns were validated when the dictionaries loaded; the others are built in")
-        };
-        let (gate, gate_whole) = (regex::RegexSet::empty(), regex::RegexSet::empty());
-        let mut ex = Extractor { dict, context, meds, phrases, vitals, timing, gate, gate_whole };
-        let gated = ex.phrases.phrase_count();
-        let mut whole: Vec<String> = Vec::new();
-        for (slot, (r, gate)) in ex.whole_note().into_iter().enumerate() {
+        let ex = Extractor { dict, context, meds, phrases, vitals, timing };
+        for (slot, (r, _)) in ex.whole_note().into_iter().enumerate() {
             r.set_slot(slot);
-            if let (Some(g), Some(p)) = (gate.filter(|&g| g >= gated), r.on_lower_pattern()) {
-                debug_assert_eq!(g, gated + whole.len(), "gates follow whole_note()'s order");
-                whole.push(p.to_string());
-            }
         }
-        let (gate, gate_whole) = rayon::join(|| set(phrases::PhraseExtractor::gate_patterns(dict).collect()), || set(whole));
-        (ex.gate, ex.gate_whole) = (gate, gate_whole);
         ex
     }
 
@@ -555,38 +533,13 @@ impl Extractor {
     /// the end costs 2.0 and 0.9 us per note (`cargo bench --bench
     /// patterns`), under 1% of the extraction, which a first-match-only
     /// slot kind did not measurably save.
-    ///
-    /// The gate: each dictionary phrase pattern `i` is gated by member `i`
-    /// of the phrase gate set. So is each other pattern here that runs on
-    /// the lowercased text and has no fast prefix prefilter (it would run
-    /// its lazy DFA through every note), by its own pattern as member
-    /// `i - phrases` of the second set (`i` counts on after the phrases).
-    /// A set member matches a note exactly when its pattern does, so a
-    /// pattern whose member did not match has nothing to find. A pattern
-    /// with a fast prefilter costs little on a note without it.
-    ///
-    /// Why a second set: as members of the phrase set, these patterns
-    /// (which can start at nearly any digit or word) multiplied that set's
-    /// DFA states. Building them cost more than the skipped searches saved
-    /// on a short run: callgrind of a one-thread scan without the index
-    /// counted 5.7% more instructions than with no gate for these patterns
-    /// on the e2e corpus's first 5,000 notes, 1.2% fewer on its first
-    /// 20,000. With a set of their own: 1.2% more and 1.3% fewer, 2.6%
-    /// fewer for the 15,000 notes between.
     fn whole_note(&self) -> Vec<(&re::Lc, Option<usize>)> {
+        let (phrases, _) = self.phrases.whole_note_patterns();
         let gated = self.phrases.phrase_count();
-        let mut v: Vec<(&re::Lc, Option<usize>)> =
-            self.phrases.whole_note_patterns().enumerate().map(|(i, (_, r))| (r, (i < gated).then_some(i))).collect();
+        let mut v: Vec<(&re::Lc, Option<usize>)> = phrases.enumerate().map(|(i, (_, r))| (r, (i < gated).then_some(i))).collect();
         v.extend(self.timing.whole_note_patterns().map(|(_, r)| (r, None)));
         v.extend(self.vitals.whole_note_patterns().map(|(_, r)| (r, None)));
         v.push((self.meds.names_pattern(), None));
-        let mut next = gated;
-        for (r, gate) in v.iter_mut().skip(gated) {
-            if r.on_lower_pattern().is_some() && r.scans_whole() {
-                *gate = Some(next);
-                next += 1;
-            }
-        }
         v
     }
 
@@ -610,22 +563,18 @@ impl Extractor {
                 Prepared { normalized, lower, found: Found::default() }
             })
             .collect();
-        for p in &mut out {
-            p.found.present = Some(self.gate.matches(&p.lower));
-        }
         if !ahead {
             return out;
         }
-        let gated = self.phrases.phrase_count();
-        let whole: Vec<regex::SetMatches> = out.iter().map(|p| self.gate_whole.matches(&p.lower)).collect();
+        for p in &mut out {
+            p.found.present = Some(self.phrases.present(&p.lower));
+        }
         let offset = |ranges: &Vec<Range<usize>>| u32::try_from(ranges.len()).expect("under 2^32 matches in a note");
         for (slot, (r, gate)) in self.whole_note().into_iter().enumerate() {
             debug_assert_eq!(r.slot(), Some(slot), "slots follow whole_note()'s order");
-            for ((raw, p), whole) in raws.iter().zip(&mut out).zip(&whole) {
+            for (raw, p) in raws.iter().zip(&mut out) {
                 p.found.at.push(offset(&p.found.ranges));
-                let open =
-                    |i: usize| if i < gated { p.found.present.as_ref().is_some_and(|s| s.matched(i)) } else { whole.matched(i - gated) };
-                if gate.is_none_or(open) {
+                if gate.is_none_or(|i| p.found.present.as_ref().is_some_and(|s| s.matched(i))) {
                     let text = p.normalized.as_deref().unwrap_or(raw);
                     p.found.ranges.extend(r.find_iter(text, &p.lower));
                 }
@@ -763,9 +712,9 @@ impl Extractor {
             assert_eq!(matches, again, "{name}: two runs disagree");
             out.push(PatternCost { name, cold_secs, warm_secs, matches });
         };
-        time("phrase gate set".into(), &mut || lowers.iter().map(|l| self.gate.matches(l).iter().count()).sum());
-        time("whole-scan gate set".into(), &mut || lowers.iter().map(|l| self.gate_whole.matches(l).iter().count()).sum());
-        let mut lcs: Vec<(String, &re::Lc)> = self.phrases.whole_note_patterns().collect();
+        let (phrases, present) = self.phrases.whole_note_patterns();
+        time("phrase presence set".into(), &mut || lowers.iter().map(|l| present.matches(l).iter().count()).sum());
+        let mut lcs: Vec<(String, &re::Lc)> = phrases.collect();
         lcs.extend(self.timing.whole_note_patterns());
         lcs.extend(self.vitals.whole_note_patterns());
         lcs.push(("meds names".into(), self.meds.names_pattern()));
@@ -973,44 +922,6 @@ mod profile {
         time("all", &|t| {
             ex.extract_text(t, None);
         });
-    }
-}
-
-#[cfg(test)]
-mod gate_tests {
-    //! The gate set (see `Extractor::whole_note`).
-    use super::Extractor;
-
-    #[test]
-    fn one_member_per_phrase_then_per_gated_whole_scan_pattern() {
-        let ex = Extractor::builtin();
-        let phrases = ex.phrases.phrase_count();
-        let v = ex.whole_note();
-        let mut extra = 0;
-        for (slot, (r, gate)) in v.iter().enumerate() {
-            match gate {
-                Some(g) if slot < phrases => assert_eq!(*g, slot),
-                Some(g) => {
-                    assert_eq!(*g, phrases + extra, "slot {slot}");
-                    assert!(r.scans_whole() && r.on_lower_pattern().is_some(), "slot {slot}");
-                    extra += 1;
-                }
-                None => assert!(slot >= phrases && !(r.scans_whole() && r.on_lower_pattern().is_some()), "slot {slot}"),
-            }
-        }
-        assert_eq!((ex.gate.len(), ex.gate_whole.len()), (phrases, extra));
-        // Dose and the stated-duration patterns start with a number or a
-        // one-byte literal: searched only where the set says they match.
-        assert!(extra >= 5, "{extra} gated");
-        // Each member matches exactly when its pattern does.
-        let text = "Spravato 84 mg administered 10:05. Infused over 40 min; BP 132/84 at 10:45. Discharged 12:10.";
-        let lower = text.to_ascii_lowercase();
-        let set = ex.gate_whole.matches(&lower);
-        for (r, gate) in &v {
-            if let Some(g) = gate.filter(|&g| g >= phrases) {
-                assert_eq!(set.matched(g - phrases), r.is_match(text, &lower), "member {g}");
-            }
-        }
     }
 }
 

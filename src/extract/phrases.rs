@@ -21,6 +21,7 @@ use crate::dict::{Dictionaries, PhraseKind};
 /// Compiled phrase patterns and polarity checks.
 pub struct PhraseExtractor {
     phrases: Vec<(PhraseKind, String, super::re::Lc)>,
+    present: regex::RegexSet,
     p: Pats,
 }
 
@@ -108,11 +109,24 @@ impl PhraseExtractor {
     pub fn new(dict: &Dictionaries) -> Self {
         use rayon::prelude::*;
         // Compiled on the rayon workers: the phrases alone are about a fifth
-        // of a scan's start-up. Their presence set is the first part of the
-        // extractor's gate set (`super::Extractor::new`).
-        let phrases = dict.phrases.par_iter().map(|p| (p.kind, p.id.clone(), super::re::Lc::new(&p.pattern))).collect();
+        // of a scan's start-up.
+        let (phrases, present) = rayon::join(
+            || dict.phrases.par_iter().map(|p| (p.kind, p.id.clone(), super::re::Lc::new(&p.pattern))).collect(),
+            // The presence gate runs on the lowercased text; a pattern with a
+            // case-sensitive part gates on its lowercased superset.
+            || {
+                regex::RegexSetBuilder::new(
+                    dict.phrases.iter().map(|p| super::re::ascii_boundaries(&super::re::lowercase_literals(&p.pattern))),
+                )
+                .size_limit(256 << 20)
+                .dfa_size_limit(super::re::DFA_CACHE_BYTES)
+                .build()
+                .expect("phrase patterns were validated when the dictionaries loaded")
+            },
+        );
         PhraseExtractor {
             phrases,
+            present,
             p: Pats {
                 not_yet: re(r"\b(?:will|to\s+be|plan\w*|once|when|until|arrival|admission|intake|before)\b"),
                 // The text before "psychotic features/symptoms" in a diagnosis
@@ -220,10 +234,11 @@ impl PhraseExtractor {
         }
     }
 
-    /// The dictionary phrase patterns, by id, then the track and dose
-    /// pass's patterns: the ones [`super::Extractor::pattern_costs`] times
-    /// and the scan searches ahead (their order is their slot order).
-    pub(crate) fn whole_note_patterns(&self) -> impl Iterator<Item = (String, &super::re::Lc)> {
+    /// The dictionary phrase patterns, by id, and the presence set that
+    /// gates them, then the track and dose pass's patterns: the ones
+    /// [`super::Extractor::pattern_costs`] times and the scan searches
+    /// ahead (their order is their slot order).
+    pub(crate) fn whole_note_patterns(&self) -> (impl Iterator<Item = (String, &super::re::Lc)>, &regex::RegexSet) {
         let p = &self.p;
         // The track and dose pass's own patterns, each run on every note.
         let dose = [
@@ -240,14 +255,12 @@ impl PhraseExtractor {
             ("ndc", &p.ndc),
         ];
         let phrases = self.phrases.iter().map(|(_, id, r)| (format!("phrase {id}"), r));
-        phrases.chain(dose.into_iter().map(|(n, r)| (format!("dose {n}"), r)))
+        (phrases.chain(dose.into_iter().map(|(n, r)| (format!("dose {n}"), r))), &self.present)
     }
 
-    /// The presence gate of each dictionary phrase pattern, in order: run on
-    /// the lowercased text, a pattern with a case-sensitive part gates on
-    /// its lowercased superset.
-    pub(crate) fn gate_patterns(dict: &Dictionaries) -> impl Iterator<Item = String> + '_ {
-        dict.phrases.iter().map(|p| super::re::ascii_boundaries(&super::re::lowercase_literals(&p.pattern)))
+    /// Which phrase patterns occur in a lowercased note.
+    pub fn present(&self, lower: &str) -> regex::SetMatches {
+        self.present.matches(lower)
     }
 
     /// How many dictionary phrase patterns there are (the first entries of
@@ -266,11 +279,16 @@ impl PhraseExtractor {
         let mut rems_spans: Vec<(std::ops::Range<usize>, PhraseKind)> = Vec::new();
         // One pass tells which phrases occur at all; only those are searched
         // for their positions.
-        // A note context made without the gate set (a test's) searches
-        // every phrase.
-        let present = ctx.found.present();
+        let live;
+        let present = match ctx.found.present() {
+            Some(p) => p,
+            None => {
+                live = self.present.matches(&ctx.lower);
+                &live
+            }
+        };
         for (i, (kind, id, r)) in self.phrases.iter().enumerate() {
-            if present.is_some_and(|p| !p.matched(i)) {
+            if !present.matched(i) {
                 continue;
             }
             for m in ctx.find_iter(r) {

@@ -200,24 +200,6 @@ pub fn lowercase_literals(p: &str) -> String {
 /// would search by an inner literal would lose that too; none of these 6
 /// does (a scratch program printing each compiled `meta::Regex`'s `Debug`
 /// output found the plain `Core` strategy for all of them).
-/// Whether the `regex` crate searches this pattern with a prefix prefilter
-/// it judges fast (so a note without one of its first literals costs about
-/// one vectorized pass), judged as in [`prefilter_loses`]. A pattern
-/// without one runs its lazy DFA through the whole note, about 2.7 us a
-/// note of 2 KB (`cargo bench --bench patterns`), match or no match.
-fn fast_prefix(p: &str, ci: bool) -> bool {
-    use regex_automata::{util::prefilter::Prefilter, MatchKind};
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let Ok(hir) = regex_syntax::ParserBuilder::new().case_insensitive(ci).build().parse(p) else {
-        return false;
-    };
-    let mut ex = Extractor::new();
-    ex.kind(ExtractKind::Prefix);
-    let mut prefixes = ex.extract(&hir);
-    prefixes.optimize_for_prefix_by_preference();
-    prefixes.literals().is_some_and(|l| Prefilter::new(MatchKind::LeftmostFirst, l).is_some_and(|p| p.is_fast()))
-}
-
 fn prefilter_loses(p: &str, ci: bool) -> bool {
     use regex_automata::{util::prefilter::Prefilter, MatchKind};
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
@@ -286,9 +268,6 @@ pub struct Lc {
     /// that only want match ranges, where [`prefilter_loses`].
     unfiltered: Option<regex_automata::meta::Regex>,
     on_lower: bool,
-    /// Whether a search runs the lazy DFA through the whole note: no fast
-    /// prefix prefilter, or one that [`prefilter_loses`].
-    whole_scan: bool,
     /// Where a prepared note keeps this pattern's matches (see
     /// [`super::Found`]); `u32::MAX` when it is not searched ahead.
     slot: AtomicU32,
@@ -304,8 +283,7 @@ impl Lc {
         };
         // `re.as_str()` is the pattern as compiled (ASCII boundaries).
         let unfiltered = if prefilter_loses(re.as_str(), !on_lower) { build_without_prefilter(re.as_str(), !on_lower) } else { None };
-        let whole_scan = unfiltered.is_some() || !fast_prefix(re.as_str(), !on_lower);
-        Lc { re, unfiltered, on_lower, whole_scan, slot }
+        Lc { re, unfiltered, on_lower, slot }
     }
     /// Mark this pattern as searched ahead into `slot` of prepared notes.
     pub(crate) fn set_slot(&self, slot: usize) {
@@ -325,17 +303,6 @@ impl Lc {
     /// search starts at the match instead of at the end of the one before.
     pub fn captures_at<'t>(&self, text: &'t str, lower: &'t str, start: usize) -> Option<regex::Captures<'t>> {
         self.re.captures_at(self.hay(text, lower), start)
-    }
-    /// The pattern as compiled, when it runs on the lowercased text: as a
-    /// member of a `RegexSet` built with this module's options and searched
-    /// on the same lowercased text, it matches exactly when this does.
-    pub(crate) fn on_lower_pattern(&self) -> Option<&str> {
-        self.on_lower.then(|| self.re.as_str())
-    }
-    /// Whether a search runs the lazy DFA through the whole note (no fast
-    /// prefix prefilter to skip to where a match may start).
-    pub(crate) fn scans_whole(&self) -> bool {
-        self.whole_scan
     }
     /// The haystack to search: `lower` must be `text.to_ascii_lowercase()`.
     #[inline]
@@ -421,18 +388,6 @@ mod tests {
         assert_eq!(lc.find_iter(text, &lower).collect::<Vec<_>>(), want);
         assert!(lc.is_match(text, &lower));
         assert!(!lc.is_match("no minutes here", "no minutes here"));
-    }
-
-    #[test]
-    fn whole_scans_are_the_patterns_without_a_fast_prefix_prefilter() {
-        // Long first literals: the crate's prefilter skips to them.
-        assert!(!Lc::new(r"\bdischarge(?:d)?\b").scans_whole());
-        assert!(!Lc::new(r"\bq\s*\d+h\b").scans_whole());
-        // A number first: no literal to skip to.
-        assert!(Lc::new(r"\d+\s*mg").scans_whole());
-        assert!(Lc::new(r"\b\d{1,2}:\d{2}\b").scans_whole());
-        // A prefilter that loses is turned off, so the DFA runs through.
-        assert!(Lc::new(r"\b(?:over|x|for)\s*(?P<n>\d{1,3})\s*(?:min|mins|minutes)\b").scans_whole());
     }
 
     #[test]
