@@ -243,23 +243,6 @@ fn build_without_prefilter(p: &str, ci: bool) -> Option<regex_automata::meta::Re
         .ok()
 }
 
-/// Match ranges from one of two regexes of the same pattern.
-enum Ranges<A, B> {
-    Crate(A),
-    Unfiltered(B),
-}
-
-impl<A: Iterator<Item = std::ops::Range<usize>>, B: Iterator<Item = std::ops::Range<usize>>> Iterator for Ranges<A, B> {
-    type Item = std::ops::Range<usize>;
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            Ranges::Crate(a) => a.next(),
-            Ranges::Unfiltered(b) => b.next(),
-        }
-    }
-}
-
 /// A case-insensitive pattern compiled to run on the ASCII-lowercased text
 /// when its meaning allows (see [`lowercase_pattern`]), else on the original.
 pub struct Lc {
@@ -317,8 +300,8 @@ impl Lc {
     pub fn find_iter<'t>(&'t self, text: &'t str, lower: &'t str) -> impl Iterator<Item = std::ops::Range<usize>> + 't {
         let hay = self.hay(text, lower);
         match &self.unfiltered {
-            Some(u) => Ranges::Unfiltered(u.find_iter(hay).map(|m| m.range())),
-            None => Ranges::Crate(self.re.find_iter(hay).map(|m| m.range())),
+            Some(u) => either::Either::Right(u.find_iter(hay).map(|m| m.range())),
+            None => either::Either::Left(self.re.find_iter(hay).map(|m| m.range())),
         }
     }
     /// Captures over the searched haystack. Group offsets index `text`;
