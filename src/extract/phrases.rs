@@ -1129,8 +1129,9 @@ impl PhraseExtractor {
         // An E/M section is complete when history, assessment and plan follow it.
         if let Some(first_em) = ctx.sections.iter().position(|s| s.kind == SectionKind::EmSection) {
             let rest = first_em..ctx.sections.len();
-            let body_words = super::text::word_count(super::text::sub(ctx.text, ctx.sections[first_em].body.clone()));
-            em.em_section_complete = (has(rest.clone(), SectionKind::History) || body_words >= 25)
+            // 25 words or more (`nth` stops at the 25th).
+            let long_body = super::text::sub(ctx.text, ctx.sections[first_em].body.clone()).split_whitespace().nth(24).is_some();
+            em.em_section_complete = (has(rest.clone(), SectionKind::History) || long_body)
                 && (has(rest.clone(), SectionKind::Assessment) || has(rest, SectionKind::Plan));
         }
         // A whole evaluation written before the treatment's own section

@@ -987,7 +987,8 @@ fn right_column(b: &[u8]) -> Option<usize> {
     // columns, nor is one whose lines run past a printed page's width.
     let mut counts: std::collections::HashMap<usize, (usize, usize)> = std::collections::HashMap::new();
     // A line finds a gap only at a run of six spaces (`column_gap`): a line
-    // without one is skipped after a vector search, not walked byte by byte.
+    // without one is skipped after a vector search, instead of going
+    // through `column_gap`'s byte loop.
     let six = memchr::memmem::Finder::new(b"      ");
     for line in b.split(|c| *c == b'\n') {
         if line.len() > 120 || six.find(line).is_none() || line.contains(&b'\t') || line.contains(&b'|') {
