@@ -82,6 +82,13 @@ pub fn ci(p: &str) -> Regex {
     build(p, true).unwrap_or_else(|e| panic!("built-in pattern: {e}"))
 }
 
+/// The index of `r`'s group `name`, for `Captures::get`: looking a group up
+/// by name hashes the name on every call. Panics if there is no such group
+/// (built-in patterns only).
+pub fn group_index(r: &Regex, name: &str) -> usize {
+    r.capture_names().position(|n| n == Some(name)).unwrap_or_else(|| panic!("built-in pattern has no group {name}"))
+}
+
 /// Case-insensitive patterns as one set, with ASCII word boundaries; panics
 /// on an invalid built-in pattern. One search tells every pattern that
 /// matches, where a loop of `is_match` calls searches once per pattern.

@@ -442,10 +442,30 @@ pub struct TimeMention {
     pub explicit: bool,
 }
 
-fn time_re() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
+/// The clock-time pattern and the indices of its named groups, looked up
+/// once: `Captures::name` hashes the name (SipHash) on every call, and
+/// [`clock_times`] made 1.5 million such calls on 20,000 notes.
+struct TimeRe {
+    re: Regex,
+    pre: usize,
+    h: usize,
+    m: usize,
+    ap: usize,
+    h2: usize,
+    ap2: usize,
+    h3: usize,
+    m3: usize,
+    ap4: usize,
+    hh: usize,
+    mm: usize,
+    ap3: usize,
+    post: usize,
+}
+
+fn time_re() -> &'static TimeRe {
+    static R: OnceLock<TimeRe> = OnceLock::new();
     R.get_or_init(|| {
-        super::re::ci(
+        let re = super::re::ci(
             r"(?x)
             (?P<pre>^|[^0-9/:.])
             (?:
@@ -455,7 +475,24 @@ fn time_re() -> &'static Regex {
             | (?P<hh>[01][0-9]|2[0-3])(?P<mm>[0-5][0-9]) [\ \t]* (?:h(?:rs|ours)?\b|(?P<ap3>[ap]\.?m\.?\b))?
             )
             (?P<post>[^0-9/:]|:(?:[^0-9]|$)|$|/)",
-        )
+        );
+        let g = |name| super::re::group_index(&re, name);
+        TimeRe {
+            pre: g("pre"),
+            h: g("h"),
+            m: g("m"),
+            ap: g("ap"),
+            h2: g("h2"),
+            ap2: g("ap2"),
+            h3: g("h3"),
+            m3: g("m3"),
+            ap4: g("ap4"),
+            hh: g("hh"),
+            mm: g("mm"),
+            ap3: g("ap3"),
+            post: g("post"),
+            re,
+        }
     })
 }
 
@@ -529,9 +566,10 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
     let mut at = 0;
-    while let Some(c) = time_re().captures_at(text, at) {
-        let pre_len = c.name("pre").map(|m| m.len()).unwrap_or(0);
-        let post_len = c.name("post").map(|m| m.len()).unwrap_or(0);
+    let t = time_re();
+    while let Some(c) = t.re.captures_at(text, at) {
+        let pre_len = c.get(t.pre).map(|m| m.len()).unwrap_or(0);
+        let post_len = c.get(t.post).map(|m| m.len()).unwrap_or(0);
         let whole = c.get(0).unwrap();
         let start = whole.start() + pre_len;
         // The span stops at the time itself (not a trailing line break), and
@@ -541,7 +579,7 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
         at = end.max(whole.start() + 1);
         // "Device 1: 08:50 AM": a numbered label, a space, then the time; the
         // "1: 08" with "08:50" read as seconds is not a clock.
-        if let (Some(h), Some(mm)) = (c.name("h"), c.name("m")) {
+        if let (Some(h), Some(mm)) = (c.get(t.h), c.get(t.m)) {
             let spaced = text[h.end()..mm.start()].contains([' ', '\t']);
             let rest = &bytes[mm.end()..];
             if spaced && rest.len() > 1 && rest[0] == b':' && rest[1].is_ascii_digit() {
@@ -550,38 +588,44 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             }
         }
         // "blood pressure 1:38 over 84": a reading transcribed with a colon.
-        if c.name("h").is_some() && {
+        if c.get(t.h).is_some() && {
             let a = &text.as_bytes()[end..];
             a.len() > 6 && a[..6].eq_ignore_ascii_case(b" over ") && a[6].is_ascii_digit()
         } {
             continue;
         }
         // "PHQ-9: 17", "GAD-7:12": a scale's name and its score, not 9:17.
-        if start >= 2 && bytes[start - 1] == b'-' && bytes[start - 2].is_ascii_alphabetic() && c.name("ap").is_none() {
+        if start >= 2 && bytes[start - 1] == b'-' && bytes[start - 2].is_ascii_alphabetic() && c.get(t.ap).is_none() {
             continue;
         }
         // A segment of a hyphenated product code ("NDC 99999-1201-02",
         // "50458-0028-02"): a five-digit group before it or a one- or
         // two-digit group after it. A time range ("0900-0905") has four
         // digits on both sides.
-        if c.name("hh").is_some() && c.name("ap3").is_none() && code_segment(bytes, start, end) {
+        if c.get(t.hh).is_some() && c.get(t.ap3).is_none() && code_segment(bytes, start, end) {
             continue;
         }
-        let (h, m, ap, explicit_24, bare) = if let Some(h) = c.name("h") {
-            let ap = c.name("ap").map(|a| a.as_str().to_ascii_lowercase());
+        let (h, m, ap, explicit_24, bare) = if let Some(h) = c.get(t.h) {
+            let ap = c.get(t.ap).map(|a| a.as_str().to_ascii_lowercase());
             let hs = h.as_str();
             let hn: u32 = hs.parse().unwrap();
             let zero_padded = hs.len() == 2 && hs.starts_with('0');
-            (hn, c["m"].parse::<u32>().unwrap(), ap, zero_padded || hn >= 13, false)
-        } else if let Some(h) = c.name("h2") {
-            (h.as_str().parse().unwrap(), 0, c.name("ap2").map(|a| a.as_str().to_ascii_lowercase()), false, false)
-        } else if let Some(h) = c.name("h3") {
+            (hn, c.get(t.m).unwrap().as_str().parse::<u32>().unwrap(), ap, zero_padded || hn >= 13, false)
+        } else if let Some(h) = c.get(t.h2) {
+            (h.as_str().parse().unwrap(), 0, c.get(t.ap2).map(|a| a.as_str().to_ascii_lowercase()), false, false)
+        } else if let Some(h) = c.get(t.h3) {
             // A nurse's compact "850a", "1015a", "205p".
-            (h.as_str().parse().unwrap(), c["m3"].parse::<u32>().unwrap(), c.name("ap4").map(|a| a.as_str().to_string()), false, false)
+            (
+                h.as_str().parse().unwrap(),
+                c.get(t.m3).unwrap().as_str().parse::<u32>().unwrap(),
+                c.get(t.ap4).map(|a| a.as_str().to_string()),
+                false,
+                false,
+            )
         } else {
-            let hh: u32 = c["hh"].parse().unwrap();
-            let mm: u32 = c["mm"].parse().unwrap();
-            (hh, mm, c.name("ap3").map(|a| a.as_str().to_ascii_lowercase()), true, true)
+            let hh: u32 = c.get(t.hh).unwrap().as_str().parse().unwrap();
+            let mm: u32 = c.get(t.mm).unwrap().as_str().parse().unwrap();
+            (hh, mm, c.get(t.ap3).map(|a| a.as_str().to_ascii_lowercase()), true, true)
         };
         // "1415" or "9.15": needs a time word before it, a time label or
         // range after it, or a log-line start.
@@ -642,7 +686,7 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             {
                 continue;
             }
-        } else if c.name("h").is_some() {
+        } else if c.get(t.h).is_some() {
             // "10.5 mg" is not a time: a dot separator needs a clock-ish context.
             // Without am/pm it is a time only where a bare "0915" would be
             // ("9.15 pre-dose BP", "devices 9.22, 9.27", "10.25-10.55"),
