@@ -30,6 +30,7 @@
 //! (`Annotations-1-120-random.txt` or `rsAnnotations-1-120-random.txt`).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -225,15 +226,15 @@ pub struct ContextRules {
     max_backward: usize,
     semicolon_ends_scope: bool,
     comma_new_cue_ends_scope: bool,
-    abbreviations: HashSet<String>,
-    unit_abbreviations: HashSet<String>,
-    continuation: HashSet<String>,
+    abbreviations: FxHashSet<String>,
+    unit_abbreviations: FxHashSet<String>,
+    continuation: FxHashSet<String>,
     /// The four section lists' labels in one automaton (see
     /// [`ContextRules::section_flags`]), with the lists each pattern is in
     /// (bits: family 1, exclude 2, historical 4, hypothetical 8).
     section_ac: AhoCorasick,
     section_lists: Vec<u8>,
-    known_headers: HashSet<String>,
+    known_headers: FxHashSet<String>,
 }
 
 impl std::fmt::Debug for ContextRules {
@@ -364,7 +365,7 @@ impl ContextRules {
             .map_err(|e| format!("context rules: cannot build automaton: {e}"))?;
 
         let lower_set =
-            |v: &[String]| -> HashSet<String> { v.iter().map(|s| s.trim().trim_end_matches('.').to_ascii_lowercase()).collect() };
+            |v: &[String]| -> FxHashSet<String> { v.iter().map(|s| s.trim().trim_end_matches('.').to_ascii_lowercase()).collect() };
         let labels = |v: &[String]| -> Vec<String> { v.iter().map(|s| norm_label(s)).collect() };
         let mut section_pats: Vec<String> = Vec::new();
         let mut section_lists: Vec<u8> = Vec::new();
@@ -660,11 +661,6 @@ impl<'r, 't> Segmenter<'r, 't> {
         LineKind::Text
     }
 
-    fn last_word_lower(&self, t: &str) -> String {
-        let w = t.rsplit(|c: char| !c.is_alphanumeric() && c != '/' && c != '\'').find(|w| !w.is_empty()).unwrap_or("");
-        w.to_ascii_lowercase()
-    }
-
     /// Hard-wrapped prose: the break between `prev` and `cur` is not a
     /// boundary.
     fn is_soft_wrap(&self, prev: &Line, cur: &Line) -> bool {
@@ -689,8 +685,8 @@ impl<'r, 't> Segmenter<'r, 't> {
         if p.rsplit_once(':').is_some_and(|(_, v)| !v.trim().is_empty() && !v.trim().contains(char::is_whitespace)) {
             return false;
         }
-        let lw = self.last_word_lower(p);
-        !lw.is_empty() && self.rules.continuation.contains(&lw)
+        let lw = last_word(p);
+        !lw.is_empty() && with_lowercase(lw, |lw| self.rules.continuation.contains(lw))
     }
 
     /// A stand-alone header line: short, no sentence punctuation, ALL CAPS
@@ -701,8 +697,9 @@ impl<'r, 't> Segmenter<'r, 't> {
         if body.is_empty() || body.len() > 60 || body.ends_with(['.', '!', '?', ';', ',']) {
             return false;
         }
-        let words: Vec<&str> = body.split_whitespace().collect();
-        if words.is_empty() || words.len() > 6 {
+        let words = body.split_whitespace();
+        let n_words = words.clone().take(7).count();
+        if n_words == 0 || n_words > 6 {
             return false;
         }
         if !body.chars().any(|c| c.is_alphabetic()) {
@@ -711,20 +708,20 @@ impl<'r, 't> Segmenter<'r, 't> {
         if colon {
             return body.chars().next().is_some_and(|c| c.is_alphabetic());
         }
-        let letters: Vec<char> = body.chars().filter(|c| c.is_alphabetic()).collect();
-        if letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase()) {
+        let mut letters = body.chars().filter(|c| c.is_alphabetic());
+        if letters.clone().nth(1).is_some() && letters.all(|c| c.is_uppercase()) {
             return true;
         }
-        if words.len() > 4 {
+        if n_words > 4 {
             return false;
         }
-        words.iter().all(|w| {
+        words.clone().all(|w| {
             let first = w.chars().find(|c| c.is_alphanumeric());
             match first {
                 None => true,
-                Some(c) => c.is_uppercase() || TITLE_SMALL_WORDS.contains(&w.to_ascii_lowercase().as_str()),
+                Some(c) => c.is_uppercase() || TITLE_SMALL_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)),
             }
-        }) && words[0].chars().next().is_some_and(|c| c.is_uppercase())
+        }) && words.clone().next().and_then(|w| w.chars().next()).is_some_and(|c| c.is_uppercase())
     }
 
     fn run(&mut self) {
@@ -893,7 +890,7 @@ impl<'r, 't> Segmenter<'r, 't> {
         while s > line_start && bytes[s - 1].is_ascii_alphabetic() {
             s -= 1;
         }
-        if !self.rules.unit_abbreviations.contains(&self.text[s..dot].to_ascii_lowercase()) {
+        if !with_lowercase(&self.text[s..dot], |w| self.rules.unit_abbreviations.contains(w)) {
             return false;
         }
         let mut k = s;
@@ -922,7 +919,7 @@ impl<'r, 't> Segmenter<'r, 't> {
             // dotted abbreviation: p.o. b.i.d. e.g.
             return w.split('.').all(|p| p.len() <= 3 && p.chars().all(|c| c.is_ascii_alphabetic()));
         }
-        self.rules.abbreviations.contains(&w.to_ascii_lowercase())
+        with_lowercase(w, |w| self.rules.abbreviations.contains(w))
     }
 
     /// "Label:" inside a line: records a section label and a scope stop.
@@ -962,6 +959,25 @@ impl<'r, 't> Segmenter<'r, 't> {
         }
         let flags = self.rules.section_flags(label);
         self.labels.push(Section { range: lstart..colon + 1, flags });
+    }
+}
+
+/// The last word of `t`: letters, digits, '/' and "'".
+fn last_word(t: &str) -> &str {
+    t.rsplit(|c: char| !c.is_alphanumeric() && c != '/' && c != '\'').find(|w| !w.is_empty()).unwrap_or("")
+}
+
+/// `f` of `w` ASCII-lowercased, without allocating for a word of up to 32
+/// bytes (the sentence splitter asks for every word before a period).
+fn with_lowercase<R>(w: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 32];
+    match buf.get_mut(..w.len()) {
+        Some(b) => {
+            b.copy_from_slice(w.as_bytes());
+            b.make_ascii_lowercase();
+            f(std::str::from_utf8(b).expect("ASCII lowercasing keeps UTF-8 valid"))
+        }
+        None => f(&w.to_ascii_lowercase()),
     }
 }
 
