@@ -1234,18 +1234,23 @@ fn pa_drug_codes(t: &str) -> Vec<String> {
 
 /// Calendar dates written in a text: `2026-01-05`, `1/5/2026`, `01/05/26`.
 fn pa_dates(t: &str) -> Vec<chrono::NaiveDate> {
-    static R: OnceLock<Regex> = OnceLock::new();
-    let r = R.get_or_init(|| {
-        super::re::cs(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b|\b(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>\d{4}|\d{2})\b")
+    // The pattern and its groups' indices: y, m, d, then y2, m2, d2.
+    static R: OnceLock<(Regex, [usize; 6])> = OnceLock::new();
+    let (r, g) = R.get_or_init(|| {
+        let r = super::re::cs(
+            r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b|\b(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>\d{4}|\d{2})\b",
+        );
+        let g = ["y", "m", "d", "y2", "m2", "d2"].map(|name| super::re::group_index(&r, name));
+        (r, g)
     });
     r.captures_iter(t)
         .filter_map(|c| {
-            let n = |k: &str| c.name(k).and_then(|x| x.as_str().parse::<i32>().ok());
-            let (y, m, d) = match (n("y"), n("m"), n("d")) {
+            let n = |k: usize| c.get(g[k]).and_then(|x| x.as_str().parse::<i32>().ok());
+            let (y, m, d) = match (n(0), n(1), n(2)) {
                 (Some(y), Some(m), Some(d)) => (y, m, d),
                 _ => {
-                    let y = n("y2")?;
-                    (if y < 100 { 2000 + y } else { y }, n("m2")?, n("d2")?)
+                    let y = n(3)?;
+                    (if y < 100 { 2000 + y } else { y }, n(4)?, n(5)?)
                 }
             };
             chrono::NaiveDate::from_ymd_opt(y, m as u32, d as u32)
