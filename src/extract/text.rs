@@ -1962,7 +1962,15 @@ pub fn snippet(text: &str, span: Range<usize>, max: usize) -> String {
 }
 
 fn fold_ws(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    // One allocation: every evidence item of every note gets a snippet.
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 /// Round `i` down to a char boundary of `s`.
@@ -2549,6 +2557,14 @@ Procedure: Spravato 56 mg intranasal, devices at 9:00 AM and 9:05 AM.";
         let t = "BP “128/82” — ok";
         let s = snippet(t, 0..t.len(), 5);
         assert!(s.len() <= 5);
+    }
+
+    #[test]
+    fn snippet_folds_whitespace_runs() {
+        let t = "  BP\t\t128/82\r\n  post-dose\u{00A0}ok \n";
+        assert_eq!(snippet(t, 0..t.len(), 200), "BP 128/82 post-dose ok");
+        assert_eq!(snippet(" \n\t ", 0..4, 200), "");
+        assert_eq!(snippet("one", 0..3, 200), "one");
     }
 }
 
