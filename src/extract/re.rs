@@ -275,6 +275,11 @@ impl Lc {
         let unfiltered = if prefilter_loses(re.as_str(), !on_lower) { build_without_prefilter(re.as_str(), !on_lower) } else { None };
         Lc { re, unfiltered, on_lower, slot }
     }
+    /// The index of the group `name`, for `Captures::get` or indexing (see
+    /// [`group_index`]).
+    pub fn group(&self, name: &str) -> usize {
+        group_index(&self.re, name)
+    }
     /// Mark this pattern as searched ahead into `slot` of prepared notes.
     pub(crate) fn set_slot(&self, slot: usize) {
         let s = u32::try_from(slot).ok().filter(|s| *s != u32::MAX).expect("slot below u32::MAX");

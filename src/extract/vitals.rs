@@ -148,22 +148,25 @@ impl VitalsExtractor {
         let text = ctx.text;
         let times = &ctx.times;
         let mut cands: Vec<Cand> = Vec::new();
+        // Groups by index: a lookup by name hashes the name each time.
+        let (sys, dia) = (self.sbp_dbp.group("sys"), self.sbp_dbp.group("dia"));
         for c in ctx.captures_iter(&self.sbp_dbp) {
-            let (Ok(s), Ok(d)) = (c["sys"].parse::<u16>(), c["dia"].parse::<u16>()) else { continue };
+            let (Ok(s), Ok(d)) = (c[sys].parse::<u16>(), c[dia].parse::<u16>()) else { continue };
             let m = c.get(0).unwrap();
             cands.push((m.start()..m.end(), m.start()..m.end(), s, d, true));
         }
+        let (sys, dia) = (self.pair.group("sys"), self.pair.group("dia"));
         for c in ctx.captures_iter(&self.pair) {
             let m = c.get(0).unwrap();
             if cands.iter().any(|x| x.0.start < m.end() && m.start() < x.0.end) {
                 continue;
             }
-            let (Ok(s), Ok(d)) = (c["sys"].parse::<u16>(), c["dia"].parse::<u16>()) else { continue };
+            let (Ok(s), Ok(d)) = (c[sys].parse::<u16>(), c[dia].parse::<u16>()) else { continue };
             // A dictated "one thirty-eight over 84" transcribed as "1:38 over
             // 84": the hundreds digit sits before a colon.
             let b = text.as_bytes();
             let st = m.start();
-            if c["sys"].len() == 2
+            if c[sys].len() == 2
                 && st >= 2
                 && b[st - 1] == b':'
                 && matches!(b[st - 2], b'1' | b'2')
