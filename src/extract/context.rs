@@ -721,7 +721,7 @@ impl<'r, 't> Segmenter<'r, 't> {
                 None => true,
                 Some(c) => c.is_uppercase() || TITLE_SMALL_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)),
             }
-        }) && words.clone().next().and_then(|w| w.chars().next()).is_some_and(|c| c.is_uppercase())
+        }) && words.into_iter().next().and_then(|w| w.chars().next()).is_some_and(|c| c.is_uppercase())
     }
 
     fn run(&mut self) {
@@ -1590,6 +1590,38 @@ pub fn eval_negex(rules: &ContextRules, file_contents: &str) -> Result<NegexRepo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_lowercase_equals_to_ascii_lowercase() {
+        // Both sides of the 32-byte stack buffer, and non-ASCII text.
+        for n in 0..40 {
+            let w: String = "AbCdÉé".chars().cycle().take(n).collect();
+            assert_eq!(with_lowercase(&w, str::to_string), w.to_ascii_lowercase(), "{w:?}");
+        }
+        assert_eq!(last_word("stayed on SERTRALINE, "), "SERTRALINE");
+        assert_eq!(last_word("h/o d/c'd"), "d/c'd");
+        assert_eq!(last_word(" ,. "), "");
+    }
+
+    #[test]
+    fn header_lines() {
+        let r = ContextRules::builtin();
+        let seg = Segmenter::new(r, "");
+        for (t, want) in [
+            ("FAMILY HISTORY", true),
+            ("Plan of Care", true),
+            ("Assessment and Plan:", true),
+            ("Current medications:", true),
+            ("patient tolerated well", false),
+            ("Plan of care for the next visit today", false),
+            ("BP 128/82.", false),
+            ("a", false),
+            ("12:30", false),
+            ("Plan Of care", false),
+        ] {
+            assert_eq!(seg.is_header_line(t), want, "{t:?}");
+        }
+    }
 
     #[test]
     fn section_flags_equal_per_list_containment() {

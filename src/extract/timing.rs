@@ -157,8 +157,9 @@ fn number_sign_dot(b: &[u8], i: usize) -> bool {
 }
 
 /// Whether the "." at `d` ends the clause before a position after it:
-/// followed by a blank, and not a decimal point, the stop of "a.m." /
-/// "p.m.", of a "no." before an identifier or of a title ("Dr.").
+/// followed by a space or tab, and not between digits ("98. 6"), nor the
+/// stop of "a.m." / "p.m.", of a "no." before an identifier or of a title
+/// ("Dr.").
 fn dot_starts_clause(b: &[u8], d: usize) -> bool {
     let s = d + 1;
     s < b.len()
@@ -170,8 +171,9 @@ fn dot_starts_clause(b: &[u8], d: usize) -> bool {
 }
 
 /// Whether the "." at `d` ends the clause of a position before it: at the
-/// end of the text or before a blank or line break, and not the stop of
-/// "a.m." / "p.m.", of a "no." before an identifier or of a title.
+/// end of the text or before a space or line break (not a tab), and not
+/// the stop of "a.m." / "p.m.", of a "no." before an identifier or of a
+/// title.
 fn dot_ends_clause(b: &[u8], d: usize) -> bool {
     (d + 1 >= b.len() || b[d + 1] == b' ' || b[d + 1] == b'\n' || b[d + 1] == b'\r')
         && !meridiem_dot(b, d)
@@ -179,10 +181,11 @@ fn dot_ends_clause(b: &[u8], d: usize) -> bool {
         && !title_dot(b, d)
 }
 
-/// The bytes around `pos` (at most `pos`) up to the nearest line break,
-/// ";", "|" or sentence stop on each side, within [`super::text::LINE_CAP`]
-/// bytes (like `text::line_of`, so one-line notes stay linear): the start
-/// just after the stop before, the end at the stop after.
+/// The bytes around `pos` up to the nearest line break, ";", "|" or
+/// sentence stop on each side, within [`super::text::LINE_CAP`] bytes (like
+/// `text::line_of`, so one-line notes stay linear): the start (at or before
+/// `pos`) just after the stop before it, the end (at or after `pos`) at the
+/// stop after it.
 ///
 /// The nearest hard stop on each side is found with memchr, then the
 /// nearest "." between it and `pos` that ends a sentence. A loop over
@@ -1003,13 +1006,14 @@ mod tests {
     }
 
     /// `clause_bounds` gives the byte-by-byte scan's bounds at every
-    /// position of every string of up to five bytes over the bytes the scan
-    /// tests, and of the fixture notes (every position of the first 200,
-    /// every seventh of the rest).
+    /// position of every five-byte string over the stops and a few letters
+    /// and digits, of a long line with titles, "a.m."/"p.m." and "No.", and
+    /// of the fixture notes (every position of the first 200 read, every
+    /// seventh of the rest).
     #[test]
     fn clause_bounds_equal_bytewise_scan() {
         let mut texts: Vec<(String, usize)> = Vec::new();
-        let alphabet = [".", " ", "\t", "\n", "\r", ";", "|", "1", "a", "m", "o", "N"];
+        let alphabet = [".", " ", "\t", "\n", "\r", ";", "|", "1", "a", "p", "m", "o", "N"];
         let mut stack = vec![String::new()];
         while let Some(t) = stack.pop() {
             if t.len() == 5 {
@@ -1018,7 +1022,7 @@ mod tests {
             }
             stack.extend(alphabet.iter().map(|a| format!("{t}{a}")));
         }
-        texts.push(("Observed 40 min. Dr. Lee at 9 a.m. No. 12 ok. ".repeat(40), 1));
+        texts.push(("Observed 40 min. Dr. Lee at 9 a.m. then Mr. Roe; 2 p.m. left. No. 12 ok. 98. 6 |".repeat(40), 1));
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
         let mut notes = 0;
         for e in std::fs::read_dir(dir).unwrap() {
