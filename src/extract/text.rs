@@ -621,21 +621,15 @@ pub fn clock_times(text: &str) -> Vec<TimeMention> {
             let hs = h.as_str();
             let hn: u32 = hs.parse().unwrap();
             let zero_padded = hs.len() == 2 && hs.starts_with('0');
-            (hn, c.get(t.m).unwrap().as_str().parse::<u32>().unwrap(), ap, zero_padded || hn >= 13, false)
+            (hn, c[t.m].parse::<u32>().unwrap(), ap, zero_padded || hn >= 13, false)
         } else if let Some(h) = c.get(t.h2) {
             (h.as_str().parse().unwrap(), 0, c.get(t.ap2).map(|a| a.as_str().to_ascii_lowercase()), false, false)
         } else if let Some(h) = c.get(t.h3) {
             // A nurse's compact "850a", "1015a", "205p".
-            (
-                h.as_str().parse().unwrap(),
-                c.get(t.m3).unwrap().as_str().parse::<u32>().unwrap(),
-                c.get(t.ap4).map(|a| a.as_str().to_string()),
-                false,
-                false,
-            )
+            (h.as_str().parse().unwrap(), c[t.m3].parse::<u32>().unwrap(), c.get(t.ap4).map(|a| a.as_str().to_string()), false, false)
         } else {
-            let hh: u32 = c.get(t.hh).unwrap().as_str().parse().unwrap();
-            let mm: u32 = c.get(t.mm).unwrap().as_str().parse().unwrap();
+            let hh: u32 = c[t.hh].parse().unwrap();
+            let mm: u32 = c[t.mm].parse().unwrap();
             (hh, mm, c.get(t.ap3).map(|a| a.as_str().to_ascii_lowercase()), true, true)
         };
         // "1415" or "9.15": needs a time word before it, a time label or
@@ -1047,7 +1041,7 @@ fn right_column(b: &[u8]) -> Option<usize> {
     // A line finds a gap only at a run of six spaces (`column_gap`): a line
     // without one is skipped after a vector search, instead of going
     // through `column_gap`'s byte loop.
-    let six = memchr::memmem::Finder::new(b"      ");
+    let six = finder!(b"      ");
     for line in b.split(|c| *c == b'\n') {
         if line.len() > 120 || six.find(line).is_none() || line.contains(&b'\t') || line.contains(&b'|') {
             continue;
