@@ -21,7 +21,10 @@ use crate::dict::{Dictionaries, PhraseKind};
 /// Compiled phrase patterns and polarity checks.
 pub struct PhraseExtractor {
     phrases: Vec<(PhraseKind, String, super::re::Lc)>,
-    present: regex::RegexSet,
+    /// Each phrase's presence gate: its pattern with literal letters
+    /// lowercased, matched on the lowercased text, a superset of the
+    /// phrase's matches (see [`super::Extractor::presence_set`]).
+    gates: Vec<String>,
     p: Pats,
 }
 
@@ -110,23 +113,13 @@ impl PhraseExtractor {
         use rayon::prelude::*;
         // Compiled on the rayon workers: the phrases alone are about a fifth
         // of a scan's start-up.
-        let (phrases, present) = rayon::join(
-            || dict.phrases.par_iter().map(|p| (p.kind, p.id.clone(), super::re::Lc::new(&p.pattern))).collect(),
-            // The presence gate runs on the lowercased text; a pattern with a
-            // case-sensitive part gates on its lowercased superset.
-            || {
-                regex::RegexSetBuilder::new(
-                    dict.phrases.iter().map(|p| super::re::ascii_boundaries(&super::re::lowercase_literals(&p.pattern))),
-                )
-                .size_limit(256 << 20)
-                .dfa_size_limit(super::re::DFA_CACHE_BYTES)
-                .build()
-                .expect("phrase patterns were validated when the dictionaries loaded")
-            },
-        );
+        let phrases = dict.phrases.par_iter().map(|p| (p.kind, p.id.clone(), super::re::Lc::new(&p.pattern))).collect();
+        // A pattern with a case-sensitive part gates on its lowercased
+        // superset.
+        let gates = dict.phrases.iter().map(|p| super::re::ascii_boundaries(&super::re::lowercase_literals(&p.pattern))).collect();
         PhraseExtractor {
             phrases,
-            present,
+            gates,
             p: Pats {
                 not_yet: re(r"\b(?:will|to\s+be|plan\w*|once|when|until|arrival|admission|intake|before)\b"),
                 // The text before "psychotic features/symptoms" in a diagnosis
@@ -234,11 +227,11 @@ impl PhraseExtractor {
         }
     }
 
-    /// The dictionary phrase patterns, by id, and the presence set that
-    /// gates them, then the track and dose pass's patterns: the ones
+    /// The dictionary phrase patterns, by id, then the track and dose
+    /// pass's patterns: the ones
     /// [`super::Extractor::pattern_costs`] times and the scan searches
     /// ahead (their order is their slot order).
-    pub(crate) fn whole_note_patterns(&self) -> (impl Iterator<Item = (String, &super::re::Lc)>, &regex::RegexSet) {
+    pub(crate) fn whole_note_patterns(&self) -> impl Iterator<Item = (String, &super::re::Lc)> {
         let p = &self.p;
         // The track and dose pass's own patterns, each run on every note.
         let dose = [
@@ -255,12 +248,12 @@ impl PhraseExtractor {
             ("ndc", &p.ndc),
         ];
         let phrases = self.phrases.iter().map(|(_, id, r)| (format!("phrase {id}"), r));
-        (phrases.chain(dose.into_iter().map(|(n, r)| (format!("dose {n}"), r))), &self.present)
+        phrases.chain(dose.into_iter().map(|(n, r)| (format!("dose {n}"), r)))
     }
 
-    /// Which phrase patterns occur in a lowercased note.
-    pub fn present(&self, lower: &str) -> regex::SetMatches {
-        self.present.matches(lower)
+    /// The presence gates' patterns, one per dictionary phrase in order.
+    pub(crate) fn presence_patterns(&self) -> &[String] {
+        &self.gates
     }
 
     /// How many dictionary phrase patterns there are (the first entries of
@@ -277,18 +270,10 @@ impl PhraseExtractor {
         // the same kind and every bare "REMS", so "REMS monitoring form
         // submitted; pt enrolled" is both a form and an enrollment statement.
         let mut rems_spans: Vec<(std::ops::Range<usize>, PhraseKind)> = Vec::new();
-        // One pass tells which phrases occur at all; only those are searched
-        // for their positions.
-        let live;
-        let present = match ctx.found.present() {
-            Some(p) => p,
-            None => {
-                live = self.present.matches(&ctx.lower);
-                &live
-            }
-        };
+        // One pass (the prepared note's presence set) tells which phrases
+        // occur at all; only those are searched for their positions.
         for (i, (kind, id, r)) in self.phrases.iter().enumerate() {
-            if !present.matched(i) {
+            if ctx.found.present().is_some_and(|p| !p.matched(i)) {
                 continue;
             }
             for m in ctx.find_iter(r) {

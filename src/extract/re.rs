@@ -275,6 +275,14 @@ impl Lc {
         let unfiltered = if prefilter_loses(re.as_str(), !on_lower) { build_without_prefilter(re.as_str(), !on_lower) } else { None };
         Lc { re, unfiltered, on_lower, slot }
     }
+
+    /// The pattern as compiled, when it runs on the lowercased text (the
+    /// haystack a presence set searches): a set built from it matches a
+    /// note exactly when this pattern does. `None` for a pattern that runs
+    /// on the original text.
+    pub(crate) fn lowercase_source(&self) -> Option<&str> {
+        self.on_lower.then(|| self.re.as_str())
+    }
     /// The index of the group `name`, for `Captures::get` or indexing (see
     /// [`group_index`]).
     pub fn group(&self, name: &str) -> usize {
