@@ -222,6 +222,10 @@ pub(crate) enum Chunk {
     Oversized { len: u64 },
 }
 
+/// Line length past which [`LineReader`] makes room up to the line cap at
+/// once instead of doubling its buffer.
+const LONG_LINE: usize = 1 << 20;
+
 /// Reads JSON Lines: one `\n`-terminated line at a time, bounded.
 pub(crate) struct LineReader<R> {
     r: R,
@@ -263,6 +267,15 @@ impl<R: BufRead> LineReader<R> {
                     over = true;
                     buf.clear();
                 } else {
+                    if buf.len() + body > buf.capacity().max(LONG_LINE) {
+                        // A long line: room up to the cap at once. Doubling
+                        // copies the line at every step and, with an
+                        // allocator that moves a growing block (the
+                        // binary's mimalloc), holds the old block beside the
+                        // new one: 16 + 32 MiB at the last step to a 31 MiB
+                        // cap, where this holds at most 1 + 31.
+                        buf.reserve_exact(max - buf.len());
+                    }
                     buf.extend_from_slice(&avail[..body]);
                 }
             }
