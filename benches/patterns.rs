@@ -6,9 +6,10 @@
 //! `cargo bench --bench patterns` (env `KETAUDIT_BENCH_ENCOUNTERS`, default
 //! 2000; or `KETAUDIT_BENCH_NOTES=notes.jsonl` to time a notes file).
 //!
-//! Why: the phrase pass runs a pattern only where a presence set says it
-//! matches, so a pathological pattern hides in an end-to-end profile until
-//! a corpus triggers it. Here each runs on every note. "cold" includes
+//! Why: the scan runs a whole-note pattern only where its presence set
+//! says it matches, so a pathological pattern hides in an end-to-end
+//! profile until a corpus triggers it. Here each runs on every note; the
+//! "scan us/n" column is what it costs where the set lets it run. "cold" includes
 //! building the lazy DFA's states; "warm" is a second run, what a long scan
 //! pays per note. A pattern far above its peers when warm is likely
 //! thrashing its DFA cache (the psychotherapy-time phrase took about
@@ -77,8 +78,8 @@ fn main() {
             us(c.scan_secs)
         );
     }
-    // What the scan pays for the whole-note patterns: each gated phrase
-    // only where the presence set lets it run.
+    // What the scan pays for the whole-note patterns: each gated pattern
+    // only where the presence set lets it run, and the set's own pass.
     let scan_total: f64 =
         costs.iter().filter(|c| !c.name.starts_with("pass: ") && !c.name.starts_with("whole ")).map(|c| c.scan_secs).sum();
     println!("whole-note patterns and presence set, as the scan runs them: {:.1} us/n", us(scan_total));

@@ -127,14 +127,21 @@ fn csv_record_of_100_mb_is_skipped_and_counted() {
     writeln!(w, "b,eb,p,2026-01-05,BP 122/80.").unwrap();
     w.into_inner().unwrap().sync_all().unwrap();
     let out = dir.path().join("o");
-    let (o, v) = scan_json(&[&p], &out, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (code, v, kib) = scan_peak_rss(&p, &out);
+    assert_eq!(code, Some(0), "{v}");
     reconciles(&v);
     assert_eq!((v["notes_read"].as_u64(), v["notes_accepted"].as_u64()), (Some(3), Some(2)), "{v}");
     let rows = rejects(&out);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["reason"], "oversized_line");
     assert_eq!(rows[0]["line"], 3, "the record starts on line 3");
+    // As for a JSONL line: the record is not held past the 31 MiB cap.
+    let small = dir.path().join("small.csv");
+    std::fs::write(&small, "note_id,encounter_id,patient_id,date_of_service,text\na,ea,p,2026-01-05,BP 120/80.\n").unwrap();
+    let (code, _, base_kib) = scan_peak_rss(&small, &dir.path().join("o0"));
+    assert_eq!(code, Some(0));
+    let grew_mib = kib.saturating_sub(base_kib) / 1024;
+    assert!(grew_mib < 48, "peak RSS grew by {grew_mib} MiB over a small scan ({base_kib} KiB)");
 }
 
 #[test]

@@ -22,8 +22,11 @@ use crate::dict::{Dictionaries, PhraseKind};
 pub struct PhraseExtractor {
     phrases: Vec<(PhraseKind, String, super::re::Lc)>,
     /// Each phrase's presence gate: its pattern with literal letters
-    /// lowercased, matched on the lowercased text, a superset of the
-    /// phrase's matches (see [`super::Extractor::presence_set`]).
+    /// lowercased, matched on the lowercased text (see
+    /// [`super::Extractor::presence_set`]). For a pattern that runs on the
+    /// lowercased text it is that pattern; for one with a case-sensitive
+    /// part, a superset of its matches on ASCII text (Unicode case folding,
+    /// "ſ" for "s", is not covered).
     gates: Vec<String>,
     p: Pats,
 }
@@ -115,7 +118,7 @@ impl PhraseExtractor {
         // of a scan's start-up.
         let phrases = dict.phrases.par_iter().map(|p| (p.kind, p.id.clone(), super::re::Lc::new(&p.pattern))).collect();
         // A pattern with a case-sensitive part gates on its lowercased
-        // superset.
+        // superset (on ASCII text).
         let gates = dict.phrases.iter().map(|p| super::re::ascii_boundaries(&super::re::lowercase_literals(&p.pattern))).collect();
         PhraseExtractor {
             phrases,
@@ -233,7 +236,8 @@ impl PhraseExtractor {
     /// ahead (their order is their slot order).
     pub(crate) fn whole_note_patterns(&self) -> impl Iterator<Item = (String, &super::re::Lc)> {
         let p = &self.p;
-        // The track and dose pass's own patterns, each run on every note.
+        // The track and dose pass's own patterns, each run where the
+        // presence set says it matches.
         let dose = [
             ("admin_ctx", &p.admin_ctx),
             ("esk_all", &p.esk_all),

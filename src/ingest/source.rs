@@ -222,9 +222,28 @@ pub(crate) enum Chunk {
     Oversized { len: u64 },
 }
 
-/// Line length past which [`LineReader`] makes room up to the line cap at
-/// once instead of doubling its buffer.
+/// Line or record length past which the readers make room up to the cap
+/// in large steps instead of doubling their buffer (see [`room_for`]).
 const LONG_LINE: usize = 1 << 20;
+
+/// The largest step [`room_for`] takes at once.
+const LONG_LINE_STEP: usize = 64 << 20;
+
+/// Make room in `buf` for `add` more bytes of a line or record capped at
+/// `max` bytes (`buf.len() + add <= max`).
+///
+/// Past [`LONG_LINE`] the room grows towards the cap in steps of up to
+/// [`LONG_LINE_STEP`] (the default 31 MiB cap in one step), not by
+/// doubling. Doubling copies the line at every step and, with an
+/// allocator that moves a growing block (mimalloc, tried in 7f67f8b), holds
+/// the old block beside the new one: 16 + 32 MiB at the last step to a
+/// 31 MiB cap, where this holds at most 1 + 31. The step bound keeps a huge
+/// `--max-note-bytes` from reserving its whole cap for the first long line.
+fn room_for(buf: &mut Vec<u8>, add: usize, max: usize) {
+    if buf.len() + add > buf.capacity().max(LONG_LINE) {
+        buf.reserve_exact((max - buf.len()).min(LONG_LINE_STEP).max(add));
+    }
+}
 
 /// Reads JSON Lines: one `\n`-terminated line at a time, bounded.
 pub(crate) struct LineReader<R> {
@@ -267,15 +286,7 @@ impl<R: BufRead> LineReader<R> {
                     over = true;
                     buf.clear();
                 } else {
-                    if buf.len() + body > buf.capacity().max(LONG_LINE) {
-                        // A long line: room up to the cap at once. Doubling
-                        // copies the line at every step and, with an
-                        // allocator that moves a growing block (the
-                        // binary's mimalloc), holds the old block beside the
-                        // new one: 16 + 32 MiB at the last step to a 31 MiB
-                        // cap, where this holds at most 1 + 31.
-                        buf.reserve_exact(max - buf.len());
-                    }
+                    room_for(buf, body, max);
                     buf.extend_from_slice(&avail[..body]);
                 }
             }
@@ -372,6 +383,7 @@ impl<R: BufRead> CsvSplitter<R> {
                     over = true;
                     buf.clear();
                 } else {
+                    room_for(buf, body, max);
                     buf.extend_from_slice(&avail[..body]);
                 }
             }
@@ -500,5 +512,30 @@ pub(crate) fn raw_for_reject(bytes: &[u8]) -> Option<String> {
         Some(String::from_utf8_lossy(bytes).into_owned())
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_for_steps_towards_the_cap() {
+        // Short lines grow as a Vec does.
+        let mut b: Vec<u8> = Vec::with_capacity(100);
+        room_for(&mut b, 10, usize::MAX);
+        assert_eq!(b.capacity(), 100);
+        // A long line under the default cap: room up to the cap at once.
+        let mut b = vec![0u8; LONG_LINE];
+        room_for(&mut b, 10, 31 << 20);
+        assert!(b.capacity() >= 31 << 20, "{}", b.capacity());
+        // A huge cap: one bounded step, no overflow.
+        let mut b = vec![0u8; LONG_LINE];
+        room_for(&mut b, 10, usize::MAX);
+        assert!(b.capacity() >= LONG_LINE + 10 && b.capacity() <= LONG_LINE + LONG_LINE_STEP + 64, "{}", b.capacity());
+        // Room already there: nothing happens.
+        let cap = b.capacity();
+        room_for(&mut b, 10, usize::MAX);
+        assert_eq!(b.capacity(), cap);
     }
 }
