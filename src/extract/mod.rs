@@ -482,9 +482,16 @@ pub struct Extractor {
     phrases: phrases::PhraseExtractor,
     vitals: vitals::VitalsExtractor,
     timing: timing::TimingExtractor,
-    /// The presence set of the whole-note patterns, and each slot's index
-    /// in it (see [`Extractor::presence_set`]).
-    gates: (regex::RegexSet, Vec<Option<usize>>),
+    /// The presence set of the whole-note patterns (see
+    /// [`Extractor::presence_set`]).
+    gates: Presence,
+}
+
+/// One `RegexSet` over the whole-note patterns, and each slot's index in
+/// it (`None` for a pattern searched in every note).
+struct Presence {
+    set: regex::RegexSet,
+    index: Vec<Option<usize>>,
 }
 
 impl Extractor {
@@ -501,7 +508,15 @@ impl Extractor {
             || phrases::PhraseExtractor::new(dict),
             || (ContextRules::builtin(), meds::MedExtractor::new(dict), vitals::VitalsExtractor::new(), timing::TimingExtractor::new()),
         );
-        let mut ex = Extractor { dict, context, meds, phrases, vitals, timing, gates: (regex::RegexSet::empty(), Vec::new()) };
+        let mut ex = Extractor {
+            dict,
+            context,
+            meds,
+            phrases,
+            vitals,
+            timing,
+            gates: Presence { set: regex::RegexSet::empty(), index: Vec::new() },
+        };
         for (slot, (r, _)) in ex.whole_note().into_iter().enumerate() {
             r.set_slot(slot);
         }
@@ -521,10 +536,14 @@ impl Extractor {
     /// most of them find nothing in most notes ("timing stated2", "dose
     /// mgkg"). The set's one pass tells which to run. It is built from the
     /// patterns as compiled, on the same haystack, so it says a pattern
-    /// occurs exactly when a search for it would find a match; a phrase
-    /// gates on its lowercased superset, as in the phrase extractor.
-    fn presence_set(&self) -> (regex::RegexSet, Vec<Option<usize>>) {
-        let mut sources: Vec<String> = self.phrases.presence_patterns().to_vec();
+    /// occurs exactly when a search for it would find a match. A phrase
+    /// gates on its pattern with literal letters lowercased: the pattern
+    /// itself when it runs on the lowercased text, and for one with a
+    /// case-sensitive part a superset of its matches on ASCII text (Unicode
+    /// case folding, "ſ" for "s", is not covered).
+    fn presence_set(&self) -> Presence {
+        let mut sources: Vec<String> =
+            self.dict.phrases.iter().map(|p| re::ascii_boundaries(&re::lowercase_literals(&p.pattern))).collect();
         // Phrase i's gate is the set's pattern i.
         assert_eq!(sources.len(), self.phrases.phrase_count(), "one presence pattern per phrase");
         let index = self
@@ -543,7 +562,7 @@ impl Extractor {
             .dfa_size_limit(re::DFA_CACHE_BYTES)
             .build()
             .expect("built-in patterns compile in a set as they do alone");
-        (set, index)
+        Presence { set, index }
     }
 
     /// The shipped extractor.
@@ -610,7 +629,7 @@ impl Extractor {
         // Which patterns occur, also for the live reference, whose phrase
         // pass reads it.
         for p in &mut out {
-            p.found.present = Some(self.gates.0.matches(&p.lower));
+            p.found.present = Some(self.gates.set.matches(&p.lower));
         }
         if !ahead {
             return out;
@@ -619,7 +638,7 @@ impl Extractor {
         for (slot, (r, _)) in self.whole_note().into_iter().enumerate() {
             debug_assert_eq!(r.slot(), Some(slot), "slots follow whole_note()'s order");
             // The pattern's index in the presence set (a phrase's is its own).
-            let gate = self.gates.1[slot];
+            let gate = self.gates.index[slot];
             for (raw, p) in raws.iter().zip(&mut out) {
                 p.found.at.push(offset(&p.found.ranges));
                 if gate.is_none_or(|i| p.found.present.as_ref().is_some_and(|s| s.matched(i))) {
@@ -766,8 +785,8 @@ impl Extractor {
             out.push(PatternCost { name, cold_secs, warm_secs, matches, scan_secs: warm_secs });
         };
         let phrases = self.phrases.whole_note_patterns();
-        time(&mut out, "whole-note presence set".into(), &mut || lowers.iter().map(|l| self.gates.0.matches(l).iter().count()).sum());
-        let sets: Vec<regex::SetMatches> = lowers.iter().map(|l| self.gates.0.matches(l)).collect();
+        time(&mut out, "whole-note presence set".into(), &mut || lowers.iter().map(|l| self.gates.set.matches(l).iter().count()).sum());
+        let sets: Vec<regex::SetMatches> = lowers.iter().map(|l| self.gates.set.matches(l)).collect();
         let mut lcs: Vec<(String, &re::Lc)> = phrases.collect();
         lcs.extend(self.timing.whole_note_patterns());
         lcs.extend(self.vitals.whole_note_patterns());
@@ -775,7 +794,7 @@ impl Extractor {
         for (i, (name, r)) in lcs.into_iter().enumerate() {
             time(&mut out, name, &mut || texts.iter().zip(&lowers).map(|(t, l)| r.find_iter(t, l).count()).sum());
             debug_assert_eq!(r.slot(), Some(i), "timed in slot order");
-            if let Some(j) = self.gates.1[i] {
+            if let Some(j) = self.gates.index[i] {
                 let t = std::time::Instant::now();
                 let n: usize =
                     texts.iter().zip(&lowers).zip(&sets).filter(|(_, s)| s.matched(j)).map(|((t, l), _)| r.find_iter(t, l).count()).sum();
@@ -954,7 +973,7 @@ mod profile {
             lower: t.to_ascii_lowercase(),
             // The presence set, as the scan searches it, so that the phrase
             // pass runs only the phrases that occur.
-            found: super::Found { present: Some(ex.gates.0.matches(&t.to_ascii_lowercase())), ..Default::default() },
+            found: super::Found { present: Some(ex.gates.set.matches(&t.to_ascii_lowercase())), ..Default::default() },
             context: ex.context.analyze(t),
             sections: super::text::sections(t, &is_drug),
             times: super::text::clock_times(t),
@@ -1060,7 +1079,7 @@ mod unfiltered_tests {
         }
         // Which non-phrase patterns were checked both ways: matching in
         // some fixture note and gated off in another.
-        let both = (0..slots).filter(|&s| whole[s].1.is_none() && ex.gates.1[s].is_some() && matched[s] && gated_off[s]).count();
+        let both = (0..slots).filter(|&s| whole[s].1.is_none() && ex.gates.index[s].is_some() && matched[s] && gated_off[s]).count();
         assert!(both >= 20, "{both} non-phrase patterns seen matching and gated off");
     }
 
@@ -1068,7 +1087,7 @@ mod unfiltered_tests {
     /// whether its pattern matches.
     fn check_presence(t: &str) -> Vec<(usize, bool)> {
         let ex = Extractor::builtin();
-        let (set, index) = &ex.gates;
+        let (set, index) = (&ex.gates.set, &ex.gates.index);
         let lower = t.to_ascii_lowercase();
         let present = set.matches(&lower);
         let mut out = Vec::new();

@@ -21,13 +21,6 @@ use crate::dict::{Dictionaries, PhraseKind};
 /// Compiled phrase patterns and polarity checks.
 pub struct PhraseExtractor {
     phrases: Vec<(PhraseKind, String, super::re::Lc)>,
-    /// Each phrase's presence gate: its pattern with literal letters
-    /// lowercased, matched on the lowercased text (see
-    /// [`super::Extractor::presence_set`]). For a pattern that runs on the
-    /// lowercased text it is that pattern; for one with a case-sensitive
-    /// part, a superset of its matches on ASCII text (Unicode case folding,
-    /// "ſ" for "s", is not covered).
-    gates: Vec<String>,
     p: Pats,
 }
 
@@ -117,12 +110,8 @@ impl PhraseExtractor {
         // Compiled on the rayon workers: the phrases alone are about a fifth
         // of a scan's start-up.
         let phrases = dict.phrases.par_iter().map(|p| (p.kind, p.id.clone(), super::re::Lc::new(&p.pattern))).collect();
-        // A pattern with a case-sensitive part gates on its lowercased
-        // superset (on ASCII text).
-        let gates = dict.phrases.iter().map(|p| super::re::ascii_boundaries(&super::re::lowercase_literals(&p.pattern))).collect();
         PhraseExtractor {
             phrases,
-            gates,
             p: Pats {
                 not_yet: re(r"\b(?:will|to\s+be|plan\w*|once|when|until|arrival|admission|intake|before)\b"),
                 // The text before "psychotic features/symptoms" in a diagnosis
@@ -253,11 +242,6 @@ impl PhraseExtractor {
         ];
         let phrases = self.phrases.iter().map(|(_, id, r)| (format!("phrase {id}"), r));
         phrases.chain(dose.into_iter().map(|(n, r)| (format!("dose {n}"), r)))
-    }
-
-    /// The presence gates' patterns, one per dictionary phrase in order.
-    pub(crate) fn presence_patterns(&self) -> &[String] {
-        &self.gates
     }
 
     /// How many dictionary phrase patterns there are (the first entries of
