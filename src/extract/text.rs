@@ -20,6 +20,7 @@ macro_rules! finder {
         F.get_or_init(|| memchr::memmem::Finder::new($needle))
     }};
 }
+pub(crate) use finder;
 
 /// What a section header announces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

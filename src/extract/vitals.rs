@@ -314,7 +314,9 @@ impl VitalsExtractor {
         // A reading the note says was charted in error ("The 0847 BP 162/94
         // was entered in this chart in error; it belongs to the patient in
         // chair 2") is not this patient's, wherever the same value appears.
-        if memchr::memmem::find(ctx.lower.as_bytes(), b"error").is_some() || memchr::memmem::find(ctx.lower.as_bytes(), b"wrong").is_some()
+        let lower = ctx.lower.as_bytes();
+        if !accepted.is_empty()
+            && (super::text::finder!(b"error").find(lower).is_some() || super::text::finder!(b"wrong").find(lower).is_some())
         {
             let wrong: Vec<(u16, u16)> = accepted
                 .iter()
