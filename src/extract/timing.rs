@@ -953,7 +953,7 @@ fn row_time<'t>(text: &str, times: &'t [TimeMention], ev: Range<usize>, line: Ra
 
 #[cfg(test)]
 mod tests {
-    use super::{clause_bounds, meridiem_dot, number_sign_dot, title_dot};
+    use super::{clause_bounds, dot_ends_clause, dot_starts_clause};
     use crate::extract::Extractor;
     use std::ops::Range;
 
@@ -963,6 +963,8 @@ mod tests {
 
     /// `clause` as it was written before it used memchr: every byte
     /// checked in turn (the reference for `clause_equals_bytewise_scan`).
+    /// It reads the stop rules from the same helpers as `clause_bounds`,
+    /// so the test checks the search, and a rule changes in one place.
     fn clause_bytewise(text: &str, pos: usize) -> Range<usize> {
         let b = text.as_bytes();
         let pos = pos.min(b.len());
@@ -971,17 +973,7 @@ mod tests {
         let mut s = pos;
         while s > lo {
             let c = b[s - 1];
-            if c == b'\n'
-                || c == b';'
-                || c == b'|'
-                || (c == b'.'
-                    && s < b.len()
-                    && (b[s] == b' ' || b[s] == b'\t')
-                    && !(s >= 2 && b[s - 2].is_ascii_digit() && s < b.len() && b.get(s + 1).is_some_and(|x| x.is_ascii_digit()))
-                    && !meridiem_dot(b, s - 1)
-                    && !number_sign_dot(b, s - 1)
-                    && !title_dot(b, s - 1))
-            {
+            if c == b'\n' || c == b';' || c == b'|' || (c == b'.' && dot_starts_clause(b, s - 1)) {
                 break;
             }
             s -= 1;
@@ -989,15 +981,7 @@ mod tests {
         let mut e = pos;
         while e < hi {
             let c = b[e];
-            if c == b'\n'
-                || c == b';'
-                || c == b'|'
-                || (c == b'.'
-                    && (e + 1 >= b.len() || b[e + 1] == b' ' || b[e + 1] == b'\n' || b[e + 1] == b'\r')
-                    && !meridiem_dot(b, e)
-                    && !number_sign_dot(b, e)
-                    && !title_dot(b, e))
-            {
+            if c == b'\n' || c == b';' || c == b'|' || (c == b'.' && dot_ends_clause(b, e)) {
                 break;
             }
             e += 1;
